@@ -1,0 +1,464 @@
+/* config.c - struct options to a validated, derived struct config */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include "config.h"
+
+#define CONFIG_DEFAULT_CIDR "10.0.2.0/24"
+
+static int config_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int config_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errbuf && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
+/* a non-negative decimal integer <= max, nothing else */
+static int config_parse_uint(const char *s, long max, long *ret)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+/**
+ * config_parse_fd() - parse a file descriptor number
+ * @s:		the text
+ * @ret_fd:	the number
+ *
+ * Return: 0, or -EINVAL/-ERANGE
+ */
+int config_parse_fd(const char *s, int *ret_fd)
+{
+    long v;
+    int r = config_parse_uint(s, INT_MAX, &v);
+
+    if (r < 0)
+        return r;
+    *ret_fd = (int)v;
+    return 0;
+}
+
+/**
+ * config_parse_mtu() - parse an MTU in CONFIG_MTU_MIN..CONFIG_MTU_MAX
+ * @s:		the text
+ * @ret_mtu:	the value
+ *
+ * Return: 0, or -EINVAL (not a number) / -ERANGE (out of range)
+ */
+int config_parse_mtu(const char *s, unsigned int *ret_mtu)
+{
+    long v;
+    int r = config_parse_uint(s, LONG_MAX, &v);
+
+    if (r < 0)
+        return r;
+    if (v < CONFIG_MTU_MIN || v > CONFIG_MTU_MAX)
+        return -ERANGE;
+    *ret_mtu = (unsigned int)v;
+    return 0;
+}
+
+/**
+ * config_parse_cidr() - parse an IPv4 network "A.B.C.D/P", P in 1..25
+ * @s:		the text
+ * @ret_net:	network address
+ * @ret_prefix:	prefix length
+ * @errbuf:	slirp4netns-compatible message on failure
+ * @errlen:	size of @errbuf
+ *
+ * Return: 0 or -EINVAL
+ */
+int config_parse_cidr(const char *s, struct in_addr *ret_net,
+                      unsigned int *ret_prefix, char *errbuf, size_t errlen)
+{
+    char addr[INET_ADDRSTRLEN];
+    const char *slash = strchr(s, '/');
+    struct in_addr a;
+    uint32_t mask;
+    long prefix;
+    size_t len;
+
+    if (!slash || slash == s)
+        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+    len = (size_t)(slash - s);
+    if (len >= sizeof(addr))
+        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+    memcpy(addr, s, len);
+    addr[len] = '\0';
+    if (config_parse_uint(slash + 1, 99, &prefix) < 0 || strlen(slash + 1) > 2)
+        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+    if (inet_pton(AF_INET, addr, &a) != 1)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "invalid network address: %s", s);
+    if (prefix < 1 || prefix > 25)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "prefix length needs to be 1-25: %s", s);
+    mask = htonl(~0u << (32 - prefix));
+    if (a.s_addr & ~mask)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "CIDR needs to be a network address like "
+                           "10.0.2.0/24, not like 10.0.2.100/24: %s", s);
+    *ret_net = a;
+    *ret_prefix = (unsigned int)prefix;
+    return 0;
+}
+
+/**
+ * config_parse_mac() - parse "xx:xx:xx:xx:xx:xx" (or '-' separated)
+ * @s:		the text
+ * @ret_mac:	the six bytes
+ *
+ * Return: 0 or -EINVAL
+ */
+int config_parse_mac(const char *s, uint8_t ret_mac[6])
+{
+    unsigned int b[6];
+    char sep[5], tail;
+    int i;
+
+    if (strlen(s) != 17)
+        return -EINVAL;
+    if (sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &b[0], &sep[0], &b[1],
+               &sep[1], &b[2], &sep[2], &b[3], &sep[3], &b[4], &sep[4],
+               &b[5], &tail) != 11)
+        return -EINVAL;
+    for (i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? (s[i] != ':' && s[i] != '-')
+                       : !isxdigit((unsigned char)s[i]))
+            return -EINVAL;
+    }
+    for (i = 0; i < 6; i++)
+        ret_mac[i] = (uint8_t)b[i];
+    return 0;
+}
+
+/* the first address of family @family on interface @ifname */
+static int config_ifaddr(const char *ifname, int family, struct sockaddr *ret,
+                         socklen_t len)
+{
+    struct ifaddrs *ifa, *i, *best = NULL;
+
+    if (getifaddrs(&ifa) < 0)
+        return -errno;
+    for (i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family ||
+            strcmp(i->ifa_name, ifname))
+            continue;
+        if (family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (void *)i->ifa_addr;
+            /* prefer a global address over a link-local one */
+            if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
+                if (!best)
+                    best = i;
+                continue;
+            }
+        }
+        best = i;
+        break;
+    }
+    if (best)
+        memcpy(ret, best->ifa_addr, len);
+    freeifaddrs(ifa);
+    return best ? 0 : -ENOENT;
+}
+
+/**
+ * config_resolve_outbound4() - an IPv4 address, or the IPv4 address of an
+ *				interface
+ * @s:		address or interface name
+ * @ret:	the address (port 0)
+ *
+ * Return: 0 or a negative errno
+ */
+int config_resolve_outbound4(const char *s, struct sockaddr_in *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    if (inet_pton(AF_INET, s, &ret->sin_addr) == 1)
+        return 0;
+    if (strlen(s) >= IFNAMSIZ)
+        return -EINVAL;
+    return config_ifaddr(s, AF_INET, (struct sockaddr *)ret, sizeof(*ret));
+}
+
+/**
+ * config_resolve_outbound6() - an IPv6 address, or the IPv6 address of an
+ *				interface (the interface named by *this* option,
+ *				unlike slirp4netns which looks up --outbound-addr)
+ * @s:		address or interface name
+ * @ret:	the address (port 0; scope id set for link-local)
+ *
+ * Return: 0 or a negative errno
+ */
+int config_resolve_outbound6(const char *s, struct sockaddr_in6 *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, s, &ret->sin6_addr) == 1)
+        return 0;
+    if (strlen(s) >= IFNAMSIZ)
+        return -EINVAL;
+    return config_ifaddr(s, AF_INET6, (struct sockaddr *)ret, sizeof(*ret));
+}
+
+static struct in_addr config_offset(struct in_addr net, uint32_t off)
+{
+    struct in_addr a = { .s_addr = htonl(ntohl(net.s_addr) + off) };
+    return a;
+}
+
+static int config_target(const struct options *o, struct config *c,
+                         char *errbuf, size_t errlen)
+{
+    const char *type = o->netns_type ? o->netns_type : "pid";
+    long v;
+
+    if (!strcmp(type, "pid")) {
+        c->netns_type = CONFIG_NETNS_PID;
+        if (config_parse_uint(o->target, INT_MAX, &v) < 0 || v <= 0)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "PID must be a positive integer: %s", o->target);
+        c->target_pid = (pid_t)v;
+        c->netns_path = g_strdup_printf("/proc/%ld/ns/net", v);
+        if (!o->userns_path)
+            c->userns_path = g_strdup_printf("/proc/%ld/ns/user", v);
+    } else if (!strcmp(type, "path")) {
+        c->netns_type = CONFIG_NETNS_PATH;
+        if (access(o->target, F_OK) < 0)
+            return config_fail(errbuf, errlen, -errno,
+                               "existing path expected when --netns-type=path: "
+                               "%s: %s", o->target, strerror(errno));
+        c->netns_path = g_strdup(o->target);
+    } else if (!strcmp(type, "tapfd")) {
+        c->netns_type = CONFIG_NETNS_TAPFD;
+        if (config_parse_fd(o->target, &c->tapfd) < 0 ||
+            fcntl(c->tapfd, F_GETFD) < 0)
+            return config_fail(errbuf, errlen, -EBADF,
+                               "TAPFD must be an open file descriptor: %s",
+                               o->target);
+        if (o->configure)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "--configure cannot be used with "
+                               "--netns-type=tapfd (there is no namespace "
+                               "to configure)");
+    } else {
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "--netns-type must be pid, path or tapfd: %s", type);
+    }
+
+    if (o->userns_path) {
+        if (c->netns_type == CONFIG_NETNS_TAPFD)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "--userns-path cannot be used with "
+                               "--netns-type=tapfd");
+        if (access(o->userns_path, F_OK) < 0)
+            return config_fail(errbuf, errlen, -errno,
+                               "userns path doesn't exist: %s", o->userns_path);
+        c->userns_path = g_strdup(o->userns_path);
+        c->userns_explicit = true;
+    }
+
+    if (o->ifname) {
+        if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ ||
+            strchr(o->ifname, '/') || isspace((unsigned char)*o->ifname))
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "invalid TAPNAME: \"%s\" (1 to %d characters)",
+                               o->ifname, IFNAMSIZ - 1);
+        strcpy(c->ifname, o->ifname);
+    }
+    return 0;
+}
+
+/**
+ * config_from_options() - validate options and derive every address
+ * @o:		parsed options
+ * @ret:	the configuration (free with config_free(), also on failure)
+ * @errbuf:	one clear line naming the option and the value, on failure
+ * @errlen:	size of @errbuf
+ *
+ * Return: 0 or a negative errno
+ */
+int config_from_options(const struct options *o, struct config *ret,
+                        char *errbuf, size_t errlen)
+{
+    struct config *c = ret;
+    int r;
+
+    memset(c, 0, sizeof(*c));
+    c->exit_fd = -1;
+    c->ready_fd = -1;
+    c->tapfd = -1;
+    c->mtu = CONFIG_MTU_DEFAULT;
+
+    if (o->target_type && strcmp(o->target_type, "netns")) {
+        if (!strcmp(o->target_type, "bess"))
+            return config_fail(errbuf, errlen, -ENOTSUP,
+                               "--target-type=bess is not supported by "
+                               "slirpd: only --target-type=netns is");
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "--target-type must be either \"netns\" or "
+                           "\"bess\": %s", o->target_type);
+    }
+    if (o->exit_fd && config_parse_fd(o->exit_fd, &c->exit_fd) < 0)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "exit-fd must be a non-negative integer: %s",
+                           o->exit_fd);
+    if (o->ready_fd && config_parse_fd(o->ready_fd, &c->ready_fd) < 0)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "ready-fd must be a non-negative integer: %s",
+                           o->ready_fd);
+    if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
+        return config_fail(errbuf, errlen, -EINVAL,
+                           "MTU must be a positive integer (< 65522), at "
+                           "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);
+
+    r = config_parse_cidr(o->cidr ? o->cidr : CONFIG_DEFAULT_CIDR, &c->vnetwork,
+                          &c->prefix, errbuf, errlen);
+    if (r < 0)
+        return r;
+    c->vnetmask.s_addr = htonl(~0u << (32 - c->prefix));
+    c->vhost = config_offset(c->vnetwork, 2);
+    c->vnameserver = config_offset(c->vnetwork, 3);
+    c->vdhcp_start = config_offset(c->vnetwork, 15);
+    c->vdhcp_end = config_offset(c->vnetwork, 15 + 16 - 1);
+    c->recommended = config_offset(c->vnetwork, 100);
+
+    c->enable_ipv6 = o->enable_ipv6;
+    inet_pton(AF_INET6, "fd00::", &c->vprefix6);
+    c->vprefix6_len = 64;
+    inet_pton(AF_INET6, "fd00::2", &c->vhost6);
+    inet_pton(AF_INET6, "fd00::3", &c->vnameserver6);
+
+    c->configure = o->configure;
+    if (o->macaddress) {
+        if (!o->configure)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "--macaddress cannot be specified when "
+                               "--configure or -c is not specified");
+        if (config_parse_mac(o->macaddress, c->mac) < 0)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "\"%s\" is an invalid MAC address "
+                               "(--macaddress)", o->macaddress);
+        c->mac_set = true;
+    }
+
+    if (o->outbound_addr) {
+        if (config_resolve_outbound4(o->outbound_addr, &c->outbound_addr) < 0)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "outbound-addr has to be valid ipv4 address or "
+                               "interface name: %s", o->outbound_addr);
+        c->outbound_set = true;
+    }
+    if (o->outbound_addr6) {
+        if (config_resolve_outbound6(o->outbound_addr6, &c->outbound_addr6) < 0)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "outbound-addr6 has to be valid ipv6 address or "
+                               "interface name: %s", o->outbound_addr6);
+        c->outbound6_set = true;
+    }
+
+    c->disable_host_loopback = o->disable_host_loopback;
+    c->disable_dns = o->disable_dns;
+    c->enable_sandbox = o->enable_sandbox;
+    c->enable_seccomp = o->enable_seccomp;
+
+    if (o->api_socket) {
+        if (!*o->api_socket)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "--api-socket needs a path");
+        if (strlen(o->api_socket) >= 108)
+            return config_fail(errbuf, errlen, -ENAMETOOLONG,
+                               "the specified API socket path is too long "
+                               "(>= 108): %s", o->api_socket);
+        c->api_socket = g_strdup(o->api_socket);
+    }
+
+    return config_target(o, c, errbuf, errlen);
+}
+
+/**
+ * config_free() - release what config_from_options() allocated
+ * @c:	the configuration
+ */
+void config_free(struct config *c)
+{
+    g_clear_pointer(&c->netns_path, g_free);
+    g_clear_pointer(&c->userns_path, g_free);
+    g_clear_pointer(&c->api_socket, g_free);
+}
+
+/**
+ * config_print() - the start-up banner (slirp4netns's lines, on stdout)
+ * @c:	the configuration
+ * @f:	where to print
+ */
+void config_print(const struct config *c, FILE *f)
+{
+    char a[INET6_ADDRSTRLEN];
+
+#define P4(label, addr) \
+    fprintf(f, "* %-16s%s\n", label, inet_ntop(AF_INET, &(addr), a, sizeof(a)))
+    fprintf(f, "Starting slirp\n");
+    fprintf(f, "* %-16s%u\n", "MTU:", c->mtu);
+    P4("Network:", c->vnetwork);
+    P4("Netmask:", c->vnetmask);
+    P4("Gateway:", c->vhost);
+    P4("DNS:", c->vnameserver);
+    P4("DHCP begin:", c->vdhcp_start);
+    P4("DHCP end:", c->vdhcp_end);
+    P4("Recommended IP:", c->recommended);
+#undef P4
+    if (c->enable_ipv6) {
+        fprintf(f, "* %-16s%s/%u\n", "IPv6 prefix:",
+                inet_ntop(AF_INET6, &c->vprefix6, a, sizeof(a)),
+                c->vprefix6_len);
+        fprintf(f, "* %-16s%s\n", "IPv6 gateway:",
+                inet_ntop(AF_INET6, &c->vhost6, a, sizeof(a)));
+        fprintf(f, "* %-16s%s\n", "IPv6 DNS:",
+                inet_ntop(AF_INET6, &c->vnameserver6, a, sizeof(a)));
+    }
+    if (c->api_socket)
+        fprintf(f, "* %-16s%s\n", "API Socket:", c->api_socket);
+    if (c->outbound_set)
+        fprintf(f, "* %-16s%s\n", "Outbound IPv4:",
+                inet_ntop(AF_INET, &c->outbound_addr.sin_addr, a, sizeof(a)));
+    if (c->outbound6_set)
+        fprintf(f, "* %-16s%s\n", "Outbound IPv6:",
+                inet_ntop(AF_INET6, &c->outbound_addr6.sin6_addr, a, sizeof(a)));
+    if (c->mac_set)
+        fprintf(f, "* %-16s%02x:%02x:%02x:%02x:%02x:%02x\n", "MAC address:",
+                c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4],
+                c->mac[5]);
+    if (!c->disable_host_loopback)
+        fprintf(f, "WARNING: 127.0.0.1:* on the host is accessible as %s "
+                "(set --disable-host-loopback to prohibit connecting to "
+                "127.0.0.1:*)\n", inet_ntop(AF_INET, &c->vhost, a, sizeof(a)));
+    fflush(f);
+}

@@ -1,0 +1,84 @@
+/* config.h - the validated, derived configuration the daemon runs with */
+#pragma once
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+#define CONFIG_MTU_DEFAULT 1500
+#define CONFIG_MTU_MIN 68
+#define CONFIG_MTU_MAX 65521
+
+enum config_netns_type {
+    CONFIG_NETNS_PID,
+    CONFIG_NETNS_PATH,
+    CONFIG_NETNS_TAPFD,
+};
+
+struct config {
+    /* target */
+    enum config_netns_type netns_type;
+    pid_t target_pid;            /* NETNS_PID */
+    char *netns_path;            /* NETNS_PATH (or /proc/PID/ns/net) */
+    char *userns_path;           /* NULL: /proc/PID/ns/user for PID, none for path */
+    bool userns_explicit;        /* --userns-path given */
+    int tapfd;                   /* NETNS_TAPFD: the inherited fd */
+    char ifname[IFNAMSIZ];       /* tap name ("" only for tapfd) */
+
+    /* interface */
+    bool configure;              /* -c */
+    unsigned int mtu;
+    bool mac_set;
+    uint8_t mac[6];
+
+    /* IPv4, all derived from --cidr */
+    struct in_addr vnetwork;     /* network address */
+    struct in_addr vnetmask;
+    unsigned int prefix;         /* 1..25 */
+    struct in_addr vhost;        /* cidr+2: gateway / host loopback */
+    struct in_addr vnameserver;  /* cidr+3 */
+    struct in_addr vdhcp_start;  /* cidr+15 */
+    struct in_addr vdhcp_end;    /* last DHCP address libslirp hands out */
+    struct in_addr recommended;  /* cidr+100: the guest address */
+
+    /* IPv6 (fd00::/64 as slirp4netns) */
+    bool enable_ipv6;
+    struct in6_addr vprefix6;
+    unsigned int vprefix6_len;
+    struct in6_addr vhost6;      /* fd00::2 */
+    struct in6_addr vnameserver6;/* fd00::3 */
+
+    /* behaviour */
+    bool disable_host_loopback;
+    bool disable_dns;
+    bool enable_sandbox;
+    bool enable_seccomp;
+    bool outbound_set;
+    struct sockaddr_in outbound_addr;
+    bool outbound6_set;
+    struct sockaddr_in6 outbound_addr6;
+
+    /* fds and API */
+    int exit_fd;                 /* -1: none */
+    int ready_fd;                /* -1: none */
+    char *api_socket;            /* NULL: none */
+};
+
+int config_from_options(const struct options *opts, struct config *ret,
+                        char *errbuf, size_t errlen);
+void config_free(struct config *cfg);
+
+int config_parse_cidr(const char *s, struct in_addr *ret_net,
+                      unsigned int *ret_prefix, char *errbuf, size_t errlen);
+int config_parse_mac(const char *s, uint8_t ret_mac[6]);
+int config_parse_mtu(const char *s, unsigned int *ret_mtu);
+int config_parse_fd(const char *s, int *ret_fd);
+int config_resolve_outbound4(const char *s, struct sockaddr_in *ret);
+int config_resolve_outbound6(const char *s, struct sockaddr_in6 *ret);
+void config_print(const struct config *cfg, FILE *f);

@@ -1,0 +1,9 @@
+/* daemon.h - process-level steps of the daemon: signals, limits, tap, readiness */
+#pragma once
+
+#include "config.h"
+#include "ns.h"
+
+int daemon_process_init(int *ret_signal_fd);
+int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd);
+int daemon_signal_ready(int ready_fd);

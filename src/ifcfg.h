@@ -1,0 +1,7 @@
+/* ifcfg.h - the -c/--configure step: set up lo and the tap inside the netns */
+#pragma once
+
+#include "config.h"
+
+int ifcfg_apply(const struct config *cfg, const char *ifname,
+                const char **ret_step);

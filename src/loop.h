@@ -1,0 +1,51 @@
+/* loop.h - the one poll loop: typed fds, libslirp's sockets and timers */
+#pragma once
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct stack;
+struct api;
+
+enum loop_type {
+    LOOP_REMOVED,       /* slot freed during this iteration */
+    LOOP_TAP,           /* frames from the namespace */
+    LOOP_EXIT_FD,       /* --exit-fd: any event ends the daemon */
+    LOOP_SIGNAL,        /* signalfd: SIGTERM, SIGINT */
+    LOOP_API_LISTEN,    /* --api-socket listener */
+    LOOP_API_CONN,      /* one API client connection */
+    LOOP_TYPE_COUNT,
+};
+
+struct loop_entry {
+    int fd;
+    short events;
+    enum loop_type type;
+    void *data;
+};
+
+struct loop {
+    struct loop_entry *ent;     /* persistent fds, registered once */
+    size_t n_ent, cap_ent;
+    struct pollfd *pfd;         /* this iteration: entries, then transient */
+    size_t n_pfd, cap_pfd;
+    size_t n_persist;           /* entries copied into pfd this iteration */
+    struct stack *stack;
+    struct api *api;
+    unsigned int tap_budget;    /* frames drained per wake-up */
+    bool quit;
+    int exit_status;
+};
+
+int loop_init(struct loop *l, struct stack *st);
+void loop_free(struct loop *l);
+int loop_add(struct loop *l, int fd, short events, enum loop_type type,
+             void *data);
+int loop_set_events(struct loop *l, int fd, short events);
+void loop_remove(struct loop *l, int fd);
+int loop_add_transient(struct loop *l, int fd, short events);
+short loop_transient_revents(const struct loop *l, int idx);
+void loop_quit(struct loop *l, int status);
+int loop_run(struct loop *l);
+const char *loop_type_name(enum loop_type type);

@@ -1,0 +1,174 @@
+/* ns.c - the target's namespaces: open once, keep for life, run code inside */
+/*
+ * DOC: Theory of Operation
+ *
+ * ns_open() opens the target's user and network namespace files (by PID or
+ * path) once, close-on-exec, and keeps them for the daemon's whole life:
+ * whatever later has to act inside the namespace again (creating sockets
+ * there for a port forward, an OCI hook re-attaching) can still do so after
+ * privileges are dropped and /proc is gone.
+ *
+ * ns_call() runs a function inside those namespaces in a forked child (the
+ * daemon itself must stay in the host namespaces, and setns() into a user
+ * namespace is only allowed to a single-threaded process, which a fresh
+ * fork() is). The function returns an fd; the child passes it back over a
+ * socketpair with SCM_RIGHTS together with a status word, and exits. The
+ * parent receives, then reaps the child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "log.h"
+#include "ns.h"
+#include "util.h"
+
+/* true if @fd refers to the user namespace we are in already */
+static bool ns_is_own_userns(int fd)
+{
+    struct stat a, b;
+
+    if (fstat(fd, &a) < 0 || stat("/proc/self/ns/user", &b) < 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/**
+ * ns_open() - open the target's namespace files
+ * @ns:		filled in; release with ns_close()
+ * @cfg:	PID or paths of the target
+ *
+ * Return: 0 or a negative errno (of the open that failed)
+ */
+int ns_open(struct ns *ns, const struct config *cfg)
+{
+    ns->userns_fd = -1;
+    ns->netns_fd = -1;
+    ns->userns_required = cfg->userns_explicit;
+
+    if (cfg->userns_path) {
+        ns->userns_fd = open(cfg->userns_path, O_RDONLY | O_CLOEXEC);
+        if (ns->userns_fd < 0)
+            return -errno;
+        if (ns_is_own_userns(ns->userns_fd)) {
+            /* already inside it (podman runs us from its user namespace) */
+            close(ns->userns_fd);
+            ns->userns_fd = -1;
+        }
+    }
+    ns->netns_fd = open(cfg->netns_path, O_RDONLY | O_CLOEXEC);
+    if (ns->netns_fd < 0) {
+        int r = -errno;
+        ns_close(ns);
+        return r;
+    }
+    return 0;
+}
+
+/**
+ * ns_close() - close the namespace files
+ * @ns:	as filled by ns_open()
+ */
+void ns_close(struct ns *ns)
+{
+    util_closep(&ns->userns_fd);
+    util_closep(&ns->netns_fd);
+    ns->userns_fd = ns->netns_fd = -1;
+}
+
+/**
+ * ns_enter() - join the user namespace (if any), then the network namespace
+ * @ns:	as filled by ns_open()
+ *
+ * Failing to join the user namespace is tolerated unless it was named with
+ * --userns-path, as slirp4netns does: a caller that is already inside it
+ * cannot join it again.
+ *
+ * Return: 0 or a negative errno
+ */
+int ns_enter(const struct ns *ns)
+{
+    if (ns->userns_fd >= 0 && setns(ns->userns_fd, CLONE_NEWUSER) < 0 &&
+        ns->userns_required)
+        return -errno;
+    if (setns(ns->netns_fd, CLONE_NEWNET) < 0)
+        return -errno;
+    return 0;
+}
+
+static void ns_child(const struct ns *ns, ns_fn fn, void *arg, int sock)
+{
+    int r, fd = -1;
+
+    r = ns_enter(ns);
+    if (r < 0)
+        log_errno(r, "cannot join the target's namespaces");
+    else {
+        r = fn(arg);
+        if (r >= 0) {
+            fd = r;
+            r = 0;
+        }
+    }
+    if (fdpass_send(sock, fd, r) < 0)
+        r = -EPIPE;
+    fflush(NULL);
+    _exit(r < 0 ? 1 : 0);
+}
+
+/**
+ * ns_call() - run @fn inside the target's namespaces and get its fd back
+ * @ns:			as filled by ns_open()
+ * @fn:			returns an fd, or a negative errno
+ * @arg:		passed to @fn
+ * @ret_fd:		the fd @fn returned, valid in this process
+ * @ret_child_status:	exit status of the child (wait status), for messages
+ *
+ * Return: 0, the negative errno @fn (or joining) failed with, or -ECHILD if
+ *	   the child died without a word
+ */
+int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
+            int *ret_child_status)
+{
+    int sv[2], r, fd = -1, status = 0;
+    int32_t child_r = 0;
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        r = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        return r;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        ns_child(ns, fn, arg, sv[1]);
+    }
+    close(sv[1]);
+    r = fdpass_recv(sv[0], &fd, &child_r);
+    close(sv[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (ret_child_status)
+        *ret_child_status = status;
+    if (r < 0)
+        return -ECHILD;
+    if (child_r < 0 || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        return child_r < 0 ? child_r : -ECHILD;
+    }
+    *ret_fd = fd;
+    return 0;
+}

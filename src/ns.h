@@ -1,0 +1,22 @@
+/* ns.h - the target's namespaces: open once, keep for life, run code inside */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct ns {
+    int userns_fd;          /* -1: no user namespace to join */
+    int netns_fd;
+    bool userns_required;   /* --userns-path given: failing to join is fatal */
+};
+
+/* Runs in a child inside the namespaces; returns an fd to hand back, or -errno */
+typedef int (*ns_fn)(void *arg);
+
+int ns_open(struct ns *ns, const struct config *cfg);
+void ns_close(struct ns *ns);
+int ns_enter(const struct ns *ns);
+int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
+            int *ret_child_status);

@@ -1,0 +1,167 @@
+/* options.c - argv to struct options: raw strings and flags, nothing derived */
+#include <getopt.h>
+#include <libslirp.h>
+#include <seccomp.h>
+#include <string.h>
+
+#include "build-config.h"
+#include "log.h"
+#include "options.h"
+
+enum {
+    OPT_CIDR = 1000,
+    OPT_DISABLE_HOST_LOOPBACK,
+    OPT_NO_HOST_LOOPBACK,
+    OPT_NETNS_TYPE,
+    OPT_USERNS_PATH,
+    OPT_ENABLE_SANDBOX,
+    OPT_CREATE_SANDBOX,
+    OPT_ENABLE_SECCOMP,
+    OPT_OUTBOUND_ADDR,
+    OPT_OUTBOUND_ADDR6,
+    OPT_DISABLE_DNS,
+    OPT_MACADDRESS,
+    OPT_TARGET_TYPE,
+};
+
+static const struct option opt_long[] = {
+    { "configure", no_argument, NULL, 'c' },
+    { "exit-fd", required_argument, NULL, 'e' },
+    { "ready-fd", required_argument, NULL, 'r' },
+    { "mtu", required_argument, NULL, 'm' },
+    { "enable-ipv6", no_argument, NULL, '6' },
+    { "api-socket", required_argument, NULL, 'a' },
+    { "cidr", required_argument, NULL, OPT_CIDR },
+    { "disable-host-loopback", no_argument, NULL, OPT_DISABLE_HOST_LOOPBACK },
+    { "no-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+    { "netns-type", required_argument, NULL, OPT_NETNS_TYPE },
+    { "userns-path", required_argument, NULL, OPT_USERNS_PATH },
+    { "enable-sandbox", no_argument, NULL, OPT_ENABLE_SANDBOX },
+    { "create-sandbox", no_argument, NULL, OPT_CREATE_SANDBOX },
+    { "enable-seccomp", no_argument, NULL, OPT_ENABLE_SECCOMP },
+    { "outbound-addr", required_argument, NULL, OPT_OUTBOUND_ADDR },
+    { "outbound-addr6", required_argument, NULL, OPT_OUTBOUND_ADDR6 },
+    { "disable-dns", no_argument, NULL, OPT_DISABLE_DNS },
+    { "macaddress", required_argument, NULL, OPT_MACADDRESS },
+    { "target-type", required_argument, NULL, OPT_TARGET_TYPE },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'v' },
+    { NULL, 0, NULL, 0 },
+};
+
+/**
+ * opt_parse() - parse argv (GNU permutation: options may follow positionals)
+ * @argc, @argv:	the command line
+ * @ret:		filled with raw option values (pointers into argv)
+ *
+ * Unknown options are reported by getopt on stderr.
+ *
+ * Return: what the caller should do next
+ */
+enum opt_result opt_parse(int argc, char **argv, struct options *ret)
+{
+    struct options o = { 0 };
+    int c, npos;
+
+    optind = 0; /* full re-initialisation: opt_parse may run more than once */
+    while ((c = getopt_long(argc, argv, "ce:r:m:a:6hv", opt_long, NULL)) != -1) {
+        switch (c) {
+        case 'c': o.configure = true; break;
+        case 'e': o.exit_fd = optarg; break;
+        case 'r': o.ready_fd = optarg; break;
+        case 'm': o.mtu = optarg; break;
+        case '6': o.enable_ipv6 = true; break;
+        case 'a': o.api_socket = optarg; break;
+        case OPT_CIDR: o.cidr = optarg; break;
+        case OPT_DISABLE_HOST_LOOPBACK: o.disable_host_loopback = true; break;
+        case OPT_NO_HOST_LOOPBACK:
+            o.disable_host_loopback = true;
+            o.deprecated_no_host_loopback = true;
+            break;
+        case OPT_NETNS_TYPE: o.netns_type = optarg; break;
+        case OPT_USERNS_PATH: o.userns_path = optarg; break;
+        case OPT_ENABLE_SANDBOX: o.enable_sandbox = true; break;
+        case OPT_CREATE_SANDBOX:
+            o.enable_sandbox = true;
+            o.deprecated_create_sandbox = true;
+            break;
+        case OPT_ENABLE_SECCOMP: o.enable_seccomp = true; break;
+        case OPT_OUTBOUND_ADDR: o.outbound_addr = optarg; break;
+        case OPT_OUTBOUND_ADDR6: o.outbound_addr6 = optarg; break;
+        case OPT_DISABLE_DNS: o.disable_dns = true; break;
+        case OPT_MACADDRESS: o.macaddress = optarg; break;
+        case OPT_TARGET_TYPE: o.target_type = optarg; break;
+        case 'h': *ret = o; return OPT_HELP;
+        case 'v': *ret = o; return OPT_VERSION;
+        default: *ret = o; return OPT_USAGE_ERROR;
+        }
+    }
+
+    npos = argc - optind;
+    if (npos >= 1)
+        o.target = argv[optind];
+    if (npos >= 2)
+        o.ifname = argv[optind + 1];
+    if (npos > 2)
+        o.extra_args = npos - 2;
+    *ret = o;
+
+    if (!o.target)
+        return OPT_USAGE_ERROR;
+    /* TAPNAME may be left out only when the positional is a tap fd */
+    if (!o.ifname && !(o.netns_type && !strcmp(o.netns_type, "tapfd")))
+        return OPT_USAGE_ERROR;
+    return OPT_RUN;
+}
+
+/**
+ * opt_print_usage() - the help text; every supported option as a whole word
+ * @f:		where to print (stdout for -h and usage errors)
+ * @argv0:	the name the program was invoked as
+ *
+ * Callers probe features by substring (podman, RootlessKit) and by
+ * "grep -w -- --netns-type" (dockerd-rootless.sh): keep option names intact.
+ */
+void opt_print_usage(FILE *f, const char *argv0)
+{
+    fprintf(f, "Usage: %s [OPTION]... PID|PATH|FD [TAPNAME]\n", argv0);
+    fputs(
+"User-mode networking for unprivileged network namespaces.\n"
+"\n"
+"-c, --configure          bring up the interface\n"
+"-e, --exit-fd=FD         specify the FD for terminating slirpd\n"
+"-r, --ready-fd=FD        specify the FD to write to when the network is configured\n"
+"-m, --mtu=MTU            specify MTU (default=1500, max=65521)\n"
+"-6, --enable-ipv6        enable IPv6 (fd00::/64, gateway fd00::2, DNS fd00::3)\n"
+"-a, --api-socket=PATH    specify API socket path\n"
+"--cidr=CIDR              specify network address CIDR (default=10.0.2.0/24)\n"
+"--disable-host-loopback  prohibit connecting to 127.0.0.1:* on the host namespace\n"
+"--netns-type=TYPE        specify network namespace type ([path|pid|tapfd], default=pid)\n"
+"--userns-path=PATH       specify user namespace path\n"
+"--outbound-addr=IPv4     sets outbound ipv4 address (or interface name) to bind to\n"
+"--outbound-addr6=IPv6    sets outbound ipv6 address (or interface name) to bind to\n"
+"--disable-dns            disables 10.0.2.3 (or configured internal ip) to host dns redirect\n"
+"--macaddress=MAC         specify the MAC address of the TAP (only valid with -c)\n"
+"--target-type=TYPE       specify the target type ([netns], default=netns)\n"
+"-h, --help               show this help and exit\n"
+"-v, --version            show version and exit\n",
+        f);
+}
+
+/**
+ * opt_print_version() - runc-style, machine-parsable version text
+ * @f:	where to print
+ */
+void opt_print_version(FILE *f)
+{
+    const struct scmp_version *sv = seccomp_version();
+
+    fprintf(f, "slirpd version %s\n", SLIRPD_VERSION);
+    fprintf(f, "commit: %s\n", SLIRPD_COMMIT);
+    fprintf(f, "libslirp: %s\n", slirp_version_string());
+    fprintf(f, "SLIRP_CONFIG_VERSION_MAX: %d\n", SLIRP_CONFIG_VERSION_MAX);
+    if (sv)
+        fprintf(f, "libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+    else
+        fprintf(f, "libseccomp: unknown\n");
+}

@@ -1,0 +1,43 @@
+/* options.h - argv to struct options: raw strings and flags, nothing derived */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct options {
+    bool configure;             /* -c */
+    const char *exit_fd;        /* -e */
+    const char *ready_fd;       /* -r */
+    const char *mtu;            /* -m */
+    bool enable_ipv6;           /* -6 */
+    const char *api_socket;     /* -a */
+    const char *cidr;
+    bool disable_host_loopback;
+    bool deprecated_no_host_loopback;
+    const char *netns_type;
+    const char *userns_path;
+    bool enable_sandbox;
+    bool deprecated_create_sandbox;
+    bool enable_seccomp;
+    const char *outbound_addr;
+    const char *outbound_addr6;
+    bool disable_dns;
+    const char *macaddress;
+    const char *target_type;
+
+    const char *target;         /* PID|PATH|FD */
+    const char *ifname;         /* TAPNAME */
+    int extra_args;             /* positionals beyond the two */
+};
+
+enum opt_result {
+    OPT_RUN,          /* start the daemon */
+    OPT_HELP,         /* -h: print help, exit 0 */
+    OPT_VERSION,      /* -v: print version, exit 0 */
+    OPT_USAGE_ERROR,  /* print usage to stdout, exit 1 */
+};
+
+enum opt_result opt_parse(int argc, char **argv, struct options *ret);
+void opt_print_usage(FILE *f, const char *argv0);
+void opt_print_version(FILE *f);

@@ -1,0 +1,428 @@
+/* stack.c - libslirp glue: SlirpConfig from our config, SlirpCb, tap <-> slirp */
+#include <errno.h>
+#include <glib.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "log.h"
+#include "loop.h"
+#include "stack.h"
+
+/* room for the largest frame: IP MTU 65521 + Ethernet header (+ slack) */
+#define STACK_FRAME_MAX (65536 + 256)
+#define STACK_TIMERS_MAX 8
+/* guest_error messages are logged at most this often */
+#define STACK_GUEST_ERROR_INTERVAL_MS 1000
+
+struct stack_timer {
+    bool in_use;
+    bool armed;
+    bool opaque;            /* created by timer_new_opaque */
+    SlirpTimerId id;
+    SlirpTimerCb cb;        /* timer_new */
+    void *cb_opaque;
+    int64_t expire_ms;
+};
+
+struct stack {
+    Slirp *slirp;
+    int tapfd;
+    struct stack_timer timers[STACK_TIMERS_MAX];
+    struct stack_stats stats;
+    int64_t last_guest_error_ms;
+    uint8_t *buf;
+    struct loop *loop;      /* during fill/poll: where slirp's fds go */
+};
+
+int64_t stack_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* implements SlirpCb.send_packet */
+static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
+{
+    struct stack *st = opaque;
+    ssize_t n;
+
+    do
+        n = write(st->tapfd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        /* the guest can't take it now: drop, TCP retransmits */
+        st->stats.tx_dropped++;
+        return (ssize_t)len;
+    }
+    st->stats.tx_frames++;
+    st->stats.tx_bytes += (uint64_t)n;
+    return n;
+}
+
+/* implements SlirpCb.guest_error */
+static void stack_guest_error(const char *msg, void *opaque)
+{
+    struct stack *st = opaque;
+    int64_t now = stack_now_ms();
+
+    st->stats.guest_errors++;
+    if (now - st->last_guest_error_ms < STACK_GUEST_ERROR_INTERVAL_MS)
+        return;
+    st->last_guest_error_ms = now;
+    warn("guest error: %s", msg);
+}
+
+/* implements SlirpCb.clock_get_ns */
+static int64_t stack_clock_get_ns(void *opaque)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct stack_timer *stack_timer_alloc(struct stack *st)
+{
+    size_t i;
+
+    for (i = 0; i < STACK_TIMERS_MAX; i++) {
+        if (!st->timers[i].in_use) {
+            memset(&st->timers[i], 0, sizeof(st->timers[i]));
+            st->timers[i].in_use = true;
+            return &st->timers[i];
+        }
+    }
+    /* libslirp 4.7 creates one timer (router advertisements) */
+    err("libslirp asked for more than %d timers", STACK_TIMERS_MAX);
+    abort();
+}
+
+/* implements SlirpCb.timer_new */
+static void *stack_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+    struct stack_timer *t = stack_timer_alloc(opaque);
+
+    t->cb = cb;
+    t->cb_opaque = cb_opaque;
+    return t;
+}
+
+/* implements SlirpCb.timer_new_opaque */
+static void *stack_timer_new_opaque(SlirpTimerId id, void *cb_opaque,
+                                    void *opaque)
+{
+    struct stack_timer *t = stack_timer_alloc(opaque);
+
+    t->opaque = true;
+    t->id = id;
+    t->cb_opaque = cb_opaque;
+    return t;
+}
+
+/* implements SlirpCb.timer_free */
+static void stack_timer_free(void *timer, void *opaque)
+{
+    struct stack_timer *t = timer;
+
+    t->in_use = false;
+    t->armed = false;
+}
+
+/* implements SlirpCb.timer_mod: @expire_time is absolute, in ms */
+static void stack_timer_mod(void *timer, int64_t expire_time, void *opaque)
+{
+    struct stack_timer *t = timer;
+
+    t->expire_ms = expire_time;
+    t->armed = true;
+}
+
+/* implements SlirpCb.register_poll_fd */
+static void stack_register_poll_fd(int fd, void *opaque)
+{
+}
+
+/* implements SlirpCb.unregister_poll_fd */
+static void stack_unregister_poll_fd(int fd, void *opaque)
+{
+}
+
+/* implements SlirpCb.notify */
+static void stack_notify(void *opaque)
+{
+}
+
+static const SlirpCb stack_cb = {
+    .send_packet = stack_send_packet,
+    .guest_error = stack_guest_error,
+    .clock_get_ns = stack_clock_get_ns,
+    .timer_new = stack_timer_new,
+    .timer_free = stack_timer_free,
+    .timer_mod = stack_timer_mod,
+    .register_poll_fd = stack_register_poll_fd,
+    .unregister_poll_fd = stack_unregister_poll_fd,
+    .notify = stack_notify,
+    .timer_new_opaque = stack_timer_new_opaque,
+};
+
+/* is the libslirp we run with at least what we were built for? */
+static int stack_check_runtime(void)
+{
+    unsigned int major = 0, minor = 0;
+
+    if (sscanf(slirp_version_string(), "%u.%u", &major, &minor) != 2)
+        return -ENOTSUP;
+    if (major < COMPAT_SLIRP_MIN_MAJOR ||
+        (major == COMPAT_SLIRP_MIN_MAJOR && minor < COMPAT_SLIRP_MIN_MINOR))
+        return -ENOTSUP;
+    return 0;
+}
+
+/**
+ * stack_new() - create the libslirp instance for a tap
+ * @cfg:	addresses, MTU, flags
+ * @tapfd:	non-blocking tap fd (not owned)
+ * @ret:	the stack; free with stack_free()
+ *
+ * Return: 0, -ENOTSUP if the runtime libslirp is too old, -EINVAL if
+ *	   slirp_new() refused the configuration
+ */
+int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
+{
+    SlirpConfig sc = { 0 };
+    struct stack *st;
+    int r;
+
+    r = stack_check_runtime();
+    if (r < 0)
+        return r;
+
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->tapfd = tapfd;
+    st->last_guest_error_ms = INT64_MIN / 2;
+    st->buf = malloc(STACK_FRAME_MAX);
+    if (!st->buf) {
+        free(st);
+        return -ENOMEM;
+    }
+
+    sc.version = COMPAT_SLIRP_CONFIG_VERSION;
+    sc.restricted = false;
+    sc.in_enabled = true;
+    sc.vnetwork = cfg->vnetwork;
+    sc.vnetmask = cfg->vnetmask;
+    sc.vhost = cfg->vhost;
+    sc.in6_enabled = cfg->enable_ipv6;
+    sc.vprefix_addr6 = cfg->vprefix6;
+    sc.vprefix_len = (uint8_t)cfg->vprefix6_len;
+    sc.vhost6 = cfg->vhost6;
+    sc.vhostname = NULL;
+    sc.tftp_server_name = NULL;
+    sc.tftp_path = NULL;
+    sc.bootfile = NULL;
+    sc.vdhcp_start = cfg->vdhcp_start;
+    sc.vnameserver = cfg->vnameserver;
+    sc.vnameserver6 = cfg->vnameserver6;
+    sc.vdnssearch = NULL;
+    sc.vdomainname = NULL;
+    sc.if_mtu = cfg->mtu;
+    sc.if_mru = cfg->mtu;
+    sc.disable_host_loopback = cfg->disable_host_loopback;
+    sc.enable_emu = false;
+    sc.outbound_addr = cfg->outbound_set ? (struct sockaddr_in *)&cfg->outbound_addr : NULL;
+    sc.outbound_addr6 =
+        cfg->outbound6_set ? (struct sockaddr_in6 *)&cfg->outbound_addr6 : NULL;
+    sc.disable_dns = cfg->disable_dns;
+    sc.disable_dhcp = false;
+
+    st->slirp = slirp_new(&sc, &stack_cb, st);
+    if (!st->slirp) {
+        stack_free(st);
+        return -EINVAL;
+    }
+    *ret = st;
+    return 0;
+}
+
+/**
+ * stack_free() - destroy the libslirp instance (closes its sockets)
+ * @st:	the stack, or NULL
+ */
+void stack_free(struct stack *st)
+{
+    if (!st)
+        return;
+    if (st->slirp)
+        slirp_cleanup(st->slirp);
+    free(st->buf);
+    free(st);
+}
+
+Slirp *stack_slirp(struct stack *st)
+{
+    return st->slirp;
+}
+
+int stack_tapfd(const struct stack *st)
+{
+    return st->tapfd;
+}
+
+const struct stack_stats *stack_get_stats(const struct stack *st)
+{
+    return &st->stats;
+}
+
+static short stack_to_poll(int events)
+{
+    short e = 0;
+
+    if (events & SLIRP_POLL_IN)
+        e |= POLLIN;
+    if (events & SLIRP_POLL_OUT)
+        e |= POLLOUT;
+    if (events & SLIRP_POLL_PRI)
+        e |= POLLPRI;
+    if (events & SLIRP_POLL_ERR)
+        e |= POLLERR;
+    if (events & SLIRP_POLL_HUP)
+        e |= POLLHUP;
+    return e;
+}
+
+static int stack_from_poll(short revents)
+{
+    int e = 0;
+
+    if (revents & POLLIN)
+        e |= SLIRP_POLL_IN;
+    if (revents & POLLOUT)
+        e |= SLIRP_POLL_OUT;
+    if (revents & POLLPRI)
+        e |= SLIRP_POLL_PRI;
+    if (revents & (POLLERR | POLLNVAL))
+        e |= SLIRP_POLL_ERR;
+    if (revents & POLLHUP)
+        e |= SLIRP_POLL_HUP;
+    return e;
+}
+
+static int stack_add_poll(int fd, int events, void *opaque)
+{
+    struct stack *st = opaque;
+
+    return loop_add_transient(st->loop, fd, stack_to_poll(events));
+}
+
+static int stack_get_revents(int idx, void *opaque)
+{
+    struct stack *st = opaque;
+
+    return stack_from_poll(loop_transient_revents(st->loop, idx));
+}
+
+/* run the timers that are due; lower *timeout_ms to the next expiry */
+static void stack_run_timers(struct stack *st, int *timeout_ms)
+{
+    int64_t now = stack_now_ms();
+    size_t i;
+
+    for (i = 0; i < STACK_TIMERS_MAX; i++) {
+        struct stack_timer *t = &st->timers[i];
+
+        if (!t->in_use || !t->armed)
+            continue;
+        if (t->expire_ms <= now) {
+            t->armed = false;
+            if (t->opaque)
+                slirp_handle_timer(st->slirp, t->id, t->cb_opaque);
+            else
+                t->cb(t->cb_opaque);
+            /* the callback may have re-armed it */
+        }
+        if (timeout_ms && t->in_use && t->armed) {
+            int64_t left = t->expire_ms - now;
+            if (left < 0)
+                left = 0;
+            if (*timeout_ms < 0 || left < *timeout_ms)
+                *timeout_ms = (int)(left > INT_MAX ? INT_MAX : left);
+        }
+    }
+}
+
+/**
+ * stack_fill() - add libslirp's sockets to this iteration's poll set
+ * @st:		the stack
+ * @l:		the loop
+ * @timeout_ms:	in: the caller's timeout (-1: none); out: lowered for
+ *		libslirp's TCP and RA timers
+ *
+ * Return: 0
+ */
+int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
+{
+    uint32_t t;
+
+    stack_run_timers(st, timeout_ms);
+    t = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
+    st->loop = l;
+    slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
+    *timeout_ms = t > INT_MAX ? -1 : (int)t;
+    return 0;
+}
+
+/**
+ * stack_poll() - let libslirp service its sockets and timers
+ * @st:			the stack
+ * @l:			the loop, after poll()
+ * @poll_failed:	poll() returned an error: only run timers
+ */
+void stack_poll(struct stack *st, struct loop *l, bool poll_failed)
+{
+    st->loop = l;
+    slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
+    stack_run_timers(st, NULL);
+}
+
+/**
+ * stack_tap_read() - drain frames from the tap into libslirp
+ * @st:		the stack
+ * @budget:	at most this many frames, so host sockets are not starved
+ *
+ * Return: frames read (>= 0), or a negative errno if the tap failed
+ *	   (-EBADFD: the interface is gone)
+ */
+int stack_tap_read(struct stack *st, unsigned int budget)
+{
+    unsigned int n;
+
+    for (n = 0; n < budget; n++) {
+        ssize_t len = read(st->tapfd, st->buf, STACK_FRAME_MAX);
+
+        if (len < 0) {
+            if (errno == EINTR) {
+                n--;
+                continue;
+            }
+            if (errno == EAGAIN)
+                break;
+            return -errno;
+        }
+        if (len == 0)
+            return -EBADFD;
+        st->stats.rx_frames++;
+        st->stats.rx_bytes += (uint64_t)len;
+        slirp_input(st->slirp, st->buf, (int)len);
+    }
+    return (int)n;
+}

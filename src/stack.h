@@ -1,0 +1,32 @@
+/* stack.h - libslirp glue: SlirpConfig from our config, SlirpCb, tap <-> slirp */
+#pragma once
+
+#include <libslirp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct loop;
+
+struct stack_stats {
+    uint64_t rx_frames;     /* tap -> libslirp */
+    uint64_t rx_bytes;
+    uint64_t tx_frames;     /* libslirp -> tap */
+    uint64_t tx_bytes;
+    uint64_t tx_dropped;    /* tap write failed: frame dropped */
+    uint64_t guest_errors;
+};
+
+struct stack;
+
+int stack_new(const struct config *cfg, int tapfd, struct stack **ret);
+void stack_free(struct stack *st);
+Slirp *stack_slirp(struct stack *st);
+int stack_tapfd(const struct stack *st);
+const struct stack_stats *stack_get_stats(const struct stack *st);
+
+int64_t stack_now_ms(void);
+int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);
+void stack_poll(struct stack *st, struct loop *l, bool poll_failed);
+int stack_tap_read(struct stack *st, unsigned int budget);

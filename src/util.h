@@ -1,0 +1,33 @@
+/* util.h - small helpers shared by every module: cleanup attributes, macros */
+#pragma once
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void util_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+
+/* An fd closed when it leaves scope; hand it out with util_take_fd(). */
+#define _cleanup_close_ __attribute__((cleanup(util_closep)))
+
+static inline int util_take_fd(int *fd)
+{
+    int r = *fd;
+    *fd = -1;
+    return r;
+}
+
+/* -errno of the last failed call, never 0 */
+static inline int util_neg_errno(void)
+{
+    return errno > 0 ? -errno : -EIO;
+}

@@ -1,0 +1,407 @@
+# shellcheck shell=bash
+# peers.sh - shared helpers for the integration tests that drive real
+# slirp4netns clients (podman 4.3.1, RootlessKit 1.1.0) as an unprivileged
+# user against the daemon under test ($SLIRPD).  Source it, don't run it.
+#
+#   peers_init NAME [TOOL...]   checks (root, user, tools, kernel), makes the
+#                               private work dir $PEERS_DIR, installs cleanup
+#   peers_as_user CMD...        runs CMD as $PEERS_USER with the private env
+#   peers_podman ARGS...        runs podman as $PEERS_USER (private mount ns,
+#                               hybrid-cgroup workaround), bounded
+#   peers_podman_setup          private containers.conf/storage.conf and the
+#                               busybox-static image $PEERS_IMAGE
+#   peers_free_port VAR [N]     N (default 1) consecutive free ports in
+#                               41000-41999, the first one into VAR
+#   peers_service VAR ADDR      socat loopback TCP service (ADDR = socat's
+#                               right-hand address), its port into VAR
+#   peers_echo_service VAR      ... replying "got:<first line>"
+#   peers_file_service VAR F    ... sending file F
+#   peers_check NAME CMD...     runs one check: PASS/FAIL line, output on fail
+#   peers_finish                exits 1 if any check failed, else 0
+#
+# Environment: SLIRPD (required: the binary under test, e.g.
+# /usr/bin/slirp4netns to validate the harness), SLIRPD_TEST_USER (default
+# slirpd-test), PEERS_KEEP=1 keeps the work dir, PEERS_VERBOSE=1 shows the
+# output of passing checks too.
+#
+# Everything the test starts carries PEERS_TAG=<unique> in its environment
+# (podman passes it on to conmon, slirp4netns, rootlessport, catatonit;
+# RootlessKit to its child and to slirp4netns); the cleanup kills those
+# processes and all their descendants (e.g. the container processes under
+# conmon) by pid, bounded, then removes the work dir.
+
+PEERS_USER=${SLIRPD_TEST_USER:-slirpd-test}
+PEERS_IMAGE=localhost/bb
+PEERS_TIMEOUT=${PEERS_TIMEOUT:-60}     # default bound for one client command
+PEERS_SERVICE_LIFETIME=${PEERS_SERVICE_LIFETIME:-280}
+PEERS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+PEERS_FAILED=0
+PEERS_PASSED=0
+PEERS_BG=()
+PEERS_PORTS_USED=" "
+PEERS_DIR=
+PEERS_PODMAN_READY=0
+
+peers_log() { printf '%s: %s\n' "${PEERS_NAME:-peers}" "$*"; }
+
+# a setup problem (missing package, no test user, not root): a failure, not a
+# skip; tests/deps.sh sets the machine up
+peers_die() {
+	printf '%s: FAIL (setup): %s\n' "${PEERS_NAME:-peers}" "$*" >&2
+	exit 1
+}
+
+# only when the kernel really can't run the test
+peers_skip() {
+	printf '%s: SKIP: %s\n' "${PEERS_NAME:-peers}" "$*"
+	exit 77
+}
+
+peers_init() {
+	PEERS_NAME=$1
+	shift
+	export LC_ALL=C
+	[ "$(id -u)" = 0 ] || peers_die "must run as root (it drops to $PEERS_USER itself)"
+	[ -n "${SLIRPD:-}" ] || peers_die "SLIRPD is not set (the binary under test; /usr/bin/slirp4netns validates the harness)"
+	SLIRPD=$(realpath -e "$SLIRPD" 2>/dev/null) || peers_die "SLIRPD: no such file"
+	[ -x "$SLIRPD" ] || peers_die "SLIRPD=$SLIRPD is not executable"
+	local t
+	for t in setpriv unshare nsenter timeout socat ss ip awk sha256sum "$@"; do
+		command -v "$t" >/dev/null 2>&1 || peers_die "$t not found (run tests/deps.sh)"
+	done
+	id -u "$PEERS_USER" >/dev/null 2>&1 || peers_die "no user $PEERS_USER (run tests/deps.sh)"
+	PEERS_UID=$(id -u "$PEERS_USER")
+	PEERS_GID=$(id -g "$PEERS_USER")
+	grep -q "^$PEERS_USER:" /etc/subuid && grep -q "^$PEERS_USER:" /etc/subgid ||
+		peers_die "$PEERS_USER has no /etc/subuid or /etc/subgid range (run tests/deps.sh)"
+	[ -c /dev/net/tun ] || peers_skip "/dev/net/tun is missing (no TUN/TAP in this kernel)"
+
+	PEERS_TAG="slirpd-peers-$$-$RANDOM$RANDOM"
+	export PEERS_TAG
+	# short: podman's API socket is $XDG_RUNTIME_DIR/libpod/tmp/<64 hex>.net,
+	# which must stay under the 108 bytes of sun_path
+	PEERS_DIR=$(mktemp -d /tmp/sp.XXXXXX) || peers_die "mktemp failed"
+	trap peers_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -p "$PEERS_DIR"/{home,run,cfg,data,tmp,bin}
+	chmod 755 "$PEERS_DIR"
+	chmod 700 "$PEERS_DIR/run"
+	chown -R "$PEERS_UID:$PEERS_GID" "$PEERS_DIR"
+
+	# the kernel checks, as the user
+	if ! peers_as_user unshare -Ur true >/dev/null 2>&1; then
+		peers_skip "$PEERS_USER cannot create a user namespace (unprivileged user namespaces disabled)"
+	fi
+	peers_as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null ||
+		peers_die "$PEERS_USER cannot open /dev/net/tun (chmod 666 it: tests/deps.sh)"
+
+	# the binary as the user sees it (copied if the user can't reach it)
+	PEERS_SLIRPD=$SLIRPD
+	if ! peers_as_user test -x "$SLIRPD"; then
+		PEERS_SLIRPD=$PEERS_DIR/bin/$(basename "$SLIRPD")
+		cp "$SLIRPD" "$PEERS_SLIRPD"
+		chmod 755 "$PEERS_SLIRPD"
+		peers_log "note: $PEERS_USER cannot execute $SLIRPD; using a copy at $PEERS_SLIRPD"
+	fi
+	peers_log "daemon under test: $PEERS_SLIRPD ($(timeout 10 "$SLIRPD" --version 2>&1 | head -1))"
+	peers_log "work dir: $PEERS_DIR"
+}
+
+# the private environment every user-side command gets
+peers_env() {
+	printf '%s\n' env -i "PATH=$PEERS_PATH" "HOME=$PEERS_DIR/home" \
+		"USER=$PEERS_USER" "LOGNAME=$PEERS_USER" "LC_ALL=C" \
+		"XDG_RUNTIME_DIR=$PEERS_DIR/run" "XDG_CONFIG_HOME=$PEERS_DIR/cfg" \
+		"XDG_DATA_HOME=$PEERS_DIR/data" "TMPDIR=$PEERS_DIR/tmp" \
+		"CONTAINERS_CONF=$PEERS_DIR/containers.conf" \
+		"CONTAINERS_STORAGE_CONF=$PEERS_DIR/storage.conf" \
+		"PEERS_TAG=$PEERS_TAG" "PEERS_DIR=$PEERS_DIR"
+}
+
+# peers_as_user CMD...: as the user, private env, cwd = work dir, bounded by
+# $PEERS_TIMEOUT
+peers_as_user() {
+	local -a e
+	mapfile -t e < <(peers_env)
+	(cd "$PEERS_DIR" && exec timeout -k 5 "$PEERS_TIMEOUT" \
+		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups \
+		"${e[@]}" "$@")
+}
+
+# peers_podman ARGS...: rootless podman in a private mount namespace.
+# This host has hybrid cgroups (a cgroup2 mount at /sys/fs/cgroup/unified)
+# and crun refuses rootless containers there, so that mount is detached
+# first (in the private namespace only: unshare makes / private, and the
+# --make-rshared afterwards makes a new peer group inside it, which keeps
+# podman's "/ is not a shared mount" warning away without reaching the host).
+peers_podman() {
+	local -a e
+	mapfile -t e < <(peers_env)
+	# shellcheck disable=SC2016
+	(cd "$PEERS_DIR" && exec timeout -k 5 "$PEERS_TIMEOUT" \
+		unshare -m --propagation private -- /bin/sh -c '
+			if mountpoint -q /sys/fs/cgroup/unified; then
+				umount -l /sys/fs/cgroup/unified || exit 125
+			fi
+			mount --make-rshared / 2>/dev/null
+			exec "$@"' peers-podman \
+		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups \
+		"${e[@]}" podman "$@")
+}
+
+peers_podman_setup() {
+	local d=$PEERS_DIR bb=${PEERS_BUSYBOX:-/bin/busybox} a
+	[ -x "$bb" ] || peers_die "$bb not found (busybox-static; run tests/deps.sh)"
+	# a dynamic busybox fails in the image with "missing dynamic library?"
+	if ldd "$bb" >/dev/null 2>&1; then
+		peers_die "$bb is dynamically linked: install busybox-static (tests/deps.sh)"
+	fi
+	cat >"$d/containers.conf" <<-EOF
+		[containers]
+		cgroups = "disabled"
+
+		[engine]
+		network_cmd_path = "$PEERS_SLIRPD"
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+	EOF
+	cat >"$d/storage.conf" <<-EOF
+		[storage]
+		driver = "vfs"
+		runroot = "$d/run/containers"
+		graphroot = "$d/storage"
+		rootless_storage_path = "$d/storage"
+	EOF
+	mkdir -p "$d/rootfs/bin" "$d/rootfs/etc" "$d/rootfs/root" "$d/rootfs/tmp" "$d/rootfs/www"
+	chmod 1777 "$d/rootfs/tmp"
+	cp "$bb" "$d/rootfs/bin/busybox"
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$d/rootfs/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/rootfs/etc/passwd"
+	echo 'root:x:0:' >"$d/rootfs/etc/group"
+	tar --numeric-owner --owner=0 --group=0 -C "$d/rootfs" -cf "$d/rootfs.tar" . ||
+		peers_die "tar of the image rootfs failed"
+	rm -rf "$d/rootfs"
+	chown -R "$PEERS_UID:$PEERS_GID" "$d"
+	if ! peers_podman import --change CMD=/bin/sh "$d/rootfs.tar" "$PEERS_IMAGE" >"$d/import.log" 2>&1; then
+		cat "$d/import.log" >&2
+		peers_die "podman import failed"
+	fi
+	PEERS_PODMAN_READY=1
+}
+
+# peers_free_port VAR [N]: N consecutive ports in 41000-41999 that nothing
+# uses (any TCP/UDP state) and this test hasn't handed out yet
+peers_free_port() {
+	local var=$1 n=${2:-1} used try base i ok
+	used=" $(ss -Htanu 2>/dev/null | awk '{k=split($5,a,":"); print a[k]}' | sort -un | tr '\n' ' ')"
+	for try in $(seq 1 300); do
+		base=$((41000 + RANDOM % (1000 - n)))
+		ok=1
+		for ((i = base; i < base + n; i++)); do
+			case "$used$PEERS_PORTS_USED" in *" $i "*) ok=0; break ;; esac
+		done
+		if [ $ok = 1 ]; then
+			for ((i = base; i < base + n; i++)); do PEERS_PORTS_USED+="$i "; done
+			printf -v "$var" '%s' "$base"
+			return 0
+		fi
+	done
+	peers_die "no free port in 41000-41999"
+}
+
+# peers_wait_listen PORT [SECONDS] [tcp|udp]: until something listens on it
+peers_wait_listen() {
+	local port=$1 secs=${2:-10} proto=${3:-tcp} i flag=-Hltn
+	[ "$proto" = udp ] && flag=-Hlun
+	for ((i = 0; i < secs * 10; i++)); do
+		[ -n "$(ss $flag "sport = :$port" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# peers_bg CMD...: background, bounded by $PEERS_SERVICE_LIFETIME, remembered
+peers_bg() {
+	timeout -k 2 "$PEERS_SERVICE_LIFETIME" "$@" </dev/null &
+	PEERS_BG+=($!)
+}
+
+# peers_service VAR SOCAT-ADDRESS: a TCP service on 127.0.0.1:<free port>
+peers_service() {
+	local var=$1 addr=$2 port
+	peers_free_port port
+	peers_bg socat -t 30 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "$addr" \
+		>>"$PEERS_DIR/services.log" 2>&1
+	peers_wait_listen "$port" 10 || peers_die "service on 127.0.0.1:$port did not start"
+	printf -v "$var" '%s' "$port"
+}
+
+# peers_service6 VAR SOCAT-ADDRESS: the same on [::1]
+peers_service6() {
+	local var=$1 addr=$2 port
+	peers_free_port port
+	peers_bg socat -t 30 "TCP6-LISTEN:$port,bind=[::1],reuseaddr,fork" "$addr" \
+		>>"$PEERS_DIR/services.log" 2>&1
+	peers_wait_listen "$port" 10 || peers_die "service on [::1]:$port did not start"
+	printf -v "$var" '%s' "$port"
+}
+
+# replies "got:<first line the client sent>"
+# shellcheck disable=SC2016
+peers_echo_service() { peers_service "$1" 'SYSTEM:read -r l; echo "got:$l"'; }
+# shellcheck disable=SC2016
+peers_echo_service6() { peers_service6 "$1" 'SYSTEM:read -r l; echo "got6:$l"'; }
+peers_file_service() { peers_service "$1" "SYSTEM:exec cat $2"; }
+
+# peers_make_file PATH KIB: random data, readable by everybody; prints sha256
+peers_make_file() {
+	head -c "$(($2 * 1024))" /dev/urandom >"$1"
+	chmod 644 "$1"
+	sha256sum <"$1" | awk '{print $1}'
+}
+
+# peers_fetch HOST PORT [INPUT]: connect, send INPUT (if any) then half-close,
+# print what comes back; bounded
+peers_fetch() {
+	printf '%s' "${3:-}" | timeout -k 2 15 socat -t 10 - "TCP:$1:$2" 2>/dev/null
+}
+
+# peers_retry SECONDS CMD...: until CMD succeeds (0.2 s apart)
+peers_retry() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# peers_fetch_expect HOST PORT EXPECT [SECONDS]: retry until the reply
+# contains EXPECT (a published port is often open on the host before the
+# server inside is listening)
+peers_fetch_expect() {
+	local host=$1 port=$2 expect=$3 secs=${4:-15} i out
+	for ((i = 0; i < secs * 4; i++)); do
+		out=$(peers_fetch "$host" "$port")
+		case "$out" in *"$expect"*) printf '%s\n' "$out"; return 0 ;; esac
+		sleep 0.25
+	done
+	printf 'no "%s" from %s:%s after %ss (last reply: "%s")\n' "$expect" "$host" "$port" "$secs" "$out"
+	return 1
+}
+
+# peers_check NAME CMD...: one test case; CMD's output is shown on failure
+peers_check() {
+	local name=$1 out rc start end
+	shift
+	out=$PEERS_DIR/check.out
+	start=$EPOCHREALTIME
+	"$@" >"$out" 2>&1
+	rc=$?
+	end=$EPOCHREALTIME
+	if [ $rc = 0 ]; then
+		PEERS_PASSED=$((PEERS_PASSED + 1))
+		printf 'PASS: %s (%ss)\n' "$name" "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
+		[ "${PEERS_VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$out"
+	else
+		PEERS_FAILED=$((PEERS_FAILED + 1))
+		printf 'FAIL: %s (exit %s)\n' "$name" "$rc"
+		sed 's/^/    /' "$out" | tail -n 60
+	fi
+	return 0
+}
+
+# assertions for use inside checks (they print what they saw)
+peers_expect_contains() { # TEXT NEEDLE DESCRIPTION
+	case "$1" in *"$2"*) return 0 ;; esac
+	printf 'expected %s to contain "%s"; got:\n%s\n' "$3" "$2" "$1"
+	return 1
+}
+peers_expect_not_contains() {
+	case "$1" in *"$2"*)
+		printf 'expected %s NOT to contain "%s"; got:\n%s\n' "$3" "$2" "$1"
+		return 1 ;;
+	esac
+	return 0
+}
+
+peers_finish() {
+	peers_log "$PEERS_PASSED passed, $PEERS_FAILED failed"
+	[ "$PEERS_FAILED" = 0 ] && exit 0
+	exit 1
+}
+
+# the pids of processes carrying our tag
+peers_tagged_pids() {
+	[ -n "${PEERS_TAG:-}" ] || return 0
+	grep -lzx "PEERS_TAG=$PEERS_TAG" /proc/[0-9]*/environ 2>/dev/null |
+		awk -F/ '{print $3}'
+}
+
+# the pids of running daemons (argv[0] = the binary under test) we started
+peers_daemon_pids() {
+	local p a0
+	for p in $(peers_tagged_pids); do
+		a0=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)
+		[ "$a0" = "$PEERS_SLIRPD" ] && echo "$p"
+	done
+}
+
+# peers_daemon_cmdline PID: its argv, space-separated
+peers_daemon_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+
+# tagged processes plus all their descendants, minus this shell
+peers_our_pids() {
+	local seed
+	seed=$(peers_tagged_pids | tr '\n' ' ')
+	for p in "${PEERS_BG[@]}"; do seed+=" $p"; done
+	[ -n "${seed// /}" ] || return 0
+	ps -eo pid=,ppid= | awk -v seed="$seed" -v self="$$" -v me="$BASHPID" '
+		BEGIN { n = split(seed, s, " "); for (i = 1; i <= n; i++) k[s[i]] = 1 }
+		{ pp[$1] = $2; alive[$1] = 1 }
+		END {
+			do {
+				ch = 0
+				for (p in pp) if (!(p in k) && (pp[p] in k)) { k[p] = 1; ch = 1 }
+			} while (ch)
+			for (p in k) if ((p in alive) && p != self && p != me) print p
+		}'
+}
+
+peers_kill_ours() {
+	local pids i
+	pids=$(peers_our_pids)
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		pids=$(peers_our_pids)
+		[ -n "$pids" ] || return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+	sleep 0.2
+}
+
+peers_cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	if [ "$PEERS_PODMAN_READY" = 1 ]; then
+		PEERS_TIMEOUT=30 peers_podman rm -a -f -t 0 >/dev/null 2>&1
+	fi
+	peers_kill_ours
+	if [ -n "$PEERS_DIR" ] && [ -d "$PEERS_DIR" ]; then
+		if [ "${PEERS_KEEP:-0}" = 1 ]; then
+			peers_log "kept $PEERS_DIR"
+		else
+			timeout 60 rm -rf --one-file-system "$PEERS_DIR"
+		fi
+	fi
+	exit $rc
+}
