@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 void tap_plan(int n);
 bool tap_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
