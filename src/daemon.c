@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -38,6 +40,15 @@ int daemon_process_init(int *ret_signal_fd)
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         return -errno;
 
+    /*
+     * libslirp allocates two 128 KiB socket buffers per connection and keeps
+     * them through a 10 s TIME_WAIT. With glibc's dynamic mmap threshold the
+     * freed buffers stay resident heap: slirp4netns grows to ~650 MB under a
+     * connection burst. A fixed threshold below 128 KiB gives them back to
+     * the kernel at free().
+     */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -65,16 +76,30 @@ int daemon_process_init(int *ret_signal_fd)
 static int daemon_tap_child(void *arg)
 {
     const struct config *cfg = arg;
+    unsigned int flags = IFF_TAP | IFF_NO_PI, offload = 0;
     const char *step = NULL;
     int fd, r;
 
-    r = tap_open(cfg->ifname, IFF_TAP | IFF_NO_PI, &fd);
+    if (!cfg->disable_offload)
+        flags |= IFF_VNET_HDR;
+    r = tap_open(cfg->ifname, flags, &fd);
     if (r < 0) {
         if (r == -EPERM || r == -EACCES)
             return log_errno(r, "cannot create tap %s (is /dev/net/tun "
                              "usable, and are we root in the namespace's "
                              "user namespace?)", cfg->ifname);
         return log_errno(r, "cannot create tap %s", cfg->ifname);
+    }
+    if (flags & IFF_VNET_HDR) {
+        /* before the link comes up, so it starts with its offloads */
+        r = tap_enable_offload(fd, &offload);
+        if (r < 0) {
+            close(fd);
+            return log_errno(r, "cannot set up offloads on %s", cfg->ifname);
+        }
+        debug("%s offloads:%s%s", cfg->ifname,
+              offload & TUN_F_CSUM ? " csum" : " none",
+              offload & TUN_F_TSO4 ? " tso4" : "");
     }
     if (cfg->configure) {
         r = ifcfg_apply(cfg, cfg->ifname, &step);
@@ -97,8 +122,10 @@ static int daemon_tap_child(void *arg)
  *
  * Return: 0 or a negative errno (already logged in detail by the child)
  */
-int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd)
+int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
+                   int *ret_vnet_len)
 {
+    unsigned int offload = 0;
     struct tap_info ti;
     int r, status = 0, fd = -1;
 
@@ -107,11 +134,23 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd)
         r = tap_query(cfg->tapfd, &ti);
         if (r < 0)
             return log_errno(r, "fd %d is not a tap device", cfg->tapfd);
-        if (ti.flags & IFF_VNET_HDR)
-            return log_errno(-ENOTSUP, "tap fd %d (%s) has IFF_VNET_HDR",
-                             cfg->tapfd, ti.name);
+        if (ti.flags & IFF_VNET_HDR) {
+            /* we speak the header: choose the offloads we can take */
+            if (cfg->disable_offload)
+                r = ioctl(cfg->tapfd, TUNSETOFFLOAD, 0UL) < 0 ? -errno : 0;
+            else
+                r = tap_enable_offload(cfg->tapfd, &offload);
+            if (r < 0)
+                return log_errno(r, "cannot set offloads on tap fd %d",
+                                 cfg->tapfd);
+        }
+        r = tap_vnet_hdr_len(cfg->tapfd, ti.flags);
+        if (r < 0)
+            return log_errno(r, "tap fd %d: virtio-net header size",
+                             cfg->tapfd);
         info("using tapfd=%d for %s", cfg->tapfd, ti.name);
         *ret_tapfd = cfg->tapfd;
+        *ret_vnet_len = r;
         return 0;
     }
 
@@ -129,7 +168,15 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd)
         return r;
     }
     info("received tapfd=%d", fd);
+    r = tap_query(fd, &ti);
+    if (r >= 0)
+        r = tap_vnet_hdr_len(fd, ti.flags);
+    if (r < 0) {
+        close(fd);
+        return log_errno(r, "received fd %d is not a usable tap", fd);
+    }
     *ret_tapfd = fd;
+    *ret_vnet_len = r;
     return 0;
 }
 

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
     struct stack *stack = NULL;
     struct loop loop;
     char errbuf[512];
-    int r, sigfd = -1, tapfd = -1;
+    int r, sigfd = -1, tapfd = -1, vnet_len = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     log_init(argv[0]);
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         log_errno(r, "process setup failed");
         goto out;
     }
-    r = daemon_get_tap(&cfg, &ns, &tapfd);
+    r = daemon_get_tap(&cfg, &ns, &tapfd, &vnet_len);
     if (r < 0)
         goto out;
     r = tap_set_nonblock(tapfd);
@@ -83,6 +83,7 @@ int main(int argc, char **argv)
                   slirp_version_string());
         goto out;
     }
+    stack_set_vnet_hdr(stack, vnet_len);
 
     loop_init(&loop, stack);
     if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||

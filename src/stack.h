@@ -16,6 +16,7 @@ struct stack_stats {
     uint64_t tx_bytes;
     uint64_t tx_dropped;    /* tap write failed: frame dropped */
     uint64_t guest_errors;
+    uint64_t rx_dropped;    /* bad virtio-net header or offsets */
 };
 
 struct stack;
@@ -24,6 +25,7 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret);
 void stack_free(struct stack *st);
 Slirp *stack_slirp(struct stack *st);
 int stack_tapfd(const struct stack *st);
+void stack_set_vnet_hdr(struct stack *st, int len);
 const struct stack_stats *stack_get_stats(const struct stack *st);
 
 int64_t stack_now_ms(void);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -69,4 +70,55 @@ int tap_set_nonblock(int fd)
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
     return 0;
+}
+
+/**
+ * tap_enable_offload() - let the namespace hand us partial checksums and
+ *			  TCP/IPv4 super-frames (needs IFF_VNET_HDR)
+ * @fd:		the tap fd, opened with IFF_VNET_HDR
+ * @ret_offload:	the TUN_F_* flags the kernel accepted (0 if none)
+ *
+ * Tries CSUM|TSO4, then CSUM alone, then nothing: a kernel that refuses a
+ * flag still gets a working tap. TSO6 is never asked for (see offload.c).
+ *
+ * Return: 0 or a negative errno (of TUNSETVNETHDRSZ)
+ */
+int tap_enable_offload(int fd, unsigned int *ret_offload)
+{
+    static const unsigned int tries[] = { TUN_F_CSUM | TUN_F_TSO4, TUN_F_CSUM };
+    int hdrlen = (int)sizeof(struct virtio_net_hdr), le = 1;
+    size_t i;
+
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0)
+        return -errno;
+    /* only matters on big-endian hosts; kernels without cross-endian
+     * support refuse it, and do not need it on little-endian ones */
+    (void)ioctl(fd, TUNSETVNETLE, &le);
+    *ret_offload = 0;
+    for (i = 0; i < ARRAY_SIZE(tries); i++) {
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0) {
+            *ret_offload = tries[i];
+            return 0;
+        }
+    }
+    (void)ioctl(fd, TUNSETOFFLOAD, 0UL);
+    return 0;
+}
+
+/**
+ * tap_vnet_hdr_len() - length of the virtio-net header on each frame
+ * @fd:		the tap fd
+ * @flags:	its TUNSETIFF flags (from tap_query())
+ *
+ * Return: 0 without IFF_VNET_HDR, the header length, or a negative errno
+ */
+int tap_vnet_hdr_len(int fd, unsigned int flags)
+{
+    int len;
+
+    if (!(flags & IFF_VNET_HDR))
+        return 0;
+    if (ioctl(fd, TUNGETVNETHDRSZ, &len) < 0)
+        return -errno;
+    return len;
 }

@@ -12,3 +12,5 @@ struct tap_info {
 int tap_open(const char *name, unsigned int flags, int *ret_fd);
 int tap_query(int fd, struct tap_info *ret);
 int tap_set_nonblock(int fd);
+int tap_enable_offload(int fd, unsigned int *ret_offload);
+int tap_vnet_hdr_len(int fd, unsigned int flags);
