@@ -386,6 +386,7 @@ int config_from_options(const struct options *o, struct config *ret,
 
     c->disable_host_loopback = o->disable_host_loopback;
     c->disable_dns = o->disable_dns;
+    c->disable_offload = o->disable_offload;
     c->enable_sandbox = o->enable_sandbox;
     c->enable_seccomp = o->enable_seccomp;
 

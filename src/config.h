@@ -57,6 +57,7 @@ struct config {
     /* behaviour */
     bool disable_host_loopback;
     bool disable_dns;
+    bool disable_offload;        /* no IFF_VNET_HDR on the tap */
     bool enable_sandbox;
     bool enable_seccomp;
     bool outbound_set;

@@ -20,6 +20,7 @@ enum {
     OPT_OUTBOUND_ADDR,
     OPT_OUTBOUND_ADDR6,
     OPT_DISABLE_DNS,
+    OPT_DISABLE_OFFLOAD,
     OPT_MACADDRESS,
     OPT_TARGET_TYPE,
 };
@@ -42,6 +43,7 @@ static const struct option opt_long[] = {
     { "outbound-addr", required_argument, NULL, OPT_OUTBOUND_ADDR },
     { "outbound-addr6", required_argument, NULL, OPT_OUTBOUND_ADDR6 },
     { "disable-dns", no_argument, NULL, OPT_DISABLE_DNS },
+    { "disable-offload", no_argument, NULL, OPT_DISABLE_OFFLOAD },
     { "macaddress", required_argument, NULL, OPT_MACADDRESS },
     { "target-type", required_argument, NULL, OPT_TARGET_TYPE },
     { "help", no_argument, NULL, 'h' },
@@ -89,6 +91,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_OUTBOUND_ADDR: o.outbound_addr = optarg; break;
         case OPT_OUTBOUND_ADDR6: o.outbound_addr6 = optarg; break;
         case OPT_DISABLE_DNS: o.disable_dns = true; break;
+        case OPT_DISABLE_OFFLOAD: o.disable_offload = true; break;
         case OPT_MACADDRESS: o.macaddress = optarg; break;
         case OPT_TARGET_TYPE: o.target_type = optarg; break;
         case 'h': *ret = o; return OPT_HELP;
@@ -141,6 +144,7 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--outbound-addr=IPv4     sets outbound ipv4 address (or interface name) to bind to\n"
 "--outbound-addr6=IPv6    sets outbound ipv6 address (or interface name) to bind to\n"
 "--disable-dns            disables 10.0.2.3 (or configured internal ip) to host dns redirect\n"
+"--disable-offload        no checksum/TSO offloads on the tap (plain frames, as slirp4netns)\n"
 "--macaddress=MAC         specify the MAC address of the TAP (only valid with -c)\n"
 "--target-type=TYPE       specify the target type ([netns], default=netns)\n"
 "-h, --help               show this help and exit\n"

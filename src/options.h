@@ -23,6 +23,7 @@ struct options {
     const char *outbound_addr;
     const char *outbound_addr6;
     bool disable_dns;
+    bool disable_offload;
     const char *macaddress;
     const char *target_type;
 
