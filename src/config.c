@@ -303,7 +303,8 @@ static int config_target(const struct options *o, struct config *c,
  * @errbuf:	one clear line naming the option and the value, on failure
  * @errlen:	size of @errbuf
  *
- * Return: 0 or a negative errno
+ * Return: 0, CONFIG_E_USAGE for a bad -e/-r/-m value (slirp4netns checks
+ *	   those while parsing and prints the usage too), or a negative errno
  */
 int config_from_options(const struct options *o, struct config *ret,
                         char *errbuf, size_t errlen)
@@ -327,15 +328,15 @@ int config_from_options(const struct options *o, struct config *ret,
                            "\"bess\": %s", o->target_type);
     }
     if (o->exit_fd && config_parse_fd(o->exit_fd, &c->exit_fd) < 0)
-        return config_fail(errbuf, errlen, -EINVAL,
+        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "exit-fd must be a non-negative integer: %s",
                            o->exit_fd);
     if (o->ready_fd && config_parse_fd(o->ready_fd, &c->ready_fd) < 0)
-        return config_fail(errbuf, errlen, -EINVAL,
+        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "ready-fd must be a non-negative integer: %s",
                            o->ready_fd);
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
-        return config_fail(errbuf, errlen, -EINVAL,
+        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "MTU must be a positive integer (< 65522), at "
                            "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);
 

@@ -1,6 +1,7 @@
 /* config.h - the validated, derived configuration the daemon runs with */
 #pragma once
 
+#include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -14,6 +15,9 @@
 #define CONFIG_MTU_DEFAULT 1500
 #define CONFIG_MTU_MIN 68
 #define CONFIG_MTU_MAX 65521
+
+/* config_from_options(): a bad -e/-r/-m value; print the usage too */
+#define CONFIG_E_USAGE (-EDOM)
 
 enum config_netns_type {
     CONFIG_NETNS_PID,
