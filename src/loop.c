@@ -295,6 +295,7 @@ int loop_run(struct loop *l)
             api_expire(l->api, l);
         if (!l->quit)
             stack_poll(l->stack, l, n < 0);
+        stack_flush(l->stack);
         loop_compact(l);
     }
     return l->exit_status;

@@ -10,3 +10,32 @@
 uint64_t offload_csum_add(uint64_t sum, const void *buf, size_t len);
 uint16_t offload_csum_fold(uint64_t sum);
 int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len);
+
+/* frames queued between two flushes of the coalescer */
+#define OFFLOAD_TXQ_FRAMES 512
+#define OFFLOAD_TXQ_BYTES (1024 * 1024)
+
+struct offload_txq_frame {
+    size_t off;     /* in buf */
+    size_t len;
+};
+
+struct offload_txq {
+    uint8_t *buf;               /* frames back to back */
+    size_t used;
+    struct offload_txq_frame frames[OFFLOAD_TXQ_FRAMES];
+    unsigned int n;
+    uint8_t *scratch;           /* one merged frame */
+    uint64_t merged_frames;     /* stats: frames that went out merged */
+    uint64_t gso_frames;        /* stats: GSO frames written */
+};
+
+int offload_txq_init(struct offload_txq *q);
+void offload_txq_free(struct offload_txq *q);
+int offload_txq_push(struct offload_txq *q, const void *frame, size_t len);
+
+/* writes one frame with its header; returns 0 or a negative errno */
+typedef int (*offload_write_fn)(void *opaque, const struct virtio_net_hdr *vh,
+                                const void *frame, size_t len);
+unsigned int offload_txq_flush(struct offload_txq *q, offload_write_fn fn,
+                               void *opaque);

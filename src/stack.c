@@ -37,6 +37,8 @@ struct stack {
     Slirp *slirp;
     int tapfd;
     int vnet_len;           /* virtio-net header before each frame, or 0 */
+    bool coalesce;          /* queue frames, merge TCP runs at flush */
+    struct offload_txq txq;
     struct stack_timer timers[STACK_TIMERS_MAX];
     struct stack_stats stats;
     int64_t last_guest_error_ms;
@@ -52,22 +54,20 @@ int64_t stack_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* implements SlirpCb.send_packet */
-static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
+/* write one frame, with its virtio-net header if the tap has them */
+static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
+                             const void *buf, size_t len)
 {
     struct stack *st = opaque;
-    /* libslirp's frames carry correct checksums: spare the namespace's
-     * kernel from verifying them again */
-    static const struct virtio_net_hdr vh = {
-        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
-        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
-    };
+    uint8_t hdr[16] = { 0 };
     struct iovec iov[2] = {
-        { .iov_base = (void *)&vh, .iov_len = (size_t)st->vnet_len },
+        { .iov_base = hdr, .iov_len = (size_t)st->vnet_len },
         { .iov_base = (void *)buf, .iov_len = len },
     };
     ssize_t n;
 
+    if (st->vnet_len)
+        memcpy(hdr, vh, sizeof(*vh));
     do
         n = st->vnet_len ? writev(st->tapfd, iov, 2)
                          : write(st->tapfd, buf, len);
@@ -75,11 +75,43 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
     if (n < 0) {
         /* the guest can't take it now: drop, TCP retransmits */
         st->stats.tx_dropped++;
-        return (ssize_t)len;
+        return -errno;
     }
     st->stats.tx_frames++;
     st->stats.tx_bytes += len;
+    return 0;
+}
+
+/* implements SlirpCb.send_packet */
+static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
+{
+    struct stack *st = opaque;
+    /* libslirp's frames carry correct checksums: spare the namespace's
+     * kernel from verifying them again */
+    static const struct virtio_net_hdr valid = {
+        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
+        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+    };
+
+    if (st->coalesce) {
+        if (offload_txq_push(&st->txq, buf, len) == 0)
+            return (ssize_t)len;
+        stack_flush(st);
+        if (offload_txq_push(&st->txq, buf, len) == 0)
+            return (ssize_t)len;
+    }
+    stack_write_frame(st, &valid, buf, len);
     return (ssize_t)len;
+}
+
+/**
+ * stack_flush() - write the frames queued for the tap, merged where possible
+ * @st:	the stack
+ */
+void stack_flush(struct stack *st)
+{
+    if (st->coalesce && st->txq.n)
+        offload_txq_flush(&st->txq, stack_write_frame, st);
 }
 
 /* implements SlirpCb.guest_error */
@@ -279,6 +311,8 @@ void stack_free(struct stack *st)
         return;
     if (st->slirp)
         slirp_cleanup(st->slirp);
+    if (st->coalesce)
+        offload_txq_free(&st->txq);
     free(st->buf);
     free(st);
 }
@@ -297,10 +331,24 @@ int stack_tapfd(const struct stack *st)
  * stack_set_vnet_hdr() - frames on the tap carry a virtio-net header
  * @st:		the stack
  * @len:	header length (10, or 12 with num_buffers), 0 for none
+ *
+ * With a header, frames to the tap are queued and TCP runs merged into GSO
+ * frames at stack_flush().
+ *
+ * Return: 0 or -ENOMEM
  */
-void stack_set_vnet_hdr(struct stack *st, int len)
+int stack_set_vnet_hdr(struct stack *st, int len)
 {
+    int r;
+
     st->vnet_len = len;
+    if (len > 0 && !st->coalesce) {
+        r = offload_txq_init(&st->txq);
+        if (r < 0)
+            return r;
+        st->coalesce = true;
+    }
+    return 0;
 }
 
 const struct stack_stats *stack_get_stats(const struct stack *st)
