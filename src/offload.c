@@ -13,10 +13,12 @@
  * of each), but verifies every checksum and silently drops a bad one, so
  * offload_rx() completes the checksum before slirp_input().
  *
- * TSO6 is not advertised: libslirp's ip6_input drops IPv6 packets larger than
- * if_mtu, so an IPv6 super-frame would stall an upload. IPv6 still gets
- * checksum offload. UFO/USO are never advertised (libslirp would forward a
- * GSO UDP datagram as one giant datagram).
+ * libslirp's ip6_input drops IPv6 packets larger than if_mtu, so an IPv6
+ * super-frame (TSO6) cannot go in whole: offload_rx_tso6() cuts it into
+ * gso_size segments in software, the way the kernel's GSO would have, with
+ * full checksums. That still saves the namespace's per-packet transmit work
+ * and our per-frame reads. UFO/USO are never advertised (libslirp would
+ * forward a GSO UDP datagram as one giant datagram).
  */
 #include <endian.h>
 #include <errno.h>
@@ -26,6 +28,9 @@
 #include "offload.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define OFF_TCP_FLAG_FIN_ 0x01
+#define OFF_TCP_FLAG_PSH_ 0x08
+#define OFF_TCP_FLAG_CWR_ 0x80
 
 /**
  * offload_csum_add() - add @buf to a one's-complement running sum
@@ -111,6 +116,77 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len)
         memcpy(frame + start + off, &c, 2);
     }
     return 0;
+}
+
+/**
+ * offload_rx_tso6() - cut a TCP/IPv6 super-frame into segments for libslirp
+ * @vh:		its virtio-net header (gso_type TCPV6, gso_size = MSS)
+ * @frame:	Ethernet + IPv6 (no extension headers) + TCP + payload
+ * @len:	frame length
+ * @scratch:	room for one segment (header + gso_size)
+ * @fn:		called with each segment, in order
+ * @opaque:	for @fn
+ *
+ * Each segment gets the IPv6 payload length, sequence number and a full TCP
+ * checksum of its own; CWR stays on the first, FIN and PSH on the last, as
+ * the kernel's tcp_gso_segment() does.
+ *
+ * Return: the number of segments, or -EINVAL for a frame we cannot cut
+ */
+int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
+                    size_t len, uint8_t *scratch, offload_input_fn fn,
+                    void *opaque)
+{
+    const uint8_t *ip = frame + 14, *th = ip + 40;
+    size_t gso = le16toh(vh->gso_size), thl, hlen, plen, off;
+    uint32_t seq0;
+    uint64_t addr_sum;
+    int n = 0;
+
+    if (len < 14 + 40 + 20 || frame[12] != 0x86 || frame[13] != 0xdd ||
+        ip[6] != 6 || gso == 0)
+        return -EINVAL;
+    thl = (size_t)(th[12] >> 4) * 4;
+    hlen = 14 + 40 + thl;
+    if (thl < 20 || hlen > len)
+        return -EINVAL;
+    plen = len - hlen;
+    seq0 = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+           (uint32_t)th[6] << 8 | th[7];
+    addr_sum = offload_csum_add(0, ip + 8, 32);
+
+    for (off = 0; off < plen || (plen == 0 && n == 0); off += gso) {
+        size_t seg = plen - off < gso ? plen - off : gso;
+        uint8_t *sip = scratch + 14, *sth = sip + 40;
+        uint32_t seq = seq0 + (uint32_t)off;
+        uint8_t ph[4] = { 0, 6, (uint8_t)((thl + seg) >> 8),
+                          (uint8_t)(thl + seg) };
+        uint16_t c;
+        uint64_t sum;
+
+        memcpy(scratch, frame, hlen);
+        memcpy(scratch + hlen, frame + hlen + off, seg);
+        sip[4] = (uint8_t)((thl + seg) >> 8);
+        sip[5] = (uint8_t)(thl + seg);
+        sth[4] = (uint8_t)(seq >> 24);
+        sth[5] = (uint8_t)(seq >> 16);
+        sth[6] = (uint8_t)(seq >> 8);
+        sth[7] = (uint8_t)seq;
+        if (off)
+            sth[13] &= (uint8_t)~OFF_TCP_FLAG_CWR_;
+        if (off + seg < plen)
+            sth[13] &= (uint8_t)~(OFF_TCP_FLAG_FIN_ | OFF_TCP_FLAG_PSH_);
+        sth[16] = sth[17] = 0;
+        sum = offload_csum_add(addr_sum, ph, 4);
+        sum = offload_csum_add(sum, sth, thl + seg);
+        c = (uint16_t)~offload_csum_fold(sum);
+        memcpy(sth + 16, &c, 2);
+        fn(opaque, scratch, hlen + seg);
+        n++;
+        if (plen == 0)
+            break;
+    }
+    return n;
 }
 
 /*

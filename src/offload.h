@@ -11,6 +11,12 @@ uint64_t offload_csum_add(uint64_t sum, const void *buf, size_t len);
 uint16_t offload_csum_fold(uint64_t sum);
 int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len);
 
+typedef void (*offload_input_fn)(void *opaque, const uint8_t *frame,
+                                 size_t len);
+int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
+                    size_t len, uint8_t *scratch, offload_input_fn fn,
+                    void *opaque);
+
 /* frames queued between two flushes of the coalescer */
 #define OFFLOAD_TXQ_FRAMES 512
 #define OFFLOAD_TXQ_BYTES (1024 * 1024)

@@ -43,6 +43,7 @@ struct stack {
     struct stack_stats stats;
     int64_t last_guest_error_ms;
     uint8_t *buf;
+    uint8_t *segbuf;        /* one software-segmented TSO6 segment */
     struct loop *loop;      /* during fill/poll: where slirp's fds go */
 };
 
@@ -258,7 +259,10 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     st->tapfd = tapfd;
     st->last_guest_error_ms = INT64_MIN / 2;
     st->buf = malloc(STACK_FRAME_MAX);
-    if (!st->buf) {
+    st->segbuf = malloc(STACK_FRAME_MAX);
+    if (!st->buf || !st->segbuf) {
+        free(st->buf);
+        free(st->segbuf);
         free(st);
         return -ENOMEM;
     }
@@ -314,6 +318,7 @@ void stack_free(struct stack *st)
     if (st->coalesce)
         offload_txq_free(&st->txq);
     free(st->buf);
+    free(st->segbuf);
     free(st);
 }
 
@@ -467,6 +472,16 @@ void stack_poll(struct stack *st, struct loop *l, bool poll_failed)
     stack_run_timers(st, NULL);
 }
 
+/* offload_input_fn for the segments of a TSO6 super-frame */
+static void stack_input_segment(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct stack *st = opaque;
+
+    st->stats.rx_frames++;
+    st->stats.rx_bytes += len;
+    slirp_input(st->slirp, frame, (int)len);
+}
+
 /**
  * stack_tap_read() - drain frames from the tap into libslirp
  * @st:		the stack
@@ -496,6 +511,16 @@ int stack_tap_read(struct stack *st, unsigned int budget)
             return -EBADFD;
         frame = st->buf;
         if (st->vnet_len) {
+            const struct virtio_net_hdr *vh = (const void *)st->buf;
+            if (len >= st->vnet_len &&
+                (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
+                    VIRTIO_NET_HDR_GSO_TCPV6) {
+                if (offload_rx_tso6(vh, st->buf + st->vnet_len,
+                                    (size_t)(len - st->vnet_len), st->segbuf,
+                                    stack_input_segment, st) < 0)
+                    st->stats.rx_dropped++;
+                continue;
+            }
             if (len < st->vnet_len ||
                 offload_rx((const struct virtio_net_hdr *)st->buf,
                            st->buf + st->vnet_len,

@@ -78,14 +78,19 @@ int tap_set_nonblock(int fd)
  * @fd:		the tap fd, opened with IFF_VNET_HDR
  * @ret_offload:	the TUN_F_* flags the kernel accepted (0 if none)
  *
- * Tries CSUM|TSO4, then CSUM alone, then nothing: a kernel that refuses a
- * flag still gets a working tap. TSO6 is never asked for (see offload.c).
+ * Tries CSUM|TSO4|TSO6, then CSUM|TSO4, then CSUM alone, then nothing: a
+ * kernel that refuses a flag still gets a working tap. Never UFO/USO (see
+ * offload.c).
  *
  * Return: 0 or a negative errno (of TUNSETVNETHDRSZ)
  */
 int tap_enable_offload(int fd, unsigned int *ret_offload)
 {
-    static const unsigned int tries[] = { TUN_F_CSUM | TUN_F_TSO4, TUN_F_CSUM };
+    static const unsigned int tries[] = {
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+        TUN_F_CSUM | TUN_F_TSO4,
+        TUN_F_CSUM,
+    };
     int hdrlen = (int)sizeof(struct virtio_net_hdr), le = 1;
     size_t i;
 

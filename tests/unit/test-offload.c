@@ -124,6 +124,64 @@ static void check_case(int v6, int udp, size_t plen)
     TAP_IS_INT(ref_csum(f + start, len - start, ps), 0, "verifies to zero");
 }
 
+static unsigned int nseg;
+static size_t seglens[64];
+static int seg_ok = 1;
+static uint32_t seg_next_seq;
+static uint8_t seg_flags[64];
+
+static void seg_cb(void *opaque, const uint8_t *f, size_t len)
+{
+    const uint8_t *ip = f + 14, *th = ip + 40;
+    size_t l4 = len - 54;
+    uint32_t seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+                   (uint32_t)th[6] << 8 | th[7];
+
+    if (nseg < 64) {
+        seglens[nseg] = l4 - 20;
+        seg_flags[nseg] = th[13];
+    }
+    nseg++;
+    /* payload length field, sequence continuity, full checksum */
+    if ((size_t)(ip[4] << 8 | ip[5]) != l4 || seq != seg_next_seq ||
+        ref_csum(th, l4, pseudo6(ip, 6, l4)) != 0)
+        seg_ok = 0;
+    seg_next_seq = seq + (uint32_t)(l4 - 20);
+}
+
+static void check_tso6(size_t plen, size_t mss, uint8_t flags)
+{
+    static uint8_t f[70000], scratch[70000];
+    size_t len = build(f, 1, 0, plen, 3);
+    struct virtio_net_hdr vh = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+        .gso_size = htole16((uint16_t)mss),
+        .csum_start = htole16(54),
+        .csum_offset = htole16(16),
+    };
+    size_t want = plen ? (plen + mss - 1) / mss : 1, i, total = 0;
+    int r;
+
+    f[14 + 40 + 13] = flags;
+    nseg = 0;
+    seg_ok = 1;
+    seg_next_seq = 0;
+    r = offload_rx_tso6(&vh, f, len, scratch, seg_cb, NULL);
+    TAP_IS_INT(r, (int)want, "TSO6 segment count");
+    TAP_OK(seg_ok, "TSO6 %zu/%zu: lengths, sequence numbers, checksums", plen,
+           mss);
+    for (i = 0; i < nseg && i < 64; i++)
+        total += seglens[i];
+    TAP_IS_INT(total, plen, "TSO6: no byte lost");
+    TAP_OK(nseg < 1 || !(seg_flags[0] & 0x09) || nseg == 1,
+           "FIN/PSH not on the first of several");
+    TAP_IS_INT(seg_flags[(nseg < 64 ? nseg : 64) - 1] & 0x09, flags & 0x09,
+               "FIN/PSH kept on the last");
+    if (nseg > 1)
+        TAP_IS_INT(seg_flags[1] & 0x80, 0, "CWR only on the first");
+}
+
 int main(void)
 {
     static uint8_t f[200];
@@ -153,6 +211,28 @@ int main(void)
         check_case(0, 1, sizes[i]);
         check_case(1, 0, sizes[i]);
         check_case(1, 1, sizes[i]);
+    }
+
+    /* TSO6 super-frames are cut into segments libslirp accepts */
+    check_tso6(1440 * 10, 1440, 0x18);
+    check_tso6(1440 * 10 + 7, 1440, 0x99);
+    check_tso6(500, 1440, 0x11);
+    check_tso6(65000, 1220, 0x10);
+    {
+        static uint8_t g[200], scratch[200];
+        struct virtio_net_hdr v6h = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
+        size_t len = build(g, 0, 0, 100, 1);
+        v6h.gso_size = htole16(50);
+        TAP_OK(offload_rx_tso6(&v6h, g, len, scratch, seg_cb, NULL) < 0,
+               "TSO6 with an IPv4 frame refused");
+        len = build(g, 1, 0, 100, 1);
+        v6h.gso_size = 0;
+        TAP_OK(offload_rx_tso6(&v6h, g, len, scratch, seg_cb, NULL) < 0,
+               "TSO6 with gso_size 0 refused");
+        v6h.gso_size = htole16(50);
+        g[14 + 6] = 0; /* hop-by-hop header: not cut */
+        TAP_OK(offload_rx_tso6(&v6h, g, len, scratch, seg_cb, NULL) < 0,
+               "TSO6 with an extension header refused");
     }
 
     /* GSO types we never advertise are refused; TCPv4 (+ECN) accepted */
