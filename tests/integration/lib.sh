@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID):
+# shellcheck disable=SC2034
 # lib.sh - shared helpers for the slirpd integration tests.  Sourced by every
 # tests/integration/test-*.sh, right at the top:
 #
@@ -12,6 +14,10 @@
 #   SLIRPD_SOURCE_DIR, SLIRPD_BUILD_DIR
 #   SLIRPD_TEST_USER   unprivileged user for the rootless cases (slirpd-test)
 #   SLIRPD_KEEP_TMP=1  keep the per-test temp dir (it is kept on failure too)
+#   SLIRPD_TEST_KEEP_GOING=1  failed assert_* calls are recorded and the test
+#                      goes on; it exits 1 at the end (lists every deviation)
+#   SLIRPD_TEST_EXTRA_ARGS  options daemon_start adds to every daemon, e.g.
+#                      "--enable-sandbox --enable-seccomp" (the sandbox run)
 #
 # Exit status of a test: 0 pass, 1 fail, 77 skip.
 #
@@ -69,10 +75,23 @@ fail() {
 	exit 1
 }
 
+# _afail MSG: an assertion failed.  Normally the same as fail; with
+# SLIRPD_TEST_KEEP_GOING=1 it is recorded, the test goes on, and the test
+# exits 1 at the end (to list every deviation of a daemon in one run).
+_afail() {
+	if [ -n "${SLIRPD_TEST_KEEP_GOING:-}" ]; then
+		printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2
+		printf '%s\n' "$*" | head -n 1 >>"$T/.failed"
+		return 0
+	fi
+	fail "$@"
+}
+
 # assert_eq EXPECTED SEEN WHAT
 assert_eq() {
 	if [ "$1" != "$2" ]; then
-		fail "$3: expected '$1', seen '$2'"
+		_afail "$3: expected '$1', seen '$2'"
+		return 0
 	fi
 	ok "$3"
 }
@@ -81,14 +100,14 @@ assert_eq() {
 assert_contains() {
 	case "$1" in
 	*"$2"*) ok "$3" ;;
-	*) fail "$3: expected to contain '$2', seen: $(printf '%s' "$1" | head -c 2000)" ;;
+	*) _afail "$3: expected to contain '$2', seen: $(printf '%s' "$1" | head -c 2000)" ;;
 	esac
 }
 
 # assert_not_contains HAYSTACK NEEDLE WHAT
 assert_not_contains() {
 	case "$1" in
-	*"$2"*) fail "$3: expected NOT to contain '$2', seen: $(printf '%s' "$1" | head -c 2000)" ;;
+	*"$2"*) _afail "$3: expected NOT to contain '$2', seen: $(printf '%s' "$1" | head -c 2000)" ;;
 	*) ok "$3" ;;
 	esac
 }
@@ -98,7 +117,7 @@ assert_match() {
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
 		ok "$3"
 	else
-		fail "$3: expected a line matching /$2/, seen: $(printf '%s' "$1" | head -c 2000)"
+		_afail "$3: expected a line matching /$2/, seen: $(printf '%s' "$1" | head -c 2000)"
 	fi
 }
 
@@ -409,7 +428,7 @@ DAEMON_EXIT_W=
 # first.  Sets DAEMON_PID, DAEMON_LOG, DAEMON_READY_R (read end, still open:
 # EOF follows the byte), DAEMON_EXIT_W.  Must be called in the main shell.
 daemon_start() {
-	local u='' wrap=() ready_fd=3 exit_fd='' raw='' wait_ready=1 n args=() cmd=()
+	local u='' wrap=() ready_fd=3 exit_fd='' raw='' wait_ready=1 n args=() cmd=() extra=()
 	local rw r='' w='' erw er='' ew='' f rc
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -434,7 +453,10 @@ daemon_start() {
 		[ -n "$ready_fd" ] && args+=(-r "$ready_fd")
 		[ -n "$exit_fd" ] && args+=(-e "$exit_fd")
 	fi
-	args+=("$@")
+	# SLIRPD_TEST_EXTRA_ARGS (word-split) goes to every daemon: the suite's
+	# second run uses "--enable-sandbox --enable-seccomp"
+	read -r -a extra <<<"${SLIRPD_TEST_EXTRA_ARGS:-}"
+	args+=("${extra[@]}" "$@")
 	cmd=("${wrap[@]}" "$SLIRPD" "${args[@]}")
 	if [ -n "$u" ]; then
 		cmd=(setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "${cmd[@]}")
@@ -500,8 +522,8 @@ daemon_start() {
 # exit; sets DAEMON_STATUS (128+N when killed by signal N).  Returns 1 on
 # timeout.
 daemon_wait_exit() {
-	local t=${1:-10} rc=0
-	wait_gone "$DAEMON_PID" "$t" || return 1
+	local secs=${1:-10} rc=0
+	wait_gone "$DAEMON_PID" "$secs" || return 1
 	wait "$DAEMON_PID" 2>/dev/null || rc=$?
 	DAEMON_STATUS=$rc
 	_daemon_close_fds
@@ -614,8 +636,12 @@ svc_start() {
 		udp-echo)
 			lsn=(socat -T 5 "UDP$fam-RECVFROM:$port,bind=$bind,fork" EXEC:cat) ;;
 		http)
-			resp='read -r l; printf "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"'
-			lsn=(socat -T 30 "TCP$fam-LISTEN:$port,bind=$bind,reuseaddr,fork" "SYSTEM:$resp") ;;
+			# the reply is a script: socat's address parser would eat the \r\n
+			resp=$T/http-responder.sh
+			printf '%s\n' '#!/bin/sh' 'read -r l' \
+				'printf "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"' >"$resp"
+			chmod 755 "$resp"
+			lsn=(socat -T 30 "TCP$fam-LISTEN:$port,bind=$bind,reuseaddr,fork" "EXEC:$resp") ;;
 		*) fail "svc_start: unknown kind $kind" ;;
 		esac
 		spawn --log "$T/$kind.$port.svc.log" timeout "${SVC_LIFETIME:-120}" "${lsn[@]}"
@@ -724,6 +750,13 @@ _cleanup() {
 	local rc=$? pid st line i left
 	set +e
 	trap - EXIT INT TERM
+	if [ "$rc" = 0 ] && [ -s "${T:-/nonexistent}/.failed" ]; then
+		printf 'FAIL: %s: %s failed assertion(s) (SLIRPD_TEST_KEEP_GOING):\n' \
+			"$TEST_NAME" "$(wc -l <"$T/.failed")" >&2
+		sed 's/^/  /' "$T/.failed" >&2
+		dump_logs >&2
+		rc=1
+	fi
 	if [ -n "${T:-}" ] && [ -f "$T/.pids" ]; then
 		left=()
 		# newest first
@@ -749,7 +782,11 @@ _cleanup() {
 		if [ -n "$(_mounts_below "$T")" ]; then
 			info "NOT removing $T: mount points below it: $(_mounts_below "$T" | tr '\n' ' ')"
 		elif [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
-			[ -n "${SLIRPD_KEEP_TMP:-}" ] && info "kept $T" || rm -rf --one-file-system "$T"
+			if [ -n "${SLIRPD_KEEP_TMP:-}" ]; then
+				info "kept $T"
+			else
+				rm -rf --one-file-system "$T"
+			fi
 		else
 			info "temp dir kept: $T"
 		fi

@@ -16,6 +16,9 @@
 #                               right-hand address), its port into VAR
 #   peers_echo_service VAR      ... replying "got:<first line>"
 #   peers_file_service VAR F    ... sending file F
+#   peers_rk_run/peers_rk_start/peers_rk_wait_ready/peers_rk_stop/peers_rkctl
+#                               RootlessKit (+ rootlessctl) as the user
+#   peers_daemon_pids           the daemons (podman's/RootlessKit's) we started
 #   peers_check NAME CMD...     runs one check: PASS/FAIL line, output on fail
 #   peers_finish                exits 1 if any check failed, else 0
 #
@@ -108,9 +111,11 @@ peers_init() {
 	peers_log "work dir: $PEERS_DIR"
 }
 
-# the private environment every user-side command gets
+# The private environment every user-side command gets.  The commands are
+# built as argv arrays (PEERS_ARGV) so that a caller can also start them in
+# the background as a simple command, making $! the pid of `timeout` itself.
 peers_env() {
-	printf '%s\n' env -i "PATH=$PEERS_PATH" "HOME=$PEERS_DIR/home" \
+	printf '%s\n' env -i -C "$PEERS_DIR" "PATH=$PEERS_PATH" "HOME=$PEERS_DIR/home" \
 		"USER=$PEERS_USER" "LOGNAME=$PEERS_USER" "LC_ALL=C" \
 		"XDG_RUNTIME_DIR=$PEERS_DIR/run" "XDG_CONFIG_HOME=$PEERS_DIR/cfg" \
 		"XDG_DATA_HOME=$PEERS_DIR/data" "TMPDIR=$PEERS_DIR/tmp" \
@@ -119,35 +124,46 @@ peers_env() {
 		"PEERS_TAG=$PEERS_TAG" "PEERS_DIR=$PEERS_DIR"
 }
 
-# peers_as_user CMD...: as the user, private env, cwd = work dir, bounded by
-# $PEERS_TIMEOUT
-peers_as_user() {
+# peers_user_argv CMD...: PEERS_ARGV = CMD as the user, private env, cwd =
+# work dir, bounded by $PEERS_TIMEOUT
+peers_user_argv() {
 	local -a e
 	mapfile -t e < <(peers_env)
-	(cd "$PEERS_DIR" && exec timeout -k 5 "$PEERS_TIMEOUT" \
-		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups \
+	PEERS_ARGV=(timeout -k 5 "$PEERS_TIMEOUT"
+		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups
 		"${e[@]}" "$@")
 }
+peers_as_user() {
+	local PEERS_ARGV
+	peers_user_argv "$@"
+	"${PEERS_ARGV[@]}"
+}
 
-# peers_podman ARGS...: rootless podman in a private mount namespace.
+# peers_podman_argv ARGS...: PEERS_ARGV = rootless podman in a private mount
+# namespace, bounded by $PEERS_TIMEOUT.
 # This host has hybrid cgroups (a cgroup2 mount at /sys/fs/cgroup/unified)
 # and crun refuses rootless containers there, so that mount is detached
 # first (in the private namespace only: unshare makes / private, and the
 # --make-rshared afterwards makes a new peer group inside it, which keeps
 # podman's "/ is not a shared mount" warning away without reaching the host).
-peers_podman() {
+peers_podman_argv() {
 	local -a e
 	mapfile -t e < <(peers_env)
 	# shellcheck disable=SC2016
-	(cd "$PEERS_DIR" && exec timeout -k 5 "$PEERS_TIMEOUT" \
+	PEERS_ARGV=(timeout -k 5 "$PEERS_TIMEOUT"
 		unshare -m --propagation private -- /bin/sh -c '
 			if mountpoint -q /sys/fs/cgroup/unified; then
 				umount -l /sys/fs/cgroup/unified || exit 125
 			fi
 			mount --make-rshared / 2>/dev/null
-			exec "$@"' peers-podman \
-		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups \
+			exec "$@"' peers-podman
+		setpriv --reuid="$PEERS_UID" --regid="$PEERS_GID" --init-groups
 		"${e[@]}" podman "$@")
+}
+peers_podman() {
+	local PEERS_ARGV
+	peers_podman_argv "$@"
+	"${PEERS_ARGV[@]}"
 }
 
 peers_podman_setup() {
@@ -192,12 +208,87 @@ peers_podman_setup() {
 	PEERS_PODMAN_READY=1
 }
 
+# RootlessKit as the user.  The child command is a shell script with BODY
+# (root in RootlessKit's user namespace, in its own netns, seeing the host's
+# files); its output and RootlessKit's go to $PEERS_DIR/NAME.log, the state
+# dir (api.sock, .s4nn.sock) is $PEERS_DIR/NAME.state.
+#   peers_rk_run NAME BODY RKFLAGS...    foreground, returns RootlessKit's rc
+#   peers_rk_start NAME BODY RKFLAGS...  background; BODY runs, then the child
+#                                        touches NAME.ready and waits for
+#                                        NAME.done (at most 60 s)
+#   peers_rk_wait_ready NAME [SECONDS]   0 once NAME.ready exists
+#   peers_rk_stop NAME                   touches NAME.done, waits, returns rc
+declare -A PEERS_RK_PID
+peers_rk_script() {
+	local name=$1 body=$2 longlived=$3 f=$PEERS_DIR/$1.sh
+	{
+		echo '#!/bin/sh'
+		echo "# RootlessKit child for $name"
+		printf '%s\n' "$body"
+		if [ "$longlived" = 1 ]; then
+			echo ": >'$PEERS_DIR/$name.ready'"
+			echo "i=0; while [ ! -e '$PEERS_DIR/$name.done' ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"
+		fi
+	} >"$f"
+	chmod 755 "$f"
+	chown "$PEERS_UID:$PEERS_GID" "$f"
+}
+peers_rk_cmd() { # NAME RKFLAGS... -> the argv, one per line
+	local name=$1
+	shift
+	printf '%s\n' rootlesskit --state-dir "$PEERS_DIR/$name.state" --net=slirp4netns \
+		"--slirp4netns-binary=$PEERS_SLIRPD" "$@" /bin/sh "$PEERS_DIR/$name.sh"
+}
+peers_rk_run() {
+	local name=$1 body=$2
+	local -a rkargv
+	shift 2
+	peers_rk_script "$name" "$body" 0
+	mapfile -t rkargv < <(peers_rk_cmd "$name" "$@")
+	peers_as_user "${rkargv[@]}" >"$PEERS_DIR/$name.log" 2>&1
+}
+peers_rk_start() {
+	local name=$1 body=$2
+	local -a rkargv
+	shift 2
+	peers_rk_script "$name" "$body" 1
+	mapfile -t rkargv < <(peers_rk_cmd "$name" "$@")
+	peers_user_argv "${rkargv[@]}"
+	"${PEERS_ARGV[@]}" >"$PEERS_DIR/$name.log" 2>&1 &
+	PEERS_RK_PID[$name]=$!
+	PEERS_BG+=($!)
+}
+peers_rk_wait_ready() {
+	local name=$1 secs=${2:-20} i
+	for ((i = 0; i < secs * 10; i++)); do
+		[ -e "$PEERS_DIR/$name.ready" ] && return 0
+		kill -0 "${PEERS_RK_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "the RootlessKit child $name did not get ready; its log:"
+	cat "$PEERS_DIR/$name.log"
+	return 1
+}
+peers_rk_stop() {
+	local name=$1 rc
+	: >"$PEERS_DIR/$name.done"
+	wait "${PEERS_RK_PID[$name]}"
+	rc=$?
+	return $rc
+}
+# rootlessctl as the user against NAME's RootlessKit
+peers_rkctl() {
+	local name=$1
+	shift
+	peers_as_user rootlessctl --socket "$PEERS_DIR/$name.state/api.sock" "$@"
+}
+
 # peers_free_port VAR [N]: N consecutive ports in 41000-41999 that nothing
 # uses (any TCP/UDP state) and this test hasn't handed out yet
 peers_free_port() {
-	local var=$1 n=${2:-1} used try base i ok
+	local var=$1 n=${2:-1} used base i ok
 	used=" $(ss -Htanu 2>/dev/null | awk '{k=split($5,a,":"); print a[k]}' | sort -un | tr '\n' ' ')"
-	for try in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		base=$((41000 + RANDOM % (1000 - n)))
 		ok=1
 		for ((i = base; i < base + n; i++)); do
@@ -296,20 +387,21 @@ peers_fetch_expect() {
 
 # peers_check NAME CMD...: one test case; CMD's output is shown on failure
 peers_check() {
-	local name=$1 out rc start end
+	local name=$1 out rc start end took
 	shift
 	out=$PEERS_DIR/check.out
 	start=$EPOCHREALTIME
 	"$@" >"$out" 2>&1
 	rc=$?
 	end=$EPOCHREALTIME
+	took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 	if [ $rc = 0 ]; then
 		PEERS_PASSED=$((PEERS_PASSED + 1))
-		printf 'PASS: %s (%ss)\n' "$name" "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
+		printf 'PASS: %s (%ss)\n' "$name" "$took"
 		[ "${PEERS_VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$out"
 	else
 		PEERS_FAILED=$((PEERS_FAILED + 1))
-		printf 'FAIL: %s (exit %s)\n' "$name" "$rc"
+		printf 'FAIL: %s (exit %s, %ss)\n' "$name" "$rc" "$took"
 		sed 's/^/    /' "$out" | tail -n 60
 	fi
 	return 0
@@ -343,16 +435,22 @@ peers_tagged_pids() {
 }
 
 # the pids of running daemons (argv[0] = the binary under test) we started
+# (argv[0] is $PEERS_SLIRPD as podman/RootlessKit run it; when SLIRPD is a
+# wrapper that execs the real binary, or runs it under a tracer, the daemon is
+# the process whose last argument is the tap name, as every client passes it)
 peers_daemon_pids() {
-	local p a0
+	local p a0 last
 	for p in $(peers_tagged_pids); do
-		a0=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)
-		[ "$a0" = "$PEERS_SLIRPD" ] && echo "$p"
+		a0=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | head -1)
+		last=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | tail -1)
+		if [ "$a0" = "$PEERS_SLIRPD" ] || [ "$last" = tap0 ]; then
+			echo "$p"
+		fi
 	done
 }
 
 # peers_daemon_cmdline PID: its argv, space-separated
-peers_daemon_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+peers_daemon_cmdline() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
 
 # tagged processes plus all their descendants, minus this shell
 peers_our_pids() {
@@ -388,6 +486,21 @@ peers_kill_ours() {
 	sleep 0.2
 }
 
+# rm -rf, but never through a mount point: a bind mount of a host directory
+# below DIR (of the same filesystem, so --one-file-system doesn't stop it)
+# would have rm empty the host's directory.  These tests make no mounts in
+# the caller's namespace; if one shows up anyway, keep DIR and say so.
+peers_remove_dir() {
+	local dir=$1 mounts
+	case "$dir" in /tmp/sp.??????) ;; *) peers_log "not removing $dir (unexpected name)"; return 1 ;; esac
+	mounts=$(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
+	if [ -n "$mounts" ]; then
+		peers_log "not removing $dir: mount points below it: $mounts"
+		return 1
+	fi
+	timeout 60 rm -rf --one-file-system "$dir"
+}
+
 peers_cleanup() {
 	local rc=$?
 	set +e
@@ -400,7 +513,7 @@ peers_cleanup() {
 		if [ "${PEERS_KEEP:-0}" = 1 ]; then
 			peers_log "kept $PEERS_DIR"
 		else
-			timeout 60 rm -rf --one-file-system "$PEERS_DIR"
+			peers_remove_dir "$PEERS_DIR"
 		fi
 	fi
 	exit $rc

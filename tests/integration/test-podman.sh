@@ -1,0 +1,188 @@
+#!/bin/bash
+# test-podman.sh - rootless podman 4.3.1 with `--network slirp4netns` runs the
+# daemon under test ($SLIRPD, via containers.conf network_cmd_path).
+#
+# podman 4.3.1 runs it as
+#   $SLIRPD [--disable-host-loopback] --mtu=65520 [--enable-sandbox]
+#           [--enable-seccomp] [--cidr=C] --enable-ipv6 -c -e 3 -r 4
+#           --netns-type=path <netns> tap0
+# and, for containers with their own user namespace (--userns=keep-id),
+#   ... -c -e 3 -r 4 <container PID> tap0
+#
+# Checks:
+#  1  allow_host_loopback=true: 10.0.2.2:PORT reaches a service on the host's
+#     127.0.0.1 (request and reply), a 1 MiB download arrives intact, and
+#     [fd00::2]:PORT reaches [::1]
+#  1b default (--disable-host-loopback): 10.0.2.2 / fd00::2 do not reach it
+#  2  -c configured the netns: lo up, inet 10.0.2.100/24 on tap0, MTU 65520,
+#     default route via 10.0.2.2, resolv.conf nameserver 10.0.2.3, the
+#     gateway answers ping, tap0 gets an fd00::/64 address (--enable-ipv6)
+#  2b cidr=10.5.0.0/24,mtu=1500: 10.5.0.100/24, MTU 1500, gateway 10.5.0.2
+#     reaches the host, 1 MiB download intact at MTU 1500
+#  3  -p HOSTPORT:CPORT with the default port handler (rootlessport, which
+#     dials 10.0.2.100 inside the netns) reaches a server in the container;
+#     the daemon exits once the container is gone (exit fd)
+#  5  --userns=keep-id (the PID form of the command line) reaches the host
+#     service and has 10.0.2.100
+#  6  podman info shows `$SLIRPD --version` verbatim as host.slirp4netns
+# (case 4, port_handler=slirp4netns, is test-podman-api.sh)
+
+set -u
+. "$(dirname "$0")/peers.sh"
+
+peers_init test-podman podman jq
+peers_podman_setup
+
+T=$RANDOM$RANDOM
+BIG_SHA=$(peers_make_file "$PEERS_DIR/big" 1024)
+peers_echo_service P_ECHO
+peers_echo_service6 P_ECHO6
+peers_file_service P_FILE "$PEERS_DIR/big"
+peers_log "host services: echo 127.0.0.1:$P_ECHO, echo [::1]:$P_ECHO6, file 127.0.0.1:$P_FILE"
+
+run() { peers_podman run --rm "$@"; }
+
+# poll until no daemon we started is left (they exit on the exit fd's HUP)
+no_daemon_left() {
+	local i pids
+	for ((i = 0; i < 50; i++)); do
+		pids=$(peers_daemon_pids)
+		[ -z "$pids" ] && return 0
+		sleep 0.1
+	done
+	for p in $pids; do echo "still running: $p $(peers_daemon_cmdline "$p")"; done
+	return 1
+}
+
+case_host_loopback() {
+	local out
+	out=$(run --network slirp4netns:allow_host_loopback=true "$PEERS_IMAGE" sh -c "
+		echo ping-$T | nc -w 10 10.0.2.2 $P_ECHO
+		echo sha=\$(nc -w 10 10.0.2.2 $P_FILE </dev/null | sha256sum)
+		i=0; while [ \$i -lt 50 ]; do
+			ip -6 addr show dev tap0 scope global | grep -q 'inet6 fd00::' && break
+			sleep 0.1; i=\$((i+1))
+		done
+		echo ping6-$T | nc -w 10 fd00::2 $P_ECHO6" 2>&1)
+	echo "$out"
+	peers_expect_contains "$out" "got:ping-$T" "the reply from 127.0.0.1:$P_ECHO via 10.0.2.2" &&
+		peers_expect_contains "$out" "sha=$BIG_SHA" "sha256 of 1 MiB from 127.0.0.1:$P_FILE" &&
+		peers_expect_contains "$out" "got6:ping6-$T" "the reply from [::1]:$P_ECHO6 via fd00::2" &&
+		no_daemon_left
+}
+
+case_no_host_loopback() {
+	local out
+	out=$(run --network slirp4netns "$PEERS_IMAGE" sh -c "
+		echo ping-$T | nc -w 5 10.0.2.2 $P_ECHO; echo rc4=\$?
+		i=0; while [ \$i -lt 50 ]; do
+			ip -6 addr show dev tap0 scope global | grep -q 'inet6 fd00::' && break
+			sleep 0.1; i=\$((i+1))
+		done
+		echo ping6-$T | nc -w 5 fd00::2 $P_ECHO6; echo rc6=\$?" 2>&1)
+	echo "$out"
+	peers_expect_contains "$out" "rc6=" "the container output" &&
+		peers_expect_not_contains "$out" "got:" "the output (--disable-host-loopback)" &&
+		peers_expect_not_contains "$out" "got6:" "the output (--disable-host-loopback)"
+}
+
+case_addresses() {
+	local out ns1
+	out=$(run --network slirp4netns "$PEERS_IMAGE" sh -c '
+		ip link show lo; ip -4 addr show tap0; ip link show tap0; ip -4 route
+		echo "ns1=$(grep ^nameserver /etc/resolv.conf | head -1)"
+		ping -c 1 -W 5 10.0.2.2 >/dev/null && echo gw-ping-ok
+		ping -c 1 -W 5 127.0.0.1 >/dev/null && echo lo-ping-ok
+		i=0; while [ $i -lt 50 ]; do
+			ip -6 addr show dev tap0 scope global | grep -q "inet6 fd00::" && break
+			sleep 0.1; i=$((i+1))
+		done
+		ip -6 addr show dev tap0' 2>&1)
+	echo "$out"
+	ns1=$(printf '%s\n' "$out" | sed -n 's/^ns1=//p')
+	peers_expect_contains "$out" "inet 10.0.2.100/24" "ip addr of tap0" &&
+		peers_expect_contains "$(printf '%s\n' "$out" | grep ': tap0:')" "mtu 65520" "the tap0 link" &&
+		peers_expect_contains "$(printf '%s\n' "$out" | grep ': lo:')" ",UP" "the lo link" &&
+		peers_expect_contains "$out" "default via 10.0.2.2 dev tap0" "the routes" &&
+		peers_expect_contains "$ns1" "nameserver 10.0.2.3" "the first nameserver in resolv.conf" &&
+		peers_expect_contains "$out" "gw-ping-ok" "ping 10.0.2.2" &&
+		peers_expect_contains "$out" "lo-ping-ok" "ping 127.0.0.1" &&
+		peers_expect_contains "$out" "inet6 fd00::" "the IPv6 addresses of tap0 (SLAAC from fd00::/64)"
+}
+
+case_cidr_mtu() {
+	local out
+	out=$(run --network slirp4netns:cidr=10.5.0.0/24,mtu=1500,allow_host_loopback=true \
+		"$PEERS_IMAGE" sh -c "
+		ip -4 addr show tap0; ip link show tap0; ip -4 route
+		grep ^nameserver /etc/resolv.conf | head -1
+		echo ping-$T | nc -w 10 10.5.0.2 $P_ECHO
+		echo sha=\$(nc -w 10 10.5.0.2 $P_FILE </dev/null | sha256sum)" 2>&1)
+	echo "$out"
+	peers_expect_contains "$out" "inet 10.5.0.100/24" "ip addr of tap0" &&
+		peers_expect_contains "$(printf '%s\n' "$out" | grep ': tap0:')" "mtu 1500" "the tap0 link" &&
+		peers_expect_contains "$out" "default via 10.5.0.2 dev tap0" "the routes" &&
+		peers_expect_contains "$out" "nameserver 10.5.0.3" "resolv.conf" &&
+		peers_expect_contains "$out" "got:ping-$T" "the reply via 10.5.0.2:$P_ECHO" &&
+		peers_expect_contains "$out" "sha=$BIG_SHA" "sha256 of 1 MiB via 10.5.0.2:$P_FILE"
+}
+
+case_publish_rootlessport() {
+	local hp out rc
+	peers_free_port hp
+	peers_podman run -d --name pub-$T --network slirp4netns -p "$hp:8080" "$PEERS_IMAGE" \
+		sh -c "nc -ll -p 8080 -e echo pub-$T" || { echo "podman run -d failed"; return 1; }
+	peers_fetch_expect 127.0.0.1 "$hp" "pub-$T" 20
+	rc=$?
+	out=$(peers_podman rm -f -t 0 "pub-$T" 2>&1) || { echo "podman rm: $out"; rc=1; }
+	[ $rc = 0 ] && no_daemon_left
+}
+
+case_keep_id() {
+	local out i pids cmd=
+	peers_podman run -d --name kid-$T --userns=keep-id \
+		--network slirp4netns:allow_host_loopback=true "$PEERS_IMAGE" sh -c "
+		id; ip -4 addr show tap0
+		echo ping-$T | nc -w 10 10.0.2.2 $P_ECHO
+		echo done-$T; sleep 100" || { echo "podman run -d failed"; return 1; }
+	for ((i = 0; i < 100; i++)); do
+		out=$(peers_podman logs "kid-$T" 2>&1)
+		case "$out" in *"done-$T"*) break ;; esac
+		sleep 0.2
+	done
+	pids=$(peers_daemon_pids)
+	for p in $pids; do cmd=$(peers_daemon_cmdline "$p"); done
+	PEERS_TIMEOUT=30 peers_podman rm -f -t 0 "kid-$T" >/dev/null 2>&1
+	echo "$out"
+	echo "daemon: $cmd"
+	# the harness must really exercise the PID form
+	if ! [[ "$cmd" =~ \ [0-9]+\ tap0\ $ ]] || [[ "$cmd" == *--netns-type* ]]; then
+		echo "expected the PID form (... -c -e 3 -r 4 <PID> tap0) for --userns=keep-id"
+		return 1
+	fi
+	peers_expect_contains "$out" "uid=$PEERS_UID" "id in the keep-id container" &&
+		peers_expect_contains "$out" "inet 10.0.2.100/24" "ip addr of tap0" &&
+		peers_expect_contains "$out" "got:ping-$T" "the reply via 10.0.2.2:$P_ECHO"
+}
+
+case_info() {
+	local want got exe
+	want=$(peers_as_user "$PEERS_SLIRPD" --version) || { echo "$PEERS_SLIRPD --version failed"; return 1; }
+	got=$(peers_podman info --format json) || { echo "podman info failed: $got"; return 1; }
+	exe=$(printf '%s' "$got" | jq -r .host.slirp4netns.executable)
+	got=$(printf '%s' "$got" | jq -r .host.slirp4netns.version)
+	printf 'podman info executable: %s\nversion:\n%s\n--- $SLIRPD --version:\n%s\n' "$exe" "$got" "$want"
+	[ "$exe" = "$PEERS_SLIRPD" ] || { echo "executable differs"; return 1; }
+	[ "$got" = "$want" ] || { echo "version text differs"; return 1; }
+	[[ "$want" =~ ^[^[:space:]]+\ version\ [0-9] ]] ||
+		{ echo "the --version text should start with \"<name> version X.Y.Z\""; return 1; }
+}
+
+peers_check "1: allow_host_loopback=true reaches host 127.0.0.1/::1 via 10.0.2.2/fd00::2" case_host_loopback
+peers_check "1b: default --disable-host-loopback blocks 10.0.2.2/fd00::2" case_no_host_loopback
+peers_check "2: -c addresses: lo, 10.0.2.100/24, mtu 65520, route, dns 10.0.2.3, fd00::/64" case_addresses
+peers_check "2b: cidr=10.5.0.0/24,mtu=1500" case_cidr_mtu
+peers_check "3: -p with rootlessport reaches the container; daemon exits with it" case_publish_rootlessport
+peers_check "5: --userns=keep-id (PID form) reaches the host service" case_keep_id
+peers_check "6: podman info shows the --version text" case_info
+peers_finish
