@@ -85,6 +85,25 @@ int config_parse_mtu(const char *s, unsigned int *ret_mtu)
     return 0;
 }
 
+/* slirp4netns's regex for the address part: ([0-9]{1,3}\.){3}[0-9]{1,3} */
+static bool config_dotted_quad(const char *s, size_t len)
+{
+    size_t i, digits = 0, dots = 0;
+
+    for (i = 0; i < len; i++) {
+        if (isdigit((unsigned char)s[i])) {
+            if (++digits > 3)
+                return false;
+        } else if (s[i] == '.' && digits) {
+            dots++;
+            digits = 0;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0;
+}
+
 /**
  * config_parse_cidr() - parse an IPv4 network "A.B.C.D/P", P in 1..25
  * @s:		the text
@@ -105,11 +124,9 @@ int config_parse_cidr(const char *s, struct in_addr *ret_net,
     long prefix;
     size_t len;
 
-    if (!slash || slash == s)
+    if (!slash || slash == s || !config_dotted_quad(s, (size_t)(slash - s)))
         return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
     len = (size_t)(slash - s);
-    if (len >= sizeof(addr))
-        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
     memcpy(addr, s, len);
     addr[len] = '\0';
     if (config_parse_uint(slash + 1, 99, &prefix) < 0 || strlen(slash + 1) > 2)
@@ -243,7 +260,7 @@ static int config_target(const struct options *o, struct config *c,
     if (!strcmp(type, "pid")) {
         c->netns_type = CONFIG_NETNS_PID;
         if (config_parse_uint(o->target, INT_MAX, &v) < 0 || v <= 0)
-            return config_fail(errbuf, errlen, -EINVAL,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "PID must be a positive integer: %s", o->target);
         c->target_pid = (pid_t)v;
         c->netns_path = g_strdup_printf("/proc/%ld/ns/net", v);
@@ -252,7 +269,7 @@ static int config_target(const struct options *o, struct config *c,
     } else if (!strcmp(type, "path")) {
         c->netns_type = CONFIG_NETNS_PATH;
         if (access(o->target, F_OK) < 0)
-            return config_fail(errbuf, errlen, -errno,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "existing path expected when --netns-type=path: "
                                "%s: %s", o->target, strerror(errno));
         c->netns_path = g_strdup(o->target);
@@ -260,7 +277,7 @@ static int config_target(const struct options *o, struct config *c,
         c->netns_type = CONFIG_NETNS_TAPFD;
         if (config_parse_fd(o->target, &c->tapfd) < 0 ||
             fcntl(c->tapfd, F_GETFD) < 0)
-            return config_fail(errbuf, errlen, -EBADF,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "TAPFD must be an open file descriptor: %s",
                                o->target);
         if (o->configure)
@@ -269,7 +286,7 @@ static int config_target(const struct options *o, struct config *c,
                                "--netns-type=tapfd (there is no namespace "
                                "to configure)");
     } else {
-        return config_fail(errbuf, errlen, -EINVAL,
+        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "--netns-type must be pid, path or tapfd: %s", type);
     }
 
@@ -279,7 +296,7 @@ static int config_target(const struct options *o, struct config *c,
                                "--userns-path cannot be used with "
                                "--netns-type=tapfd");
         if (access(o->userns_path, F_OK) < 0)
-            return config_fail(errbuf, errlen, -errno,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "userns path doesn't exist: %s", o->userns_path);
         c->userns_path = g_strdup(o->userns_path);
         c->userns_explicit = true;
@@ -303,8 +320,11 @@ static int config_target(const struct options *o, struct config *c,
  * @errbuf:	one clear line naming the option and the value, on failure
  * @errlen:	size of @errbuf
  *
- * Return: 0, CONFIG_E_USAGE for a bad -e/-r/-m value (slirp4netns checks
- *	   those while parsing and prints the usage too), or a negative errno
+ * Return: 0, CONFIG_E_USAGE for the errors slirp4netns finds while parsing
+ *	   (fds, MTU, target, namespace paths, --target-type, --macaddress
+ *	   without -c: the usage is printed too), or a negative errno for the
+ *	   configuration errors it reports without the usage (cidr, outbound
+ *	   addresses, a malformed MAC)
  */
 int config_from_options(const struct options *o, struct config *ret,
                         char *errbuf, size_t errlen)
@@ -320,10 +340,10 @@ int config_from_options(const struct options *o, struct config *ret,
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
-            return config_fail(errbuf, errlen, -ENOTSUP,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "--target-type=bess is not supported by "
                                "slirpd: only --target-type=netns is");
-        return config_fail(errbuf, errlen, -EINVAL,
+        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "--target-type must be either \"netns\" or "
                            "\"bess\": %s", o->target_type);
     }
@@ -360,7 +380,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->configure = o->configure;
     if (o->macaddress) {
         if (!o->configure)
-            return config_fail(errbuf, errlen, -EINVAL,
+            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                                "--macaddress cannot be specified when "
                                "--configure or -c is not specified");
         if (config_parse_mac(o->macaddress, c->mac) < 0)

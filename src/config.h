@@ -16,7 +16,7 @@
 #define CONFIG_MTU_MIN 68
 #define CONFIG_MTU_MAX 65521
 
-/* config_from_options(): a bad -e/-r/-m value; print the usage too */
+/* config_from_options(): an error slirp4netns reports with the usage */
 #define CONFIG_E_USAGE (-EDOM)
 
 enum config_netns_type {
