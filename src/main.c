@@ -5,8 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "api_cmd.h"
 #include "config.h"
 #include "daemon.h"
+#include "fwd.h"
+#include "isolation.h"
 #include "log.h"
 #include "loop.h"
 #include "ns.h"
@@ -20,6 +24,10 @@ int main(int argc, char **argv)
     struct config cfg;
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
+    struct fwd_table *fwd = NULL;
+    struct api *api = NULL;
+    struct api_cmd_ctx actx;
+    struct isolate iso = ISOLATE_INIT;
     struct loop loop;
     char errbuf[512];
     int r, sigfd = -1, tapfd = -1, vnet_len = 0;
@@ -50,17 +58,22 @@ int main(int argc, char **argv)
                "--enable-sandbox\n");
 
     r = config_from_options(&opts, &cfg, errbuf, sizeof(errbuf));
+    if (r == 0)
+        r = fwd_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
+                              sizeof(errbuf));
     if (r < 0) {
         err("%s: %s", log_progname(), errbuf);
+        if (r == CONFIG_E_USAGE)
+            opt_print_usage(stdout, log_progname());
         config_free(&cfg);
+        opt_free(&opts);
         return EXIT_FAILURE;
     }
-    if (cfg.enable_sandbox)
-        warn("--enable-sandbox is not available in this version, "
-             "running without a sandbox");
-    if (cfg.enable_seccomp)
-        warn("--enable-seccomp is not available in this version, "
-             "running without seccomp");
+    r = isolate_initial(&iso, &cfg);
+    if (r < 0) {
+        log_errno(r, "%s", iso.why);
+        goto out;
+    }
 
     r = daemon_process_init(&sigfd);
     if (r < 0) {
@@ -75,6 +88,11 @@ int main(int argc, char **argv)
         log_errno(r, "tap fd %d", tapfd);
         goto out;
     }
+    r = isolate_after_tap(&iso, &cfg, &ns);
+    if (r < 0) {
+        log_errno(r, "%s", iso.why);
+        goto out;
+    }
 
     config_print(&cfg, stdout);
     r = stack_new(&cfg, tapfd, &stack);
@@ -83,7 +101,24 @@ int main(int argc, char **argv)
                   slirp_version_string());
         goto out;
     }
-    stack_set_vnet_hdr(stack, vnet_len);
+    r = stack_set_vnet_hdr(stack, vnet_len);
+    if (r < 0) {
+        log_errno(r, "tap queue");
+        goto out;
+    }
+
+    r = fwd_new(stack_slirp(stack), FWD_MAX_DEFAULT, &fwd);
+    if (r < 0) {
+        log_errno(r, "forward table");
+        goto out;
+    }
+    r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, errbuf,
+                    sizeof(errbuf));
+    if (r < 0) {
+        err("%s: %s", log_progname(), errbuf);
+        goto out;
+    }
+    fwd_print(fwd, stdout);
 
     loop_init(&loop, stack);
     if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||
@@ -93,6 +128,25 @@ int main(int argc, char **argv)
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
+    actx = (struct api_cmd_ctx){ .cfg = &cfg, .stack = stack, .fwd = fwd };
+    if (cfg.api_socket) {
+        r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
+        if (r == 0)
+            r = api_attach(api, &loop);
+        if (r < 0) {
+            log_errno(r, "cannot listen on the API socket %s", cfg.api_socket);
+            goto out_loop;
+        }
+        actx.api = api;
+    }
+
+    r = isolate_before_ready(&iso, &cfg);
+    if (r < 0) {
+        log_errno(r, "%s", iso.why);
+        goto out_loop;
+    }
+    if (iso.root != ISOLATE_ROOT_NONE)
+        fwd_restrict_unix(fwd);   /* no host path can be bound any more */
 
     r = daemon_signal_ready(cfg.ready_fd);
     if (r < 0)
@@ -103,12 +157,16 @@ int main(int argc, char **argv)
         log_errno(r, "poll loop failed");
 
 out_loop:
+    api_free(api);
     loop_free(&loop);
 out:
+    fwd_free(fwd);
+    isolate_at_exit(&iso);
     stack_free(stack);
     if (tapfd >= 0)
         close(tapfd);
     ns_close(&ns);
     config_free(&cfg);
+    opt_free(&opts);
     return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,7 +1,9 @@
 /* options.c - argv to struct options: raw strings and flags, nothing derived */
+#include <errno.h>
 #include <getopt.h>
 #include <libslirp.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "build-config.h"
@@ -46,10 +48,33 @@ static const struct option opt_long[] = {
     { "disable-offload", no_argument, NULL, OPT_DISABLE_OFFLOAD },
     { "macaddress", required_argument, NULL, OPT_MACADDRESS },
     { "target-type", required_argument, NULL, OPT_TARGET_TYPE },
+    { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
     { NULL, 0, NULL, 0 },
 };
+
+static int opt_add_publish(struct options *o, const char *spec)
+{
+    const char **p = realloc(o->publish, (o->n_publish + 1) * sizeof(*p));
+
+    if (!p)
+        return -ENOMEM;
+    p[o->n_publish++] = spec;
+    o->publish = p;
+    return 0;
+}
+
+/**
+ * opt_free() - release what opt_parse() allocated (the --publish list)
+ * @o:	the options
+ */
+void opt_free(struct options *o)
+{
+    free(o->publish);
+    o->publish = NULL;
+    o->n_publish = 0;
+}
 
 /**
  * opt_parse() - parse argv (GNU permutation: options may follow positionals)
@@ -66,7 +91,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
     int c, npos;
 
     optind = 0; /* full re-initialisation: opt_parse may run more than once */
-    while ((c = getopt_long(argc, argv, "ce:r:m:a:6hv", opt_long, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ce:r:m:a:p:6hv", opt_long, NULL)) != -1) {
         switch (c) {
         case 'c': o.configure = true; break;
         case 'e': o.exit_fd = optarg; break;
@@ -94,6 +119,12 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_DISABLE_OFFLOAD: o.disable_offload = true; break;
         case OPT_MACADDRESS: o.macaddress = optarg; break;
         case OPT_TARGET_TYPE: o.target_type = optarg; break;
+        case 'p':
+            if (opt_add_publish(&o, optarg) < 0) {
+                *ret = o;
+                return OPT_USAGE_ERROR;
+            }
+            break;
         case 'h': *ret = o; return OPT_HELP;
         case 'v': *ret = o; return OPT_VERSION;
         default: *ret = o; return OPT_USAGE_ERROR;
@@ -141,12 +172,16 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--disable-host-loopback  prohibit connecting to 127.0.0.1:* on the host namespace\n"
 "--netns-type=TYPE        specify network namespace type ([path|pid|tapfd], default=pid)\n"
 "--userns-path=PATH       specify user namespace path\n"
+"--enable-sandbox         create a new mount namespace (and drop all caps except CAP_NET_BIND_SERVICE if running as the root)\n"
+"--enable-seccomp         enable seccomp to limit syscalls (an allow-list)\n"
 "--outbound-addr=IPv4     sets outbound ipv4 address (or interface name) to bind to\n"
 "--outbound-addr6=IPv6    sets outbound ipv6 address (or interface name) to bind to\n"
 "--disable-dns            disables 10.0.2.3 (or configured internal ip) to host dns redirect\n"
 "--disable-offload        no checksum/TSO offloads on the tap (plain frames, as slirp4netns)\n"
 "--macaddress=MAC         specify the MAC address of the TAP (only valid with -c)\n"
 "--target-type=TYPE       specify the target type ([netns], default=netns)\n"
+"-p, --publish=SPEC       forward a host port: [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp],\n"
+"                         [::1]:8080:80 for IPv6, unix:/PATH:GUESTPORT (repeatable)\n"
 "-h, --help               show this help and exit\n"
 "-v, --version            show version and exit\n",
         f);

@@ -26,6 +26,8 @@ struct options {
     bool disable_offload;
     const char *macaddress;
     const char *target_type;
+    const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */
+    size_t n_publish;
 
     const char *target;         /* PID|PATH|FD */
     const char *ifname;         /* TAPNAME */
@@ -42,3 +44,4 @@ enum opt_result {
 enum opt_result opt_parse(int argc, char **argv, struct options *ret);
 void opt_print_usage(FILE *f, const char *argv0);
 void opt_print_version(FILE *f);
+void opt_free(struct options *o);

@@ -1,0 +1,633 @@
+/* api_cmd.c - the API's JSON commands: slirp4netns's three and two new ones */
+/*
+ * DOC: Theory of Operation
+ *
+ * api.c hands over one complete request; api_cmd_handle() parses it with
+ * json-glib, looks "execute" up in a table and returns one compact reply.
+ * Replies keep slirp4netns's shapes, key order and error texts byte for
+ * byte wherever slirp4netns answers at all, so that podman (which only
+ * looks for an "error" key) and RootlessKit (which needs a numeric
+ * return.id) cannot tell the difference; whatever is new is added after
+ * the keys slirp4netns has. docs/api.md is the reference for every reply.
+ *
+ * Nothing from the request reaches libslirp unchecked: the fields go
+ * through fwd_spec_from_req() first. Nesting is bounded before parsing,
+ * so a hostile request cannot exhaust the stack of json-glib's recursive
+ * parser.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "api.h"
+#include "api_cmd.h"
+#include "build-config.h"
+#include "config.h"
+#include "fwd.h"
+#include "log.h"
+#include "stack.h"
+
+/* room for fwd_format_addr(): an IPv6 address with a zone, or unix:PATH */
+#define API_CMD_ADDR_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + \
+                          sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
+
+typedef char *(*api_cmd_fn)(struct api_cmd_ctx *ctx, JsonObject *args,
+                            size_t *ret_len);
+
+static char *api_cmd_reply(JsonBuilder *b, size_t *ret_len)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    gsize len = 0;
+    char *s;
+
+    json_generator_set_root(gen, root);
+    s = json_generator_to_data(gen, &len);
+    *ret_len = len;
+    return s;
+}
+
+/**
+ * api_cmd_error() - the reply {"error":{"desc":@desc}}
+ * @desc:	the description (escaped here)
+ * @ret_len:	the reply's length
+ *
+ * Return: the reply, for free()
+ */
+char *api_cmd_error(const char *desc, size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "desc");
+    json_builder_add_string_value(b, desc);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+static char *api_cmd_errorf(size_t *ret_len, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *api_cmd_errorf(size_t *ret_len, const char *fmt, ...)
+{
+    g_autofree char *desc = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    desc = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return api_cmd_error(desc, ret_len);
+}
+
+static void api_cmd_add_str(JsonBuilder *b, const char *name, const char *v)
+{
+    json_builder_set_member_name(b, name);
+    if (v)
+        json_builder_add_string_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void api_cmd_add_int(JsonBuilder *b, const char *name, int64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+static void api_cmd_add_bool(JsonBuilder *b, const char *name, bool v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, v);
+}
+
+static void api_cmd_add_addr(JsonBuilder *b, const char *name,
+                             const struct sockaddr_storage *ss)
+{
+    char buf[API_CMD_ADDR_MAX];
+
+    api_cmd_add_str(b, name, fwd_format_addr(ss, buf, sizeof(buf)) == 0 ?
+                                 buf : NULL);
+}
+
+static void api_cmd_add_in4(JsonBuilder *b, const char *name,
+                            struct in_addr a)
+{
+    char buf[INET_ADDRSTRLEN];
+
+    api_cmd_add_str(b, name, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+}
+
+static void api_cmd_add_in6(JsonBuilder *b, const char *name,
+                            const struct in6_addr *a)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    api_cmd_add_str(b, name, inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+}
+
+/*
+ * A string argument: NULL if missing or null, @bad if of another type (a
+ * value no validator accepts, so the field's own error is reported).
+ */
+static const char *api_cmd_arg_str(JsonObject *args, const char *key,
+                                   const char *bad)
+{
+    JsonNode *n = args ? json_object_get_member(args, key) : NULL;
+
+    if (!n || JSON_NODE_HOLDS_NULL(n))
+        return NULL;
+    if (!JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_STRING)
+        return bad;
+    return json_node_get_string(n);
+}
+
+/* an integer argument in @min..@max, FWD_PORT_MISSING, or FWD_PORT_INVALID */
+static int64_t api_cmd_arg_int(JsonObject *args, const char *key,
+                               int64_t min, int64_t max)
+{
+    JsonNode *n = args ? json_object_get_member(args, key) : NULL;
+    int64_t v;
+    double d;
+
+    if (!n)
+        return FWD_PORT_MISSING;
+    if (!JSON_NODE_HOLDS_VALUE(n))
+        return FWD_PORT_INVALID;
+    switch (json_node_get_value_type(n)) {
+    case G_TYPE_INT64:
+        v = json_node_get_int(n);
+        break;
+    case G_TYPE_DOUBLE:
+        /* parson reads every number as a double: 8080.0 is 8080 there */
+        d = json_node_get_double(n);
+        if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+            return FWD_PORT_INVALID;
+        v = (int64_t)d;
+        break;
+    default:
+        return FWD_PORT_INVALID;
+    }
+    return v < min || v > max ? FWD_PORT_INVALID : v;
+}
+
+static const char *const api_cmd_field_names[] = {
+    [FWD_FIELD_NONE] = "arguments",
+    [FWD_FIELD_PROTO] = "proto",
+    [FWD_FIELD_HOST_ADDR] = "host_addr",
+    [FWD_FIELD_HOST_PORT] = "host_port",
+    [FWD_FIELD_GUEST_ADDR] = "guest_addr",
+    [FWD_FIELD_GUEST_PORT] = "guest_port",
+};
+
+static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
+                                 size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = NULL;
+    enum fwd_field field = FWD_FIELD_NONE;
+    const struct fwd_rule *rule;
+    const char *why = NULL;
+    struct fwd_spec spec;
+    struct fwd_req req = {
+        .proto = api_cmd_arg_str(args, "proto", NULL),
+        .host_addr = api_cmd_arg_str(args, "host_addr", "?"),
+        .host_port = api_cmd_arg_int(args, "host_port", 0, 65535),
+        .guest_addr = api_cmd_arg_str(args, "guest_addr", "?"),
+        .guest_port = api_cmd_arg_int(args, "guest_port", 0, 65535),
+    };
+    int r;
+
+    if (fwd_spec_from_req(&req, ctx->cfg, &spec, &field, &why) < 0)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
+                              "bad arguments.%s%s%s%s",
+                              api_cmd_field_names[field], why ? " (" : "",
+                              why ? why : "", why ? ")" : "");
+    if (!ctx->fwd)
+        return api_cmd_error("bad request: add_hostfwd: port forwarding is "
+                             "not available", ret_len);
+    r = fwd_add(ctx->fwd, &spec, &rule);
+    if (r == -ENOSPC)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: too many "
+                              "forwards (the limit is %zu)", fwd_max(ctx->fwd));
+    if (r == -EPERM || r == -ENOTSOCK)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
+                              "arguments.host_addr (%s)", fwd_strerror(r));
+    if (r == -EEXIST)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
+                              "arguments.guest_port (%s)", fwd_strerror(r));
+    if (r < 0)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
+                              "slirp_add_hostfwd failed: %s", fwd_strerror(r));
+
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "return");
+    json_builder_begin_object(b);
+    api_cmd_add_int(b, "id", rule->id);
+    if (rule->ephemeral)
+        api_cmd_add_int(b, "host_port", fwd_addr_port(&rule->bound));
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+static void api_cmd_add_rule(JsonBuilder *b, const struct fwd_rule *r)
+{
+    json_builder_begin_object(b);
+    api_cmd_add_int(b, "id", r->id);
+    api_cmd_add_str(b, "proto", fwd_proto_name(r->spec.proto));
+    api_cmd_add_addr(b, "host_addr", &r->spec.host);
+    api_cmd_add_int(b, "host_port", fwd_addr_port(&r->bound));
+    api_cmd_add_addr(b, "guest_addr", &r->spec.guest);
+    api_cmd_add_int(b, "guest_port", fwd_addr_port(&r->spec.guest));
+    /* new keys only after slirp4netns's, and only where there is news */
+    if (r->spec.host.ss_family == AF_INET6)
+        api_cmd_add_str(b, "family", "ipv6");
+    else if (r->spec.host.ss_family == AF_UNIX)
+        api_cmd_add_str(b, "family", "unix");
+    if (r->ephemeral)
+        api_cmd_add_bool(b, "ephemeral", true);
+    json_builder_end_object(b);
+}
+
+/* slirp4netns sends the entries without a "return" wrapper: so do we */
+static char *api_cmd_list_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
+                                  size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    size_t i, n = ctx->fwd ? fwd_count(ctx->fwd) : 0;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "entries");
+    json_builder_begin_array(b);
+    for (i = 0; i < n; i++)
+        api_cmd_add_rule(b, fwd_get(ctx->fwd, i));
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+static char *api_cmd_empty_return(size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "return");
+    json_builder_begin_object(b);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+static char *api_cmd_remove_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
+                                    size_t *ret_len)
+{
+    int64_t id = api_cmd_arg_int(args, "id", 1, UINT32_MAX);
+    int r = -ENOENT;
+
+    if (id > 0 && ctx->fwd)
+        r = fwd_remove(ctx->fwd, (uint32_t)id);
+    if (r == -EIO)
+        return api_cmd_error("bad request: remove_hostfwd: "
+                             "slirp_remove_hostfwd failed", ret_len);
+    if (r < 0)
+        return api_cmd_error("bad request: remove_hostfwd: bad arguments.id",
+                             ret_len);
+    return api_cmd_empty_return(ret_len);
+}
+
+static void api_cmd_add_config(JsonBuilder *b, const struct config *c)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    struct sockaddr_storage ss;
+
+    json_builder_set_member_name(b, "config");
+    json_builder_begin_object(b);
+    api_cmd_add_int(b, "mtu", c->mtu);
+    inet_ntop(AF_INET, &c->vnetwork, buf, sizeof(buf));
+    snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%u", c->prefix);
+    api_cmd_add_str(b, "cidr", buf);
+    api_cmd_add_in4(b, "netmask", c->vnetmask);
+    api_cmd_add_in4(b, "gateway", c->vhost);
+    api_cmd_add_in4(b, "dns", c->vnameserver);
+    api_cmd_add_in4(b, "dhcp_begin", c->vdhcp_start);
+    api_cmd_add_in4(b, "dhcp_end", c->vdhcp_end);
+    api_cmd_add_in4(b, "recommended_ip", c->recommended);
+    api_cmd_add_bool(b, "ipv6", c->enable_ipv6);
+    inet_ntop(AF_INET6, &c->vprefix6, buf, sizeof(buf));
+    snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%u",
+             c->vprefix6_len);
+    api_cmd_add_str(b, "ipv6_prefix", buf);
+    api_cmd_add_in6(b, "ipv6_gateway", &c->vhost6);
+    api_cmd_add_in6(b, "ipv6_dns", &c->vnameserver6);
+    api_cmd_add_bool(b, "configure", c->configure);
+    api_cmd_add_bool(b, "disable_host_loopback", c->disable_host_loopback);
+    api_cmd_add_bool(b, "disable_dns", c->disable_dns);
+    api_cmd_add_bool(b, "enable_sandbox", c->enable_sandbox);
+    api_cmd_add_bool(b, "enable_seccomp", c->enable_seccomp);
+    memcpy(&ss, &c->outbound_addr, sizeof(c->outbound_addr));
+    if (c->outbound_set)
+        api_cmd_add_addr(b, "outbound_addr", &ss);
+    else
+        api_cmd_add_str(b, "outbound_addr", NULL);
+    memcpy(&ss, &c->outbound_addr6, sizeof(c->outbound_addr6));
+    if (c->outbound6_set)
+        api_cmd_add_addr(b, "outbound_addr6", &ss);
+    else
+        api_cmd_add_str(b, "outbound_addr6", NULL);
+    api_cmd_add_str(b, "ifname", c->ifname[0] ? c->ifname : NULL);
+    api_cmd_add_str(b, "api_socket", c->api_socket);
+    json_builder_end_object(b);
+}
+
+static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
+                              size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "return");
+    json_builder_begin_object(b);
+    api_cmd_add_str(b, "version", SLIRPD_VERSION);
+    api_cmd_add_str(b, "commit", SLIRPD_COMMIT);
+    api_cmd_add_str(b, "libslirp", slirp_version_string());
+    api_cmd_add_config(b, ctx->cfg);
+
+    json_builder_set_member_name(b, "api");
+    json_builder_begin_object(b);
+    api_cmd_add_int(b, "connections",
+                    ctx->api ? (int64_t)api_conn_count(ctx->api) : 0);
+    api_cmd_add_int(b, "requests",
+                    ctx->api ? (int64_t)api_request_count(ctx->api) : 0);
+    api_cmd_add_int(b, "max_connections", API_CONN_MAX);
+    api_cmd_add_int(b, "max_request_bytes", API_REQUEST_MAX);
+    api_cmd_add_int(b, "deadline_ms", API_DEADLINE_MS);
+    json_builder_end_object(b);
+
+    json_builder_set_member_name(b, "forwards");
+    json_builder_begin_object(b);
+    api_cmd_add_int(b, "count", ctx->fwd ? (int64_t)fwd_count(ctx->fwd) : 0);
+    api_cmd_add_int(b, "max", ctx->fwd ? (int64_t)fwd_max(ctx->fwd) : 0);
+    api_cmd_add_int(b, "next_id", ctx->fwd ? fwd_next_id(ctx->fwd) : 1);
+    json_builder_end_object(b);
+
+    if (ctx->stack) {
+        const struct stack_stats *s = stack_get_stats(ctx->stack);
+
+        json_builder_set_member_name(b, "stats");
+        json_builder_begin_object(b);
+        api_cmd_add_int(b, "rx_frames", (int64_t)s->rx_frames);
+        api_cmd_add_int(b, "rx_bytes", (int64_t)s->rx_bytes);
+        api_cmd_add_int(b, "tx_frames", (int64_t)s->tx_frames);
+        api_cmd_add_int(b, "tx_bytes", (int64_t)s->tx_bytes);
+        api_cmd_add_int(b, "tx_dropped", (int64_t)s->tx_dropped);
+        api_cmd_add_int(b, "guest_errors", (int64_t)s->guest_errors);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+/* a port column of slirp_connection_info(): a number, or "-" (null) */
+static void api_cmd_add_port_text(JsonBuilder *b, const char *name,
+                                  const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    json_builder_set_member_name(b, name);
+    if (*s && !*end)
+        json_builder_add_int_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void api_cmd_add_sockname(JsonBuilder *b, const char *addr_key,
+                                 const char *port_key, int fd, bool peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int r;
+
+    memset(&ss, 0, sizeof(ss));
+    r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+             : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (r < 0 || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 &&
+                  ss.ss_family != AF_UNIX))
+        return;
+    /* an unnamed (or abstract) UNIX peer has no path to show */
+    if (ss.ss_family == AF_UNIX && !((struct sockaddr_un *)&ss)->sun_path[0])
+        return;
+    api_cmd_add_addr(b, addr_key, &ss);
+    if (ss.ss_family != AF_UNIX)
+        api_cmd_add_int(b, port_key, fwd_addr_port(&ss));
+}
+
+/*
+ * One line of slirp_connection_info():
+ *   "  TCP[ESTABLISHED]   9  10.0.2.100 41234  192.0.2.1    80     0     0"
+ *   "  UDP[28 sec]  ...", "  ICMP[3 sec] ...  -  ...  -  ..."
+ * The table is IPv4-only in libslirp 4.7: for an IPv6 (or UNIX) socket
+ * its addresses are bytes of the wrong structure (the ports are right), so
+ * they are reported as null, and the socket's own local and peer addresses
+ * are added for every entry.
+ */
+static bool api_cmd_add_conn_line(JsonBuilder *b, const char *line)
+{
+    char proto[16], src[64], sport[16], dst[64], dport[16];
+    const char *open = strchr(line, '['), *close = strchr(line, ']');
+    g_autofree char *state = NULL;
+    int fd, recvq, sendq, fam = -1;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    size_t plen, i;
+
+    if (!open || !close || close < open)
+        return false;
+    while (*line == ' ')
+        line++;
+    plen = (size_t)(open - line);
+    if (plen == 0 || plen >= sizeof(proto))
+        return false;
+    for (i = 0; i < plen; i++)
+        proto[i] = g_ascii_tolower(line[i]);
+    proto[plen] = '\0';
+    if (sscanf(close + 1, "%d %63s %15s %63s %15s %d %d", &fd, src, sport, dst,
+               dport, &recvq, &sendq) != 7)
+        return false;
+    state = g_strndup(open + 1, (size_t)(close - open - 1));
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        fam = ss.ss_family;
+
+    json_builder_begin_object(b);
+    api_cmd_add_str(b, "proto", proto);
+    api_cmd_add_str(b, "state", state);
+    api_cmd_add_int(b, "fd", fd);
+    api_cmd_add_str(b, "src_addr", fam == AF_INET6 || fam == AF_UNIX ? NULL :
+                                   strcmp(src, "*") ? src : "0.0.0.0");
+    if (fam == AF_UNIX)
+        api_cmd_add_str(b, "src_port", NULL);
+    else
+        api_cmd_add_port_text(b, "src_port", sport);
+    api_cmd_add_str(b, "dst_addr", fam == AF_INET6 ? NULL : dst);
+    api_cmd_add_port_text(b, "dst_port", dport);
+    api_cmd_add_int(b, "recv_q", recvq);
+    api_cmd_add_int(b, "send_q", sendq);
+    api_cmd_add_str(b, "family", fam == AF_INET ? "ipv4" : fam == AF_INET6 ?
+                                 "ipv6" : fam == AF_UNIX ? "unix" : NULL);
+    if (fam >= 0) {
+        api_cmd_add_sockname(b, "local_addr", "local_port", fd, false);
+        api_cmd_add_sockname(b, "peer_addr", "peer_port", fd, true);
+    }
+    json_builder_end_object(b);
+    return true;
+}
+
+static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
+                                     size_t *ret_len)
+{
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autofree char *conns = NULL, *neigh = NULL;
+    g_auto(GStrv) lines = NULL;
+    Slirp *slirp;
+    size_t i;
+
+    if (!ctx->stack)
+        return api_cmd_error("bad request: get_connections: not available",
+                             ret_len);
+    slirp = stack_slirp(ctx->stack);
+    conns = slirp_connection_info(slirp);
+    neigh = slirp_neighbor_info(slirp);
+
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "return");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "connections");
+    json_builder_begin_array(b);
+    lines = g_strsplit(conns ? conns : "", "\n", -1);
+    for (i = 1; lines[0] && lines[i]; i++)  /* [0] is the header */
+        api_cmd_add_conn_line(b, lines[i]);
+    json_builder_end_array(b);
+
+    json_builder_set_member_name(b, "neighbors");
+    json_builder_begin_array(b);
+    g_strfreev(lines);
+    lines = g_strsplit(neigh ? neigh : "", "\n", -1);
+    for (i = 1; lines[0] && lines[i]; i++) {
+        char table[16], mac[32], ip[INET6_ADDRSTRLEN];
+
+        if (sscanf(lines[i], "%15s %31s %45s", table, mac, ip) != 3)
+            continue;
+        json_builder_begin_object(b);
+        api_cmd_add_str(b, "table", table);
+        api_cmd_add_str(b, "mac", mac);
+        api_cmd_add_str(b, "addr", ip);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+static const struct {
+    const char *name;
+    api_cmd_fn fn;
+} api_cmd_table[] = {
+    { "add_hostfwd", api_cmd_add_hostfwd },
+    { "list_hostfwd", api_cmd_list_hostfwd },
+    { "remove_hostfwd", api_cmd_remove_hostfwd },
+    { "get_info", api_cmd_get_info },
+    { "get_connections", api_cmd_get_connections },
+};
+
+/* is the bracket nesting (outside strings) within API_CMD_DEPTH_MAX? */
+static bool api_cmd_depth_ok(const char *s, size_t len)
+{
+    bool in_str = false, esc = false;
+    int depth = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (s[i] == '\\')
+                esc = true;
+            else if (s[i] == '"')
+                in_str = false;
+        } else if (s[i] == '"') {
+            in_str = true;
+        } else if (s[i] == '{' || s[i] == '[') {
+            if (++depth > API_CMD_DEPTH_MAX)
+                return false;
+        } else if (s[i] == '}' || s[i] == ']') {
+            depth--;
+        }
+    }
+    return true;
+}
+
+/**
+ * api_cmd_handle() - answer one API request (an api_handler_fn)
+ * @data:	the struct api_cmd_ctx
+ * @req:	the request bytes (need not be NUL-terminated)
+ * @len:	their length
+ * @ret_len:	the reply's length
+ *
+ * Return: the reply, compact JSON without a trailing newline, for free();
+ *	   never NULL
+ */
+char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len)
+{
+    struct api_cmd_ctx *ctx = data;
+    g_autoptr(JsonParser) parser = NULL;
+    JsonObject *obj, *args = NULL;
+    JsonNode *root, *n;
+    const char *execute;
+    size_t i;
+
+    if (log_get_level() >= LOG_LVL_DEBUG)
+        debug("API request: %.*s", (int)(len > 512 ? 512 : len), req);
+
+    if (len > G_MAXSSIZE || !api_cmd_depth_ok(req, len))
+        return api_cmd_error("bad request: cannot parse JSON", ret_len);
+    parser = json_parser_new_immutable();
+    if (!json_parser_load_from_data(parser, req, (gssize)len, NULL))
+        return api_cmd_error("bad request: cannot parse JSON", ret_len);
+    root = json_parser_get_root(parser);
+    if (!root)
+        return api_cmd_error("bad request: cannot parse JSON", ret_len);
+    if (!JSON_NODE_HOLDS_OBJECT(root))
+        return api_cmd_error("bad request: json_object() failed", ret_len);
+    obj = json_node_get_object(root);
+
+    n = json_object_get_member(obj, "execute");
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_STRING)
+        return api_cmd_error("bad request: no execute found", ret_len);
+    execute = json_node_get_string(n);
+
+    n = json_object_get_member(obj, "arguments");
+    if (n && JSON_NODE_HOLDS_OBJECT(n))
+        args = json_node_get_object(n);
+
+    for (i = 0; i < G_N_ELEMENTS(api_cmd_table); i++) {
+        if (!strcmp(execute, api_cmd_table[i].name))
+            return api_cmd_table[i].fn(ctx, args, ret_len);
+    }
+    return api_cmd_error("bad request: unknown execute", ret_len);
+}

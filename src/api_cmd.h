@@ -1,0 +1,23 @@
+/* api_cmd.h - the API's JSON commands: slirp4netns's three and two new ones */
+#pragma once
+
+#include <stddef.h>
+
+struct api;
+struct config;
+struct fwd_table;
+struct stack;
+
+/* nesting deeper than this is refused before json-glib sees it */
+#define API_CMD_DEPTH_MAX 32
+
+/* what the commands act on; the api_handler_fn data */
+struct api_cmd_ctx {
+    const struct config *cfg;
+    struct stack *stack;        /* NULL: get_connections is refused */
+    struct fwd_table *fwd;      /* NULL: forwarding commands are refused */
+    struct api *api;            /* NULL: get_info has no API counters */
+};
+
+char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);
+char *api_cmd_error(const char *desc, size_t *ret_len);

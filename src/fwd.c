@@ -1,0 +1,1057 @@
+/* fwd.c - the port-forward rule table shared by --publish and the API */
+/*
+ * DOC: Theory of Operation
+ *
+ * Every forward, from --publish or from add_hostfwd, goes through the same
+ * three steps:
+ *
+ *   validate -> fwd_spec_from_req() turns raw fields into sockaddrs and
+ *               refuses everything libslirp would abort on (it
+ *               g_assert()s on unknown families) or cannot carry: libslirp
+ *               4.7 takes the family of a forwarded connection from the
+ *               host side, so an IPv6 listener cannot reach an IPv4 guest,
+ *               nor an IPv4 listener an IPv6 guest, and a UNIX listener
+ *               reaches IPv4 only;
+ *   add      -> slirp_add_hostxfwd() binds and listens. It reports neither
+ *               the socket nor the port it bound, and removal needs the real
+ *               address, so the listener is found right after: socket()
+ *               takes the lowest free fd, which is known before the call;
+ *               the fd is checked (type, listening, address) and, should a
+ *               libslirp ever open something else first, libslirp's socket
+ *               list is scanned through slirp_pollfds_fill() instead. Its
+ *               getsockname() gives the port chosen for host port 0, and a
+ *               second listen() raises libslirp's backlog of 1;
+ *   remove   -> slirp_remove_hostxfwd() with that real address.
+ *
+ * Rules live in one array in insertion order; ids grow from 1 and are
+ * never reused, so the array is sorted by id. UNIX socket files are made by
+ * libslirp's bind(); a stale one (nobody accepts on it) is replaced, a live
+ * one is "in use". The file is unlinked on remove and in fwd_free(), through
+ * a directory fd opened at add time and only if it is still the file we
+ * made, so this keeps working inside a sandbox. Once fwd_restrict_unix() is
+ * called (after the sandbox's pivot_root, when no new path could be bound)
+ * new UNIX forwards are refused: they are accepted from --publish only.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fwd.h"
+#include "util.h"
+
+struct fwd_table {
+    Slirp *slirp;
+    struct fwd_rule *rules;     /* insertion order, hence id order */
+    size_t n, cap, max;
+    uint32_t next_id;
+    bool unix_restricted;
+};
+
+/**
+ * fwd_new() - an empty forward table on a libslirp instance
+ * @slirp:	the instance whose listeners the rules are
+ * @max:	the most forwards at a time (0: FWD_MAX_DEFAULT)
+ * @ret:	the table; free with fwd_free()
+ *
+ * Return: 0 or -ENOMEM
+ */
+int fwd_new(Slirp *slirp, size_t max, struct fwd_table **ret)
+{
+    struct fwd_table *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return -ENOMEM;
+    t->slirp = slirp;
+    t->max = max ? max : FWD_MAX_DEFAULT;
+    t->next_id = 1;
+    *ret = t;
+    return 0;
+}
+
+static const char *fwd_unix_name(const struct fwd_rule *r)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&r->spec.host;
+    const char *slash = strrchr(sun->sun_path, '/');
+
+    return slash ? slash + 1 : sun->sun_path;
+}
+
+/* unlink the socket file of a UNIX forward, if it is still the one we made */
+static void fwd_unix_cleanup(struct fwd_rule *r)
+{
+    struct stat st;
+
+    if (r->dirfd < 0)
+        return;
+    if (fstatat(r->dirfd, fwd_unix_name(r), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISSOCK(st.st_mode) && st.st_dev == r->unix_dev &&
+        st.st_ino == r->unix_ino)
+        unlinkat(r->dirfd, fwd_unix_name(r), 0);
+    close(r->dirfd);
+    r->dirfd = -1;
+}
+
+/**
+ * fwd_free() - forget every rule and unlink the UNIX socket files
+ * @t:	the table, or NULL
+ *
+ * The listeners stay with libslirp; stack_free() closes them. (Removing
+ * them one by one would cost a scan of libslirp's socket list each.)
+ */
+void fwd_free(struct fwd_table *t)
+{
+    size_t i;
+
+    if (!t)
+        return;
+    for (i = 0; i < t->n; i++)
+        fwd_unix_cleanup(&t->rules[i]);
+    free(t->rules);
+    free(t);
+}
+
+/**
+ * fwd_restrict_unix() - refuse new UNIX-socket forwards from now on
+ * @t:	the table
+ *
+ * For the sandbox: after pivot_root no host path can be bound any more, so
+ * UNIX forwards are then accepted from --publish (applied before) only.
+ */
+void fwd_restrict_unix(struct fwd_table *t)
+{
+    t->unix_restricted = true;
+}
+
+/**
+ * fwd_count() - how many rules the table holds
+ * @t:	the table
+ *
+ * Return: the number of rules
+ */
+size_t fwd_count(const struct fwd_table *t)
+{
+    return t->n;
+}
+
+/**
+ * fwd_max() - the most rules the table takes
+ * @t:	the table
+ *
+ * Return: the limit given to fwd_new()
+ */
+size_t fwd_max(const struct fwd_table *t)
+{
+    return t->max;
+}
+
+/**
+ * fwd_next_id() - the id the next successful fwd_add() will give
+ * @t:	the table
+ *
+ * Return: the id
+ */
+uint32_t fwd_next_id(const struct fwd_table *t)
+{
+    return t->next_id;
+}
+
+/**
+ * fwd_get() - the @i-th rule in insertion (and id) order
+ * @t:	the table
+ * @i:	0..fwd_count()-1
+ *
+ * Return: the rule (valid until the next add or remove), NULL past the end
+ */
+const struct fwd_rule *fwd_get(const struct fwd_table *t, size_t i)
+{
+    return i < t->n ? &t->rules[i] : NULL;
+}
+
+static ssize_t fwd_index(const struct fwd_table *t, uint32_t id)
+{
+    size_t lo = 0, hi = t->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (t->rules[mid].id == id)
+            return (ssize_t)mid;
+        if (t->rules[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/**
+ * fwd_find() - the rule with id @id
+ * @t:	the table
+ * @id:	its id
+ *
+ * Return: the rule (valid until the next add or remove), or NULL
+ */
+const struct fwd_rule *fwd_find(const struct fwd_table *t, uint32_t id)
+{
+    ssize_t i = fwd_index(t, id);
+
+    return i < 0 ? NULL : &t->rules[i];
+}
+
+/**
+ * fwd_proto_name() - "tcp" or "udp"
+ * @proto:	the protocol
+ *
+ * Return: its name as the API spells it
+ */
+const char *fwd_proto_name(enum fwd_proto proto)
+{
+    return proto == FWD_UDP ? "udp" : "tcp";
+}
+
+/**
+ * fwd_format_addr() - the address of @ss as the API shows it, without port
+ * @ss:		AF_INET ("10.0.2.100"), AF_INET6 ("::1", "fe80::1%eth0") or
+ *		AF_UNIX ("unix:/path")
+ * @buf:	where to write
+ * @len:	its size (INET6_ADDRSTRLEN + IF_NAMESIZE + 1 holds every IP;
+ *		sizeof(sun_path) + 5 every path)
+ *
+ * Return: 0, -ENOSPC, or -EAFNOSUPPORT
+ */
+int fwd_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+    char ifname[IF_NAMESIZE];
+    size_t used;
+    int n;
+
+    switch (ss->ss_family) {
+    case AF_INET:
+        return inet_ntop(AF_INET, &sin->sin_addr, buf, len) ? 0 : -ENOSPC;
+    case AF_INET6:
+        if (!inet_ntop(AF_INET6, &sin6->sin6_addr, buf, len))
+            return -ENOSPC;
+        if (!sin6->sin6_scope_id)
+            return 0;
+        used = strlen(buf);
+        if (if_indextoname(sin6->sin6_scope_id, ifname))
+            n = snprintf(buf + used, len - used, "%%%s", ifname);
+        else
+            n = snprintf(buf + used, len - used, "%%%u", sin6->sin6_scope_id);
+        return n < 0 || (size_t)n >= len - used ? -ENOSPC : 0;
+    case AF_UNIX:
+        n = snprintf(buf, len, "unix:%.*s", (int)sizeof(sun->sun_path),
+                     sun->sun_path);
+        return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+    default:
+        return -EAFNOSUPPORT;
+    }
+}
+
+/**
+ * fwd_addr_port() - the port of an IP socket address, in host order
+ * @ss:	the address
+ *
+ * Return: the port, 0 for AF_UNIX
+ */
+int fwd_addr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return 0;
+}
+
+static void fwd_set_port(struct sockaddr_storage *ss, int port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+/* an IPv4 or IPv6 literal (IPv6 with an optional %zone if @zone_ok) */
+static int fwd_parse_ip(const char *s, bool zone_ok,
+                        struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ret;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ret;
+    char buf[INET6_ADDRSTRLEN];
+    const char *zone = strchr(s, '%');
+    size_t alen = zone ? (size_t)(zone - s) : strlen(s);
+
+    memset(ret, 0, sizeof(*ret));
+    if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        *ret_len = sizeof(*sin);
+        return 0;
+    }
+    if (alen >= sizeof(buf) || (zone && !zone_ok))
+        return -EINVAL;
+    memcpy(buf, s, alen);
+    buf[alen] = '\0';
+    if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
+        return -EINVAL;
+    sin6->sin6_family = AF_INET6;
+    if (zone) {
+        const char *z = zone + 1;
+        char *end;
+        unsigned long idx;
+
+        if (!*z)
+            return -EINVAL;
+        if (isdigit((unsigned char)*z)) {
+            errno = 0;
+            idx = strtoul(z, &end, 10);
+            if (errno || *end || idx == 0 || idx > UINT32_MAX)
+                return -EINVAL;
+        } else {
+            idx = if_nametoindex(z);
+            if (!idx)
+                return -EINVAL;
+        }
+        sin6->sin6_scope_id = (uint32_t)idx;
+    }
+    *ret_len = sizeof(*sin6);
+    return 0;
+}
+
+static int fwd_bad(enum fwd_field field, const char *why,
+                   enum fwd_field *ret_field, const char **ret_why)
+{
+    if (ret_field)
+        *ret_field = field;
+    if (ret_why)
+        *ret_why = why;
+    return -EINVAL;
+}
+
+static bool fwd_port_ok(int64_t port, int64_t min)
+{
+    return port >= min && port <= 65535;
+}
+
+/**
+ * fwd_spec_from_req() - validate one forward's raw fields
+ * @req:	the fields
+ * @cfg:	for the default guest address (cidr+100) and IPv6
+ * @ret:	the forward, ready for fwd_add()
+ * @ret_field:	on -EINVAL, the field at fault (the first, in slirp4netns's
+ *		order: proto, host_addr, host_port, guest_addr, guest_port)
+ * @ret_why:	on -EINVAL, NULL when slirp4netns would refuse the field the
+ *		same way, else a static text saying what is new
+ *
+ * Return: 0 or -EINVAL
+ */
+int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
+                      struct fwd_spec *ret, enum fwd_field *ret_field,
+                      const char **ret_why)
+{
+    struct fwd_spec s;
+    const char *ha = req->host_addr, *ga = req->guest_addr;
+    int hfam, gfam;
+
+    memset(&s, 0, sizeof(s));
+    if (ret_field)
+        *ret_field = FWD_FIELD_NONE;
+    if (ret_why)
+        *ret_why = NULL;
+
+    if (!req->proto)
+        return fwd_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+    if (!strcmp(req->proto, "tcp"))
+        s.proto = FWD_TCP;
+    else if (!strcmp(req->proto, "udp"))
+        s.proto = FWD_UDP;
+    else
+        return fwd_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+
+    if (ha && !strncmp(ha, "unix:", 5)) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&s.host;
+        const char *path = ha + 5;
+
+        if (path[0] != '/' || path[strlen(path) - 1] == '/')
+            return fwd_bad(FWD_FIELD_HOST_ADDR,
+                           "unix: needs an absolute path to a socket file",
+                           ret_field, ret_why);
+        if (strlen(path) >= sizeof(sun->sun_path))
+            return fwd_bad(FWD_FIELD_HOST_ADDR,
+                           "unix: path too long (107 bytes at most)",
+                           ret_field, ret_why);
+        if (s.proto != FWD_TCP)
+            return fwd_bad(FWD_FIELD_HOST_ADDR,
+                           "unix: forwards are TCP only", ret_field, ret_why);
+        sun->sun_family = AF_UNIX;
+        strcpy(sun->sun_path, path);
+        s.host_len = sizeof(*sun);
+    } else if (fwd_parse_ip(ha && *ha ? ha : "0.0.0.0", true, &s.host,
+                            &s.host_len) < 0) {
+        return fwd_bad(FWD_FIELD_HOST_ADDR, NULL, ret_field, ret_why);
+    }
+    hfam = s.host.ss_family;
+
+    if (hfam == AF_UNIX) {
+        if (req->host_port != 0 && req->host_port != FWD_PORT_MISSING)
+            return fwd_bad(FWD_FIELD_HOST_PORT,
+                           "must be 0 or left out with a unix: host_addr",
+                           ret_field, ret_why);
+    } else {
+        if (!fwd_port_ok(req->host_port, 0))
+            return fwd_bad(FWD_FIELD_HOST_PORT, NULL, ret_field, ret_why);
+        fwd_set_port(&s.host, (int)req->host_port);
+    }
+
+    if (fwd_parse_ip(ga && *ga ? ga : "0.0.0.0", false, &s.guest,
+                     &s.guest_len) < 0)
+        return fwd_bad(FWD_FIELD_GUEST_ADDR, NULL, ret_field, ret_why);
+    if (!ga || !*ga)
+        ((struct sockaddr_in *)&s.guest)->sin_addr = cfg->recommended;
+    gfam = s.guest.ss_family;
+    if (gfam == AF_INET6 && !cfg->enable_ipv6)
+        return fwd_bad(FWD_FIELD_GUEST_ADDR,
+                       "IPv6 is not enabled (--enable-ipv6)",
+                       ret_field, ret_why);
+
+    if (!fwd_port_ok(req->guest_port, 1))
+        return fwd_bad(FWD_FIELD_GUEST_PORT, NULL, ret_field, ret_why);
+    fwd_set_port(&s.guest, (int)req->guest_port);
+
+    if (hfam == AF_INET6 && gfam != AF_INET6)
+        return fwd_bad(FWD_FIELD_GUEST_ADDR,
+                       "an IPv6 host_addr needs an IPv6 guest_addr: libslirp "
+                       "4.7 cannot forward IPv6 to IPv4",
+                       ret_field, ret_why);
+    if (hfam == AF_INET && gfam != AF_INET)
+        return fwd_bad(FWD_FIELD_GUEST_ADDR,
+                       "an IPv4 host_addr needs an IPv4 guest_addr: libslirp "
+                       "4.7 cannot forward IPv4 to IPv6",
+                       ret_field, ret_why);
+    if (gfam == AF_INET6 && s.proto == FWD_UDP &&
+        IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&s.guest)->sin6_addr))
+        return fwd_bad(FWD_FIELD_GUEST_ADDR,
+                       "libslirp 4.7 learns the guest's IPv6 address (\"::\") "
+                       "for TCP only: give it for UDP", ret_field, ret_why);
+    if (hfam == AF_UNIX && gfam != AF_INET)
+        return fwd_bad(FWD_FIELD_GUEST_ADDR,
+                       "a unix: host_addr forwards to an IPv4 guest_addr only",
+                       ret_field, ret_why);
+
+    *ret = s;
+    return 0;
+}
+
+static bool fwd_ip_is_any(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == INADDR_ANY;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+    return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+static bool fwd_ip_equal(const struct sockaddr_storage *a,
+                         const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr,
+                   sizeof(struct in6_addr));
+}
+
+static bool fwd_guest_equal(const struct sockaddr_storage *a,
+                            const struct sockaddr_storage *b)
+{
+    return fwd_ip_equal(a, b) && fwd_addr_port(a) == fwd_addr_port(b);
+}
+
+/*
+ * Would @spec clash with a rule? -EADDRINUSE: it takes a host address a
+ * rule holds (the kernel says so for TCP, but libslirp's SO_REUSEADDR lets
+ * two UDP sockets share a port). -EEXIST: a second UDP forward to the same
+ * guest address and port, which libslirp 4.7 cannot tell apart: it matches
+ * the guest's replies by the guest side only and sends them all out
+ * through the newest listener.
+ */
+static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec)
+{
+    int port = fwd_addr_port(&spec->host);
+    size_t i;
+
+    for (i = 0; i < t->n; i++) {
+        const struct fwd_rule *r = &t->rules[i];
+
+        if (r->spec.proto != spec->proto)
+            continue;
+        if (spec->proto == FWD_UDP &&
+            fwd_guest_equal(&r->spec.guest, &spec->guest))
+            return -EEXIST;
+        if (r->bound.ss_family != spec->host.ss_family)
+            continue;
+        if (spec->host.ss_family == AF_UNIX) {
+            if (!strcmp(((const struct sockaddr_un *)&r->spec.host)->sun_path,
+                        ((const struct sockaddr_un *)&spec->host)->sun_path))
+                return -EADDRINUSE;
+            continue;
+        }
+        if (port == 0 || fwd_addr_port(&r->bound) != port)
+            continue;
+        if (fwd_ip_equal(&r->bound, &spec->host) ||
+            fwd_ip_is_any(&r->bound) || fwd_ip_is_any(&spec->host))
+            return -EADDRINUSE;
+    }
+    return 0;
+}
+
+/* the socket file's directory; a stale socket file there is removed */
+static int fwd_unix_prepare(const struct fwd_spec *spec, int *ret_dirfd)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&spec->host;
+    char dir[sizeof(sun->sun_path)];
+    const char *name;
+    char *slash;
+    struct stat st;
+    _cleanup_close_ int dfd = -1, probe = -1;
+
+    strcpy(dir, sun->sun_path);
+    slash = strrchr(dir, '/');
+    name = sun->sun_path + (slash - dir) + 1;
+    if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return -ENOTSOCK;
+        /* a socket file: stale (left by a killed daemon) or someone's? */
+        probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (probe < 0)
+            return -errno;
+        if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+            errno != ECONNREFUSED)
+            return -EADDRINUSE;
+        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+            return -errno;
+    } else if (errno != ENOENT) {
+        return -errno;
+    }
+    *ret_dirfd = util_take_fd(&dfd);
+    return 0;
+}
+
+/* is @fd the listener libslirp just made for @spec? */
+static bool fwd_listener_matches(int fd, const struct fwd_spec *spec,
+                                 struct sockaddr_storage *ret_bound,
+                                 socklen_t *ret_len)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(int);
+    int type = 0, accepting = 0, port;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        type != (spec->proto == FWD_UDP ? SOCK_DGRAM : SOCK_STREAM))
+        return false;
+    len = sizeof(int);
+    if (spec->proto == FWD_TCP &&
+        (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 ||
+         !accepting))
+        return false;
+    memset(&ss, 0, sizeof(ss));
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        ss.ss_family != spec->host.ss_family)
+        return false;
+    if (ss.ss_family == AF_UNIX) {
+        if (strncmp(((struct sockaddr_un *)&ss)->sun_path,
+                    ((const struct sockaddr_un *)&spec->host)->sun_path,
+                    sizeof(((struct sockaddr_un *)&ss)->sun_path)))
+            return false;
+    } else {
+        port = fwd_addr_port(&spec->host);
+        if (!fwd_ip_equal(&ss, &spec->host) ||
+            (port && fwd_addr_port(&ss) != port))
+            return false;
+    }
+    *ret_bound = ss;
+    *ret_len = len;
+    return true;
+}
+
+struct fwd_scan {
+    const struct fwd_table *t;
+    const struct fwd_spec *spec;
+    int fd;
+    struct sockaddr_storage bound;
+    socklen_t bound_len;
+};
+
+/* a SlirpAddPollCb: look at each of libslirp's sockets once */
+static int fwd_scan_cb(int fd, int events, void *opaque)
+{
+    struct fwd_scan *sc = opaque;
+    size_t i;
+
+    if (sc->fd >= 0)
+        return -1;
+    for (i = 0; i < sc->t->n; i++) {
+        if (sc->t->rules[i].fd == fd)
+            return -1;
+    }
+    if (fwd_listener_matches(fd, sc->spec, &sc->bound, &sc->bound_len))
+        sc->fd = fd;
+    return -1;
+}
+
+/**
+ * fwd_find_listener() - the listener slirp_add_hostxfwd() just made
+ * @t:		the table (its rules' fds are not candidates)
+ * @spec:	what was added
+ * @guess:	the lowest free fd before the call, or -1
+ * @ret_bound:	the listener's address (getsockname)
+ * @ret_len:	its length
+ *
+ * @guess if it is that listener; else a scan of libslirp's sockets through
+ * slirp_pollfds_fill(). The scan hands back -1 as every poll index, so
+ * libslirp leaves its sockets alone for the rest of this loop iteration.
+ *
+ * Return: the fd, or -1 if there is no such listener
+ */
+int fwd_find_listener(const struct fwd_table *t, const struct fwd_spec *spec,
+                      int guess, struct sockaddr_storage *ret_bound,
+                      socklen_t *ret_len)
+{
+    struct fwd_scan sc = { .t = t, .spec = spec, .fd = -1 };
+    uint32_t timeout = UINT32_MAX;
+
+    if (guess >= 0 && fwd_listener_matches(guess, spec, ret_bound, ret_len))
+        return guess;
+    slirp_pollfds_fill(t->slirp, &timeout, fwd_scan_cb, &sc);
+    if (sc.fd >= 0) {
+        *ret_bound = sc.bound;
+        *ret_len = sc.bound_len;
+    }
+    return sc.fd;
+}
+
+/* the fd the next socket() will get */
+static int fwd_lowest_free_fd(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC);
+
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+static int fwd_grow(struct fwd_table *t)
+{
+    struct fwd_rule *p;
+    size_t cap;
+
+    if (t->n < t->cap)
+        return 0;
+    cap = t->cap ? t->cap * 2 : 16;
+    p = realloc(t->rules, cap * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    t->rules = p;
+    t->cap = cap;
+    return 0;
+}
+
+/**
+ * fwd_add() - listen on the host side of @spec and add the rule
+ * @t:		the table
+ * @spec:	a forward from fwd_spec_from_req()
+ * @ret:	the new rule (valid until the next add or remove), or NULL
+ *
+ * Return: 0; -ENOSPC at the limit; -EPERM for a UNIX forward after
+ *	   fwd_restrict_unix(); -EADDRINUSE if a rule or a live UNIX socket
+ *	   holds the address; -EEXIST for a second UDP forward to the same
+ *	   guest address and port; -ENOTSOCK if a UNIX path is not a socket;
+ *	   the errno of libslirp's socket/bind/listen (e.g. -EADDRINUSE,
+ *	   -EACCES, -EADDRNOTAVAIL); -EIO if the new listener cannot be found
+ *	   (fwd_strerror() words them all)
+ */
+int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
+            const struct fwd_rule **ret)
+{
+    struct fwd_rule r;
+    int flags = 0, guess, family = spec->host.ss_family, rc;
+
+    if (ret)
+        *ret = NULL;
+    if (t->n >= t->max || t->next_id == UINT32_MAX)
+        return -ENOSPC;
+    if (family == AF_UNIX && t->unix_restricted)
+        return -EPERM;
+    rc = fwd_conflicts(t, spec);
+    if (rc < 0)
+        return rc;
+    rc = fwd_grow(t);
+    if (rc < 0)
+        return rc;
+
+    memset(&r, 0, sizeof(r));
+    r.dirfd = -1;
+    if (family == AF_UNIX) {
+        rc = fwd_unix_prepare(spec, &r.dirfd);
+        if (rc < 0)
+            return rc;
+    }
+    if (spec->proto == FWD_UDP)
+        flags |= SLIRP_HOSTFWD_UDP;
+    if (family == AF_INET6)
+        flags |= SLIRP_HOSTFWD_V6ONLY;
+
+    guess = fwd_lowest_free_fd();
+    errno = 0;
+    if (slirp_add_hostxfwd(t->slirp, (const struct sockaddr *)&spec->host,
+                           spec->host_len,
+                           (const struct sockaddr *)&spec->guest,
+                           spec->guest_len, flags) < 0) {
+        rc = errno > 0 ? -errno : -EIO;
+        util_closep(&r.dirfd);
+        return rc;
+    }
+
+    r.fd = fwd_find_listener(t, spec, guess, &r.bound, &r.bound_len);
+    if (r.fd < 0) {
+        /* not seen in practice; without the real address only a fully
+         * specified listener can be taken back */
+        if (family == AF_UNIX || fwd_addr_port(&spec->host))
+            slirp_remove_hostxfwd(t->slirp,
+                                  (const struct sockaddr *)&spec->host,
+                                  spec->host_len, flags);
+        util_closep(&r.dirfd);
+        return -EIO;
+    }
+    if (spec->proto == FWD_TCP)
+        listen(r.fd, FWD_BACKLOG);   /* best effort: backlog 1 still works */
+    r.spec = *spec;
+    if (family == AF_UNIX) {
+        struct stat st;
+
+        if (fstatat(r.dirfd, fwd_unix_name(&r), &st,
+                    AT_SYMLINK_NOFOLLOW) == 0) {
+            r.unix_dev = st.st_dev;
+            r.unix_ino = st.st_ino;
+        } else {
+            util_closep(&r.dirfd);   /* never unlink what we can't identify */
+            r.dirfd = -1;
+        }
+    }
+    r.id = t->next_id++;
+    r.ephemeral = family != AF_UNIX && fwd_addr_port(&spec->host) == 0;
+    t->rules[t->n++] = r;
+    if (ret)
+        *ret = &t->rules[t->n - 1];
+    return 0;
+}
+
+/**
+ * fwd_strerror() - what an error of fwd_add() means
+ * @r:	the negative errno
+ *
+ * Return: a static text
+ */
+const char *fwd_strerror(int r)
+{
+    switch (r) {
+    case -ENOSPC:
+        return "too many forwards";
+    case -EPERM:
+        return "with the sandbox on, unix: forwards can only be given with "
+               "--publish";
+    case -EEXIST:
+        return "a UDP forward to the same guest address and port exists "
+               "(libslirp 4.7 would send the replies of both through one)";
+    case -ENOTSOCK:
+        return "the path exists and is not a socket";
+    case -EIO:
+        return "libslirp's new listener cannot be found";
+    default:
+        return strerror(-r);
+    }
+}
+
+/**
+ * fwd_remove() - close a forward's listener and drop the rule
+ * @t:	the table
+ * @id:	the rule's id
+ *
+ * Connections already accepted stay up until they end.
+ *
+ * Return: 0, -ENOENT if there is no such rule, -EIO if libslirp has no
+ *	   such listener (the rule is kept, as slirp4netns does)
+ */
+int fwd_remove(struct fwd_table *t, uint32_t id)
+{
+    ssize_t i = fwd_index(t, id);
+    struct fwd_rule *r;
+    int flags;
+
+    if (i < 0)
+        return -ENOENT;
+    r = &t->rules[i];
+    flags = r->spec.proto == FWD_UDP ? SLIRP_HOSTFWD_UDP : 0;
+    if (slirp_remove_hostxfwd(t->slirp, (const struct sockaddr *)&r->bound,
+                              r->bound_len, flags) < 0)
+        return -EIO;
+    fwd_unix_cleanup(r);
+    memmove(r, r + 1, (t->n - (size_t)i - 1) * sizeof(*r));
+    t->n--;
+    return 0;
+}
+
+/* "" (missing), a decimal port, or FWD_PORT_INVALID */
+static int64_t fwd_publish_port(const char *s)
+{
+    size_t i;
+
+    if (!*s)
+        return FWD_PORT_MISSING;
+    for (i = 0; s[i]; i++) {
+        if (!isdigit((unsigned char)s[i]) || i >= 5)
+            return FWD_PORT_INVALID;
+    }
+    return strtol(s, NULL, 10);
+}
+
+/**
+ * fwd_split_publish() - split a --publish spec into its raw fields
+ * @spec:	[HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], with an IPv6 HOSTADDR
+ *		in brackets ([::1]:8080:80), or unix:/path:GUESTPORT[/tcp]
+ * @buf:	scratch space the returned strings point into
+ * @buflen:	its size (strlen(@spec) + 1 is enough)
+ * @ret:	the fields (guest_addr NULL); values are not checked here
+ * @ret_why:	on -EINVAL, what is wrong (static text)
+ *
+ * Return: 0, -EINVAL, or -ENOSPC if @buf is too small
+ */
+int fwd_split_publish(const char *spec, char *buf, size_t buflen,
+                      struct fwd_req *ret, const char **ret_why)
+{
+    char *p, *proto, *last, *first;
+
+    memset(ret, 0, sizeof(*ret));
+    *ret_why = NULL;
+    if (strlen(spec) >= buflen)
+        return -ENOSPC;
+    strcpy(buf, spec);
+    ret->proto = "tcp";
+
+    proto = strrchr(buf, '/');
+    if (proto && !strchr(proto, ':')) {
+        *proto++ = '\0';
+        if (!strcmp(proto, "tcp"))
+            ret->proto = "tcp";
+        else if (!strcmp(proto, "udp"))
+            ret->proto = "udp";
+        else {
+            *ret_why = "the protocol must be tcp or udp";
+            return -EINVAL;
+        }
+    }
+
+    last = strrchr(buf, ':');
+    if (!last) {
+        *ret_why = "expected [HOSTADDR:]HOSTPORT:GUESTPORT";
+        return -EINVAL;
+    }
+    *last = '\0';
+    ret->guest_port = fwd_publish_port(last + 1);
+
+    if (!strncmp(buf, "unix:", 5)) {
+        ret->host_addr = buf;
+        ret->host_port = FWD_PORT_MISSING;
+        return 0;
+    }
+    if (buf[0] == '[') {
+        p = strchr(buf, ']');
+        if (!p || p[1] != ':') {
+            *ret_why = "expected [IPv6]:HOSTPORT:GUESTPORT";
+            return -EINVAL;
+        }
+        *p = '\0';
+        ret->host_addr = buf + 1;
+        ret->host_port = fwd_publish_port(p + 2);
+        return 0;
+    }
+    first = strrchr(buf, ':');
+    if (!first) {
+        ret->host_port = fwd_publish_port(buf);
+        return 0;
+    }
+    *first = '\0';
+    if (strchr(buf, ':')) {
+        *ret_why = "an IPv6 HOSTADDR goes in brackets: "
+                   "[ADDR]:HOSTPORT:GUESTPORT";
+        return -EINVAL;
+    }
+    ret->host_addr = buf;
+    ret->host_port = fwd_publish_port(first + 1);
+    return 0;
+}
+
+static const char *const fwd_field_words[] = {
+    [FWD_FIELD_NONE] = "value",
+    [FWD_FIELD_PROTO] = "protocol",
+    [FWD_FIELD_HOST_ADDR] = "host address",
+    [FWD_FIELD_HOST_PORT] = "host port",
+    [FWD_FIELD_GUEST_ADDR] = "guest address",
+    [FWD_FIELD_GUEST_PORT] = "guest port",
+};
+
+/**
+ * fwd_parse_publish() - one --publish spec to a forward
+ * @spec:	see fwd_split_publish()
+ * @cfg:	the configuration (guest address, IPv6)
+ * @ret:	the forward
+ * @errbuf:	on failure, one line naming the spec and the problem
+ * @errlen:	its size
+ *
+ * The guest side is cidr+100 for an IPv4 or UNIX host address and, since
+ * libslirp 4.7 cannot forward IPv6 to IPv4, the guest's own IPv6 address
+ * (learned by libslirp from neighbour discovery) for an IPv6 one: TCP only,
+ * libslirp does not learn it for UDP.
+ *
+ * Return: 0 or -EINVAL
+ */
+int fwd_parse_publish(const char *spec, const struct config *cfg,
+                      struct fwd_spec *ret, char *errbuf, size_t errlen)
+{
+    char *buf = g_strdup(spec);
+    size_t buflen = strlen(spec) + 1;
+    enum fwd_field field = FWD_FIELD_NONE;
+    const char *why = NULL;
+    struct fwd_req req;
+    int r;
+
+    r = fwd_split_publish(spec, buf, buflen, &req, &why);
+    if (r == 0 && req.host_addr && strncmp(req.host_addr, "unix:", 5) &&
+        strchr(req.host_addr, ':'))
+        req.guest_addr = "::";
+    if (r == 0)
+        r = fwd_spec_from_req(&req, cfg, ret, &field, &why);
+    if (r < 0) {
+        if (field != FWD_FIELD_NONE)
+            snprintf(errbuf, errlen, "--publish %s: bad %s%s%s", spec,
+                     fwd_field_words[field], why ? ": " : "", why ? why : "");
+        else
+            snprintf(errbuf, errlen, "--publish %s: %s", spec,
+                     why ? why : "cannot parse");
+    }
+    g_free(buf);
+    return r < 0 ? -EINVAL : 0;
+}
+
+/**
+ * fwd_publish_check() - validate every --publish spec (before start-up)
+ * @specs:	the specs
+ * @n:		how many
+ * @cfg:	the configuration
+ * @errbuf:	on failure, one line about the first bad spec
+ * @errlen:	its size
+ *
+ * Return: 0 or -EINVAL
+ */
+int fwd_publish_check(const char *const *specs, size_t n,
+                      const struct config *cfg, char *errbuf, size_t errlen)
+{
+    struct fwd_spec s;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (fwd_parse_publish(specs[i], cfg, &s, errbuf, errlen) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+/**
+ * fwd_publish() - add the --publish forwards
+ * @t:		the table
+ * @specs:	the specs
+ * @n:		how many
+ * @cfg:	the configuration
+ * @errbuf:	on failure, one line naming the spec and the reason
+ * @errlen:	its size
+ *
+ * Return: 0 or the negative errno of the first spec that failed (the ones
+ *	   before it stay added)
+ */
+int fwd_publish(struct fwd_table *t, const char *const *specs, size_t n,
+                const struct config *cfg, char *errbuf, size_t errlen)
+{
+    struct fwd_spec s;
+    size_t i;
+    int r;
+
+    for (i = 0; i < n; i++) {
+        r = fwd_parse_publish(specs[i], cfg, &s, errbuf, errlen);
+        if (r < 0)
+            return r;
+        r = fwd_add(t, &s, NULL);
+        if (r < 0) {
+            snprintf(errbuf, errlen, "--publish %s: %s", specs[i],
+                     fwd_strerror(r));
+            return r;
+        }
+    }
+    return 0;
+}
+
+/**
+ * fwd_print() - one banner line per forward ("* Forward:  tcp A:P -> B:Q")
+ * @t:	the table
+ * @f:	where to print (stdout, after config_print())
+ */
+void fwd_print(const struct fwd_table *t, FILE *f)
+{
+    char h[INET6_ADDRSTRLEN + IF_NAMESIZE + sizeof(struct sockaddr_un) + 8];
+    char g[INET6_ADDRSTRLEN + 8];
+    size_t i;
+
+    for (i = 0; i < t->n; i++) {
+        const struct fwd_rule *r = &t->rules[i];
+        bool v6h = r->spec.host.ss_family == AF_INET6;
+        bool v6g = r->spec.guest.ss_family == AF_INET6;
+
+        if (fwd_format_addr(&r->spec.host, h, sizeof(h)) < 0 ||
+            fwd_format_addr(&r->spec.guest, g, sizeof(g)) < 0)
+            continue;
+        if (r->spec.host.ss_family == AF_UNIX)
+            fprintf(f, "* %-16s%s %s -> %s:%d\n", "Forward:",
+                    fwd_proto_name(r->spec.proto), h, g,
+                    fwd_addr_port(&r->spec.guest));
+        else
+            fprintf(f, "* %-16s%s %s%s%s:%d -> %s%s%s:%d\n", "Forward:",
+                    fwd_proto_name(r->spec.proto), v6h ? "[" : "", h,
+                    v6h ? "]" : "", fwd_addr_port(&r->bound), v6g ? "[" : "",
+                    g, v6g ? "]" : "", fwd_addr_port(&r->spec.guest));
+    }
+    fflush(f);
+}

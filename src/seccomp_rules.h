@@ -1,0 +1,170 @@
+/* seccomp_rules.h - the seccomp rules as data: the --enable-seccomp allow-list and the chroot-fallback escape list */
+/*
+ * This file is an X-macro table, included (more than once, no include guard)
+ * by src/isolation.c, which defines the four macros before each inclusion:
+ *
+ *   SECCOMP_ALLOW(name)                  allowed, any arguments
+ *   SECCOMP_ALLOW_ARG(name, n, mask, v)  allowed only when (argument n & mask)
+ *                                        == v; several lines for one name are
+ *                                        OR'ed (32-bit values: mask 0xffffffff)
+ *   SECCOMP_ALLOW_SELF(name, n)          allowed only when argument n is our
+ *                                        own PID (tgkill from abort())
+ *   SECCOMP_ESCAPE(name, err)            chroot fallback only: fails with err
+ *   SECCOMP_ESCAPE_ARG(name, n, mask, v, err)
+ *
+ * Adding a system call to the allow-list is one line in the right group.
+ * Everything not allowed traps: the SIGSYS handler writes the call's name and
+ * number to stderr and the daemon exits with status 159 (128 + SIGSYS), so a
+ * missing entry shows up in the log podman prints, never as a silent death.
+ *
+ * Names, not numbers: isolation.c resolves each name for the architecture it
+ * runs on with seccomp_syscall_resolve_name(). A name the running libseccomp
+ * does not know at all is skipped (and counted); a name that exists on other
+ * architectures only (poll, open, ... on aarch64) resolves to a libseccomp
+ * pseudo-number, and the rule is a no-op there. So one list serves every
+ * architecture, and lists both the old and the *at/p* variants where libc
+ * uses one or the other depending on the architecture. Argument constants
+ * come from the headers isolation.c includes (fcntl.h, sched.h, sys/ioctl.h,
+ * sys/socket.h, linux/if.h via net/if.h, sockios).
+ *
+ * How the list was found (x86_64, Debian 12: glibc 2.36, glib 2.74,
+ * libslirp 4.7.0, json-glib 1.6):
+ *   1. tests/seccomp-trace.sh runs every integration script (the podman
+ *      4.3.1 and RootlessKit 1.1.0 ones included) with SLIRPD pointing to a
+ *      wrapper that runs `strace -f -qq -o TRACE slirpd --enable-sandbox ARGS`
+ *      (sandbox only: the filter must not hide what it would block) and
+ *      counts, per traced process, the calls made after the capset() that
+ *      completes the sandbox, with the arguments restricted below (ioctl
+ *      requests, socket domains, open flags) -- the numbers strace -c gives;
+ *   2. the suite is run again with SLIRPD_TEST_EXTRA_ARGS="--enable-sandbox
+ *      --enable-seccomp" and the daemon logs are checked for "is not
+ *      allowed": futex and eventfd2 were found that way (API path only);
+ *   3. paths the suite does not drive were added by reading the code:
+ *      abort() (getpid, gettid, tgkill on ourselves, rt_sigprocmask,
+ *      rt_sigaction), libslirp's IPv6 DNS with a scoped link-local server
+ *      (if_indextoname: socket + ioctl SIOCGIFNAME), ICMP echo sockets, and
+ *      glibc's vDSO fallbacks (clock_gettime, gettimeofday, time).
+ * Other architectures have not been traced; the names cover their libc
+ * variants (ppoll for poll, newfstatat/fstatat64/statx, ...), and a missing
+ * one shows up by name in the log. Re-run the procedure when glibc, glib or
+ * libslirp change, or when the daemon's data path does.
+ */
+
+/* --- process: exit, signals, abort() ----------------------------------- */
+SECCOMP_ALLOW(exit)
+SECCOMP_ALLOW(exit_group)
+SECCOMP_ALLOW(rt_sigreturn)
+SECCOMP_ALLOW(sigreturn)
+SECCOMP_ALLOW(restart_syscall)
+SECCOMP_ALLOW(rt_sigprocmask)
+SECCOMP_ALLOW(rt_sigaction)
+SECCOMP_ALLOW(getpid)
+SECCOMP_ALLOW(gettid)
+SECCOMP_ALLOW_SELF(tgkill, 0)
+
+/* --- memory: glibc malloc, glib ------------------------------------------ */
+SECCOMP_ALLOW(brk)
+SECCOMP_ALLOW(mmap)
+SECCOMP_ALLOW(mmap2)
+SECCOMP_ALLOW(munmap)
+SECCOMP_ALLOW(mremap)
+SECCOMP_ALLOW(mprotect)
+SECCOMP_ALLOW(madvise)
+
+/* --- glib: g_once_init_leave() and GCond wake with FUTEX_WAKE even when
+ *     nobody waits (first json-glib/GObject use in an API request) ------- */
+SECCOMP_ALLOW(futex)
+SECCOMP_ALLOW(futex_time64)
+
+/* --- time: libslirp's clock, the loop's deadlines (vDSO fallbacks) ------- */
+SECCOMP_ALLOW(clock_gettime)
+SECCOMP_ALLOW(clock_gettime64)
+SECCOMP_ALLOW(gettimeofday)
+SECCOMP_ALLOW(time)
+
+/* --- the loop: poll, signalfd, tap, exit fd ------------------------------- */
+SECCOMP_ALLOW(poll)
+SECCOMP_ALLOW(ppoll)
+SECCOMP_ALLOW(ppoll_time64)
+SECCOMP_ALLOW(read)
+SECCOMP_ALLOW(readv)
+SECCOMP_ALLOW(write)
+SECCOMP_ALLOW(writev)
+SECCOMP_ALLOW(close)
+SECCOMP_ALLOW(fcntl)
+SECCOMP_ALLOW(fcntl64)
+
+/* --- libslirp's host sockets: TCP, UDP, ICMP echo; the API socket -------- */
+SECCOMP_ALLOW_ARG(socket, 0, 0xffffffff, AF_INET)
+SECCOMP_ALLOW_ARG(socket, 0, 0xffffffff, AF_INET6)
+SECCOMP_ALLOW_ARG(socket, 0, 0xffffffff, AF_UNIX)
+SECCOMP_ALLOW(connect)
+SECCOMP_ALLOW(bind)
+SECCOMP_ALLOW(listen)
+SECCOMP_ALLOW(accept)
+SECCOMP_ALLOW(accept4)
+SECCOMP_ALLOW(getsockname)
+SECCOMP_ALLOW(getpeername)
+SECCOMP_ALLOW(getsockopt)
+SECCOMP_ALLOW(setsockopt)
+SECCOMP_ALLOW(sendto)
+SECCOMP_ALLOW(recvfrom)
+SECCOMP_ALLOW(sendmsg)
+SECCOMP_ALLOW(recvmsg)
+SECCOMP_ALLOW(shutdown)
+/* FIONREAD: libslirp sizes UDP/ICMP reads; SIOCGIFNAME: if_indextoname()
+ * for a scoped IPv6 nameserver; FIONBIO: non-blocking accepted sockets */
+SECCOMP_ALLOW_ARG(ioctl, 1, 0xffffffff, FIONREAD)
+SECCOMP_ALLOW_ARG(ioctl, 1, 0xffffffff, FIONBIO)
+SECCOMP_ALLOW_ARG(ioctl, 1, 0xffffffff, SIOCGIFNAME)
+
+/* --- the forward table: fwd.c learns the fd the next socket() gets from a
+ *     throw-away eventfd (created and closed at once) ------------------- */
+SECCOMP_ALLOW(eventfd2)
+SECCOMP_ALLOW(eventfd)
+
+/* --- files: libslirp re-reads /etc/resolv.conf (read-only opens only); the
+ *     API socket path is unlinked at exit -------------------------------- */
+SECCOMP_ALLOW_ARG(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)
+SECCOMP_ALLOW_ARG(open, 1, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)
+SECCOMP_ALLOW(newfstatat)
+SECCOMP_ALLOW(fstatat64)
+SECCOMP_ALLOW(fstat)
+SECCOMP_ALLOW(fstat64)
+SECCOMP_ALLOW(stat)
+SECCOMP_ALLOW(stat64)
+SECCOMP_ALLOW(statx)
+SECCOMP_ALLOW(lseek)
+SECCOMP_ALLOW(_llseek)
+SECCOMP_ALLOW(unlink)
+SECCOMP_ALLOW(unlinkat)
+
+/* --- randomness (glib, libslirp) ---------------------------------------- */
+SECCOMP_ALLOW(getrandom)
+
+/*
+ * The chroot fallback (no pivot_root(): rootfs/initramfs hosts) leaves the
+ * old root mounted underneath ours. Without capabilities chroot() cannot be
+ * undone -- unless the process makes a new user namespace, where it would
+ * get CAP_SYS_CHROOT back. These calls are refused in that mode whether or
+ * not --enable-seccomp was given (with it, the allow-list refuses them too).
+ * clone3() passes its flags in memory, which seccomp cannot read: ENOSYS
+ * makes glibc fall back to clone(), whose flags it can.
+ */
+SECCOMP_ESCAPE(unshare, EPERM)
+SECCOMP_ESCAPE(setns, EPERM)
+SECCOMP_ESCAPE(chroot, EPERM)
+SECCOMP_ESCAPE(pivot_root, EPERM)
+SECCOMP_ESCAPE(mount, EPERM)
+SECCOMP_ESCAPE(umount2, EPERM)
+SECCOMP_ESCAPE(open_tree, EPERM)
+SECCOMP_ESCAPE(move_mount, EPERM)
+SECCOMP_ESCAPE(fsopen, EPERM)
+SECCOMP_ESCAPE(fsmount, EPERM)
+SECCOMP_ESCAPE(fspick, EPERM)
+SECCOMP_ESCAPE(mount_setattr, EPERM)
+SECCOMP_ESCAPE(clone3, ENOSYS)
+/* clone()'s flags are argument 0 everywhere but on s390/s390x (argument 1;
+ * there the kernel's refusal of user namespaces to a chrooted process is
+ * what remains) */
+SECCOMP_ESCAPE_ARG(clone, 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM)

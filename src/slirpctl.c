@@ -1,0 +1,698 @@
+/* slirpctl.c - command-line client for the API socket (slirpd, slirp4netns) */
+#include <errno.h>
+#include <getopt.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build-config.h"
+#include "fwd.h"
+#include "util.h"
+
+#define CTL_REPLY_MAX (64 * 1024 * 1024)
+#define CTL_EXIT_ERROR 1
+#define CTL_EXIT_USAGE 2
+
+struct ctl {
+    const char *socket;
+    bool json;
+    int timeout_ms;
+};
+
+static void ctl_usage(FILE *f)
+{
+    fputs(
+"Usage: slirpctl [OPTION]... COMMAND [ARG]...\n"
+"Talk to the API socket of slirpd (or slirp4netns).\n"
+"\n"
+"Commands:\n"
+"  add [--guest-addr=ADDR] SPEC\n"
+"        forward a host port; SPEC as --publish:\n"
+"        [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], [::1]:8080:80,\n"
+"        unix:/PATH:GUESTPORT; HOSTPORT 0 picks a free port\n"
+"  add [--guest-addr=ADDR] tcp|udp HOST GUEST\n"
+"        the same in three words: HOST is [ADDR:]PORT, [IPv6]:PORT or\n"
+"        unix:/PATH, GUEST is [ADDR:]PORT or [IPv6]:PORT\n"
+"  list                  the forwards\n"
+"  remove ID...          remove forwards\n"
+"  info                  version, configuration, counters\n"
+"  connections           libslirp's connections and neighbours\n"
+"  raw JSON              send JSON as is, print the reply\n"
+"\n"
+"Options:\n"
+"  -a, --api-socket=PATH   the socket (default: $SLIRPD_API_SOCKET)\n"
+"  -j, --json              print the daemon's JSON reply as is\n"
+"  -t, --timeout=SECONDS   give up after this long (default 10)\n"
+"  -h, --help              show this help and exit\n"
+"  -v, --version           show the version and exit\n"
+"\n"
+"Exit status: 0 success, 1 the daemon refused or could not be reached,\n"
+"2 usage.\n",
+        f);
+}
+
+static int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int ctl_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("slirpctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CTL_EXIT_ERROR;
+}
+
+static int64_t ctl_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait for @events on @fd until @deadline; -ETIMEDOUT past it */
+static int ctl_wait(int fd, short events, int64_t deadline)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    int64_t left;
+    int n;
+
+    for (;;) {
+        left = deadline - ctl_now_ms();
+        if (left <= 0)
+            return -ETIMEDOUT;
+        n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/*
+ * One request the way podman and RootlessKit send it: the JSON and a
+ * newline, shutdown(SHUT_WR), then read to EOF.
+ */
+static int ctl_request(const struct ctl *c, const char *req, char **ret_reply)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    int64_t deadline = ctl_now_ms() + c->timeout_ms;
+    _cleanup_close_ int fd = -1;
+    g_autofree char *msg = g_strconcat(req, "\n", NULL);
+    GString *reply;
+    size_t off = 0, len = strlen(msg);
+    char buf[65536];
+    int r;
+
+    if (strlen(c->socket) >= sizeof(sun.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sun.sun_path, c->socket);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN)
+            return -errno;
+        r = ctl_wait(fd, POLLOUT, deadline);
+        if (r < 0)
+            return r;
+    }
+    while (off < len) {
+        ssize_t n = send(fd, msg + off, len - off, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            r = ctl_wait(fd, POLLOUT, deadline);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        off += (size_t)n;
+    }
+    shutdown(fd, SHUT_WR);
+
+    reply = g_string_new(NULL);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n > 0) {
+            g_string_append_len(reply, buf, n);
+            if (reply->len > CTL_REPLY_MAX) {
+                g_string_free(reply, TRUE);
+                return -EMSGSIZE;
+            }
+            continue;
+        }
+        if (n == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            r = -errno;
+            g_string_free(reply, TRUE);
+            return r;
+        }
+        r = ctl_wait(fd, POLLIN, deadline);
+        if (r < 0) {
+            g_string_free(reply, TRUE);
+            return r;
+        }
+    }
+    *ret_reply = g_string_free(reply, FALSE);
+    return 0;
+}
+
+static const char *ctl_str(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
+static const char *ctl_strd(JsonObject *o, const char *key, const char *dflt)
+{
+    const char *s = ctl_str(o, key);
+
+    return s ? s : dflt;
+}
+
+/* the @i-th element of @a if it is an object */
+static JsonObject *ctl_elem(JsonArray *a, guint i)
+{
+    JsonNode *n = json_array_get_element(a, i);
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonObject *ctl_obj(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *ctl_arr(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+/* the reply as an object; a daemon error is printed, and gives NULL */
+static JsonObject *ctl_parse(JsonParser *p, const char *reply, int *ret_status)
+{
+    JsonNode *root;
+    JsonObject *o, *e;
+
+    *ret_status = CTL_EXIT_ERROR;
+    if (!*reply) {
+        ctl_fail("the daemon closed the connection without a reply");
+        return NULL;
+    }
+    if (!json_parser_load_from_data(p, reply, -1, NULL) ||
+        !(root = json_parser_get_root(p)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+        ctl_fail("unexpected reply: %s", reply);
+        return NULL;
+    }
+    o = json_node_get_object(root);
+    if (json_object_has_member(o, "error")) {
+        e = ctl_obj(o, "error");
+        if (ctl_str(e, "desc"))
+            ctl_fail("%s", ctl_str(e, "desc"));
+        else
+            ctl_fail("the daemon says: %s", reply);
+        return NULL;
+    }
+    *ret_status = 0;
+    return o;
+}
+
+
+static gint64 ctl_int(JsonObject *o, const char *key, gint64 dflt)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n))
+        return dflt;
+    if (json_node_get_value_type(n) == G_TYPE_INT64)
+        return json_node_get_int(n);
+    if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
+        return (gint64)json_node_get_double(n);
+    return dflt;
+}
+
+/* "addr:port", "[v6]:port", "unix:/path" */
+static char *ctl_endpoint(const char *addr, gint64 port)
+{
+    if (!addr)
+        return g_strdup_printf("?:%" G_GINT64_FORMAT, port);
+    if (!strncmp(addr, "unix:", 5))
+        return g_strdup(addr);
+    if (strchr(addr, ':'))
+        return g_strdup_printf("[%s]:%" G_GINT64_FORMAT, addr, port);
+    return g_strdup_printf("%s:%" G_GINT64_FORMAT, addr, port);
+}
+
+static int ctl_send(const struct ctl *c, const char *req, JsonParser *p,
+                    JsonObject **ret_obj, char **ret_reply)
+{
+    int r, status;
+
+    *ret_obj = NULL;
+    r = ctl_request(c, req, ret_reply);
+    if (r == -ETIMEDOUT)
+        return ctl_fail("%s: no reply within %d s", c->socket,
+                        c->timeout_ms / 1000);
+    if (r < 0)
+        return ctl_fail("cannot talk to the API socket %s: %s", c->socket,
+                        g_strerror(-r));
+    if (c->json) {
+        printf("%s\n", *ret_reply);
+        *ret_obj = ctl_parse(p, *ret_reply, &status);
+        return status;
+    }
+    *ret_obj = ctl_parse(p, *ret_reply, &status);
+    return status;
+}
+
+/* the JSON of an add_hostfwd request from the raw fields */
+static char *ctl_add_json(const struct fwd_req *req)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "execute");
+    json_builder_add_string_value(b, "add_hostfwd");
+    json_builder_set_member_name(b, "arguments");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "proto");
+    json_builder_add_string_value(b, req->proto);
+    json_builder_set_member_name(b, "host_addr");
+    json_builder_add_string_value(b, req->host_addr ? req->host_addr : "");
+    if (req->host_port >= 0) {
+        json_builder_set_member_name(b, "host_port");
+        json_builder_add_int_value(b, req->host_port);
+    }
+    json_builder_set_member_name(b, "guest_addr");
+    json_builder_add_string_value(b, req->guest_addr ? req->guest_addr : "");
+    json_builder_set_member_name(b, "guest_port");
+    json_builder_add_int_value(b, req->guest_port);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}
+
+/* "[ADDR:]PORT" or "[IPv6]:PORT" into an address (maybe NULL) and a port */
+static bool ctl_split_endpoint(char *s, const char **ret_addr, char **ret_port)
+{
+    char *colon;
+
+    *ret_addr = NULL;
+    if (s[0] == '[') {
+        char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return false;
+        *close = '\0';
+        *ret_addr = s + 1;
+        *ret_port = close + 2;
+        return true;
+    }
+    colon = strrchr(s, ':');
+    if (!colon) {
+        *ret_port = s;
+        return true;
+    }
+    *colon = '\0';
+    if (strchr(s, ':'))
+        return false;
+    *ret_addr = s;
+    *ret_port = colon + 1;
+    return true;
+}
+
+static int ctl_add(const struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "guest-addr", required_argument, NULL, 'g' },
+        { NULL, 0, NULL, 0 },
+    };
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *spec = NULL, *buf = NULL, *req_json = NULL, *reply = NULL;
+    g_autofree char *guest_copy = NULL;
+    const char *guest_addr = NULL, *why = NULL;
+    struct fwd_req req;
+    JsonObject *o, *ret;
+    int opt, status;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+g:", opts, NULL)) != -1) {
+        if (opt != 'g') {
+            ctl_usage(stderr);
+            return CTL_EXIT_USAGE;
+        }
+        guest_addr = optarg;
+    }
+    argc -= optind;
+    argv += optind;
+
+    if (argc == 1) {
+        spec = g_strdup(argv[0]);
+    } else if (argc == 3) {
+        const char *gaddr;
+        char *gport;
+
+        /* tcp|udp HOST GUEST -> HOST:GUESTPORT/PROTO (+ the guest address) */
+        guest_copy = g_strdup(argv[2]);
+        if (!ctl_split_endpoint(guest_copy, &gaddr, &gport)) {
+            fprintf(stderr, "slirpctl: add: bad GUEST %s: expected [ADDR:]PORT "
+                    "or [IPv6]:PORT\n", argv[2]);
+            return CTL_EXIT_USAGE;
+        }
+        if (gaddr && !guest_addr)
+            guest_addr = gaddr;
+        spec = g_strdup_printf("%s:%s/%s", argv[1], gport, argv[0]);
+    } else {
+        ctl_usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+
+    buf = g_malloc(strlen(spec) + 1);
+    if (fwd_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
+        fprintf(stderr, "slirpctl: add: %s: %s\n", spec,
+                why ? why : "bad spec");
+        return CTL_EXIT_USAGE;
+    }
+    if (req.host_port == FWD_PORT_INVALID || req.guest_port < 0) {
+        fprintf(stderr, "slirpctl: add: %s: ports are numbers 0..65535\n",
+                spec);
+        return CTL_EXIT_USAGE;
+    }
+    req.guest_addr = guest_addr;
+    /* as --publish: an IPv6 listener goes to the guest's IPv6 address */
+    if (!guest_addr && req.host_addr && strncmp(req.host_addr, "unix:", 5) &&
+        strchr(req.host_addr, ':'))
+        req.guest_addr = "::";
+    req_json = ctl_add_json(&req);
+
+    status = ctl_send(c, req_json, p, &o, &reply);
+    if (status || c->json)
+        return status;
+    ret = ctl_obj(o, "return");
+    if (!ret || !json_object_has_member(ret, "id"))
+        return ctl_fail("unexpected reply: %s", reply);
+    if (json_object_has_member(ret, "host_port"))
+        printf("added forward %" G_GINT64_FORMAT " on host port %"
+               G_GINT64_FORMAT "\n",
+               ctl_int(ret, "id", -1), ctl_int(ret, "host_port", -1));
+    else
+        printf("added forward %" G_GINT64_FORMAT "\n", ctl_int(ret, "id", -1));
+    return 0;
+}
+
+static int ctl_list(const struct ctl *c)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *reply = NULL;
+    JsonObject *o;
+    JsonArray *a;
+    guint i;
+    int status;
+
+    status = ctl_send(c, "{\"execute\":\"list_hostfwd\"}", p, &o, &reply);
+    if (status || c->json)
+        return status;
+    /* slirp4netns's real shape, and the one its documentation gives */
+    if (ctl_obj(o, "return"))
+        o = ctl_obj(o, "return");
+    a = ctl_arr(o, "entries");
+    if (!a)
+        return ctl_fail("unexpected reply: %s", reply);
+    printf("%-6s %-5s %-32s %s\n", "ID", "PROTO", "HOST", "GUEST");
+    for (i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *e = ctl_elem(a, i);
+        g_autofree char *h = NULL, *g = NULL;
+
+        if (!e)
+            continue;
+        h = ctl_endpoint(ctl_str(e, "host_addr"), ctl_int(e, "host_port", 0));
+        g = ctl_endpoint(ctl_str(e, "guest_addr"), ctl_int(e, "guest_port", 0));
+        printf("%-6" G_GINT64_FORMAT " %-5s %-32s %s\n", ctl_int(e, "id", -1),
+               ctl_strd(e, "proto", "?"), h, g);
+    }
+    return 0;
+}
+
+static int ctl_remove(const struct ctl *c, int argc, char **argv)
+{
+    int i, status = 0;
+
+    if (argc < 2) {
+        ctl_usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    for (i = 1; i < argc; i++) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autofree char *req = NULL, *reply = NULL;
+        char *end;
+        long long id = strtoll(argv[i], &end, 10);
+        JsonObject *o;
+        int s;
+
+        if (!*argv[i] || *end || id <= 0) {
+            fprintf(stderr, "slirpctl: remove: bad ID %s\n", argv[i]);
+            return CTL_EXIT_USAGE;
+        }
+        req = g_strdup_printf("{\"execute\":\"remove_hostfwd\",\"arguments\":"
+                              "{\"id\":%lld}}", id);
+        s = ctl_send(c, req, p, &o, &reply);
+        if (s)
+            status = s;
+        else if (!c->json)
+            printf("removed forward %lld\n", id);
+    }
+    return status;
+}
+
+/* "prefix.key: value" for every leaf */
+static void ctl_print_flat(const char *prefix, JsonNode *n)
+{
+    if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *o = json_node_get_object(n);
+        g_autoptr(GList) members = json_object_get_members(o);
+        GList *m;
+
+        for (m = members; m; m = m->next) {
+            g_autofree char *k = *prefix ? g_strdup_printf("%s.%s", prefix,
+                                                           (char *)m->data)
+                                         : g_strdup(m->data);
+            ctl_print_flat(k, json_object_get_member(o, m->data));
+        }
+    } else if (JSON_NODE_HOLDS_NULL(n)) {
+        printf("%s: -\n", prefix);
+    } else if (JSON_NODE_HOLDS_VALUE(n)) {
+        switch (json_node_get_value_type(n)) {
+        case G_TYPE_STRING:
+            printf("%s: %s\n", prefix, json_node_get_string(n));
+            break;
+        case G_TYPE_BOOLEAN:
+            printf("%s: %s\n", prefix, json_node_get_boolean(n) ? "yes" : "no");
+            break;
+        case G_TYPE_INT64:
+            printf("%s: %" G_GINT64_FORMAT "\n", prefix, json_node_get_int(n));
+            break;
+        default:
+            printf("%s: %g\n", prefix, json_node_get_double(n));
+            break;
+        }
+    } else {
+        g_autofree char *s = json_to_string(n, FALSE);
+        printf("%s: %s\n", prefix, s);
+    }
+}
+
+static int ctl_info(const struct ctl *c)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *reply = NULL;
+    JsonObject *o;
+    int status;
+
+    status = ctl_send(c, "{\"execute\":\"get_info\"}", p, &o, &reply);
+    if (status || c->json)
+        return status;
+    if (!json_object_has_member(o, "return"))
+        return ctl_fail("unexpected reply: %s", reply);
+    ctl_print_flat("", json_object_get_member(o, "return"));
+    return 0;
+}
+
+static int ctl_connections(const struct ctl *c)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *reply = NULL;
+    JsonObject *o, *ret;
+    JsonArray *a;
+    guint i;
+    int status;
+
+    status = ctl_send(c, "{\"execute\":\"get_connections\"}", p, &o, &reply);
+    if (status || c->json)
+        return status;
+    ret = ctl_obj(o, "return");
+    a = ctl_arr(ret, "connections");
+    if (!a)
+        return ctl_fail("unexpected reply: %s", reply);
+    printf("%-5s %-14s %5s %-32s %-32s %6s %6s\n", "PROTO", "STATE", "FD",
+           "SOURCE", "DESTINATION", "RECV-Q", "SEND-Q");
+    for (i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *e = ctl_elem(a, i);
+        g_autofree char *src = NULL, *dst = NULL;
+
+        if (!e)
+            continue;
+        /* an IPv6 or UNIX socket: libslirp's table has no address for
+         * the host side, the socket itself has */
+        if (ctl_str(e, "src_addr"))
+            src = ctl_endpoint(ctl_str(e, "src_addr"),
+                               ctl_int(e, "src_port", 0));
+        else if (ctl_str(e, "local_addr"))
+            src = ctl_endpoint(ctl_str(e, "local_addr"),
+                               ctl_int(e, "local_port", 0));
+        else
+            src = ctl_endpoint("*", ctl_int(e, "src_port", 0));
+        dst = ctl_endpoint(ctl_strd(e, "dst_addr", "*"),
+                           ctl_int(e, "dst_port", 0));
+        printf("%-5s %-14s %5" G_GINT64_FORMAT " %-32s %-32s %6" G_GINT64_FORMAT
+               " %6" G_GINT64_FORMAT "\n",
+               ctl_strd(e, "proto", "?"),
+               ctl_strd(e, "state", "?"),
+               ctl_int(e, "fd", -1), src, dst, ctl_int(e, "recv_q", 0),
+               ctl_int(e, "send_q", 0));
+    }
+    a = ctl_arr(ret, "neighbors");
+    if (a && json_array_get_length(a)) {
+        printf("\n%-6s %-18s %s\n", "TABLE", "MAC", "ADDRESS");
+        for (i = 0; i < json_array_get_length(a); i++) {
+            JsonObject *e = ctl_elem(a, i);
+
+            if (e)
+                printf("%-6s %-18s %s\n", ctl_strd(e, "table", "?"),
+                       ctl_strd(e, "mac", "?"), ctl_strd(e, "addr", "?"));
+        }
+    }
+    return 0;
+}
+
+static int ctl_raw(const struct ctl *c, int argc, char **argv)
+{
+    g_autofree char *reply = NULL;
+    int r;
+
+    if (argc != 2) {
+        ctl_usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    r = ctl_request(c, argv[1], &reply);
+    if (r < 0)
+        return ctl_fail("cannot talk to the API socket %s: %s", c->socket,
+                        g_strerror(-r));
+    printf("%s\n", reply);
+    return strstr(reply, "\"error\"") ? CTL_EXIT_ERROR : 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "api-socket", required_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'j' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct ctl c = {
+        .socket = getenv("SLIRPD_API_SOCKET"),
+        .timeout_ms = 10000,
+    };
+    const char *cmd;
+    char *end;
+    long secs;
+    int opt;
+
+    /* "+": options end at the command, whose own options follow it */
+    while ((opt = getopt_long(argc, argv, "+a:jt:hv", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            c.socket = optarg;
+            break;
+        case 'j':
+            c.json = true;
+            break;
+        case 't':
+            secs = strtol(optarg, &end, 10);
+            if (!*optarg || *end || secs <= 0 || secs > 3600) {
+                fprintf(stderr, "slirpctl: --timeout takes 1..3600 seconds\n");
+                return CTL_EXIT_USAGE;
+            }
+            c.timeout_ms = (int)secs * 1000;
+            break;
+        case 'h':
+            ctl_usage(stdout);
+            return 0;
+        case 'v':
+            printf("slirpctl version %s\ncommit: %s\n", SLIRPD_VERSION,
+                   SLIRPD_COMMIT);
+            return 0;
+        default:
+            ctl_usage(stderr);
+            return CTL_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        ctl_usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    if (!c.socket || !*c.socket) {
+        fprintf(stderr, "slirpctl: no API socket: use --api-socket PATH or set "
+                "SLIRPD_API_SOCKET\n");
+        return CTL_EXIT_USAGE;
+    }
+    argc -= optind;
+    argv += optind;
+    cmd = argv[0];
+    if (!strcmp(cmd, "add"))
+        return ctl_add(&c, argc, argv);
+    if (!strcmp(cmd, "list") && argc == 1)
+        return ctl_list(&c);
+    if (!strcmp(cmd, "remove"))
+        return ctl_remove(&c, argc, argv);
+    if (!strcmp(cmd, "info") && argc == 1)
+        return ctl_info(&c);
+    if (!strcmp(cmd, "connections") && argc == 1)
+        return ctl_connections(&c);
+    if (!strcmp(cmd, "raw"))
+        return ctl_raw(&c, argc, argv);
+    fprintf(stderr, "slirpctl: unknown command or arguments: %s\n", cmd);
+    ctl_usage(stderr);
+    return CTL_EXIT_USAGE;
+}

@@ -1,0 +1,149 @@
+#!/bin/bash
+# test-sandbox.sh - --enable-sandbox (with --enable-seccomp), as root and as
+# TEST_USER, inside a private network + mount namespace playing "the host":
+#   * every thread's /proc/PID/task/TID/status: NoNewPrivs 1, Seccomp 2,
+#     CapInh/CapAmb 0, CapEff/CapPrm/CapBnd 0 (user) or only
+#     CAP_NET_BIND_SERVICE (root, who held it);
+#   * the daemon's root: a read-only tmpfs holding only the directory of the
+#     real resolv.conf (read-only bind), no host files (/usr, /proc, /tmp, the
+#     binary), nothing writable, no other mounts;
+#   * DNS, TCP, UDP out and an API port forward in keep working;
+#   * the directory fds kept for the API socket and a UNIX-socket forward
+#     cannot reach the host's tree (../.. through them, LD_PRELOAD probe),
+#     and both socket files are still removed at exit;
+#   * /etc/resolv.conf a symlink outside /etc and /run (which breaks
+#     slirp4netns): the daemon's /etc/resolv.conf follows it, and replacing
+#     the file by rename() on the host changes the server libslirp uses;
+#   * the ready byte comes after isolation (the status is checked right
+#     after it), and the daemon still exits 0 on the exit fd.
+# test-sandbox-fallback.sh covers hosts where pivot_root() is impossible.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd ip nsenter unshare setpriv mount socat
+is_slirpd || skip "checks slirpd's own sandbox (SLIRPD is not slirpd)"
+enter_private_host_ns "$@"
+# this test chooses its flags itself
+SLIRPD_TEST_EXTRA_ARGS=
+. "$LIB_DIR/isolation-lib.sh"
+
+DNSRESP=$(helper dnsresp)
+NAME=slirpd-sandbox.example.test
+
+# the private host: resolv.conf names a local responder
+printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+chmod 644 "$T/resolv.conf"
+target=$(readlink -f /etc/resolv.conf)
+[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
+mount --bind "$T/resolv.conf" "$target"
+spawn --log "$T/dns1.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" 192.0.2.53 280
+wait_for -t 5 grep -q listening "$T/dns1.svc.log" || fail "dnsresp did not start"
+svc_start tcp-echo
+ECHO_PORT=$SVC_PORT
+svc_start udp-echo
+UECHO_PORT=$SVC_PORT
+
+variants=(root)
+have_test_user && variants+=(user) || info "no usable $TEST_USER: root only"
+for who in "${variants[@]}"; do
+	uopt=()
+	[ "$who" = user ] && uopt=(--user)
+	mkdir -p "$T/api-$who"
+	chmod 777 "$T/api-$who"
+	sock=$T/api-$who/api.sock
+	pid=$(ns_start "${uopt[@]}")
+	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp \
+		--api-socket "$sock" "$pid" tap0
+	# right after the ready byte: isolation must be complete already
+	iso_check_status "$who" "$DAEMON_PID" "$who"
+	iso_check_root "$who" "$DAEMON_PID" /etc
+	assert_match "$(cat "$DAEMON_LOG")" "^sandbox: pivot_root root" "[$who] log names the pivot_root sandbox"
+
+	out=$(ns_exec -t 15 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 5 2>&1) || true
+	assert_eq 192.0.2.53 "$out" "[$who] DNS through 10.0.2.3 in the sandbox"
+	r=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$ECHO_PORT" 300000) || fail "[$who] $r"
+	ok "[$who] TCP 300 kB round trip to the host's loopback"
+	r=$(ns_udp_roundtrip "$pid" 10.0.2.2 "$UECHO_PORT" 1200) || fail "[$who] $r"
+	ok "[$who] UDP round trip to the host's loopback"
+	iso_check_api_forward "$who" "$pid" "$sock"
+
+	alive "$DAEMON_PID" || fail "[$who] the daemon died: $(tail -5 "$DAEMON_LOG")"
+	assert_not_contains "$(cat "$DAEMON_LOG")" "is not allowed" "[$who] no blocked system call"
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status 0 after the exit fd"
+	kill_wait "$pid"
+done
+
+# --- directory fds kept past the sandbox (the API socket's, a UNIX-socket
+# forward's) cannot lead out of it, and the socket files go at exit
+PRELOAD=$(iso_preload)
+for who in "${variants[@]}"; do
+	uopt=()
+	[ "$who" = user ] && uopt=(--user)
+	d=$T/socks-$who
+	mkdir -p "$d"
+	chmod 777 "$d"
+	pid=$(ns_start "${uopt[@]}")
+	daemon_start "${uopt[@]}" --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=dotdot" \
+		--exit-fd 4 -- -c --enable-sandbox --enable-seccomp --api-socket "$d/api.sock" \
+		-p "unix:$d/fwd.sock:8080" "$pid" tap0
+	wait_for -t 5 grep -q 'preload: dotdot done' "$DAEMON_LOG" || fail "[$who] the dotdot probe did not run"
+	log=$(cat "$DAEMON_LOG")
+	assert_not_contains "$log" "OPENED" "[$who] no directory fd reaches the host's /etc/passwd"
+	assert_match "$log" "^preload: dirfd [0-9]+: blocked" "[$who] the kept directory fds were probed"
+	[ -S "$d/api.sock" ] && [ -S "$d/fwd.sock" ] || fail "[$who] socket files missing while running"
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	[ ! -e "$d/api.sock" ] || fail "[$who] the API socket file is left after exit"
+	ok "[$who] the API socket file is removed at exit, from inside the sandbox"
+	[ ! -e "$d/fwd.sock" ] || fail "[$who] the UNIX forward's socket file is left after exit"
+	ok "[$who] the UNIX forward's socket file is removed at exit"
+	kill_wait "$pid"
+done
+
+# --- /etc/resolv.conf -> a file outside /etc and /run, replaced by rename()
+umount "$target"
+mkdir -p "$T/ovl/up" "$T/ovl/work" "$T/dns"
+chmod 755 "$T/dns"
+# (an overlay in this test's private mount namespace: the host's /etc is
+# only its read-only lower layer; detached before lib.sh's cleanup)
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ovl/up,workdir=$T/ovl/work" /etc ||
+	skip "cannot mount an overlay on /etc"
+trap 'rc=$?; umount -l /etc 2>/dev/null; (exit $rc); _cleanup' EXIT
+[ "$(findmnt -n -o FSTYPE --mountpoint /etc)" = overlay ] || fail "/etc is not the overlay"
+rm -f /etc/resolv.conf
+ln -s "$T/dns/resolv.conf" /etc/resolv.conf
+printf 'nameserver 127.0.0.1\n' >"$T/dns/resolv.conf"
+chmod 644 "$T/dns/resolv.conf"
+spawn --log "$T/dns2.svc.log" "$DNSRESP" 127.0.0.2 53 "$NAME" 192.0.2.54 280
+wait_for -t 5 grep -q listening "$T/dns2.svc.log" || fail "second dnsresp did not start"
+
+for who in "${variants[@]}"; do
+	uopt=()
+	[ "$who" = user ] && uopt=(--user)
+	printf 'nameserver 127.0.0.1\n' >"$T/dns/resolv.conf"
+	pid=$(ns_start "${uopt[@]}")
+	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp "$pid" tap0
+	iso_check_root "$who symlinked resolv.conf" "$DAEMON_PID" "$T/dns"
+	link=$(readlink "/proc/$DAEMON_PID/root/etc/resolv.conf") || link=
+	assert_eq "$T/dns/resolv.conf" "$link" "[$who] the daemon's /etc/resolv.conf links to the real file"
+	out=$(ns_exec -t 15 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 5 2>&1) || true
+	assert_eq 192.0.2.53 "$out" "[$who] DNS via the symlinked resolv.conf (127.0.0.1)"
+	# the host's resolver changes: a new file renamed over the old one
+	printf 'nameserver 127.0.0.2\n' >"$T/dns/resolv.conf.new"
+	chmod 644 "$T/dns/resolv.conf.new"
+	mv -f "$T/dns/resolv.conf.new" "$T/dns/resolv.conf"
+	# libslirp re-checks resolv.conf at most once a second
+	got=
+	for ((i = 0; i < 20; i++)); do
+		got=$(ns_exec -t 10 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 2 2>&1) || true
+		[ "$got" = 192.0.2.54 ] && break
+		sleep 0.5
+	done
+	assert_eq 192.0.2.54 "$got" "[$who] DNS follows the host's new resolv.conf (127.0.0.2)"
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	kill_wait "$pid"
+done
+
+info "PASS"
