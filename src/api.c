@@ -59,6 +59,8 @@ struct api {
     uint64_t n_requests;
 };
 
+static void api_conn_read(struct api *api, struct loop *l, struct api_conn *c);
+
 /**
  * api_new() - bind and listen on a UNIX socket path
  * @path:	socket path (< 108 bytes); a stale socket file is replaced
@@ -304,6 +306,9 @@ void api_on_listen(struct api *api, struct loop *l)
         c->next = api->conns;
         api->conns = c;
         api->n_conns++;
+        /* clients usually send at once (podman writes, then shuts down):
+         * answer now instead of after another poll round */
+        api_conn_read(api, l, c);
     }
 }
 
@@ -324,11 +329,12 @@ static void api_conn_read(struct api *api, struct loop *l, struct api_conn *c)
         ssize_t n;
 
         if (c->cap - c->len < 4096) {
+            /* room for one byte past the limit, so "too large" is seen */
             size_t cap = c->cap ? c->cap * 2 : 8192;
             char *b;
-            if (cap > API_REQUEST_MAX + 1)
-                cap = API_REQUEST_MAX + 1;
-            if (cap <= c->len) {
+            if (cap > API_REQUEST_MAX + 2)
+                cap = API_REQUEST_MAX + 2;
+            if (cap <= c->len + 1) {
                 api_conn_error(api, l, c, "bad request: too large message");
                 return;
             }

@@ -10,7 +10,8 @@
 static const char *log_name = "slirpd";
 static enum log_level log_level = LOG_LVL_INFO;
 
-static void log_vprint(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+log_vprint(enum log_level level, const char *fmt, va_list ap)
 {
     int saved = errno;
 

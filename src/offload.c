@@ -43,7 +43,14 @@
  *
  * Return: the new running sum, to fold with offload_csum_fold()
  */
-__attribute__((optimize("O3"))) uint64_t
+#if defined(__GNUC__) && !defined(__clang__)
+/* gcc vectorises this loop only at -O3 */
+#define OFFLOAD_HOT __attribute__((optimize("O3")))
+#else
+#define OFFLOAD_HOT
+#endif
+
+OFFLOAD_HOT uint64_t
 offload_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
