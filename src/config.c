@@ -446,9 +446,9 @@ void config_print(const struct config *c, FILE *f)
     char a[INET6_ADDRSTRLEN];
 
 #define P4(label, addr) \
-    fprintf(f, "* %-16s%s\n", label, inet_ntop(AF_INET, &(addr), a, sizeof(a)))
+    fprintf(f, "* %-17s%s\n", label, inet_ntop(AF_INET, &(addr), a, sizeof(a)))
     fprintf(f, "Starting slirp\n");
-    fprintf(f, "* %-16s%u\n", "MTU:", c->mtu);
+    fprintf(f, "* %-17s%u\n", "MTU:", c->mtu);
     P4("Network:", c->vnetwork);
     P4("Netmask:", c->vnetmask);
     P4("Gateway:", c->vhost);
@@ -458,24 +458,24 @@ void config_print(const struct config *c, FILE *f)
     P4("Recommended IP:", c->recommended);
 #undef P4
     if (c->enable_ipv6) {
-        fprintf(f, "* %-16s%s/%u\n", "IPv6 prefix:",
+        fprintf(f, "* %-17s%s/%u\n", "IPv6 prefix:",
                 inet_ntop(AF_INET6, &c->vprefix6, a, sizeof(a)),
                 c->vprefix6_len);
-        fprintf(f, "* %-16s%s\n", "IPv6 gateway:",
+        fprintf(f, "* %-17s%s\n", "IPv6 gateway:",
                 inet_ntop(AF_INET6, &c->vhost6, a, sizeof(a)));
-        fprintf(f, "* %-16s%s\n", "IPv6 DNS:",
+        fprintf(f, "* %-17s%s\n", "IPv6 DNS:",
                 inet_ntop(AF_INET6, &c->vnameserver6, a, sizeof(a)));
     }
     if (c->api_socket)
-        fprintf(f, "* %-16s%s\n", "API Socket:", c->api_socket);
+        fprintf(f, "* %-17s%s\n", "API Socket:", c->api_socket);
     if (c->outbound_set)
-        fprintf(f, "* %-16s%s\n", "Outbound IPv4:",
+        fprintf(f, "* %-17s%s\n", "Outbound IPv4:",
                 inet_ntop(AF_INET, &c->outbound_addr.sin_addr, a, sizeof(a)));
     if (c->outbound6_set)
-        fprintf(f, "* %-16s%s\n", "Outbound IPv6:",
+        fprintf(f, "* %-17s%s\n", "Outbound IPv6:",
                 inet_ntop(AF_INET6, &c->outbound_addr6.sin6_addr, a, sizeof(a)));
     if (c->mac_set)
-        fprintf(f, "* %-16s%02x:%02x:%02x:%02x:%02x:%02x\n", "MAC address:",
+        fprintf(f, "* %-17s%02x:%02x:%02x:%02x:%02x:%02x\n", "MAC address:",
                 c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4],
                 c->mac[5]);
     if (!c->disable_host_loopback)

@@ -1044,11 +1044,11 @@ void fwd_print(const struct fwd_table *t, FILE *f)
             fwd_format_addr(&r->spec.guest, g, sizeof(g)) < 0)
             continue;
         if (r->spec.host.ss_family == AF_UNIX)
-            fprintf(f, "* %-16s%s %s -> %s:%d\n", "Forward:",
+            fprintf(f, "* %-17s%s %s -> %s:%d\n", "Forward:",
                     fwd_proto_name(r->spec.proto), h, g,
                     fwd_addr_port(&r->spec.guest));
         else
-            fprintf(f, "* %-16s%s %s%s%s:%d -> %s%s%s:%d\n", "Forward:",
+            fprintf(f, "* %-17s%s %s%s%s:%d -> %s%s%s:%d\n", "Forward:",
                     fwd_proto_name(r->spec.proto), v6h ? "[" : "", h,
                     v6h ? "]" : "", fwd_addr_port(&r->bound), v6g ? "[" : "",
                     g, v6g ? "]" : "", fwd_addr_port(&r->spec.guest));

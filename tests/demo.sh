@@ -30,7 +30,8 @@ timeout 60 socat TCP-LISTEN:$host_port,bind=127.0.0.1,reuseaddr,fork \
 pids+=($!)
 
 echo "== an unprivileged user ($user) makes a user+network namespace"
-as_user bash -c 'exec unshare -rn sleep 120' &
+# (setpriv itself in the background: "$!" of a shell function would be a subshell)
+setpriv --reuid="$user" --regid="$user" --init-groups unshare -rn sleep 120 &
 nspid=$!
 pids+=($nspid)
 for _ in $(seq 100); do
@@ -42,7 +43,8 @@ echo "   before: $(in_ns ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')"
 
 echo "== slirpd -c -p 127.0.0.1:$fwd_port:8080 $nspid tap0 (as $user)"
 mkfifo "$work/ready"
-as_user "$slirpd" -c -r 3 -p 127.0.0.1:$fwd_port:8080 "$nspid" tap0 \
+setpriv --reuid="$user" --regid="$user" --init-groups \
+	"$slirpd" -c -r 3 -p 127.0.0.1:$fwd_port:8080 "$nspid" tap0 \
 	3>"$work/ready" >"$work/slirpd.log" 2>&1 &
 pids+=($!)
 if ! timeout 10 head -c1 "$work/ready" >/dev/null; then
@@ -62,7 +64,9 @@ echo "   got: $reply"
 [ "$reply" = "hello from the host" ]
 
 echo "== host -> namespace: 127.0.0.1:$fwd_port is forwarded to the namespace's port 8080"
-in_ns timeout 30 socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hello from the namespace' &
+setpriv --reuid="$user" --regid="$user" --init-groups \
+	nsenter -t "$nspid" -U -n --preserve-credentials \
+	timeout 30 socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hello from the namespace' &
 pids+=($!)
 reply=
 for _ in $(seq 50); do
