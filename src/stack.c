@@ -356,8 +356,11 @@ int stack_set_vnet_hdr(struct stack *st, int len)
     return 0;
 }
 
-const struct stack_stats *stack_get_stats(const struct stack *st)
+const struct stack_stats *stack_get_stats(struct stack *st)
 {
+    st->stats.tx_gso_frames = st->coalesce ? st->txq.gso_frames : 0;
+    st->stats.tx_gso_segments = st->coalesce ? st->txq.merged_frames : 0;
+    st->stats.vnet_hdr_len = st->vnet_len;
     return &st->stats;
 }
 

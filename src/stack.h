@@ -17,6 +17,9 @@ struct stack_stats {
     uint64_t tx_dropped;    /* tap write failed: frame dropped */
     uint64_t guest_errors;
     uint64_t rx_dropped;    /* bad virtio-net header or offsets */
+    uint64_t tx_gso_frames;     /* GSO frames the coalescer wrote */
+    uint64_t tx_gso_segments;   /* libslirp segments merged into them */
+    int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
 };
 
 struct stack;
@@ -27,7 +30,7 @@ Slirp *stack_slirp(struct stack *st);
 int stack_tapfd(const struct stack *st);
 int stack_set_vnet_hdr(struct stack *st, int len);
 void stack_flush(struct stack *st);
-const struct stack_stats *stack_get_stats(const struct stack *st);
+const struct stack_stats *stack_get_stats(struct stack *st);
 
 int64_t stack_now_ms(void);
 int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);

@@ -394,7 +394,7 @@ static void test_table(bool private_ns)
 
             fwd_print(t, f);
             fclose(f);
-            TAP_OK(out && strstr(out, "* Forward:        udp 127.0.0.1:") &&
+            TAP_OK(out && strstr(out, "* Forward:         udp 127.0.0.1:") &&
                    strstr(out, " -> 10.0.2.100:81\n"),
                    "fwd_print: one banner line per forward");
             free(out);
