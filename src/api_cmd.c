@@ -394,6 +394,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
         api_cmd_add_int(b, "tx_dropped", (int64_t)s->tx_dropped);
         api_cmd_add_int(b, "guest_errors", (int64_t)s->guest_errors);
         api_cmd_add_int(b, "rx_dropped", (int64_t)s->rx_dropped);
+        api_cmd_add_int(b, "rx_gso_frames", (int64_t)s->rx_gso_frames);
         api_cmd_add_int(b, "tx_gso_frames", (int64_t)s->tx_gso_frames);
         api_cmd_add_int(b, "tx_gso_segments", (int64_t)s->tx_gso_segments);
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);

@@ -518,6 +518,7 @@ int stack_tap_read(struct stack *st, unsigned int budget)
             if (len >= st->vnet_len &&
                 (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
                     VIRTIO_NET_HDR_GSO_TCPV6) {
+                st->stats.rx_gso_frames++;
                 if (offload_rx_tso6(vh, st->buf + st->vnet_len,
                                     (size_t)(len - st->vnet_len), st->segbuf,
                                     stack_input_segment, st) < 0)
@@ -531,6 +532,8 @@ int stack_tap_read(struct stack *st, unsigned int budget)
                 st->stats.rx_dropped++;
                 continue;
             }
+            if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+                st->stats.rx_gso_frames++;
             frame += st->vnet_len;
             len -= st->vnet_len;
         }

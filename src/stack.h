@@ -17,6 +17,7 @@ struct stack_stats {
     uint64_t tx_dropped;    /* tap write failed: frame dropped */
     uint64_t guest_errors;
     uint64_t rx_dropped;    /* bad virtio-net header or offsets */
+    uint64_t rx_gso_frames;     /* TSO super-frames from the namespace */
     uint64_t tx_gso_frames;     /* GSO frames the coalescer wrote */
     uint64_t tx_gso_segments;   /* libslirp segments merged into them */
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */

@@ -6,7 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd ip nsenter unshare socat sha256sum
+require_cmd ip nsenter unshare socat sha256sum jq
+SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
 
 size=${SLIRPD_BULK_BYTES:-209715200}
 payload "$T/data" "$size"
@@ -50,11 +51,27 @@ for off in "${offload_variants[@]}"; do
 	for mtu in 1500 65520; do
 		label="mtu $mtu${off:+ $off}"
 		pid=$(ns_start)
-		daemon_start --exit-fd 4 -- -c -6 --mtu "$mtu" ${off:+"$off"} "$pid" tap0
+		api=()
+		is_slirpd && api=(--api-socket "$T/api.sock")
+		daemon_start --exit-fd 4 -- -c -6 --mtu "$mtu" ${off:+"$off"} "${api[@]}" "$pid" tap0
 		transfer "$pid" 127.0.0.1 10.0.2.2 4 "$label IPv4"
 		if [ "$mtu" = 1500 ]; then
 			wait_for -t 10 _has_v6 "$pid" || fail "$label: no fd00:: address"
 			transfer "$pid" "[::1]" "[fd00::2]" 6 "$label IPv6"
+		fi
+		if is_slirpd; then
+			stats=$(timeout 10 "$SLIRPCTL" -a "$T/api.sock" --json info)
+			rx=$(jq -r .return.stats.rx_gso_frames <<<"$stats")
+			tx=$(jq -r .return.stats.tx_gso_frames <<<"$stats")
+			if [ -z "$off" ]; then
+				# the data really went through the offload paths
+				[ "$rx" -gt 0 ] || fail "$label: no TSO frame from the namespace ($stats)"
+				[ "$tx" -gt 0 ] || fail "$label: the coalescer wrote no GSO frame ($stats)"
+				ok "$label: $rx TSO frames in, $tx GSO frames out"
+			else
+				[ "$rx" = 0 ] && [ "$tx" = 0 ] || fail "$label: offload counters move with --disable-offload ($stats)"
+				ok "$label: no offload with $off"
+			fi
 		fi
 		daemon_stop
 	done
