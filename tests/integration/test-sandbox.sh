@@ -8,6 +8,8 @@
 #     real resolv.conf (read-only bind), no host files (/usr, /proc, /tmp, the
 #     binary), nothing writable, no other mounts;
 #   * DNS, TCP, UDP out and an API port forward in keep working;
+#   * a user's daemon given a tap fd (no user namespace to join) makes its
+#     own user namespace for the sandbox;
 #   * the directory fds kept for the API socket and a UNIX-socket forward
 #     cannot reach the host's tree (../.. through them, LD_PRELOAD probe),
 #     and both socket files are still removed at exit;
@@ -100,6 +102,59 @@ for who in "${variants[@]}"; do
 	ok "[$who] the UNIX forward's socket file is removed at exit"
 	kill_wait "$pid"
 done
+
+# --- an unprivileged daemon with no user namespace to join (a tap fd from
+# elsewhere): it makes one of its own for the sandbox
+if have_test_user && [ -x /usr/bin/python3 ]; then
+	cat >"$T/tapfd-recv.py" <<-'EOF'
+		# receive a tap fd on a UNIX socket, then exec ARGV with TAPFD replaced
+		import os, socket, sys
+		srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		srv.bind(sys.argv[1])
+		srv.listen(1)
+		srv.settimeout(10)
+		conn, _ = srv.accept()
+		_, fds, _, _ = socket.recv_fds(conn, 1, 1)
+		os.set_inheritable(fds[0], True)
+		argv = [str(fds[0]) if a == "TAPFD" else a for a in sys.argv[2:]]
+		os.execvp(argv[0], argv)
+	EOF
+	cat >"$T/tapfd-send.py" <<-'EOF'
+		# create tap0 here (inside the namespace) and send its fd
+		import fcntl, os, socket, struct, sys
+		fd = os.open("/dev/net/tun", os.O_RDWR)
+		fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000))
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.connect(sys.argv[1])
+		socket.send_fds(s, [b"t"], [fd])
+	EOF
+	chmod 644 "$T/tapfd-recv.py" "$T/tapfd-send.py"
+	mkdir -p "$T/tapfd"
+	chmod 777 "$T/tapfd"
+	pid=$(ns_start --user)
+	daemon_start --user --no-wait --wrap "/usr/bin/python3 $T/tapfd-recv.py $T/tapfd/sock" \
+		--exit-fd 4 -- --enable-sandbox --enable-seccomp --netns-type=tapfd TAPFD
+	wait_for -t 10 test -S "$T/tapfd/sock" || fail "[user tapfd] the receiver did not listen"
+	ns_exec -t 10 "$pid" /usr/bin/python3 "$T/tapfd-send.py" "$T/tapfd/sock" ||
+		fail "[user tapfd] could not create and send the tap fd"
+	byte=$(timeout 10 head -c 1 <&"$DAEMON_READY_R") || true
+	[ -n "$byte" ] || fail "[user tapfd] no ready byte"
+	ok "[user tapfd] ready"
+	assert_contains "$(cat "$DAEMON_LOG")" "user namespace: a new one" \
+		"[user tapfd] the sandbox lives in a user namespace of its own"
+	iso_check_status "user tapfd" "$DAEMON_PID" user
+	iso_check_root "user tapfd" "$DAEMON_PID" /etc
+	ns_exec "$pid" ip addr add 10.0.2.100/24 dev tap0
+	ns_exec "$pid" ip link set tap0 up
+	ns_exec "$pid" ip route add default via 10.0.2.2
+	r=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$ECHO_PORT" 100000) || fail "[user tapfd] $r"
+	ok "[user tapfd] TCP round trip"
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "[user tapfd] exit status"
+	kill_wait "$pid"
+else
+	info "no usable $TEST_USER or no /usr/bin/python3: skipping the tapfd case"
+fi
 
 # --- /etc/resolv.conf -> a file outside /etc and /run, replaced by rename()
 umount "$target"
