@@ -16,6 +16,14 @@ ninja -C "$builddir"
 
 meson test -C "$builddir" --print-errorlogs "$@" && status=0 || status=1
 
+# the integration suite again with every daemon isolated, as podman and
+# RootlessKit run it once --help advertises the flags (lib.sh daemon_start)
+if [ $# = 0 ]; then
+	SLIRPD_TEST_EXTRA_ARGS="--enable-sandbox --enable-seccomp" \
+		meson test -C "$builddir" --suite integration --logbase testlog-sandbox \
+		--print-errorlogs || status=1
+fi
+
 # the fuzzers need clang's libFuzzer: a separate build whose 'fuzz' suite
 # runs each target for a bounded time from the seeds in tests/fuzz/corpus
 if command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
@@ -32,6 +40,7 @@ fi
 # one closing line for CI: "N passed, N failed, N skipped" over both builds
 count() {
 	cat "$builddir/meson-logs/testlog.json" "${fuzzdir:-/nonexistent}/meson-logs/testlog.json" \
+		"$builddir/meson-logs/testlog-sandbox.json" \
 		2>/dev/null | jq -s "[.[] | select($1)] | length"
 }
 echo "$(count '.result == "OK" or .result == "EXPECTEDFAIL"') passed," \

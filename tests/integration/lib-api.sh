@@ -56,6 +56,19 @@ api_add() {
 	[ -n "$API_ID" ] || fail "add_hostfwd $1: $API_REPLY"
 }
 
+# sandboxed: the suite runs with --enable-sandbox (SLIRPD_TEST_EXTRA_ARGS):
+# UNIX-socket forwards can then only come from --publish
+sandboxed() {
+	[[ " ${SLIRPD_TEST_EXTRA_ARGS:-} " == *" --enable-sandbox "* ]]
+}
+
+# api_add_unix_refused ARGS: a run-time unix: add is refused in the sandbox
+api_add_unix_refused() {
+	api rootlesskit "{\"execute\":\"add_hostfwd\",\"arguments\":$1}"
+	assert_contains "$API_REPLY" "with the sandbox on, unix: forwards can only be given with --publish" \
+		"sandbox: a run-time unix: forward is refused with a clear error"
+}
+
 api_remove() {
 	api rootlesskit "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":$1}}"
 	assert_eq '{"return":{}}' "$API_REPLY" "remove_hostfwd id $1"

@@ -45,6 +45,20 @@ assert_eq 0 "$CTL_RC" "1: --help"
 assert_contains "$CTL_OUT" "add [--guest-addr=ADDR] SPEC" "1: --help lists the commands"
 
 # --- 2: a daemon
+if sandboxed; then
+	# with the sandbox on, a run-time unix: forward is refused, and slirpctl
+	# says so; the rest of this client test needs it, so it goes on with a
+	# daemon without the sandbox (isolation is covered by test-sandbox.sh)
+	pid=$(ns_start)
+	daemon_start --exit-fd 4 -- -c --api-socket "$T/sbx.sock" "$pid" tap0
+	ctl -a "$T/sbx.sock" add "unix:$T/refused.sock:80"
+	assert_eq 1 "$CTL_RC" "sandbox: add unix:PATH:PORT: exit status 1"
+	assert_contains "$CTL_ERR" "with the sandbox on, unix: forwards can only be given with --publish" \
+		"sandbox: ... and slirpctl prints the daemon's reason"
+	daemon_stop
+	kill_wait "$pid"
+	SLIRPD_TEST_EXTRA_ARGS=
+fi
 pid=$(ns_start)
 API_SOCK=$T/api.sock
 daemon_start --exit-fd 4 -- -c -6 --api-socket "$API_SOCK" "$pid" tap0
