@@ -196,6 +196,18 @@ if [ -n "$slirpd" ]; then
 			_afail "--netns-type=tapfd '$v': stderr should say it needs a file descriptor, seen '$CLI_ERR'"
 		ok "--netns-type=tapfd '$v': clear message (slirpd-specific)"
 	done
+
+	# installed as "slirp4netns" (-Dslirp4netns_link=true, what
+	# dockerd-rootless.sh and RootlessKit look for): the usage and the
+	# error text use the name it was invoked as
+	ln -s "$SLIRPD" "$T/slirp4netns"
+	out=$("$T/slirp4netns" --help) || _afail "slirp4netns --help through the link failed"
+	assert_contains "$out" "Usage: slirp4netns [OPTION]..." "invoked as slirp4netns: the usage says slirp4netns (slirpd-specific)"
+	printf '%s\n' "$out" | grep -qw -- --netns-type ||
+		_afail "invoked as slirp4netns: --help | grep -w -- --netns-type fails"
+	ok "invoked as slirp4netns: dockerd-rootless.sh's probe (grep -w -- --netns-type) finds it"
+	err=$("$T/slirp4netns" --cidr=10.0.2.1/24 1 tap0 2>&1 >/dev/null) && _afail "bad cidr accepted through the link"
+	assert_contains "$err" "slirp4netns: CIDR needs to be a network address" "invoked as slirp4netns: errors name slirp4netns (slirpd-specific)"
 else
 	info "not slirpd: skipping the slirpd-specific checks"
 fi
