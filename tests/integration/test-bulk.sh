@@ -66,7 +66,13 @@ for off in "${offload_variants[@]}"; do
 			if [ -z "$off" ]; then
 				# the data really went through the offload paths
 				[ "$rx" -gt 0 ] || fail "$label: no TSO frame from the namespace ($stats)"
-				[ "$tx" -gt 0 ] || fail "$label: the coalescer wrote no GSO frame ($stats)"
+				# the coalescer merges segments up to 16 KiB: at 1500, not
+				# at 65520 (libslirp's 32 KiB segments go out as they are)
+				if [ "$mtu" = 1500 ]; then
+					[ "$tx" -gt 0 ] || fail "$label: the coalescer wrote no GSO frame ($stats)"
+				else
+					[ "$tx" = 0 ] || fail "$label: 32 KiB segments were merged ($stats)"
+				fi
 				ok "$label: $rx TSO frames in, $tx GSO frames out"
 			else
 				[ "$rx" = 0 ] && [ "$tx" = 0 ] || fail "$label: offload counters move with --disable-offload ($stats)"
