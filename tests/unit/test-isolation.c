@@ -64,10 +64,10 @@ static void test_resolv(void)
     /* relative symlink to a relative symlink (../run/x -> ../nix/store/...) */
     test_path(p, sizeof(p), "run");
     mkdir(p, 0755);
-    test_path(p, sizeof(p), "run/stub.conf");
+    test_path(p, sizeof(p), "run/resolved-link.conf");
     symlink("../nix/store/resolv.conf", p);
     test_path(link, sizeof(link), "etc/rel.conf");
-    symlink("../run/stub.conf", link);
+    symlink("../run/resolved-link.conf", link);
     TAP_IS_INT(isolate_resolv_target(link, got, sizeof(got)), 0, "relative chain");
     TAP_IS_STR(got, want, "relative chain: the final file");
 
