@@ -33,6 +33,7 @@
 #include "config.h"
 #include "fwd.h"
 #include "log.h"
+#include "splice.h"
 #include "stack.h"
 
 /* room for fwd_format_addr(): an IPv6 address with a zone, or unix:PATH */
@@ -189,6 +190,7 @@ static const char *const api_cmd_field_names[] = {
     [FWD_FIELD_HOST_PORT] = "host_port",
     [FWD_FIELD_GUEST_ADDR] = "guest_addr",
     [FWD_FIELD_GUEST_PORT] = "guest_port",
+    [FWD_FIELD_PATH] = "path",
 };
 
 static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
@@ -205,8 +207,13 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
         .host_port = api_cmd_arg_int(args, "host_port", 0, 65535),
         .guest_addr = api_cmd_arg_str(args, "guest_addr", "?"),
         .guest_port = api_cmd_arg_int(args, "guest_port", 0, 65535),
+        .path = api_cmd_arg_str(args, "path", "?"),
     };
     int r;
+
+    /* not named: "auto", i.e. the daemon's default (--forward-path) */
+    if (!req.path && ctx->fwd)
+        req.path = "auto";
 
     if (fwd_spec_from_req(&req, ctx->cfg, &spec, &field, &why) < 0)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
@@ -226,6 +233,13 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
     if (r == -EEXIST)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
                               "arguments.guest_port (%s)", fwd_strerror(r));
+    if (r == -EAFNOSUPPORT && fwd_family_why(&spec))
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
+                              "arguments.guest_addr (%s)",
+                              fwd_family_why(&spec));
+    if (r == -EHOSTDOWN)
+        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
+                              "arguments.path (%s)", fwd_strerror(r));
     if (r < 0)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
                               "slirp_add_hostfwd failed: %s", fwd_strerror(r));
@@ -258,6 +272,10 @@ static void api_cmd_add_rule(JsonBuilder *b, const struct fwd_rule *r)
         api_cmd_add_str(b, "family", "unix");
     if (r->ephemeral)
         api_cmd_add_bool(b, "ephemeral", true);
+    /* the path taken, where the request named one (what "auto" chose is
+     * in get_connections and get_info) */
+    if (r->spec.path != FWD_PATH_AUTO)
+        api_cmd_add_str(b, "path", fwd_path_name(r->path));
     json_builder_end_object(b);
 }
 
@@ -400,6 +418,29 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);
         json_builder_end_object(b);
     }
+    if (ctx->splice) {
+        struct splice_stats ss;
+
+        splice_get_stats(ctx->splice, &ss);
+        json_builder_set_member_name(b, "splice");
+        json_builder_begin_object(b);
+        api_cmd_add_bool(b, "available", ss.helper_alive);
+        api_cmd_add_str(b, "default_path", ctx->fwd ?
+                        fwd_path_name(fwd_default_path(ctx->fwd)) : "auto");
+        api_cmd_add_int(b, "forwards", ctx->fwd ?
+                        (int64_t)fwd_count_path(ctx->fwd, FWD_PATH_SPLICE) : 0);
+        api_cmd_add_int(b, "active", (int64_t)ss.active);
+        api_cmd_add_int(b, "accepted", (int64_t)ss.accepted);
+        api_cmd_add_int(b, "connected", (int64_t)ss.connected);
+        api_cmd_add_int(b, "failed", (int64_t)ss.failed);
+        api_cmd_add_int(b, "closed", (int64_t)ss.closed);
+        api_cmd_add_int(b, "reset", (int64_t)ss.reset);
+        api_cmd_add_int(b, "bytes_in", (int64_t)ss.bytes_in);
+        api_cmd_add_int(b, "bytes_out", (int64_t)ss.bytes_out);
+        api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
+        api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
     json_builder_end_object(b);
     return api_cmd_reply(b, ret_len);
@@ -500,6 +541,35 @@ static bool api_cmd_add_conn_line(JsonBuilder *b, const char *line)
     return true;
 }
 
+/* a splice forward's listener, in the shape of libslirp's HOST_FORWARD */
+static void api_cmd_add_splice_listener(JsonBuilder *b,
+                                        const struct fwd_rule *r)
+{
+    bool v6 = r->bound.ss_family == AF_INET6;
+
+    json_builder_begin_object(b);
+    api_cmd_add_str(b, "proto", "tcp");
+    api_cmd_add_str(b, "state", "HOST_FORWARD");
+    api_cmd_add_int(b, "fd", r->fd);
+    if (v6)
+        api_cmd_add_str(b, "src_addr", NULL);
+    else
+        api_cmd_add_addr(b, "src_addr", &r->bound);
+    api_cmd_add_int(b, "src_port", fwd_addr_port(&r->bound));
+    if (r->spec.guest.ss_family == AF_INET6)
+        api_cmd_add_str(b, "dst_addr", NULL);
+    else
+        api_cmd_add_addr(b, "dst_addr", &r->spec.guest);
+    api_cmd_add_int(b, "dst_port", fwd_addr_port(&r->spec.guest));
+    api_cmd_add_int(b, "recv_q", 0);
+    api_cmd_add_int(b, "send_q", 0);
+    api_cmd_add_str(b, "family", v6 ? "ipv6" : "ipv4");
+    api_cmd_add_addr(b, "local_addr", &r->bound);
+    api_cmd_add_int(b, "local_port", fwd_addr_port(&r->bound));
+    api_cmd_add_str(b, "path", "splice");
+    json_builder_end_object(b);
+}
+
 static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
                                      size_t *ret_len)
 {
@@ -525,6 +595,12 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
     lines = g_strsplit(conns ? conns : "", "\n", -1);
     for (i = 1; lines[0] && lines[i]; i++)  /* [0] is the header */
         api_cmd_add_conn_line(b, lines[i]);
+    for (i = 0; ctx->fwd && i < fwd_count(ctx->fwd); i++) {
+        const struct fwd_rule *r = fwd_get(ctx->fwd, i);
+
+        if (r->path == FWD_PATH_SPLICE)
+            api_cmd_add_splice_listener(b, r);
+    }
     json_builder_end_array(b);
 
     json_builder_set_member_name(b, "neighbors");

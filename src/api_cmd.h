@@ -6,6 +6,7 @@
 struct api;
 struct config;
 struct fwd_table;
+struct splice;
 struct stack;
 
 /* nesting deeper than this is refused before json-glib sees it */
@@ -17,6 +18,7 @@ struct api_cmd_ctx {
     struct stack *stack;        /* NULL: get_connections is refused */
     struct fwd_table *fwd;      /* NULL: forwarding commands are refused */
     struct api *api;            /* NULL: get_info has no API counters */
+    struct splice *splice;      /* NULL: no splice path (no namespace) */
 };
 
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);

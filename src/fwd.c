@@ -23,6 +23,14 @@
  *               second listen() raises libslirp's backlog of 1;
  *   remove   -> slirp_remove_hostxfwd() with that real address.
  *
+ * A TCP forward from an IP host address may take the splice path instead
+ * (fwd_choose_path(), docs/design.md): splice_listen() binds and listens,
+ * and removal is splice_unlisten(). With "auto" (the default) that is a
+ * forward bound to a loopback address; wildcard and other addresses stay
+ * on libslirp, which keeps the client's real source address. A forward
+ * between IPv6 and IPv4, which libslirp 4.7 cannot carry, is served when
+ * the splice path is named (per forward or --forward-path=splice).
+ *
  * Rules live in one array in insertion order; ids grow from 1 and are
  * never reused, so the array is sorted by id. UNIX socket files are made by
  * libslirp's bind(); a stale one (nobody accepts on it) is replaced, a live
@@ -48,7 +56,11 @@
 
 #include "config.h"
 #include "fwd.h"
+#include "splice.h"
 #include "util.h"
+
+/* "auto" sends forwards bound to a loopback address to the splice path */
+#define FWD_AUTO_SPLICE_LOOPBACK true
 
 struct fwd_table {
     Slirp *slirp;
@@ -56,6 +68,8 @@ struct fwd_table {
     size_t n, cap, max;
     uint32_t next_id;
     bool unix_restricted;
+    struct splice *splice;      /* NULL: libslirp only */
+    enum fwd_path dflt;         /* for rules that ask for FWD_PATH_AUTO */
 };
 
 /**
@@ -115,8 +129,11 @@ void fwd_free(struct fwd_table *t)
 
     if (!t)
         return;
-    for (i = 0; i < t->n; i++)
+    for (i = 0; i < t->n; i++) {
+        if (t->rules[i].path == FWD_PATH_SPLICE)
+            splice_unlisten(t->splice, t->rules[i].fd);
         fwd_unix_cleanup(&t->rules[i]);
+    }
     free(t->rules);
     free(t);
 }
@@ -131,6 +148,80 @@ void fwd_free(struct fwd_table *t)
 void fwd_restrict_unix(struct fwd_table *t)
 {
     t->unix_restricted = true;
+}
+
+/**
+ * fwd_set_splice() - let TCP forwards take the splice path
+ * @t:		the table
+ * @sp:		the splice engine (outlives the table), or NULL
+ * @dflt:	the path of rules that ask for FWD_PATH_AUTO (--forward-path)
+ */
+void fwd_set_splice(struct fwd_table *t, struct splice *sp,
+                    enum fwd_path dflt)
+{
+    t->splice = sp;
+    t->dflt = dflt;
+}
+
+/**
+ * fwd_default_path() - the path of rules that do not name one
+ * @t:	the table
+ *
+ * Return: what fwd_set_splice() was given (FWD_PATH_AUTO before)
+ */
+enum fwd_path fwd_default_path(const struct fwd_table *t)
+{
+    return t->dflt;
+}
+
+/**
+ * fwd_path_parse() - "auto", "splice" or "slirp"
+ * @s:		the name
+ * @ret:	the path
+ *
+ * Return: 0 or -EINVAL
+ */
+int fwd_path_parse(const char *s, enum fwd_path *ret)
+{
+    if (!s)
+        return -EINVAL;
+    if (!strcmp(s, "auto"))
+        *ret = FWD_PATH_AUTO;
+    else if (!strcmp(s, "splice"))
+        *ret = FWD_PATH_SPLICE;
+    else if (!strcmp(s, "slirp"))
+        *ret = FWD_PATH_SLIRP;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/**
+ * fwd_path_name() - the name fwd_path_parse() takes
+ * @path:	the path
+ *
+ * Return: "auto", "splice" or "slirp"
+ */
+const char *fwd_path_name(enum fwd_path path)
+{
+    return path == FWD_PATH_SPLICE ? "splice" :
+           path == FWD_PATH_SLIRP ? "slirp" : "auto";
+}
+
+/**
+ * fwd_count_path() - how many rules take @path
+ * @t:		the table
+ * @path:	FWD_PATH_SPLICE or FWD_PATH_SLIRP
+ *
+ * Return: the number of rules
+ */
+size_t fwd_count_path(const struct fwd_table *t, enum fwd_path path)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < t->n; i++)
+        n += t->rules[i].path == path;
+    return n;
 }
 
 /**
@@ -364,6 +455,8 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
 {
     struct fwd_spec s;
     const char *ha = req->host_addr, *ga = req->guest_addr;
+    enum fwd_path want = FWD_PATH_AUTO;
+    bool path_ok, cross_ok;
     int hfam, gfam;
 
     memset(&s, 0, sizeof(s));
@@ -431,12 +524,25 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
         return fwd_bad(FWD_FIELD_GUEST_PORT, NULL, ret_field, ret_why);
     fwd_set_port(&s.guest, (int)req->guest_port);
 
-    if (hfam == AF_INET6 && gfam != AF_INET6)
+    path_ok = !req->path || !*req->path ||
+              fwd_path_parse(req->path, &want) == 0;
+    if (!path_ok)
+        return fwd_bad(FWD_FIELD_PATH, "auto, splice or slirp",
+                       ret_field, ret_why);
+    if (want == FWD_PATH_SPLICE && (s.proto != FWD_TCP || hfam == AF_UNIX))
+        return fwd_bad(FWD_FIELD_PATH, "the splice path forwards TCP from an "
+                       "IP host address only", ret_field, ret_why);
+    s.path = want;
+    /* the splice path connects across families; libslirp cannot */
+    cross_ok = req->path && want != FWD_PATH_SLIRP && s.proto == FWD_TCP &&
+               hfam != AF_UNIX;
+
+    if (hfam == AF_INET6 && gfam != AF_INET6 && !cross_ok)
         return fwd_bad(FWD_FIELD_GUEST_ADDR,
                        "an IPv6 host_addr needs an IPv6 guest_addr: libslirp "
                        "4.7 cannot forward IPv6 to IPv4",
                        ret_field, ret_why);
-    if (hfam == AF_INET && gfam != AF_INET)
+    if (hfam == AF_INET && gfam != AF_INET && !cross_ok)
         return fwd_bad(FWD_FIELD_GUEST_ADDR,
                        "an IPv4 host_addr needs an IPv4 guest_addr: libslirp "
                        "4.7 cannot forward IPv4 to IPv6",
@@ -462,6 +568,71 @@ static bool fwd_ip_is_any(const struct sockaddr_storage *ss)
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 
     return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+static bool fwd_ip_is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
+                24) == 127;
+    return ss->ss_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/**
+ * fwd_family_why() - why libslirp 4.7 cannot carry @spec, if it cannot
+ * @spec:	a forward
+ *
+ * Return: the reason (the text fwd_spec_from_req() gives for a NULL
+ *	   path), or NULL if the host and guest families fit libslirp
+ */
+const char *fwd_family_why(const struct fwd_spec *spec)
+{
+    int hfam = spec->host.ss_family, gfam = spec->guest.ss_family;
+
+    if (hfam == AF_INET6 && gfam != AF_INET6)
+        return "an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 "
+               "cannot forward IPv6 to IPv4";
+    if (hfam == AF_INET && gfam != AF_INET)
+        return "an IPv4 host_addr needs an IPv4 guest_addr: libslirp 4.7 "
+               "cannot forward IPv4 to IPv6";
+    return NULL;
+}
+
+/**
+ * fwd_choose_path() - the data path @spec takes in @t
+ * @t:		the table (its default path and splice engine)
+ * @spec:	a validated forward
+ *
+ * UDP and UNIX-socket forwards always take libslirp. A path named by the
+ * forward, or the table's default if it is not "auto", is taken as named
+ * (a default "splice" leaves a forward to the unspecified guest address,
+ * which libslirp resolves to the guest's own, on libslirp); only a named
+ * path crosses between IPv6 and IPv4. "auto" takes the splice path, while
+ * the engine is available, for a host address on loopback (whose clients
+ * libslirp would show as cidr+2 anyway), and libslirp for the rest, which
+ * keeps the real source address of remote clients; a forward between IPv6
+ * and IPv4 is then refused with libslirp's reason, as before (podman
+ * expects that error for -p [::]:P:Q).
+ *
+ * Return: FWD_PATH_SPLICE or FWD_PATH_SLIRP
+ */
+enum fwd_path fwd_choose_path(const struct fwd_table *t,
+                              const struct fwd_spec *spec)
+{
+    enum fwd_path p = spec->path != FWD_PATH_AUTO ? spec->path : t->dflt;
+    bool any = fwd_ip_is_any(&spec->guest);
+
+    if (spec->proto != FWD_TCP || spec->host.ss_family == AF_UNIX ||
+        p == FWD_PATH_SLIRP)
+        return FWD_PATH_SLIRP;
+    if (p == FWD_PATH_SPLICE)
+        return any && spec->path != FWD_PATH_SPLICE ? FWD_PATH_SLIRP :
+                                                      FWD_PATH_SPLICE;
+    if (!splice_available(t->splice) || fwd_family_why(spec) || any)
+        return FWD_PATH_SLIRP;
+    return FWD_AUTO_SPLICE_LOOPBACK && fwd_ip_is_loopback(&spec->host) ?
+           FWD_PATH_SPLICE : FWD_PATH_SLIRP;
 }
 
 static bool fwd_ip_equal(const struct sockaddr_storage *a,
@@ -691,15 +862,19 @@ static int fwd_grow(struct fwd_table *t)
  *	   fwd_restrict_unix(); -EADDRINUSE if a rule or a live UNIX socket
  *	   holds the address; -EEXIST for a second UDP forward to the same
  *	   guest address and port; -ENOTSOCK if a UNIX path is not a socket;
- *	   the errno of libslirp's socket/bind/listen (e.g. -EADDRINUSE,
- *	   -EACCES, -EADDRNOTAVAIL); -EIO if the new listener cannot be found
- *	   (fwd_strerror() words them all)
+ *	   the errno of libslirp's (or splice_listen()'s) socket/bind/listen
+ *	   (e.g. -EADDRINUSE, -EACCES, -EADDRNOTAVAIL); -EIO if the new
+ *	   listener cannot be found; -EAFNOSUPPORT if the forward is between
+ *	   IPv6 and IPv4 and takes libslirp (fwd_family_why() says why);
+ *	   -EHOSTDOWN if it must take the splice path and that is not
+ *	   available (fwd_strerror() words them all)
  */
 int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
             const struct fwd_rule **ret)
 {
     struct fwd_rule r;
     int flags = 0, guess, family = spec->host.ss_family, rc;
+    enum fwd_path path;
 
     if (ret)
         *ret = NULL;
@@ -707,6 +882,11 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
         return -ENOSPC;
     if (family == AF_UNIX && t->unix_restricted)
         return -EPERM;
+    path = fwd_choose_path(t, spec);
+    if (path == FWD_PATH_SLIRP && fwd_family_why(spec))
+        return -EAFNOSUPPORT;
+    if (path == FWD_PATH_SPLICE && !splice_available(t->splice))
+        return -EHOSTDOWN;
     rc = fwd_conflicts(t, spec);
     if (rc < 0)
         return rc;
@@ -716,6 +896,22 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
 
     memset(&r, 0, sizeof(r));
     r.dirfd = -1;
+    r.path = path;
+    if (path == FWD_PATH_SPLICE) {
+        rc = splice_listen(t->splice, (const struct sockaddr *)&spec->host,
+                           spec->host_len,
+                           (const struct sockaddr *)&spec->guest,
+                           spec->guest_len, &r.fd, &r.bound, &r.bound_len);
+        if (rc < 0)
+            return rc;
+        r.spec = *spec;
+        r.id = t->next_id++;
+        r.ephemeral = fwd_addr_port(&spec->host) == 0;
+        t->rules[t->n++] = r;
+        if (ret)
+            *ret = &t->rules[t->n - 1];
+        return 0;
+    }
     if (family == AF_UNIX) {
         rc = fwd_unix_prepare(spec, &r.dirfd);
         if (rc < 0)
@@ -792,6 +988,12 @@ const char *fwd_strerror(int r)
         return "the path exists and is not a socket";
     case -EIO:
         return "libslirp's new listener cannot be found";
+    case -EAFNOSUPPORT:
+        return "libslirp 4.7 cannot forward between IPv6 and IPv4 (the "
+               "splice path can)";
+    case -EHOSTDOWN:
+        return "the splice path is not available (no helper in the "
+               "namespace)";
     default:
         return strerror(-r);
     }
@@ -817,7 +1019,10 @@ int fwd_remove(struct fwd_table *t, uint32_t id)
         return -ENOENT;
     r = &t->rules[i];
     flags = r->spec.proto == FWD_UDP ? SLIRP_HOSTFWD_UDP : 0;
-    if (slirp_remove_hostxfwd(t->slirp, (const struct sockaddr *)&r->bound,
+    if (r->path == FWD_PATH_SPLICE) {
+        if (splice_unlisten(t->splice, r->fd) < 0)
+            return -EIO;
+    } else if (slirp_remove_hostxfwd(t->slirp, (const struct sockaddr *)&r->bound,
                               r->bound_len, flags) < 0)
         return -EIO;
     fwd_unix_cleanup(r);
@@ -923,6 +1128,7 @@ static const char *const fwd_field_words[] = {
     [FWD_FIELD_HOST_PORT] = "host port",
     [FWD_FIELD_GUEST_ADDR] = "guest address",
     [FWD_FIELD_GUEST_PORT] = "guest port",
+    [FWD_FIELD_PATH] = "path",
 };
 
 /**

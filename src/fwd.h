@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 struct config;
+struct splice;
 
 /* podman publishes a range as one forward per port: -p 10000-20000 is 10 001 */
 #define FWD_MAX_DEFAULT (65536 * 2)
@@ -26,6 +27,13 @@ enum fwd_proto {
     FWD_UDP,
 };
 
+/* the data path of a forward: libslirp's hostfwd, or splice.c's */
+enum fwd_path {
+    FWD_PATH_AUTO,      /* the table's default decides (fwd_choose_path()) */
+    FWD_PATH_SPLICE,    /* our listener, a socket in the namespace, splice() */
+    FWD_PATH_SLIRP,     /* libslirp's listener and TCP/IP stack */
+};
+
 /* the request field a validation error is about: "bad arguments.<field>" */
 enum fwd_field {
     FWD_FIELD_NONE,
@@ -34,6 +42,7 @@ enum fwd_field {
     FWD_FIELD_HOST_PORT,
     FWD_FIELD_GUEST_ADDR,
     FWD_FIELD_GUEST_PORT,
+    FWD_FIELD_PATH,
 };
 
 /* one forward as a caller gives it: raw, unvalidated */
@@ -43,6 +52,9 @@ struct fwd_req {
     int64_t host_port;          /* 0: ephemeral; or FWD_PORT_* */
     const char *guest_addr;     /* NULL or "": cidr+100; IPv4 or IPv6 */
     int64_t guest_port;         /* 1..65535, or FWD_PORT_* */
+    const char *path;           /* "auto", "splice", "slirp"; NULL: auto
+                                 * with libslirp's family rules (no IPv6 to
+                                 * IPv4), for callers without a default */
 };
 
 /* one validated forward, ready for libslirp */
@@ -52,6 +64,8 @@ struct fwd_spec {
     socklen_t host_len;
     struct sockaddr_storage guest;  /* AF_INET or AF_INET6, port set */
     socklen_t guest_len;
+    enum fwd_path path;             /* as asked; AUTO: the table decides */
+    bool path_given;                /* asked for by name ("path" given) */
 };
 
 /* one forward in the table */
@@ -60,7 +74,8 @@ struct fwd_rule {
     struct fwd_spec spec;           /* as requested */
     struct sockaddr_storage bound;  /* the listener's real address */
     socklen_t bound_len;
-    int fd;                         /* libslirp's listening socket (not ours) */
+    int fd;                         /* the listener: libslirp's, or splice's */
+    enum fwd_path path;             /* the path taken: SPLICE or SLIRP */
     bool ephemeral;                 /* host port 0 was asked for */
     int dirfd;                      /* AF_UNIX: the socket file's directory */
     dev_t unix_dev;                 /* AF_UNIX: the socket file we made */
@@ -72,6 +87,15 @@ struct fwd_table;
 int fwd_new(Slirp *slirp, size_t max, struct fwd_table **ret);
 void fwd_free(struct fwd_table *t);
 void fwd_restrict_unix(struct fwd_table *t);
+void fwd_set_splice(struct fwd_table *t, struct splice *sp,
+                    enum fwd_path dflt);
+enum fwd_path fwd_default_path(const struct fwd_table *t);
+enum fwd_path fwd_choose_path(const struct fwd_table *t,
+                              const struct fwd_spec *spec);
+int fwd_path_parse(const char *s, enum fwd_path *ret);
+const char *fwd_path_name(enum fwd_path path);
+const char *fwd_family_why(const struct fwd_spec *spec);
+size_t fwd_count_path(const struct fwd_table *t, enum fwd_path path);
 
 int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
                       struct fwd_spec *ret, enum fwd_field *ret_field,

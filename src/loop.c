@@ -7,7 +7,8 @@
  * slirp_pollfds_fill(), which enumerates all of them each time:
  *
  *   1. the persistent entries (tap, exit fd, signalfd, API listener and
- *      connections), each with a type tag, are copied into the array;
+ *      connections, the splice engine's epoll fd), each with a type tag,
+ *      are copied into the array;
  *   2. the API layer lowers the timeout to its nearest client deadline;
  *   3. stack_fill() runs due libslirp timers and appends libslirp's sockets
  *      ("transient" entries) through slirp_pollfds_fill();
@@ -31,6 +32,7 @@
 #include "api.h"
 #include "log.h"
 #include "loop.h"
+#include "splice.h"
 #include "stack.h"
 
 #define LOOP_TAP_BUDGET 256
@@ -42,6 +44,7 @@ static const char *const loop_type_names[] = {
     [LOOP_SIGNAL] = "signal",
     [LOOP_API_LISTEN] = "api-listen",
     [LOOP_API_CONN] = "api-conn",
+    [LOOP_SPLICE] = "splice",
 };
 _Static_assert(sizeof(loop_type_names) / sizeof(loop_type_names[0]) ==
                    LOOP_TYPE_COUNT,
@@ -239,6 +242,9 @@ static void loop_dispatch(struct loop *l, size_t i, short revents)
         break;
     case LOOP_API_CONN:
         api_on_conn(e.data, l, e.fd, revents);
+        break;
+    case LOOP_SPLICE:
+        splice_on_ready(e.data);
         break;
     case LOOP_TYPE_COUNT:
         break;

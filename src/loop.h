@@ -15,6 +15,7 @@ enum loop_type {
     LOOP_SIGNAL,        /* signalfd: SIGTERM, SIGINT */
     LOOP_API_LISTEN,    /* --api-socket listener */
     LOOP_API_CONN,      /* one API client connection */
+    LOOP_SPLICE,        /* the splice engine's epoll fd (splice forwards) */
     LOOP_TYPE_COUNT,
 };
 

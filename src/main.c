@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "ns.h"
 #include "options.h"
+#include "splice.h"
 #include "stack.h"
 #include "tap.h"
 
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
     struct fwd_table *fwd = NULL;
+    struct splice *splice = NULL;
+    enum fwd_path fpath = FWD_PATH_AUTO;
     struct api *api = NULL;
     struct api_cmd_ctx actx;
     struct isolate iso = ISOLATE_INIT;
@@ -58,6 +61,12 @@ int main(int argc, char **argv)
                "--enable-sandbox\n");
 
     r = config_from_options(&opts, &cfg, errbuf, sizeof(errbuf));
+    if (r == 0 && opts.forward_path &&
+        fwd_path_parse(opts.forward_path, &fpath) < 0) {
+        snprintf(errbuf, sizeof(errbuf), "--forward-path must be auto, "
+                 "splice or slirp: %s", opts.forward_path);
+        r = -EINVAL;
+    }
     if (r == 0)
         r = fwd_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
                               sizeof(errbuf));
@@ -88,6 +97,18 @@ int main(int argc, char **argv)
         log_errno(r, "tap fd %d", tapfd);
         goto out;
     }
+    /* the splice helper joins the namespace now, before any isolation */
+    if (ns.netns_fd >= 0 && fpath != FWD_PATH_SLIRP) {
+        r = splice_new(&ns, &splice);
+        if (r < 0 && fpath == FWD_PATH_SPLICE) {
+            log_errno(r, "--forward-path=splice: cannot start the helper in "
+                      "the namespace");
+            goto out;
+        }
+        if (r < 0)
+            warn("splice forwards are not available (%s): every forward "
+                 "goes through libslirp, ignoring", strerror(-r));
+    }
     r = isolate_after_tap(&iso, &cfg, &ns);
     if (r < 0) {
         log_errno(r, "%s", iso.why);
@@ -112,6 +133,7 @@ int main(int argc, char **argv)
         log_errno(r, "forward table");
         goto out;
     }
+    fwd_set_splice(fwd, splice, fpath);
     r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, errbuf,
                     sizeof(errbuf));
     if (r < 0) {
@@ -128,7 +150,12 @@ int main(int argc, char **argv)
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
-    actx = (struct api_cmd_ctx){ .cfg = &cfg, .stack = stack, .fwd = fwd };
+    if (splice && splice_attach(splice, &loop) < 0) {
+        r = log_errno(-ENOMEM, "loop setup");
+        goto out_loop;
+    }
+    actx = (struct api_cmd_ctx){ .cfg = &cfg, .stack = stack, .fwd = fwd,
+                                 .splice = splice };
     if (cfg.api_socket) {
         r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
         if (r == 0)
@@ -161,6 +188,7 @@ out_loop:
     loop_free(&loop);
 out:
     fwd_free(fwd);
+    splice_free(splice);
     isolate_at_exit(&iso);
     stack_free(stack);
     if (tapfd >= 0)

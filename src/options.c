@@ -25,6 +25,7 @@ enum {
     OPT_DISABLE_OFFLOAD,
     OPT_MACADDRESS,
     OPT_TARGET_TYPE,
+    OPT_FORWARD_PATH,
 };
 
 static const struct option opt_long[] = {
@@ -48,6 +49,7 @@ static const struct option opt_long[] = {
     { "disable-offload", no_argument, NULL, OPT_DISABLE_OFFLOAD },
     { "macaddress", required_argument, NULL, OPT_MACADDRESS },
     { "target-type", required_argument, NULL, OPT_TARGET_TYPE },
+    { "forward-path", required_argument, NULL, OPT_FORWARD_PATH },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -119,6 +121,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_DISABLE_OFFLOAD: o.disable_offload = true; break;
         case OPT_MACADDRESS: o.macaddress = optarg; break;
         case OPT_TARGET_TYPE: o.target_type = optarg; break;
+        case OPT_FORWARD_PATH: o.forward_path = optarg; break;
         case 'p':
             if (opt_add_publish(&o, optarg) < 0) {
                 *ret = o;
@@ -182,6 +185,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--target-type=TYPE       specify the target type ([netns], default=netns)\n"
 "-p, --publish=SPEC       forward a host port: [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp],\n"
 "                         [::1]:8080:80 for IPv6, unix:/PATH:GUESTPORT (repeatable)\n"
+"--forward-path=PATH      TCP port forwards: auto (default: loopback host addresses\n"
+"                         spliced in the kernel, others through libslirp), splice, slirp\n"
 "-h, --help               show this help and exit\n"
 "-v, --version            show version and exit\n",
         f);

@@ -24,6 +24,7 @@ struct options {
     const char *outbound_addr6;
     bool disable_dns;
     bool disable_offload;
+    const char *forward_path;   /* --forward-path: auto, splice, slirp */
     const char *macaddress;
     const char *target_type;
     const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */

@@ -123,6 +123,18 @@ SECCOMP_ALLOW_ARG(ioctl, 1, 0xffffffff, SIOCGIFNAME)
 SECCOMP_ALLOW(eventfd2)
 SECCOMP_ALLOW(eventfd)
 
+/* --- splice forwards (splice.c): the engine's epoll set, a pipe pair per
+ *     connection moved with splice(); the namespace helper is reaped at
+ *     exit --------------------------------------------------------------- */
+SECCOMP_ALLOW(epoll_wait)
+SECCOMP_ALLOW(epoll_pwait)
+SECCOMP_ALLOW(epoll_ctl)
+SECCOMP_ALLOW(splice)
+SECCOMP_ALLOW(pipe2)
+SECCOMP_ALLOW(pipe)
+SECCOMP_ALLOW(wait4)
+SECCOMP_ALLOW(waitpid)
+
 /* --- files: libslirp re-reads /etc/resolv.conf (read-only opens only); the
  *     API socket path is unlinked at exit -------------------------------- */
 SECCOMP_ALLOW_ARG(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)

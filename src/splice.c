@@ -1,0 +1,1267 @@
+/* splice.c - TCP port forwards at kernel speed: host listener, namespace socket, splice() both ways */
+/*
+ * DOC: Theory of Operation
+ *
+ * A forward on the splice path never touches libslirp. slirpd listens on
+ * the host address itself; for every connection it accepts it takes a TCP
+ * socket that was created *inside* the target namespace, connect()s it to
+ * the forward's guest address (routing is decided by the socket's network
+ * namespace, fixed at socket() time, not by the caller's), and then moves
+ * the bytes of each direction with splice() through a pipe: socket -> pipe
+ * -> socket, no copy through user space.
+ *
+ * The namespace helper. Sockets in the namespace come from a long-lived
+ * child forked by splice_new() before any isolation stage: it joins the
+ * target's user and network namespaces (ns_enter()), closes every other fd,
+ * renames itself ("slirpd: splice helper", so nobody looking for the daemon
+ * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
+ * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
+ * exit). It then answers requests "N sockets of family F" over a
+ * SOCK_SEQPACKET socketpair with the sockets (SCM_RIGHTS), unconnected. It
+ * exits when the socketpair closes (the daemon is gone: EOF, and
+ * PR_SET_PDEATHSIG). A child, not a thread: the daemon must stay
+ * single-threaded (libslirp; setns() into a user namespace), a thread
+ * would have to join the namespace before the sandbox drops the
+ * capabilities and would then share the daemon's filter and credentials,
+ * and a separate process can be locked down further than the daemon.
+ *
+ * The pool. slirpd keeps up to SPLICE_POOL_MAX unconnected namespace
+ * sockets per family and asks the helper for more (asynchronously) when
+ * fewer than SPLICE_POOL_LOW are left, so a new connection costs one
+ * connect() and no round trip. A connection that finds the pool empty
+ * waits (WAIT_SOCK) until the helper's answer arrives.
+ *
+ * Everything (listeners, both sockets of each connection, the helper's
+ * socket and a "kick" eventfd) lives in one epoll set, whose fd is one
+ * entry (LOOP_SPLICE) of the main poll loop; splice_on_ready() handles a
+ * batch of events. Connection sockets are edge-triggered, registered for
+ * EPOLLIN | EPOLLRDHUP; EPOLLOUT is added (once, for good) the first time
+ * a write to the socket would block, so that a connection that never
+ * fills a send buffer is not woken for every writable edge (connect
+ * completion, the registration itself).
+ *
+ * States of a connection:
+ *
+ *   WAIT_SOCK  -> accepted; no namespace socket yet (pool empty)
+ *   OPEN       -> connect() to the guest address was issued (inside the
+ *                 namespace the handshake is usually complete when it
+ *                 returns; until it is, writes to the socket would block
+ *                 and EPOLLOUT ends the wait, a refusal is EPOLLERR or a
+ *                 splice() error and resets the client; "established" is
+ *                 set by the first sign of life of the namespace side);
+ *                 both sockets in the set; each direction d (0: host ->
+ *                 namespace, 1: namespace -> host) has its own pipe and
+ *                 "pending" byte count and is pumped until it would block
+ *                 (an event pumps the direction out of a readable socket
+ *                 and the one into a writable one): write what the pipe
+ *                 holds, read more; a read of 0 is EOF
+ *                 and, once the pipe is empty, becomes shutdown(SHUT_WR) of
+ *                 the other socket (half-close is passed on)
+ *   CLOSED     -> both directions are shut (clean close), or one side
+ *                 failed or was reset: then both sockets are closed with
+ *                 SO_LINGER 0, so the peers see a reset too. The fds are
+ *                 closed at once, the memory at the end of the batch.
+ *
+ * A direction that used up its budget (SPLICE_BUDGET splice() calls) is
+ * queued and the kick eventfd is written, so the main loop comes back at
+ * once but libslirp and the tap get their turn first. Pipes of cleanly
+ * closed connections are kept (up to a few) for the next connection. A
+ * removed forward closes its listener only; its connections run on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "ns.h"
+#include "splice.h"
+#include "util.h"
+
+#define SPLICE_EVENTS 64            /* epoll events per wake-up */
+#define SPLICE_FDS_PER_MSG 64       /* sockets per helper answer */
+#define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
+#define SPLICE_HELLO_MS 5000        /* the helper's first word */
+
+enum splice_kind {
+    SPLICE_K_LISTENER,
+    SPLICE_K_CONN,
+    SPLICE_K_HELPER,
+    SPLICE_K_KICK,
+};
+
+/* what an epoll event points to: the first member of each object */
+struct splice_ep {
+    uint8_t kind;
+    uint8_t side;       /* SPLICE_K_CONN: 0 host socket, 1 namespace socket */
+};
+
+struct splice_listener {
+    struct splice_ep ep;
+    int fd;
+    struct sockaddr_storage guest;
+    socklen_t guest_len;
+    struct splice_listener *next;
+};
+
+enum splice_state {
+    SPLICE_WAIT_SOCK,
+    SPLICE_OPEN,
+    SPLICE_CLOSED,
+};
+
+/* one direction: from fd[d] through pipe to fd[!d] */
+struct splice_dir {
+    int pipe[2];
+    size_t pending;     /* bytes in the pipe */
+    size_t size;        /* the pipe's capacity */
+    bool eof;           /* fd[d] gave EOF */
+    bool shut;          /* shutdown(fd[!d], SHUT_WR) done */
+};
+
+struct splice_conn {
+    struct splice_ep ep[2];
+    int fd[2];
+    bool out_armed[2];              /* EPOLLOUT is in the socket's events */
+    struct splice_dir dir[2];
+    enum splice_state state;
+    bool established;               /* the namespace side answered */
+    bool queued;                    /* on the again list */
+    struct sockaddr_storage guest;
+    socklen_t guest_len;
+    struct splice_conn *prev, *next;    /* every live connection */
+    struct splice_conn *lnext;          /* wait, again or dead list */
+};
+
+struct splice_pipes {
+    int fds[4];
+    size_t size[2];
+};
+
+struct splice {
+    int epfd;
+    int kickfd;
+    int helper_fd;
+    pid_t helper_pid;
+    struct splice_ep helper_ep, kick_ep;
+    struct loop *loop;
+    int pool[2][SPLICE_POOL_MAX];   /* [0] AF_INET, [1] AF_INET6 */
+    int npool[2];
+    bool requested[2];
+    struct splice_listener *listeners;
+    struct splice_conn *conns;
+    struct splice_conn *wait_head[2], *wait_tail[2];
+    struct splice_conn *again;
+    struct splice_conn *dead;
+    struct splice_pipes cache[SPLICE_PIPE_CACHE];
+    int ncache;
+    bool kicked;
+    struct splice_stats st;
+};
+
+/* the helper's request and answer (SOCK_SEQPACKET: one message each) */
+struct splice_msg {
+    int32_t status;     /* answer: 0 or a negative errno */
+    int32_t family;     /* AF_INET or AF_INET6 */
+    int32_t count;      /* request: how many; answer: how many fds follow */
+};
+
+static int splice_fi(int family)
+{
+    return family == AF_INET6 ? 1 : 0;
+}
+
+/* --------------------------------------------------------------- helper */
+
+/* close every fd >= 3 but @keep (sorted, ascending, -1 entries ignored) */
+static void splice_helper_close_fds(const int *keep, size_t n)
+{
+    unsigned int from = 3;
+    size_t i;
+    DIR *d;
+    struct dirent *de;
+
+    for (i = 0; i < n; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned int)keep[i] > from &&
+            close_range(from, (unsigned int)keep[i] - 1, 0) < 0)
+            goto fallback;
+        from = (unsigned int)keep[i] + 1;
+    }
+    if (close_range(from, ~0U, 0) == 0)
+        return;
+fallback:
+    d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        bool kept = fd == dirfd(d) || fd < 3 || *end;
+
+        for (i = 0; i < n && !kept; i++)
+            kept = keep[i] == fd;
+        if (!kept)
+            close((int)fd);
+    }
+    closedir(d);
+}
+
+/*
+ * Name the helper in ps and /proc/PID/cmdline ("slirpd: splice helper"),
+ * so that nobody takes it for the daemon (callers look for the daemon by
+ * its argv). The argument area is overwritten in place, as setproctitle().
+ */
+static void splice_helper_rename(void)
+{
+    static const char name[] = "slirpd: splice helper";
+    char buf[4096];
+    ssize_t len = 0, n;
+    int fd;
+
+    prctl(PR_SET_NAME, "slirpd-splice", 0, 0, 0);
+    fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        len += n;
+    close(fd);
+    if (len < 2 || !program_invocation_name)
+        return;
+    memset(program_invocation_name, 0, (size_t)len);
+    memcpy(program_invocation_name, name,
+           (size_t)len - 1 < sizeof(name) - 1 ? (size_t)len - 1 :
+                                                sizeof(name) - 1);
+}
+
+/* no capabilities, no new privileges, and only what the helper calls */
+static void splice_helper_lockdown(void)
+{
+    static const char *const allow[] = {
+        "setsockopt", "close", "recvmsg", "recvfrom", "sendmsg", "sendto",
+        "exit", "exit_group", "rt_sigreturn", "sigreturn", "restart_syscall",
+        "brk", "munmap", "madvise",
+    };
+    scmp_filter_ctx ctx;
+    cap_t caps;
+    size_t i;
+
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    caps = cap_init();
+    if (caps) {
+        cap_set_proc(caps);
+        cap_free(caps);
+    }
+    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return;
+    for (i = 0; i < ARRAY_SIZE(allow); i++) {
+        int nr = seccomp_syscall_resolve_name(allow[i]);
+
+        if (nr != __NR_SCMP_ERROR)
+            seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+    }
+    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                     SCMP_A0(SCMP_CMP_EQ, AF_INET));
+    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    seccomp_load(ctx);
+    /* not released: free() after the filter is not worth a rule */
+}
+
+static int splice_helper_send(int sock, const struct splice_msg *m,
+                              const int *fds, int n)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPLICE_FDS_PER_MSG)];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    ssize_t r;
+
+    if (n > 0) {
+        memset(&u, 0, sizeof(u));
+        msg.msg_control = u.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
+    }
+    do
+        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
+}
+
+/* the helper's whole life; never returns */
+static void __attribute__((noreturn))
+splice_helper_main(const struct ns *ns, int sock)
+{
+    int keep[3] = { sock, ns->userns_fd, ns->netns_fd };
+    struct splice_msg m = { 0 };
+    sigset_t none;
+    int fds[SPLICE_FDS_PER_MSG];
+    int i, j, t;
+
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (i = 0; i < 3; i++)     /* sort the three */
+        for (j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
+    splice_helper_close_fds(keep, 3);
+    splice_helper_rename();
+    m.status = ns_enter(ns);
+    if (ns->userns_fd >= 0)
+        close(ns->userns_fd);
+    close(ns->netns_fd);
+    if (m.status == 0)
+        splice_helper_lockdown();
+    if (splice_helper_send(sock, &m, NULL, 0) < 0 || m.status < 0)
+        _exit(1);
+
+    for (;;) {
+        struct splice_msg req;
+        ssize_t n;
+        int want;
+
+        do
+            n = recv(sock, &req, sizeof(req), 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+            _exit(0);   /* the daemon is gone */
+        if (n != sizeof(req) ||
+            (req.family != AF_INET && req.family != AF_INET6))
+            continue;
+        want = req.count < 1 ? 1 : req.count > SPLICE_FDS_PER_MSG ?
+               SPLICE_FDS_PER_MSG : req.count;
+        m = (struct splice_msg){ .family = req.family };
+        for (i = 0; i < want; i++) {
+            int one = 1;
+
+            fds[i] = socket(req.family,
+                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (fds[i] < 0) {
+                m.status = -errno;
+                break;
+            }
+            setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        m.count = i;
+        if (splice_helper_send(sock, &m, fds, i) < 0)
+            _exit(1);
+        for (j = 0; j < i; j++)
+            close(fds[j]);
+    }
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static int splice_epoll_add(struct splice *sp, int fd, uint32_t events,
+                            struct splice_ep *ep)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = ep };
+
+    return epoll_ctl(sp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * Wait (bounded) for the helper's first word: it joined the namespaces.
+ * A receive timeout, not poll(): the daemon's first poll() is its loop's.
+ */
+static int splice_hello(int fd)
+{
+    struct timeval tv = { .tv_sec = SPLICE_HELLO_MS / 1000 };
+    struct splice_msg m;
+    ssize_t n;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    do
+        n = recv(fd, &m, sizeof(m), 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    if (n != sizeof(m))
+        return -ECHILD;
+    return m.status;
+}
+
+/**
+ * splice_new() - start the namespace helper and an empty splice engine
+ * @ns:		the target's namespaces (from ns_open()); must stay valid
+ *		for this call only
+ * @ret:	the engine; free with splice_free()
+ *
+ * Call while the daemon may still enter the namespace (before any
+ * isolation stage): the helper is forked here and joins it at once.
+ *
+ * Return: 0; -ENOTSUP without a target namespace (a tap fd was given);
+ *	   the errno of the helper joining the namespaces, -ETIMEDOUT if it
+ *	   did not answer, or the errno of a failed socket/fork/epoll call
+ */
+int splice_new(const struct ns *ns, struct splice **ret)
+{
+    struct splice *sp;
+    int sv[2], r;
+    pid_t pid;
+
+    *ret = NULL;
+    if (!ns || ns->netns_fd < 0)
+        return -ENOTSUP;
+    sp = calloc(1, sizeof(*sp));
+    if (!sp)
+        return -ENOMEM;
+    sp->epfd = sp->kickfd = sp->helper_fd = -1;
+    sp->helper_pid = -1;
+    sp->helper_ep.kind = SPLICE_K_HELPER;
+    sp->kick_ep.kind = SPLICE_K_KICK;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        r = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        goto fail;
+    }
+    if (pid == 0)
+        splice_helper_main(ns, sv[1]);
+    close(sv[1]);
+    sp->helper_fd = sv[0];
+    sp->helper_pid = pid;
+    r = splice_hello(sp->helper_fd);
+    if (r < 0)
+        goto fail;
+    r = fcntl(sp->helper_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+    if (r < 0)
+        goto fail;
+
+    sp->epfd = epoll_create1(EPOLL_CLOEXEC);
+    sp->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (sp->epfd < 0 || sp->kickfd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    r = splice_epoll_add(sp, sp->helper_fd, EPOLLIN, &sp->helper_ep);
+    if (r == 0)
+        r = splice_epoll_add(sp, sp->kickfd, EPOLLIN, &sp->kick_ep);
+    if (r < 0)
+        goto fail;
+    sp->st.helper_alive = true;
+    *ret = sp;
+    return 0;
+fail:
+    splice_free(sp);
+    return r;
+}
+
+/**
+ * splice_attach() - poll the engine's epoll fd from the main loop
+ * @sp:	the engine
+ * @l:	the loop (dispatches LOOP_SPLICE to splice_on_ready())
+ *
+ * Return: 0 or -ENOMEM
+ */
+int splice_attach(struct splice *sp, struct loop *l)
+{
+    int r = loop_add(l, sp->epfd, POLLIN, LOOP_SPLICE, sp);
+
+    if (r == 0)
+        sp->loop = l;
+    return r;
+}
+
+/**
+ * splice_epoll_fd() - the fd the main loop polls
+ * @sp:	the engine
+ *
+ * Return: the epoll fd
+ */
+int splice_epoll_fd(const struct splice *sp)
+{
+    return sp->epfd;
+}
+
+/**
+ * splice_available() - can new splice forwards be served?
+ * @sp:	the engine, or NULL
+ *
+ * Return: true while the namespace helper is alive
+ */
+bool splice_available(const struct splice *sp)
+{
+    return sp && sp->st.helper_alive;
+}
+
+/* -------------------------------------------------------- connections */
+
+static void splice_close_pipe(struct splice_dir *d)
+{
+    util_closep(&d->pipe[0]);
+    util_closep(&d->pipe[1]);
+    d->pipe[0] = d->pipe[1] = -1;
+}
+
+static void splice_linger0(int fd)
+{
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/*
+ * End a connection: with @reset, both peers get a RST. Its fds close now;
+ * the memory goes at the end of the batch (events may still point to it).
+ */
+static void splice_conn_end(struct splice *sp, struct splice_conn *c,
+                            bool reset)
+{
+    int i;
+
+    if (c->state == SPLICE_CLOSED)
+        return;
+    for (i = 0; i < 2; i++) {
+        if (c->fd[i] < 0)
+            continue;
+        if (reset)
+            splice_linger0(c->fd[i]);
+        close(c->fd[i]);    /* also leaves the epoll set */
+        c->fd[i] = -1;
+    }
+    if (!reset && !c->dir[0].pending && !c->dir[1].pending &&
+        c->dir[0].pipe[0] >= 0 && c->dir[1].pipe[0] >= 0 &&
+        sp->ncache < SPLICE_PIPE_CACHE) {
+        struct splice_pipes *p = &sp->cache[sp->ncache++];
+
+        for (i = 0; i < 2; i++) {
+            p->fds[2 * i] = c->dir[i].pipe[0];
+            p->fds[2 * i + 1] = c->dir[i].pipe[1];
+            p->size[i] = c->dir[i].size;
+            c->dir[i].pipe[0] = c->dir[i].pipe[1] = -1;
+        }
+    }
+    splice_close_pipe(&c->dir[0]);
+    splice_close_pipe(&c->dir[1]);
+    if (reset && !c->established)
+        sp->st.failed++;
+    else if (reset)
+        sp->st.reset++;
+    else
+        sp->st.closed++;
+    c->state = SPLICE_CLOSED;
+    sp->st.active--;
+    /* off the live list; onto the dead list */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sp->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    if (!c->queued) {
+        c->lnext = sp->dead;
+        sp->dead = c;
+    }
+    /* a queued (wait/again list) connection is freed when it is taken off */
+}
+
+static int splice_pipe_open(struct splice_dir *d)
+{
+    int fds[2];
+    int sz;
+
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        return -errno;
+    d->pipe[0] = fds[0];
+    d->pipe[1] = fds[1];
+    /* a user past pipe-user-pages-soft gets EPERM: keep the default */
+    sz = fcntl(fds[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
+    if (sz < 0)
+        sz = fcntl(fds[1], F_GETPIPE_SZ);
+    d->size = sz > 0 ? (size_t)sz : 65536;
+    return 0;
+}
+
+static int splice_conn_pipes(struct splice *sp, struct splice_conn *c)
+{
+    int i, r;
+
+    if (sp->ncache > 0) {
+        struct splice_pipes *p = &sp->cache[--sp->ncache];
+
+        for (i = 0; i < 2; i++) {
+            c->dir[i].pipe[0] = p->fds[2 * i];
+            c->dir[i].pipe[1] = p->fds[2 * i + 1];
+            c->dir[i].size = p->size[i];
+        }
+        return 0;
+    }
+    for (i = 0; i < 2; i++) {
+        r = splice_pipe_open(&c->dir[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void splice_kick(struct splice *sp)
+{
+    uint64_t one = 1;
+
+    if (sp->kicked)
+        return;
+    if (write(sp->kickfd, &one, sizeof(one)) == sizeof(one))
+        sp->kicked = true;
+}
+
+static void splice_queue_again(struct splice *sp, struct splice_conn *c)
+{
+    if (c->queued)
+        return;
+    c->queued = true;
+    c->lnext = sp->again;
+    sp->again = c;
+    splice_kick(sp);
+}
+
+static int splice_conn_add_fd(struct splice *sp, struct splice_conn *c, int i)
+{
+    return splice_epoll_add(sp, c->fd[i], EPOLLIN | EPOLLRDHUP | EPOLLET,
+                            &c->ep[i]);
+}
+
+/* a write to fd[@i] would block: be told when it can go on */
+static int splice_arm_out(struct splice *sp, struct splice_conn *c, int i)
+{
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.ptr = &c->ep[i],
+    };
+
+    if (c->out_armed[i])
+        return 0;
+    if (epoll_ctl(sp->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
+        return -errno;
+    c->out_armed[i] = true;
+    return 0;
+}
+
+static void splice_established(struct splice *sp, struct splice_conn *c)
+{
+    if (c->established)
+        return;
+    c->established = true;
+    sp->st.connected++;
+}
+
+/*
+ * Move what direction @d can move now: write what the pipe holds to
+ * fd[!d], read more from fd[d], until neither makes progress.
+ *
+ * Return: 0 (would block, or done), 1 (budget used up: come back), or a
+ *	   negative errno (reset the connection)
+ */
+static int splice_pump(struct splice *sp, struct splice_conn *c, int d)
+{
+    struct splice_dir *dir = &c->dir[d];
+    int in = c->fd[d], out = c->fd[!d];
+    uint64_t *bytes = d == 0 ? &sp->st.bytes_in : &sp->st.bytes_out;
+    int budget = SPLICE_BUDGET;
+    bool more = false;
+
+    while (budget-- > 0) {
+        bool progress = false;
+        ssize_t n;
+
+        if (dir->pending) {
+            n = splice(dir->pipe[0], NULL, out, NULL, dir->pending,
+                       SPLICE_F_NONBLOCK | SPLICE_F_MOVE |
+                       (more ? SPLICE_F_MORE : 0));
+            if (n > 0) {
+                dir->pending -= (size_t)n;
+                *bytes += (uint64_t)n;
+                progress = true;
+                if (d == 0)
+                    splice_established(sp, c);
+            } else if (n < 0 && errno == EAGAIN) {
+                int r = splice_arm_out(sp, c, !d);
+
+                if (r < 0)
+                    return r;
+            } else if (n < 0 && errno != EINTR) {
+                return -errno;
+            }
+        }
+        if (!dir->eof && dir->pending < dir->size) {
+            size_t want = dir->size - dir->pending;
+
+            n = splice(in, NULL, dir->pipe[1], NULL, want,
+                       SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+            if (n > 0) {
+                dir->pending += (size_t)n;
+                more = (size_t)n == want;
+                progress = true;
+                if (d == 1)
+                    splice_established(sp, c);
+            } else if (n == 0) {
+                dir->eof = true;
+                more = false;
+                progress = true;
+            } else if (errno != EAGAIN && errno != EINTR) {
+                return -errno;
+            } else if (!dir->pending) {
+                return 0;   /* an empty pipe: the socket is drained */
+            } else {
+                more = false;   /* (or the pipe's slots are full) */
+            }
+        }
+        if (dir->eof && !dir->pending && !dir->shut) {
+            if (shutdown(out, SHUT_WR) < 0 && errno != ENOTCONN)
+                return -errno;
+            dir->shut = true;
+            return 0;
+        }
+        if (!progress)
+            return 0;
+    }
+    return 1;
+}
+
+#define SPLICE_RUN_BOTH 3
+
+/*
+ * Pump the directions in @mask (bit d: direction d); end the connection
+ * when both are done. A direction that was cut short is queued with both.
+ */
+static void splice_conn_run(struct splice *sp, struct splice_conn *c,
+                            unsigned int mask)
+{
+    bool again = false;
+    int d, r;
+
+    for (d = 0; d < 2 && c->state == SPLICE_OPEN; d++) {
+        if (c->dir[d].shut || !(mask & (1U << d)))
+            continue;
+        r = splice_pump(sp, c, d);
+        if (r < 0) {
+            splice_conn_end(sp, c, true);
+            return;
+        }
+        again |= r > 0;
+    }
+    if (c->dir[0].shut && c->dir[1].shut) {
+        splice_conn_end(sp, c, false);
+        return;
+    }
+    if (again)
+        splice_queue_again(sp, c);
+}
+
+/* the namespace side connected: splice from now on */
+static void splice_conn_open(struct splice *sp, struct splice_conn *c)
+{
+    int one = 1;
+
+    c->state = SPLICE_OPEN;
+    setsockopt(c->fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (splice_conn_pipes(sp, c) < 0 || splice_conn_add_fd(sp, c, 0) < 0) {
+        splice_conn_end(sp, c, true);
+        return;
+    }
+    splice_conn_run(sp, c, SPLICE_RUN_BOTH);
+}
+
+static void splice_request(struct splice *sp, int fi)
+{
+    struct splice_msg m = {
+        .family = fi ? AF_INET6 : AF_INET,
+        .count = SPLICE_POOL_MAX - sp->npool[fi],
+    };
+
+    if (sp->requested[fi] || !sp->st.helper_alive || m.count <= 0)
+        return;
+    if (send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+        sizeof(m))
+        sp->requested[fi] = true;
+}
+
+/* give @c a namespace socket and connect it; or queue it for one */
+static void splice_conn_start(struct splice *sp, struct splice_conn *c)
+{
+    int fi = splice_fi(c->guest.ss_family);
+
+    if (!sp->npool[fi]) {
+        if (!sp->st.helper_alive) {
+            splice_conn_end(sp, c, true);
+            return;
+        }
+        c->state = SPLICE_WAIT_SOCK;
+        c->queued = true;
+        c->lnext = NULL;
+        if (sp->wait_tail[fi])
+            sp->wait_tail[fi]->lnext = c;
+        else
+            sp->wait_head[fi] = c;
+        sp->wait_tail[fi] = c;
+        splice_request(sp, fi);
+        return;
+    }
+    c->fd[1] = sp->pool[fi][--sp->npool[fi]];
+    if (sp->npool[fi] < SPLICE_POOL_LOW)
+        splice_request(sp, fi);
+    if (splice_conn_add_fd(sp, c, 1) < 0) {
+        splice_conn_end(sp, c, true);
+        return;
+    }
+    if (connect(c->fd[1], (const struct sockaddr *)&c->guest,
+                c->guest_len) < 0 && errno != EINPROGRESS && errno != EINTR) {
+        splice_conn_end(sp, c, true);
+        return;
+    }
+    /*
+     * Splice at once: inside the namespace the handshake is usually done
+     * before connect() returns, and if it is not, writes to the socket
+     * would block (EAGAIN) until it is, when EPOLLOUT comes. A refused
+     * connection shows as EPOLLERR (or an error from splice) and resets
+     * the client.
+     */
+    splice_conn_open(sp, c);
+}
+
+static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
+{
+    int i;
+
+    for (i = 0; i < SPLICE_ACCEPT_BUDGET; i++) {
+        struct splice_conn *c;
+        int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0)
+            return;     /* EAGAIN; or an aborted/failed accept: next time */
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+            splice_linger0(fd);
+            close(fd);
+            continue;
+        }
+        c->ep[0] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 0 };
+        c->ep[1] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 1 };
+        c->fd[0] = fd;
+        c->fd[1] = -1;
+        c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
+        c->dir[1].pipe[0] = c->dir[1].pipe[1] = -1;
+        c->guest = ls->guest;
+        c->guest_len = ls->guest_len;
+        c->next = sp->conns;
+        if (sp->conns)
+            sp->conns->prev = c;
+        sp->conns = c;
+        sp->st.accepted++;
+        sp->st.active++;
+        splice_conn_start(sp, c);
+    }
+    /* budget used up: the listener stays readable (level-triggered) */
+}
+
+static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
+                           uint32_t events)
+{
+    unsigned int mask = 0;
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (c->state == SPLICE_CLOSED)
+        return;
+    if (c->state != SPLICE_OPEN)
+        return;
+    if (side == 1 && (events & EPOLLOUT) && !(events & EPOLLERR))
+        splice_established(sp, c);
+    if (events & EPOLLERR) {
+        if (getsockopt(c->fd[side], SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+            err) {
+            splice_conn_end(sp, c, true);
+            return;
+        }
+    }
+    /* readable: the direction from this side; writable: the one to it */
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        mask |= 1U << side;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+        mask |= 1U << !side;
+    splice_conn_run(sp, c, mask);
+}
+
+/* serve connections waiting for a namespace socket of family index @fi */
+static void splice_serve_waiting(struct splice *sp, int fi)
+{
+    while (sp->wait_head[fi] && (sp->npool[fi] || !sp->st.helper_alive)) {
+        struct splice_conn *c = sp->wait_head[fi];
+
+        sp->wait_head[fi] = c->lnext;
+        if (!sp->wait_head[fi])
+            sp->wait_tail[fi] = NULL;
+        c->queued = false;
+        c->lnext = NULL;
+        if (c->state == SPLICE_CLOSED) {
+            c->lnext = sp->dead;
+            sp->dead = c;
+            continue;
+        }
+        splice_conn_start(sp, c);
+    }
+}
+
+static void splice_helper_gone(struct splice *sp)
+{
+    if (!sp->st.helper_alive)
+        return;
+    sp->st.helper_alive = false;
+    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
+    splice_serve_waiting(sp, 0);
+    splice_serve_waiting(sp, 1);
+}
+
+static void splice_on_helper(struct splice *sp)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPLICE_FDS_PER_MSG)];
+        struct cmsghdr align;
+    } u;
+    struct splice_msg m = { 0 };
+    struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+    };
+    struct cmsghdr *cmsg;
+    ssize_t n;
+    int fi;
+
+    n = recvmsg(sp->helper_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        splice_helper_gone(sp);
+        return;
+    }
+    fi = splice_fi(m.family);
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        size_t i, nfd;
+
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+            continue;
+        nfd = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < nfd; i++) {
+            int fd;
+
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
+            if (n == sizeof(m) && (m.family == AF_INET ||
+                                   m.family == AF_INET6) &&
+                sp->npool[fi] < SPLICE_POOL_MAX)
+                sp->pool[fi][sp->npool[fi]++] = fd;
+            else
+                close(fd);
+        }
+    }
+    if (n != sizeof(m) || (m.family != AF_INET && m.family != AF_INET6))
+        return;
+    sp->requested[fi] = false;
+    if (m.status < 0 && !sp->npool[fi]) {
+        /* the namespace cannot make such sockets: nobody waits in vain */
+        struct splice_conn *c;
+
+        while ((c = sp->wait_head[fi])) {
+            sp->wait_head[fi] = c->lnext;
+            c->queued = false;
+            c->lnext = NULL;
+            if (c->state != SPLICE_CLOSED)
+                splice_conn_end(sp, c, true);
+            else {
+                c->lnext = sp->dead;
+                sp->dead = c;
+            }
+        }
+        sp->wait_tail[fi] = NULL;
+        return;
+    }
+    splice_serve_waiting(sp, fi);
+    if (sp->npool[fi] < SPLICE_POOL_LOW || sp->wait_head[fi])
+        splice_request(sp, fi);
+}
+
+static void splice_on_kick(struct splice *sp)
+{
+    struct splice_conn *list, *c;
+    uint64_t v;
+
+    if (read(sp->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        return;
+    sp->kicked = false;
+    list = sp->again;
+    sp->again = NULL;
+    while ((c = list)) {
+        list = c->lnext;
+        c->lnext = NULL;
+        c->queued = false;
+        if (c->state == SPLICE_CLOSED) {
+            c->lnext = sp->dead;
+            sp->dead = c;
+            continue;
+        }
+        splice_conn_run(sp, c, SPLICE_RUN_BOTH);
+    }
+}
+
+static void splice_free_dead(struct splice *sp)
+{
+    struct splice_conn *c;
+
+    while ((c = sp->dead)) {
+        sp->dead = c->lnext;
+        free(c);
+    }
+}
+
+/**
+ * splice_on_ready() - handle what the epoll set reports (LOOP_SPLICE)
+ * @sp:	the engine
+ *
+ * One batch of at most SPLICE_EVENTS events; more stay pending and keep
+ * the epoll fd readable for the next iteration of the main loop.
+ */
+void splice_on_ready(struct splice *sp)
+{
+    struct epoll_event ev[SPLICE_EVENTS];
+    int n, i;
+
+    n = epoll_wait(sp->epfd, ev, SPLICE_EVENTS, 0);
+    for (i = 0; i < n; i++) {
+        struct splice_ep *ep = ev[i].data.ptr;
+
+        switch (ep->kind) {
+        case SPLICE_K_LISTENER:
+            splice_on_listener(sp, (struct splice_listener *)ep);
+            break;
+        case SPLICE_K_CONN:
+            splice_on_conn(sp, (struct splice_conn *)(void *)
+                               ((char *)(ep - ep->side) -
+                                offsetof(struct splice_conn, ep)),
+                           ep->side, ev[i].events);
+            break;
+        case SPLICE_K_HELPER:
+            splice_on_helper(sp);
+            break;
+        case SPLICE_K_KICK:
+            splice_on_kick(sp);
+            break;
+        }
+    }
+    splice_free_dead(sp);
+}
+
+/* ----------------------------------------------------------- listeners */
+
+/**
+ * splice_listen() - listen on @host and forward to @guest in the namespace
+ * @sp:		the engine
+ * @host:	AF_INET or AF_INET6 address (port 0: ephemeral)
+ * @host_len:	its length
+ * @guest:	AF_INET or AF_INET6 address with port, as the namespace sees it
+ * @guest_len:	its length
+ * @ret_fd:	the listening socket (owned by the engine)
+ * @ret_bound:	its address (getsockname)
+ * @ret_len:	its length
+ *
+ * An IPv6 listener is IPV6_V6ONLY (as libslirp's), so [::]:P and
+ * 0.0.0.0:P can both be forwarded. The families of @host and @guest may
+ * differ.
+ *
+ * Return: 0; -EAFNOSUPPORT for another family; -EHOSTDOWN if the helper is
+ *	   gone; -ENOMEM; the errno of socket/bind/listen (-EADDRINUSE,
+ *	   -EACCES, -EADDRNOTAVAIL, ...)
+ */
+int splice_listen(struct splice *sp, const struct sockaddr *host,
+                  socklen_t host_len, const struct sockaddr *guest,
+                  socklen_t guest_len, int *ret_fd,
+                  struct sockaddr_storage *ret_bound, socklen_t *ret_len)
+{
+    struct splice_listener *ls;
+    _cleanup_close_ int fd = -1;
+    int one = 1, r;
+
+    if ((host->sa_family != AF_INET && host->sa_family != AF_INET6) ||
+        (guest->sa_family != AF_INET && guest->sa_family != AF_INET6) ||
+        host_len > sizeof(struct sockaddr_storage) ||
+        guest_len > sizeof(struct sockaddr_storage))
+        return -EAFNOSUPPORT;
+    if (!splice_available(sp))
+        return -EHOSTDOWN;
+    fd = socket(host->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                0);
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        return -errno;
+    if (host->sa_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+        return -errno;
+    if (bind(fd, host, host_len) < 0 || listen(fd, SPLICE_LISTEN_BACKLOG) < 0)
+        return -errno;
+    memset(ret_bound, 0, sizeof(*ret_bound));
+    *ret_len = sizeof(*ret_bound);
+    if (getsockname(fd, (struct sockaddr *)ret_bound, ret_len) < 0)
+        return -errno;
+
+    ls = calloc(1, sizeof(*ls));
+    if (!ls)
+        return -ENOMEM;
+    ls->ep.kind = SPLICE_K_LISTENER;
+    memcpy(&ls->guest, guest, guest_len);
+    ls->guest_len = guest_len;
+    ls->fd = fd;
+    r = splice_epoll_add(sp, fd, EPOLLIN, &ls->ep);
+    if (r < 0) {
+        free(ls);
+        return r;
+    }
+    ls->next = sp->listeners;
+    sp->listeners = ls;
+    sp->st.listeners++;
+    /* the first sockets of this family, before the first client */
+    if (sp->npool[splice_fi(guest->sa_family)] < SPLICE_POOL_LOW)
+        splice_request(sp, splice_fi(guest->sa_family));
+    *ret_fd = util_take_fd(&fd);
+    return 0;
+}
+
+/**
+ * splice_unlisten() - close a listener of splice_listen()
+ * @sp:	the engine
+ * @fd:	the listener
+ *
+ * Connections it accepted run on until they end.
+ *
+ * Return: 0 or -ENOENT
+ */
+int splice_unlisten(struct splice *sp, int fd)
+{
+    struct splice_listener **p, *ls;
+
+    for (p = &sp->listeners; (ls = *p); p = &ls->next) {
+        if (ls->fd != fd)
+            continue;
+        *p = ls->next;
+        close(ls->fd);
+        free(ls);
+        sp->st.listeners--;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+/**
+ * splice_get_stats() - counters for get_info
+ * @sp:		the engine
+ * @ret:	filled in
+ */
+void splice_get_stats(const struct splice *sp, struct splice_stats *ret)
+{
+    *ret = sp->st;
+    ret->pool_v4 = (uint64_t)sp->npool[0];
+    ret->pool_v6 = (uint64_t)sp->npool[1];
+}
+
+/**
+ * splice_free() - close every connection, listener and pooled socket, and
+ *		   let the helper go
+ * @sp:	the engine, or NULL
+ *
+ * Open connections are closed (their peers see a FIN, or a reset where
+ * data was still in flight). The helper exits when its socket closes; it
+ * is reaped here if it has already gone, else by whoever inherits it.
+ */
+void splice_free(struct splice *sp)
+{
+    struct splice_listener *ls;
+    int i, fi;
+
+    if (!sp)
+        return;
+    while (sp->conns)
+        splice_conn_end(sp, sp->conns, sp->conns->dir[0].pending ||
+                                       sp->conns->dir[1].pending);
+    while ((ls = sp->listeners)) {
+        sp->listeners = ls->next;
+        close(ls->fd);
+        free(ls);
+    }
+    /* every connection is closed now: take them off the lists and free */
+    for (fi = 0; fi < 2; fi++) {
+        struct splice_conn *c;
+
+        while ((c = sp->wait_head[fi])) {
+            sp->wait_head[fi] = c->lnext;
+            free(c);
+        }
+        for (i = 0; i < sp->npool[fi]; i++)
+            close(sp->pool[fi][i]);
+    }
+    while (sp->again) {
+        struct splice_conn *c = sp->again;
+
+        sp->again = c->lnext;
+        free(c);
+    }
+    splice_free_dead(sp);
+    for (i = 0; i < sp->ncache; i++) {
+        int j;
+
+        for (j = 0; j < 4; j++)
+            close(sp->cache[i].fds[j]);
+    }
+    util_closep(&sp->epfd);
+    util_closep(&sp->kickfd);
+    util_closep(&sp->helper_fd);
+    if (sp->helper_pid > 0) {
+        /* EOF on its socket ends it; reap it if it is quick about it */
+        for (i = 0; i < 50; i++) {
+            if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0)
+                break;
+            poll(NULL, 0, 2);
+        }
+    }
+    free(sp);
+}

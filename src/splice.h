@@ -1,0 +1,51 @@
+/* splice.h - TCP port forwards at kernel speed: host listener, namespace socket, splice() both ways */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct ns;
+struct loop;
+
+/* bytes per direction and connection (F_SETPIPE_SZ; the default if refused) */
+#define SPLICE_PIPE_SIZE (512 * 1024)
+/* pre-opened namespace sockets kept per address family, and the refill mark */
+#define SPLICE_POOL_MAX 32
+#define SPLICE_POOL_LOW 16
+/* splice() calls per direction and wake-up before others get their turn */
+#define SPLICE_BUDGET 64
+/* listen() backlog (libslirp's is 1) */
+#define SPLICE_LISTEN_BACKLOG 4096
+/* accept() calls per listener and wake-up */
+#define SPLICE_ACCEPT_BUDGET 64
+
+struct splice_stats {
+    uint64_t accepted;          /* host connections accepted */
+    uint64_t connected;         /* ... whose namespace side answered */
+    uint64_t failed;            /* ... reset before the namespace side answered */
+    uint64_t reset;             /* ended by an error or reset on one side */
+    uint64_t closed;            /* ended by both sides closing cleanly */
+    uint64_t active;            /* open now */
+    uint64_t bytes_in;          /* host -> namespace */
+    uint64_t bytes_out;         /* namespace -> host */
+    uint64_t listeners;         /* listening sockets now */
+    uint64_t pool_v4, pool_v6;  /* pre-opened namespace sockets now */
+    bool helper_alive;          /* the namespace helper answers */
+};
+
+struct splice;
+
+int splice_new(const struct ns *ns, struct splice **ret);
+void splice_free(struct splice *sp);
+int splice_attach(struct splice *sp, struct loop *l);
+int splice_epoll_fd(const struct splice *sp);
+void splice_on_ready(struct splice *sp);
+bool splice_available(const struct splice *sp);
+
+int splice_listen(struct splice *sp, const struct sockaddr *host,
+                  socklen_t host_len, const struct sockaddr *guest,
+                  socklen_t guest_len, int *ret_fd,
+                  struct sockaddr_storage *ret_bound, socklen_t *ret_len);
+int splice_unlisten(struct splice *sp, int fd);
+void splice_get_stats(const struct splice *sp, struct splice_stats *ret);

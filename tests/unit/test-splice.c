@@ -1,0 +1,449 @@
+/* test-splice.c - the splice engine against real sockets in a private network namespace */
+/*
+ * The test process moves into a network namespace of its own (root, or a
+ * user namespace) whose loopback plays both the host and the target: the
+ * helper joins that same namespace, so the "guest" is a listener on
+ * 127.0.0.1 here. One poll loop drives the engine (its epoll fd) and the
+ * test's own client and server sockets, every wait bounded by a deadline.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fwd.h"
+#include "ns.h"
+#include "splice.h"
+#include "tap.h"
+
+static struct splice *sp;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* run the engine for up to @ms (or until poll says nothing for 20 ms) */
+static void pump(int ms)
+{
+    int64_t end = now_ms() + ms;
+
+    while (now_ms() < end) {
+        struct pollfd p = { .fd = splice_epoll_fd(sp), .events = POLLIN };
+
+        if (poll(&p, 1, 20) <= 0)
+            return;
+        splice_on_ready(sp);
+    }
+}
+
+static int lo_up(void)
+{
+    struct ifreq ifr = { .ifr_name = "lo" };
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        r = -errno;
+    ifr.ifr_flags |= IFF_UP;
+    if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static int listen_lo(struct sockaddr_in *ret)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof(*ret);
+
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) < 0 ||
+        listen(fd, 4096) < 0 ||
+        getsockname(fd, (struct sockaddr *)ret, &len) < 0)
+        return -1;
+    return fd;
+}
+
+static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* accept one connection within @ms, driving the engine */
+static int accept_within(int lfd, int ms)
+{
+    int64_t end = now_ms() + ms;
+
+    while (now_ms() < end) {
+        struct pollfd p[2] = {
+            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = lfd, .events = POLLIN },
+        };
+        int fd;
+
+        poll(p, 2, 20);
+        if (p[0].revents)
+            splice_on_ready(sp);
+        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+    }
+    return -1;
+}
+
+static uint8_t pattern(uint64_t off, unsigned int seed)
+{
+    return (uint8_t)((off * 2654435761u) >> 13) ^ (uint8_t)seed;
+}
+
+/*
+ * Send @n bytes from @a to @b, then shutdown(@a, SHUT_WR); @b reads to
+ * EOF. The engine runs in between. Return: bytes @b got that matched, or
+ * -1 on a mismatch, error or timeout.
+ */
+static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
+{
+    static uint8_t buf[256 * 1024];
+    uint64_t sent = 0, got = 0;
+    bool shut = false;
+    int64_t end = now_ms() + ms;
+
+    while (now_ms() < end) {
+        struct pollfd p[3] = {
+            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = a, .events = sent < n ? POLLOUT : 0 },
+            { .fd = b, .events = POLLIN },
+        };
+        ssize_t k;
+
+        poll(p, 3, 20);
+        if (p[0].revents)
+            splice_on_ready(sp);
+        if (sent < n) {
+            size_t len = n - sent < sizeof(buf) ? n - sent : sizeof(buf);
+            size_t i;
+
+            for (i = 0; i < len; i++)
+                buf[i] = pattern(sent + i, seed);
+            k = send(a, buf, len, MSG_NOSIGNAL);
+            if (k > 0)
+                sent += (uint64_t)k;
+            else if (k < 0 && errno != EAGAIN)
+                return -1;
+        }
+        if (sent == n && !shut) {
+            shutdown(a, SHUT_WR);
+            shut = true;
+        }
+        for (;;) {
+            size_t i;
+
+            k = recv(b, buf, sizeof(buf), 0);
+            if (k == 0)
+                return got == n ? (int64_t)got : -1;
+            if (k < 0)
+                break;
+            for (i = 0; i < (size_t)k; i++)
+                if (buf[i] != pattern(got + i, seed))
+                    return -1;
+            got += (uint64_t)k;
+        }
+        if (errno != EAGAIN)
+            return -1;
+    }
+    return -1;
+}
+
+/* wait up to @ms for @fd to read EOF (0) or an error (-errno) */
+static int read_end(int fd, int ms)
+{
+    int64_t end = now_ms() + ms;
+    char c[4096];
+
+    while (now_ms() < end) {
+        struct pollfd p[2] = {
+            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = fd, .events = POLLIN },
+        };
+        ssize_t k;
+
+        poll(p, 2, 20);
+        if (p[0].revents)
+            splice_on_ready(sp);
+        k = recv(fd, c, sizeof(c), 0);
+        if (k == 0)
+            return 0;
+        if (k < 0 && errno != EAGAIN)
+            return -errno;
+    }
+    return -ETIMEDOUT;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+static void test_choose_path(void)
+{
+    struct config cfg;
+    struct options o = { .target = "1", .ifname = "tap0" };
+    struct fwd_table *t;
+    struct fwd_spec s;
+    struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
+    enum fwd_field field;
+    const char *why;
+    char errbuf[256];
+
+    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+        fwd_new(NULL, 0, &t) < 0) {
+        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+        return;
+    }
+    cfg.enable_ipv6 = true;
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "127.0.0.1 -> cidr+100, auto");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto without a splice engine: libslirp");
+    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "auto, loopback host address: splice");
+    req.host_addr = "0.0.0.0";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto, wildcard host address: libslirp (real source address)");
+    req.path = "splice";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "splice named for a wildcard forward: splice");
+    req.path = "auto";
+    req.host_addr = "::";
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "[::] -> cidr+100 is valid with a path");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto, IPv6 host to IPv4 guest: libslirp (which refuses it)");
+    TAP_OK(fwd_family_why(&s) != NULL, "... and libslirp's reason is known");
+    fwd_set_splice(t, sp, FWD_PATH_SPLICE);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "default splice, IPv6 host to IPv4 guest: splice");
+    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    req.path = "splice";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "splice named, IPv6 host to IPv4 guest: splice");
+    req.path = NULL;
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "[::] -> cidr+100 without a path: libslirp's rules");
+    req.path = "slirp";
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "[::] -> cidr+100 on slirp: refused");
+    TAP_IS_INT(field, FWD_FIELD_GUEST_ADDR, "... for the guest address");
+    req = (struct fwd_req){ "udp", "127.0.0.1", 8080, "", 80, "splice" };
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "UDP on the splice path: refused");
+    TAP_IS_INT(field, FWD_FIELD_PATH, "... for the path");
+    req.path = "auto";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP, "auto, UDP: libslirp");
+    req = (struct fwd_req){ "tcp", "127.0.0.1", 8080, "", 80, "fast" };
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "an unknown path name: refused");
+    req.path = "auto";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_set_splice(t, sp, FWD_PATH_SLIRP);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "default slirp: loopback stays on libslirp");
+    fwd_set_splice(t, NULL, FWD_PATH_AUTO);
+    fwd_free(t);
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    struct ns ns = { -1, -1, false };
+    struct sockaddr_in srv;
+    struct sockaddr_storage host, bound, guest;
+    struct splice_stats st;
+    socklen_t blen;
+    int lfd, fwdfd, c, s, r, i, fds0, fds1, bad;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (unshare(CLONE_NEWNET) < 0 &&
+        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        printf("1..0 # SKIP no private network namespace: %s\n",
+               strerror(errno));
+        return 0;
+    }
+    if (lo_up() < 0) {
+        printf("1..0 # SKIP cannot bring lo up\n");
+        return 0;
+    }
+    ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    r = splice_new(&ns, &sp);
+    TAP_IS_INT(r, 0, "splice_new: the helper joined the namespace");
+    if (r < 0)
+        return tap_done();
+    TAP_OK(splice_available(sp), "the engine is available");
+    close(ns.netns_fd);
+
+    test_choose_path();
+
+    lfd = listen_lo(&srv);
+    TAP_OK(lfd >= 0, "a server on 127.0.0.1:%d", ntohs(srv.sin_port));
+    memset(&host, 0, sizeof(host));
+    ((struct sockaddr_in *)&host)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&host)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    memcpy(&guest, &srv, sizeof(srv));
+    r = splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+                      (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
+                      &blen);
+    TAP_IS_INT(r, 0, "splice_listen on 127.0.0.1:0");
+    pump(200);  /* the pool fills */
+
+    /* data both ways, half-close passed on */
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    TAP_OK(c >= 0 && s >= 0, "a client through the forward reaches the server");
+    TAP_IS_INT(transfer(c, s, 64 << 20, 1, 20000), 64 << 20,
+               "64 MiB client -> server intact, then EOF (half-close)");
+    TAP_IS_INT(transfer(s, c, 64 << 20, 2, 20000), 64 << 20,
+               "64 MiB server -> client intact after the half-close, then EOF");
+    close(c);
+    close(s);
+    pump(100);
+    splice_get_stats(sp, &st);
+    TAP_IS_INT(st.active, 0, "the connection is gone after both closed");
+    TAP_IS_INT(st.closed, 1, "... counted as a clean close");
+    TAP_IS_INT(st.bytes_in, 64 << 20, "bytes host -> namespace");
+    TAP_IS_INT(st.bytes_out, 64 << 20, "bytes namespace -> host");
+
+    /* the server resets: the client sees a reset */
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    {
+        struct linger lg = { 1, 0 };
+
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(s);
+    }
+    r = read_end(c, 3000);
+    TAP_IS_INT(r, -ECONNRESET, "server reset -> client reset");
+    close(c);
+
+    /* the client resets: the server sees a reset */
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    pump(50);
+    {
+        struct linger lg = { 1, 0 };
+
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(c);
+    }
+    r = read_end(s, 3000);
+    TAP_IS_INT(r, -ECONNRESET, "client reset -> server reset");
+    close(s);
+
+    /* removing the forward keeps the connection */
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    TAP_IS_INT(splice_unlisten(sp, fwdfd), 0, "splice_unlisten");
+    TAP_IS_INT(transfer(c, s, 1 << 20, 3, 5000), 1 << 20,
+               "an open connection carries data after its forward is gone");
+    TAP_IS_INT(transfer(s, c, 1 << 20, 4, 5000), 1 << 20, "... both ways");
+    close(c);
+    close(s);
+    c = connect_to(&bound, blen);
+    TAP_OK(c < 0 || read_end(c, 1000) < 0, "the forward's port is closed");
+    if (c >= 0)
+        close(c);
+
+    /* nothing listens on the guest side: the client is reset */
+    r = splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+                      (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
+                      &blen);
+    close(lfd);
+    c = connect_to(&bound, blen);
+    r = read_end(c, 3000);
+    TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED,
+           "the guest port is closed: the client sees a reset (%d)", r);
+    close(c);
+
+    /* 2000 connections leave no fd behind */
+    lfd = listen_lo(&srv);
+    memcpy(&guest, &srv, sizeof(srv));
+    splice_unlisten(sp, fwdfd);
+    splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+                  (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
+                  &blen);
+    pump(100);
+    fds0 = count_fds();
+    bad = 0;
+    for (i = 0; i < 2000; i++) {
+        char x = 'x';
+
+        c = connect_to(&bound, blen);
+        s = accept_within(lfd, 2000);
+        if (c < 0 || s < 0) {
+            bad++;
+            break;
+        }
+        if (transfer(c, s, 1, (unsigned int)i, 2000) != 1 ||
+            send(s, &x, 1, 0) != 1 || shutdown(s, SHUT_WR) < 0 ||
+            read_end(c, 2000) != 0)
+            bad++;
+        close(c);
+        close(s);
+    }
+    pump(200);
+    fds1 = count_fds();
+    splice_get_stats(sp, &st);
+    TAP_IS_INT(bad, 0, "2000 short connections, each one byte each way");
+    TAP_IS_INT(st.active, 0, "none is left open");
+    TAP_OK(fds1 <= fds0 + 4 * 16 + SPLICE_POOL_MAX,
+           "fds before %d, after %d (pool and pipe cache bounded)", fds0,
+           fds1);
+
+    splice_free(sp);
+    close(lfd);
+    return tap_done();
+}
