@@ -533,9 +533,10 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
         return fwd_bad(FWD_FIELD_PATH, "the splice path forwards TCP from an "
                        "IP host address only", ret_field, ret_why);
     s.path = want;
-    /* the splice path connects across families; libslirp cannot */
-    cross_ok = req->path && want != FWD_PATH_SLIRP && s.proto == FWD_TCP &&
-               hfam != AF_UNIX;
+    /* the splice path connects across families; libslirp cannot. Whether
+     * the splice path is there is known at fwd_add(), which refuses the
+     * forward with libslirp's reason if it is not */
+    cross_ok = want != FWD_PATH_SLIRP && s.proto == FWD_TCP && hfam != AF_UNIX;
 
     if (hfam == AF_INET6 && gfam != AF_INET6 && !cross_ok)
         return fwd_bad(FWD_FIELD_GUEST_ADDR,
@@ -610,10 +611,11 @@ const char *fwd_family_why(const struct fwd_spec *spec)
  * which libslirp resolves to the guest's own, on libslirp); only a named
  * path crosses between IPv6 and IPv4. "auto" takes the splice path, while
  * the engine is available, for a host address on loopback (whose clients
- * libslirp would show as cidr+2 anyway), and libslirp for the rest, which
- * keeps the real source address of remote clients; a forward between IPv6
- * and IPv4 is then refused with libslirp's reason, as before (podman
- * expects that error for -p [::]:P:Q).
+ * libslirp would show as cidr+2 anyway) and for a forward between IPv6 and
+ * IPv4, which libslirp 4.7 cannot carry at all (podman#13229: -p [::]:P:Q
+ * with the default guest address); libslirp for the rest, which keeps the
+ * real source address of remote clients. Without the engine a forward
+ * between families is refused with libslirp's reason (fwd_add()).
  *
  * Return: FWD_PATH_SPLICE or FWD_PATH_SLIRP
  */
@@ -629,8 +631,10 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
     if (p == FWD_PATH_SPLICE)
         return any && spec->path != FWD_PATH_SPLICE ? FWD_PATH_SLIRP :
                                                       FWD_PATH_SPLICE;
-    if (!splice_available(t->splice) || fwd_family_why(spec) || any)
+    if (!splice_available(t->splice) || any)
         return FWD_PATH_SLIRP;
+    if (fwd_family_why(spec))
+        return FWD_PATH_SPLICE;
     return FWD_AUTO_SPLICE_LOOPBACK && fwd_ip_is_loopback(&spec->host) ?
            FWD_PATH_SPLICE : FWD_PATH_SLIRP;
 }

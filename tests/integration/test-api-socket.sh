@@ -90,7 +90,8 @@ bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":70000,"gues
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090,"guest_addr":"10.0.2","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090}}' 'bad request: add_hostfwd: bad arguments.guest_port'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090,"guest_port":0}}' 'bad request: add_hostfwd: bad arguments.guest_port'
-bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
+bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
+bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80,"path":"slirp"}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1","host_port":8090,"guest_addr":"fd00::100","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr (IPv6 is not enabled (--enable-ipv6))'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"unix:/tmp/x.sock","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.host_addr (unix: forwards are TCP only)'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"0.0.0.0","host_port":8080,"guest_addr":"","guest_port":80}}' 'bad request: add_hostfwd: slirp_add_hostfwd failed: Address already in use'
@@ -110,6 +111,15 @@ ok "5: the daemon is up and forwards 1 MB after every bad request"
 api podman '{"execute":"list_hostfwd"}'
 assert_eq '{"entries":[{"id":1,"proto":"tcp","host_addr":"0.0.0.0","host_port":8080,"guest_addr":"10.0.2.100","guest_port":80}]}' \
 	"$API_REPLY" "5: the bad requests changed no forward"
+
+# --- 5b: podman#13229: -p [::]:P:Q sends host_addr "::" with guest_addr "":
+# libslirp 4.7 cannot forward IPv6 to IPv4; the splice path serves it
+if is_slirpd; then
+	api podman '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80}}'
+	assert_match "$API_REPLY" '^\{"return":\{"id":[0-9]+\}\}$' "5b: podman#13229's request is served"
+	msg=$(host_tcp_roundtrip ::1 8090 100000) || fail "5b: $msg"
+	ok "5b: [::1]:8090 reaches the namespace's IPv4 port 80 and back"
+fi
 
 # --- 6: idle and slow clients while iperf3 runs through the daemon
 api_add '{"proto":"tcp","host_addr":"127.0.0.1","host_port":15201,"guest_port":5201}'

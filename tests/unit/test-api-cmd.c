@@ -161,7 +161,7 @@ static void test_add_errors(void)
            ERR("bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 "
                "host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot "
                "forward IPv6 to IPv4)"),
-           "podman#13229: IPv6 host_addr, guest_addr \"\"");
+           "podman#13229 without the splice path: IPv6 host_addr, guest_addr \"\" refused");
     expect(ADD("\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":8080,\"guest_addr\":\"fd00::100\",\"guest_port\":80"),
            ERR("bad request: add_hostfwd: bad arguments.guest_addr (an IPv4 "
                "host_addr needs an IPv4 guest_addr: libslirp 4.7 cannot "

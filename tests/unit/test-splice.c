@@ -259,8 +259,8 @@ static void test_choose_path(void)
     req.host_addr = "::";
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
                "[::] -> cidr+100 is valid with a path");
-    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
-               "auto, IPv6 host to IPv4 guest: libslirp (which refuses it)");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "auto, IPv6 host to IPv4 guest: splice (libslirp cannot)");
     TAP_OK(fwd_family_why(&s) != NULL, "... and libslirp's reason is known");
     fwd_set_splice(t, sp, FWD_PATH_SPLICE);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
@@ -271,8 +271,14 @@ static void test_choose_path(void)
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "splice named, IPv6 host to IPv4 guest: splice");
     req.path = NULL;
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "[::] -> cidr+100 without a path (podman#13229): valid");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "... and it takes the splice path");
+    req.path = "slirp";
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
-               "[::] -> cidr+100 without a path: libslirp's rules");
+               "[::] -> cidr+100 with path slirp: libslirp's rules");
+    req.path = NULL;
     req.path = "slirp";
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
                "[::] -> cidr+100 on slirp: refused");
