@@ -91,6 +91,7 @@
 
 #include "loop.h"
 #include "ns.h"
+#include "log.h"
 #include "splice.h"
 #include "util.h"
 
@@ -270,8 +271,11 @@ static void splice_helper_lockdown(void)
         cap_free(caps);
     }
     ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
+    if (!ctx) {
+        /* the helper's top level: say so, it still has no capabilities */
+        warn("splice helper: no seccomp filter (seccomp_init failed)");
         return;
+    }
     for (i = 0; i < ARRAY_SIZE(allow); i++) {
         int nr = seccomp_syscall_resolve_name(allow[i]);
 
@@ -284,7 +288,8 @@ static void splice_helper_lockdown(void)
                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
                      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    seccomp_load(ctx);
+    if (seccomp_load(ctx) < 0)
+        warn("splice helper: no seccomp filter (seccomp_load failed)");
     /* not released: free() after the filter is not worth a rule */
 }
 
@@ -343,10 +348,12 @@ splice_helper_main(const struct ns *ns, int sock)
     if (ns->userns_fd >= 0)
         close(ns->userns_fd);
     close(ns->netns_fd);
-    if (m.status == 0)
-        splice_helper_lockdown();
+    /* answer as soon as the namespaces are joined, so the daemon's start-up
+     * does not wait for the lock-down below; no request is read before it
+     * is complete (they wait in the socket) */
     if (splice_helper_send(sock, &m, NULL, 0) < 0 || m.status < 0)
         _exit(1);
+    splice_helper_lockdown();
 
     for (;;) {
         struct splice_msg req;
