@@ -124,6 +124,33 @@ static void ns_child(const struct ns *ns, ns_fn fn, void *arg, int sock)
 }
 
 /**
+ * ns_fork() - fork a child connected to this process by a socketpair
+ * @ret_sock:	SOCK_SEQPACKET, close-on-exec: this process's end in the
+ *		parent, the child's end in the child (the other end is closed)
+ *
+ * Return: the child's PID in the parent, 0 in the child, or a negative errno
+ */
+pid_t ns_fork(int *ret_sock)
+{
+    int sv[2], r;
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        r = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        return r;
+    }
+    close(sv[pid == 0 ? 0 : 1]);
+    *ret_sock = sv[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+/**
  * ns_call() - run @fn inside the target's namespaces and get its fd back
  * @ns:			as filled by ns_open()
  * @fn:			returns an fd, or a negative errno
@@ -137,27 +164,17 @@ static void ns_child(const struct ns *ns, ns_fn fn, void *arg, int sock)
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status)
 {
-    int sv[2], r, fd = -1, status = 0;
+    int sock, r, fd = -1, status = 0;
     int32_t child_r = 0;
     pid_t pid;
 
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return -errno;
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
-        r = -errno;
-        close(sv[0]);
-        close(sv[1]);
-        return r;
-    }
-    if (pid == 0) {
-        close(sv[0]);
-        ns_child(ns, fn, arg, sv[1]);
-    }
-    close(sv[1]);
-    r = fdpass_recv(sv[0], &fd, &child_r);
-    close(sv[0]);
+    pid = ns_fork(&sock);
+    if (pid < 0)
+        return (int)pid;
+    if (pid == 0)
+        ns_child(ns, fn, arg, sock);
+    r = fdpass_recv(sock, &fd, &child_r);
+    close(sock);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (ret_child_status)

@@ -18,5 +18,6 @@ typedef int (*ns_fn)(void *arg);
 int ns_open(struct ns *ns, const struct config *cfg);
 void ns_close(struct ns *ns);
 int ns_enter(const struct ns *ns);
+pid_t ns_fork(int *ret_sock);
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status);

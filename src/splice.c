@@ -438,7 +438,7 @@ static int splice_hello(int fd)
 int splice_new(const struct ns *ns, struct splice **ret)
 {
     struct splice *sp;
-    int sv[2], r;
+    int sock, r;
     pid_t pid;
 
     *ret = NULL;
@@ -452,22 +452,14 @@ int splice_new(const struct ns *ns, struct splice **ret)
     sp->helper_ep.kind = SPLICE_K_HELPER;
     sp->kick_ep.kind = SPLICE_K_KICK;
 
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        r = -errno;
-        goto fail;
-    }
-    fflush(NULL);
-    pid = fork();
+    pid = ns_fork(&sock);
     if (pid < 0) {
-        r = -errno;
-        close(sv[0]);
-        close(sv[1]);
+        r = (int)pid;
         goto fail;
     }
     if (pid == 0)
-        splice_helper_main(ns, sv[1]);
-    close(sv[1]);
-    sp->helper_fd = sv[0];
+        splice_helper_main(ns, sock);
+    sp->helper_fd = sock;
     sp->helper_pid = pid;
     r = splice_hello(sp->helper_fd);
     if (r < 0)
