@@ -33,6 +33,7 @@
 #include "config.h"
 #include "fwd.h"
 #include "log.h"
+#include "loop.h"
 #include "splice.h"
 #include "stack.h"
 
@@ -624,6 +625,21 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
     return api_cmd_reply(b, ret_len);
 }
 
+/*
+ * {"execute": "shutdown"}: end the daemon after this reply, as --exit-fd
+ * would. The OCI hook's poststop stage stops a container's daemon this way,
+ * through the daemon's own socket, never by a PID read from a file.
+ */
+static char *api_cmd_shutdown(struct api_cmd_ctx *ctx, JsonObject *args,
+                              size_t *ret_len)
+{
+    if (!ctx->loop)
+        return api_cmd_error("shutdown is not available", ret_len);
+    info("API: shutdown requested");
+    loop_quit(ctx->loop, 0);
+    return api_cmd_empty_return(ret_len);
+}
+
 static const struct {
     const char *name;
     api_cmd_fn fn;
@@ -633,6 +649,7 @@ static const struct {
     { "remove_hostfwd", api_cmd_remove_hostfwd },
     { "get_info", api_cmd_get_info },
     { "get_connections", api_cmd_get_connections },
+    { "shutdown", api_cmd_shutdown },
 };
 
 /* is the bracket nesting (outside strings) within API_CMD_DEPTH_MAX? */

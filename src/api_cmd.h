@@ -6,6 +6,7 @@
 struct api;
 struct config;
 struct fwd_table;
+struct loop;
 struct splice;
 struct stack;
 
@@ -19,6 +20,7 @@ struct api_cmd_ctx {
     struct fwd_table *fwd;      /* NULL: forwarding commands are refused */
     struct api *api;            /* NULL: get_info has no API counters */
     struct splice *splice;      /* NULL: no splice path (no namespace) */
+    struct loop *loop;          /* NULL: shutdown is refused */
 };
 
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);

@@ -355,6 +355,15 @@ int config_from_options(const struct options *o, struct config *ret,
         return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "ready-fd must be a non-negative integer: %s",
                            o->ready_fd);
+    if (o->exit_with_pid) {
+        int pid;
+
+        if (config_parse_fd(o->exit_with_pid, &pid) < 0 || pid == 0)
+            return config_fail(errbuf, errlen, -EINVAL,
+                               "exit-with-pid must be a positive integer: %s",
+                               o->exit_with_pid);
+        c->exit_with_pid = pid;
+    }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
         return config_fail(errbuf, errlen, CONFIG_E_USAGE,
                            "MTU must be a positive integer (< 65522), at "

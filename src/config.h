@@ -72,6 +72,7 @@ struct config {
     /* fds and API */
     int exit_fd;                 /* -1: none */
     int ready_fd;                /* -1: none */
+    pid_t exit_with_pid;         /* --exit-with-pid: 0 none */
     char *api_socket;            /* NULL: none */
 };
 

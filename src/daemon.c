@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,14 +69,21 @@ int daemon_process_init(int *ret_signal_fd)
     return 0;
 }
 
-/*
- * Runs in the child, inside the target's namespaces: create (or attach to)
- * the tap and, with -c, configure it. This is the child's top level, so it
- * logs its own errors; the parent only learns the errno.
+/**
+ * daemon_make_tap() - create (or attach to) the tap in the namespaces we are
+ *		       in and, with cfg->configure, configure it
+ * @cfg:	the configuration (ifname, offloads, -c settings)
+ * @ret_fd:	the tap fd
+ * @why:	on failure, one line with the cause
+ * @len:	its size
+ *
+ * Runs in the tap child (ns_call) and in the OCI hook's createContainer
+ * stage, which runs inside the container's namespaces.
+ *
+ * Return: 0 or a negative errno
  */
-static int daemon_tap_child(void *arg)
+int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why, size_t len)
 {
-    const struct config *cfg = arg;
     unsigned int flags = IFF_TAP | IFF_NO_PI, offload = 0;
     const char *step = NULL;
     int fd, r;
@@ -85,17 +93,22 @@ static int daemon_tap_child(void *arg)
     r = tap_open(cfg->ifname, flags, &fd);
     if (r < 0) {
         if (r == -EPERM || r == -EACCES)
-            return log_errno(r, "cannot create tap %s (is /dev/net/tun "
-                             "usable, and are we root in the namespace's "
-                             "user namespace?)", cfg->ifname);
-        return log_errno(r, "cannot create tap %s", cfg->ifname);
+            snprintf(why, len, "cannot create tap %s (is /dev/net/tun "
+                     "usable, and are we root in the namespace's user "
+                     "namespace?): %s", cfg->ifname, strerror(-r));
+        else
+            snprintf(why, len, "cannot create tap %s: %s", cfg->ifname,
+                     strerror(-r));
+        return r;
     }
     if (flags & IFF_VNET_HDR) {
         /* before the link comes up, so it starts with its offloads */
         r = tap_enable_offload(fd, &offload);
         if (r < 0) {
             close(fd);
-            return log_errno(r, "cannot set up offloads on %s", cfg->ifname);
+            snprintf(why, len, "cannot set up offloads on %s: %s",
+                     cfg->ifname, strerror(-r));
+            return r;
         }
         debug("%s offloads:%s%s", cfg->ifname,
               offload & TUN_F_CSUM ? " csum" : " none",
@@ -105,9 +118,29 @@ static int daemon_tap_child(void *arg)
         r = ifcfg_apply(cfg, cfg->ifname, &step);
         if (r < 0) {
             close(fd);
-            return log_errno(r, "cannot configure %s: %s", cfg->ifname,
-                             step ? step : "netlink");
+            snprintf(why, len, "cannot configure %s: %s: %s", cfg->ifname,
+                     step ? step : "netlink", strerror(-r));
+            return r;
         }
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+/*
+ * Runs in the child, inside the target's namespaces. This is the child's
+ * top level, so it logs its own errors; the parent only learns the errno.
+ */
+static int daemon_tap_child(void *arg)
+{
+    const struct config *cfg = arg;
+    char why[256];
+    int fd, r;
+
+    r = daemon_make_tap(cfg, &fd, why, sizeof(why));
+    if (r < 0) {
+        err("%s", why);
+        return r;
     }
     info("sent tapfd=%d for %s", fd, cfg->ifname);
     return fd;
@@ -201,5 +234,26 @@ int daemon_signal_ready(int ready_fd)
         return r;
     }
     close(ready_fd);
+    return 0;
+}
+
+/**
+ * daemon_watch_pid() - a pidfd that becomes readable when @pid exits
+ * @pid:	the process (in our PID namespace)
+ * @ret_fd:	the pidfd (O_CLOEXEC is implied by pidfd_open)
+ *
+ * --exit-with-pid: a daemon started by hand or by the OCI hook never
+ * outlives the sandbox it serves. The namespace fds we keep (ns.c) and the
+ * splice helper would otherwise keep the namespace, and so the tap, alive.
+ *
+ * Return: 0, -ESRCH if @pid does not exist, or another negative errno
+ */
+int daemon_watch_pid(pid_t pid, int *ret_fd)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+    if (fd < 0)
+        return util_neg_errno();
+    *ret_fd = fd;
     return 0;
 }

@@ -7,4 +7,7 @@
 int daemon_process_init(int *ret_signal_fd);
 int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
                    int *ret_vnet_len);
+int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why,
+                    size_t len);
 int daemon_signal_ready(int ready_fd);
+int daemon_watch_pid(pid_t pid, int *ret_fd);

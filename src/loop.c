@@ -42,6 +42,7 @@ static const char *const loop_type_names[] = {
     [LOOP_TAP] = "tap",
     [LOOP_EXIT_FD] = "exit-fd",
     [LOOP_SIGNAL] = "signal",
+    [LOOP_EXIT_PID] = "exit-with-pid",
     [LOOP_API_LISTEN] = "api-listen",
     [LOOP_API_CONN] = "api-conn",
     [LOOP_SPLICE] = "splice",
@@ -236,6 +237,10 @@ static void loop_dispatch(struct loop *l, size_t i, short revents)
         break;
     case LOOP_SIGNAL:
         loop_on_signal(l, e.fd);
+        break;
+    case LOOP_EXIT_PID:
+        info("the process of --exit-with-pid exited");
+        loop_quit(l, 0);
         break;
     case LOOP_API_LISTEN:
         api_on_listen(e.data, l);

@@ -13,6 +13,7 @@ enum loop_type {
     LOOP_TAP,           /* frames from the namespace */
     LOOP_EXIT_FD,       /* --exit-fd: any event ends the daemon */
     LOOP_SIGNAL,        /* signalfd: SIGTERM, SIGINT */
+    LOOP_EXIT_PID,      /* --exit-with-pid: the pidfd became readable */
     LOOP_API_LISTEN,    /* --api-socket listener */
     LOOP_API_CONN,      /* one API client connection */
     LOOP_SPLICE,        /* the splice engine's epoll fd (splice forwards) */

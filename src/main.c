@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "fwd.h"
+#include "hook.h"
 #include "isolation.h"
 #include "log.h"
 #include "loop.h"
@@ -33,7 +34,13 @@ int main(int argc, char **argv)
     struct isolate iso = ISOLATE_INIT;
     struct loop loop;
     char errbuf[512];
-    int r, sigfd = -1, tapfd = -1, vnet_len = 0;
+    int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0;
+
+    /* "slirpd oci-hook STAGE ...": run as an OCI runtime's hook (hook.c) */
+    if (argc > 1 && !strcmp(argv[1], "oci-hook")) {
+        argv[1] = argv[0];
+        return hook_main(argc - 1, argv + 1);
+    }
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     log_init(argv[0]);
@@ -88,6 +95,14 @@ int main(int argc, char **argv)
     if (r < 0) {
         log_errno(r, "process setup failed");
         goto out;
+    }
+    if (cfg.exit_with_pid > 0) {
+        r = daemon_watch_pid(cfg.exit_with_pid, &pidfd);
+        if (r < 0) {
+            log_errno(r, "--exit-with-pid=%d: cannot watch the process",
+                      (int)cfg.exit_with_pid);
+            goto out;
+        }
     }
     r = daemon_get_tap(&cfg, &ns, &tapfd, &vnet_len);
     if (r < 0)
@@ -146,7 +161,8 @@ int main(int argc, char **argv)
     if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||
         loop_add(&loop, sigfd, POLLIN, LOOP_SIGNAL, NULL) < 0 ||
         (cfg.exit_fd >= 0 &&
-         loop_add(&loop, cfg.exit_fd, POLLHUP, LOOP_EXIT_FD, NULL) < 0)) {
+         loop_add(&loop, cfg.exit_fd, POLLHUP, LOOP_EXIT_FD, NULL) < 0) ||
+        (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, LOOP_EXIT_PID, NULL) < 0)) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
@@ -155,7 +171,7 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     actx = (struct api_cmd_ctx){ .cfg = &cfg, .stack = stack, .fwd = fwd,
-                                 .splice = splice };
+                                 .splice = splice, .loop = &loop };
     if (cfg.api_socket) {
         r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
         if (r == 0)
@@ -193,6 +209,8 @@ out:
     stack_free(stack);
     if (tapfd >= 0)
         close(tapfd);
+    if (pidfd >= 0)
+        close(pidfd);
     ns_close(&ns);
     config_free(&cfg);
     opt_free(&opts);

@@ -1,0 +1,905 @@
+/* hook.c - "slirpd oci-hook STAGE": a rootless network for an OCI container, from its runtime's hooks */
+/*
+ * DOC: Theory of Operation
+ *
+ * The OCI runtime spec only creates or joins a network namespace. At
+ * createRuntime and prestart time the container's init is not dumpable yet,
+ * so an unprivileged hook cannot open /proc/PID/ns/net (slirp4netns's PID
+ * route fails there); a createContainer hook runs as root of the
+ * container's user namespace, inside its network namespace, and still sees
+ * the host's paths and /dev/net/tun. So the work is split:
+ *
+ *   createRuntime    (runtime's namespaces, state has the init's PID)
+ *       validates everything (state, args, annotations, the daemon's
+ *       options), makes the state directory DIR = ROOT/<id> (mode 0700;
+ *       an existing one is an error and is left alone), binds
+ *       DIR/tap.sock and starts a detached waiter (double fork, own
+ *       session, stdin /dev/null, stdout/stderr DIR/slirpd.log, every
+ *       other fd closed), then exits 0. The runtime goes on.
+ *   the waiter       accepts one connection on tap.sock (bounded: the
+ *       container's init exiting, or HOOK_WAIT_MS, ends it and removes
+ *       DIR), sends the daemon's options, receives the tap fd
+ *       (SCM_RIGHTS) and execs the daemon in its place:
+ *         slirpd OPTIONS --netns-type=tapfd --api-socket=DIR/api.sock
+ *                --ready-fd=CONN --exit-with-pid=PID TAPFD
+ *       so its readiness byte goes back to the hook over the same
+ *       connection, and it ends with the container.
+ *   createContainer  (container's namespaces) connects to tap.sock first
+ *       (nothing is created when no daemon waits), creates and configures
+ *       the tap (as -c does) with the options the waiter sent, hands it
+ *       over and waits for the ready byte. EOF instead means the daemon
+ *       failed: its last log line is shown, DIR removed, exit 1.
+ *   poststop         asks the daemon to stop through its own API socket
+ *       ({"execute":"shutdown"}, then EOF), or wakes a waiter that never
+ *       got a tap, and removes DIR. A PID read from a file is never
+ *       trusted: the poststop hook is a new process, so a pidfd made from
+ *       such a PID would race PID reuse just the same.
+ *
+ * Every failure prints one line on stderr ("slirpd oci-hook: ...") and
+ * exits 1, so the runtime aborts the start and nothing is left running.
+ *
+ * ROOT: --state-dir if given; /run/slirpd for root (uid 0 in the initial
+ * user namespace); otherwise /run/user/UID/slirpd (what XDG_RUNTIME_DIR is
+ * on a systemd machine) if /run/user/UID exists, else /tmp/slirpd-UID, where
+ * UID is our uid as the parent user namespace sees it (/proc/self/uid_map).
+ * Hooks run inside podman's user namespace as uid 0, a createContainer hook
+ * inside the container's: mapping the uid up one level makes every hook of
+ * one container agree on the directory. The environment is not used:
+ * podman runs poststop hooks itself ("podman container cleanup") with an
+ * empty one, while crun passes its own to the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "fdpass.h"
+#include "fwd.h"
+#include "hook.h"
+#include "log.h"
+#include "ocistate.h"
+#include "options.h"
+#include "util.h"
+
+#define HOOK_WAIT_MS (120 * 1000)   /* createRuntime -> createContainer */
+#define HOOK_READY_MS (30 * 1000)   /* tap handed over -> daemon ready */
+#define HOOK_STOP_MS (5 * 1000)     /* shutdown request -> daemon gone */
+#define HOOK_STATE_MAX (1024 * 1024)
+#define HOOK_MAGIC "slirpd-oci-hook-1"
+
+enum hook_stage { HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_POSTSTOP };
+
+struct hook {
+    enum hook_stage stage;
+    const char *prog;               /* our argv[0] */
+    const char *state_dir;          /* --state-dir, or NULL */
+    const char *ifname;             /* --ifname, default tap0 */
+    struct ocistate_args args;      /* the daemon's options */
+    struct ocistate st;
+    char dir[PATH_MAX];             /* ROOT/<id> */
+    char ifname_buf[IFNAMSIZ + 1];
+};
+
+static int __attribute__((format(printf, 1, 2))) hook_err(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    err("slirpd oci-hook: %s", buf);
+    return 1;
+}
+
+static const char *hook_stage_name(enum hook_stage s)
+{
+    switch (s) {
+    case HOOK_CREATE_RUNTIME: return "createRuntime";
+    case HOOK_CREATE_CONTAINER: return "createContainer";
+    case HOOK_POSTSTOP: return "poststop";
+    }
+    return "?";
+}
+
+/* ------------------------------------------------------------ state dir */
+
+/**
+ * hook_parent_uid() - our effective uid as the parent user namespace sees it
+ * @uid_map:	the text of /proc/self/uid_map
+ * @euid:	our effective uid
+ * @ret:	the uid outside
+ *
+ * Return: 0, or -ENOENT if @euid is not mapped
+ */
+int hook_parent_uid(const char *uid_map, uid_t euid, uid_t *ret)
+{
+    const char *p = uid_map;
+
+    while (*p) {
+        unsigned long in, out, len;
+        int n = 0;
+
+        if (sscanf(p, " %lu %lu %lu%n", &in, &out, &len, &n) != 3)
+            break;
+        if (euid >= in && euid - in < len) {
+            *ret = (uid_t)(out + (euid - in));
+            return 0;
+        }
+        p += n;
+    }
+    return -ENOENT;
+}
+
+/* true if we are in the initial user namespace (its map is the identity) */
+static bool hook_initial_userns(const char *uid_map)
+{
+    unsigned long in, out, len;
+
+    return sscanf(uid_map, " %lu %lu %lu", &in, &out, &len) == 3 &&
+           in == 0 && out == 0 && len == 4294967295UL;
+}
+
+/* mkdir (0700) unless it exists; it must then be our own directory */
+static int hook_own_dir(const char *path, bool create)
+{
+    struct stat sb;
+
+    if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    if (lstat(path, &sb) < 0)
+        return -errno;
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+        (sb.st_mode & 0022))
+        return -EPERM;
+    return 0;
+}
+
+/**
+ * hook_state_root() - the directory holding every container's state dir
+ * @state_dir:	--state-dir, or NULL
+ * @ret, @len:	the path
+ *
+ * Return: 0 or a negative errno
+ */
+static int hook_state_root(const char *state_dir, char *ret, size_t len)
+{
+    char map[4096] = "";
+    uid_t uid = geteuid();
+    struct stat sb;
+    ssize_t n;
+    int fd;
+
+    if (state_dir) {
+        if (state_dir[0] != '/')
+            return -EINVAL;
+        return snprintf(ret, len, "%s", state_dir) >= (int)len ? -ENAMETOOLONG : 0;
+    }
+    fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, map, sizeof(map) - 1);
+        map[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    if (hook_initial_userns(map) && uid == 0)
+        return snprintf(ret, len, "/run/slirpd") >= (int)len ? -ENAMETOOLONG : 0;
+    if (!hook_initial_userns(map) && hook_parent_uid(map, uid, &uid) < 0)
+        return -ENOENT;
+    if (snprintf(ret, len, "/run/user/%u", (unsigned)uid) < (int)len &&
+             stat(ret, &sb) == 0 && S_ISDIR(sb.st_mode))
+        n = snprintf(ret, len, "/run/user/%u/slirpd", (unsigned)uid);
+    else
+        n = snprintf(ret, len, "/tmp/slirpd-%u", (unsigned)uid);
+    return n >= (ssize_t)len ? -ENAMETOOLONG : 0;
+}
+
+static int hook_path(const struct hook *h, const char *name, char *ret, size_t len)
+{
+    return snprintf(ret, len, "%s/%s", h->dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* remove DIR and the files we put there; anything else makes rmdir fail */
+static int hook_remove_dir(const struct hook *h)
+{
+    static const char *const files[] = { "tap.sock", "api.sock", "slirpd.log",
+                                         "slirpd.pid" };
+    char p[PATH_MAX];
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(files); i++)
+        if (hook_path(h, files[i], p, sizeof(p)) == 0)
+            unlink(p);
+    return rmdir(h->dir) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int hook_unix_addr(const char *path, struct sockaddr_un *sun)
+{
+    memset(sun, 0, sizeof(*sun));
+    sun->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun->sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sun->sun_path, path);
+    return 0;
+}
+
+static int hook_connect(const char *path, int type, int *ret_fd)
+{
+    struct sockaddr_un sun;
+    int r = hook_unix_addr(path, &sun);
+    _cleanup_close_ int fd = -1;
+
+    if (r < 0)
+        return r;
+    fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+        return -errno;
+    *ret_fd = util_take_fd(&fd);
+    return 0;
+}
+
+/* wait for @fd to become readable: 1, 0 on timeout, or a negative errno */
+static int hook_wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r;
+
+    do
+        r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+/* the daemon options a hook decides itself, never taken from its args */
+static int hook_check_options(const struct options *o)
+{
+    if (o->exit_fd || o->ready_fd || o->api_socket || o->netns_type ||
+        o->userns_path || o->target_type || o->exit_with_pid)
+        return -EINVAL;
+    if (o->forward_path && !strcmp(o->forward_path, "splice"))
+        return -EOPNOTSUPP;
+    return 0;
+}
+
+/**
+ * hook_daemon_config() - validate the daemon's options as the tap will see
+ *			  them (-c, the tap name) and derive its configuration
+ * @args:	the option words
+ * @ifname:	the tap's name
+ * @cfg:	the configuration (config_free() it, also on failure)
+ * @errbuf, @errlen: one line on failure
+ *
+ * Return: 0 or a negative errno
+ */
+static int hook_daemon_config(const struct ocistate_args *args, const char *ifname,
+                              struct config *cfg, char *errbuf, size_t errlen)
+{
+    struct options o;
+    char **argv;
+    size_t i, n = 0;
+    int r;
+
+    memset(cfg, 0, sizeof(*cfg));
+    argv = calloc(args->n + 5, sizeof(*argv));
+    if (!argv)
+        return -ENOMEM;
+    argv[n++] = (char *)"slirpd";
+    argv[n++] = (char *)"-c";
+    for (i = 0; i < args->n; i++)
+        argv[n++] = args->v[i];
+    argv[n++] = (char *)"1";
+    argv[n++] = (char *)ifname;
+    opterr = 0;     /* one line of ours, not getopt's */
+    r = opt_parse((int)n, argv, &o);
+    opterr = 1;
+    if (r != OPT_RUN || o.extra_args || strcmp(o.target, "1")) {
+        snprintf(errbuf, errlen, "bad daemon options in the hook's args or "
+                 "annotations (slirpd --help lists them; no positional "
+                 "arguments)");
+        r = -EINVAL;
+    } else if ((r = hook_check_options(&o)) < 0) {
+        snprintf(errbuf, errlen, r == -EOPNOTSUPP ?
+                 "--forward-path=splice is not available in hook mode (the "
+                 "tap comes from the container; forwards go through libslirp)" :
+                 "--exit-fd, --ready-fd, --api-socket, --netns-type, "
+                 "--userns-path, --target-type and --exit-with-pid are set by "
+                 "the hook itself");
+    } else {
+        r = config_from_options(&o, cfg, errbuf, errlen);
+        if (r == CONFIG_E_USAGE)
+            r = -EINVAL;
+        if (r == 0)
+            r = fwd_publish_check(o.publish, o.n_publish, cfg, errbuf, errlen);
+    }
+    opt_free(&o);
+    free(argv);
+    return r;
+}
+
+/* "oci-hook STAGE [--state-dir=DIR] [--ifname=NAME] [daemon options]" */
+static int hook_parse_args(struct hook *h, int argc, char **argv)
+{
+    int i;
+
+    if (argc < 2)
+        return hook_err("usage: %s oci-hook createRuntime|createContainer|"
+                        "poststop [--state-dir=DIR] [--ifname=NAME] "
+                        "[OPTION]... (the OCI state on stdin)", h->prog) ? -EINVAL : 0;
+    if (!strcmp(argv[1], "createRuntime"))
+        h->stage = HOOK_CREATE_RUNTIME;
+    else if (!strcmp(argv[1], "createContainer"))
+        h->stage = HOOK_CREATE_CONTAINER;
+    else if (!strcmp(argv[1], "poststop"))
+        h->stage = HOOK_POSTSTOP;
+    else
+        return hook_err("unknown stage \"%s\": createRuntime, createContainer "
+                        "or poststop (prestart cannot work rootless: the "
+                        "container's namespaces cannot be opened yet)",
+                        argv[1]) ? -EINVAL : 0;
+    for (i = 2; i < argc; i++) {
+        const char **dst = NULL, *name = NULL, *a = argv[i];
+
+        if (!strncmp(a, "--state-dir", 11) && (a[11] == '=' || !a[11])) {
+            dst = &h->state_dir;
+            name = "--state-dir";
+        } else if (!strncmp(a, "--ifname", 8) && (a[8] == '=' || !a[8])) {
+            dst = &h->ifname;
+            name = "--ifname";
+        }
+        if (dst) {
+            const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : argv[++i];
+
+            if (!v || !*v)
+                return hook_err("%s needs a value", name) ? -EINVAL : 0;
+            *dst = v;
+            continue;
+        }
+        if (ocistate_args_add(&h->args, a) < 0)
+            return -ENOMEM;
+    }
+    if (h->state_dir && h->state_dir[0] != '/')
+        return hook_err("--state-dir must be an absolute path: %s",
+                        h->state_dir) ? -EINVAL : 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ the waiter */
+
+/* close every fd but those in @keep (sorted, ascending) */
+static void hook_close_others(const int *keep, size_t n)
+{
+    unsigned int from = 3;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if ((unsigned int)keep[i] > from)
+            syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+        from = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static int hook_cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* the waiter's message: magic, tap name, the daemon's options, NUL-separated */
+static int hook_send_options(const struct hook *h, int conn)
+{
+    char buf[16384];
+    size_t pos = 0, i;
+
+    for (i = 0; i < h->args.n + 2; i++) {
+        const char *s = i == 0 ? HOOK_MAGIC : i == 1 ? h->ifname : h->args.v[i - 2];
+        size_t l = strlen(s) + 1;
+
+        if (pos + l > sizeof(buf))
+            return -E2BIG;
+        memcpy(buf + pos, s, l);
+        pos += l;
+    }
+    return send(conn, buf, pos, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int hook_clear_cloexec(int fd)
+{
+    int fl = fcntl(fd, F_GETFD);
+
+    return fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0 ? -errno : 0;
+}
+
+/* exec the daemon with the tap; returns only on failure */
+static int hook_exec_daemon(const struct hook *h, int conn, int tapfd)
+{
+    struct ocistate_args a = { 0 };
+    char api[PATH_MAX + 16], ready[32], pid[48], tap[32];
+    size_t i;
+    int r;
+
+    r = hook_path(h, "api.sock", api + 13, sizeof(api) - 13);
+    if (r < 0)
+        return r;
+    memcpy(api, "--api-socket=", 13);
+    snprintf(ready, sizeof(ready), "--ready-fd=%d", conn);
+    snprintf(pid, sizeof(pid), "--exit-with-pid=%d", (int)h->st.pid);
+    snprintf(tap, sizeof(tap), "%d", tapfd);
+    r = ocistate_args_add(&a, h->prog);
+    for (i = 0; r == 0 && i < h->args.n; i++)
+        if (strcmp(h->args.v[i], "-c") && strcmp(h->args.v[i], "--configure"))
+            r = ocistate_args_add(&a, h->args.v[i]);
+    if (r == 0)
+        r = ocistate_args_add(&a, "--netns-type=tapfd");
+    if (r == 0)
+        r = ocistate_args_add(&a, api);
+    if (r == 0)
+        r = ocistate_args_add(&a, ready);
+    if (r == 0)
+        r = ocistate_args_add(&a, pid);
+    if (r == 0)
+        r = ocistate_args_add(&a, tap);
+    if (r == 0 && (r = hook_clear_cloexec(conn)) == 0 &&
+        (r = hook_clear_cloexec(tapfd)) == 0) {
+        fflush(NULL);
+        execv("/proc/self/exe", a.v);
+        r = -errno;
+    }
+    ocistate_args_free(&a);
+    return r;
+}
+
+/*
+ * The detached waiter: own session, log file as stdout/stderr. Never
+ * returns. On any failure before the exec it removes DIR and exits 1: the
+ * createContainer hook then finds no daemon (or sees EOF) and says so.
+ */
+static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
+                                                  int pidfd, int logfd)
+{
+    struct pollfd p[2] = { { .fd = lsn, .events = POLLIN },
+                           { .fd = pidfd, .events = POLLIN } };
+    int keep[3] = { lsn, pidfd, logfd }, devnull, conn = -1, tapfd = -1, r;
+    int32_t status = 0;
+    char path[PATH_MAX];
+
+    devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        if (devnull > STDERR_FILENO)
+            close(devnull);
+    }
+    dup2(logfd, STDOUT_FILENO);
+    dup2(logfd, STDERR_FILENO);
+    qsort(keep, 3, sizeof(int), hook_cmp_int);
+    hook_close_others(keep, 3);
+    close(logfd);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    if (hook_path(h, "slirpd.pid", path, sizeof(path)) == 0) {
+        FILE *f = fopen(path, "we");
+
+        if (f) {
+            fprintf(f, "%d\n", (int)getpid());
+            fclose(f);
+        }
+    }
+    info("slirpd oci-hook: container %s: waiting for its tap (createContainer "
+         "hook)", h->st.id);
+    do
+        r = poll(p, 2, HOOK_WAIT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0 || !(p[0].revents & POLLIN)) {
+        err("slirpd oci-hook: container %s: %s before its createContainer "
+            "hook handed over a tap", h->st.id, r == 0 ? "timed out" :
+            r < 0 ? strerror(errno) : "its process exited");
+        goto fail;
+    }
+    conn = accept4(lsn, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0) {
+        err("slirpd oci-hook: accept: %s", strerror(errno));
+        goto fail;
+    }
+    /* one tap per container: a second createContainer finds no socket */
+    if (hook_path(h, "tap.sock", path, sizeof(path)) == 0)
+        unlink(path);
+    close(lsn);
+
+    r = hook_send_options(h, conn);
+    if (r == 0)
+        r = hook_wait_readable(conn, HOOK_READY_MS) > 0 ? 0 : -ETIMEDOUT;
+    if (r == 0)
+        r = fdpass_recv(conn, &tapfd, &status);
+    if (r < 0 || status < 0 || tapfd < 0) {
+        err("slirpd oci-hook: container %s: no tap from the createContainer "
+            "hook: %s", h->st.id, strerror(r < 0 ? -r : status < 0 ?
+                                             -status : EBADF));
+        goto fail;
+    }
+    info("slirpd oci-hook: container %s: received the tap, starting the "
+         "daemon", h->st.id);
+    close(pidfd);
+    r = hook_exec_daemon(h, conn, tapfd);
+    err("slirpd oci-hook: cannot start the daemon: %s", strerror(-r));
+fail:
+    hook_remove_dir(h);
+    _exit(1);
+}
+
+/* ------------------------------------------------------------ stages */
+
+static int hook_create_runtime(struct hook *h)
+{
+    struct sockaddr_un sun;
+    char path[PATH_MAX], errbuf[512];
+    struct config cfg;
+    _cleanup_close_ int lsn = -1, pidfd = -1, logfd = -1;
+    pid_t a;
+    int r, status;
+
+    r = hook_daemon_config(&h->args, h->ifname, &cfg, errbuf, sizeof(errbuf));
+    config_free(&cfg);
+    if (r < 0)
+        return hook_err("container %s: %s", h->st.id, errbuf);
+    if (h->st.pid <= 0)
+        return hook_err("container %s: the state has no pid (the "
+                        "createRuntime hook needs the container's process)",
+                        h->st.id);
+    pidfd = (int)syscall(SYS_pidfd_open, h->st.pid, 0);
+    if (pidfd < 0)
+        return hook_err("container %s: process %d: %s", h->st.id,
+                        (int)h->st.pid, errno == ESRCH ?
+                        "no such process (did it exit?)" : strerror(errno));
+
+    if (mkdir(h->dir, 0700) < 0) {
+        if (errno == EEXIST)
+            return hook_err("container %s: %s exists already (a second "
+                            "createRuntime hook for this id?): leaving it "
+                            "alone", h->st.id, h->dir);
+        return hook_err("cannot create %s: %s", h->dir, strerror(errno));
+    }
+    r = hook_path(h, "api.sock", path, sizeof(path));
+    if (r == 0)
+        r = hook_unix_addr(path, &sun);
+    if (r == 0) {
+        r = hook_path(h, "tap.sock", path, sizeof(path));
+        if (r == 0)
+            r = hook_unix_addr(path, &sun);
+    }
+    if (r < 0) {
+        hook_remove_dir(h);
+        return hook_err("%s: the path is too long for a UNIX socket (use a "
+                        "shorter --state-dir)", h->dir);
+    }
+    lsn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (lsn < 0 || bind(lsn, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+        listen(lsn, 1) < 0) {
+        r = errno;
+        hook_remove_dir(h);
+        return hook_err("cannot listen on %s: %s", path, strerror(r));
+    }
+    if (hook_path(h, "slirpd.log", path, sizeof(path)) == 0)
+        logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (logfd < 0) {
+        r = errno;
+        hook_remove_dir(h);
+        return hook_err("cannot create %s: %s", path, strerror(r));
+    }
+
+    a = fork();
+    if (a < 0) {
+        r = errno;
+        hook_remove_dir(h);
+        return hook_err("fork: %s", strerror(r));
+    }
+    if (a == 0) {
+        pid_t b;
+
+        setsid();
+        b = fork();
+        if (b < 0)
+            _exit(1);
+        if (b > 0)
+            _exit(0);
+        signal(SIGHUP, SIG_IGN);
+        hook_waiter(h, lsn, pidfd, logfd);
+    }
+    while (waitpid(a, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        hook_remove_dir(h);
+        return hook_err("cannot start the daemon for container %s", h->st.id);
+    }
+    return 0;
+}
+
+/* the last non-empty line of the daemon's log: why it failed */
+static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
+{
+    char path[PATH_MAX], buf[4096];
+    _cleanup_close_ int fd = -1;
+    off_t size;
+    ssize_t n;
+    char *end, *start;
+
+    snprintf(ret, len, "see its log");
+    if (hook_path(h, "slirpd.log", path, sizeof(path)) < 0 ||
+        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    size = lseek(fd, 0, SEEK_END);
+    if (size < 0)
+        return;
+    n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+              size - (off_t)sizeof(buf) + 1 : 0);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    end = buf + n;
+    while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+        *--end = '\0';
+    start = strrchr(buf, '\n');
+    start = start ? start + 1 : buf;
+    n = (ssize_t)strlen(start);
+    if ((size_t)n >= len)
+        n = (ssize_t)len - 1;
+    memcpy(ret, start, (size_t)n);
+    ret[n] = '\0';
+}
+
+static int hook_create_container(struct hook *h)
+{
+    char path[PATH_MAX], msg[16384], errbuf[512], why[512], c;
+    struct ocistate_args args = { 0 };
+    _cleanup_close_ int conn = -1, tapfd = -1;
+    const char *ifname;
+    struct config cfg;
+    ssize_t n;
+    size_t pos;
+    int r;
+
+    r = hook_path(h, "tap.sock", path, sizeof(path));
+    if (r == 0)
+        r = hook_connect(path, SOCK_SEQPACKET, &conn);
+    if (r < 0)
+        return hook_err("container %s: no slirpd waits for a tap at %s (%s): "
+                        "did its createRuntime hook run, with the same "
+                        "--state-dir, and is this the first createContainer "
+                        "hook?", h->st.id, path, strerror(-r));
+    if (hook_wait_readable(conn, HOOK_READY_MS) <= 0 ||
+        (n = recv(conn, msg, sizeof(msg) - 1, 0)) <= 0)
+        return hook_err("container %s: the waiting daemon did not send its "
+                        "options", h->st.id);
+    msg[n] = '\0';
+    if (strcmp(msg, HOOK_MAGIC) || msg[n - 1] != '\0')
+        return hook_err("container %s: %s is not slirpd's", h->st.id, path);
+    pos = strlen(msg) + 1;
+    ifname = msg + pos;
+    pos += strlen(ifname) + 1;
+    for (r = 0; r == 0 && pos < (size_t)n; pos += strlen(msg + pos) + 1)
+        r = ocistate_args_add(&args, msg + pos);
+    if (r == 0)
+        r = hook_daemon_config(&args, ifname, &cfg, errbuf, sizeof(errbuf));
+    else
+        snprintf(errbuf, sizeof(errbuf), "%s", strerror(-r));
+    ocistate_args_free(&args);
+    if (r == 0)
+        r = daemon_make_tap(&cfg, &tapfd, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "%s", errbuf);
+    config_free(&cfg);
+    if (r < 0) {
+        fdpass_send(conn, -1, r);
+        return hook_err("container %s: %s", h->st.id, why);
+    }
+    r = fdpass_send(conn, tapfd, 0);
+    if (r < 0)
+        return hook_err("container %s: cannot hand the tap over: %s",
+                        h->st.id, strerror(-r));
+    close(util_take_fd(&tapfd));
+
+    r = hook_wait_readable(conn, HOOK_READY_MS);
+    if (r > 0 && recv(conn, &c, 1, 0) == 1)
+        return 0;
+    if (r == 0)
+        return hook_err("container %s: the daemon was not ready within %d s "
+                        "(its log: %s/slirpd.log)", h->st.id,
+                        HOOK_READY_MS / 1000, h->dir);
+    hook_last_log_line(h, why, sizeof(why));
+    hook_remove_dir(h);
+    return hook_err("container %s: the daemon failed: %s", h->st.id, why);
+}
+
+static int hook_poststop(struct hook *h)
+{
+    static const char req[] = "{\"execute\":\"shutdown\"}";
+    char path[PATH_MAX], buf[512];
+    _cleanup_close_ int fd = -1;
+    struct timespec t0, t;
+    bool gone = true;
+    struct stat sb;
+    int r;
+
+    if (lstat(h->dir, &sb) < 0 && errno == ENOENT)
+        return 0;   /* nothing of ours: never started, or cleaned already */
+    if (hook_path(h, "api.sock", path, sizeof(path)) == 0 &&
+        hook_connect(path, SOCK_STREAM, &fd) == 0) {
+        /* the daemon: ask it to stop, then wait until it closes */
+        gone = false;
+        if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == sizeof(req) - 1) {
+            shutdown(fd, SHUT_WR);
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            for (;;) {
+                int left;
+
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                left = HOOK_STOP_MS - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+                                            (t.tv_nsec - t0.tv_nsec) / 1000000);
+                if (left <= 0 || hook_wait_readable(fd, left) <= 0)
+                    break;
+                r = (int)recv(fd, buf, sizeof(buf), 0);
+                if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+                    gone = true;
+                    break;
+                }
+            }
+        }
+    } else if (hook_path(h, "tap.sock", path, sizeof(path)) == 0 &&
+               hook_connect(path, SOCK_SEQPACKET, &fd) == 0) {
+        /* a waiter that never got its tap: EOF makes it clean up and exit */
+        hook_wait_readable(fd, HOOK_STOP_MS);
+    }
+    r = hook_remove_dir(h);
+    if (!gone)
+        return hook_err("container %s: the daemon did not stop within %d s",
+                        h->st.id, HOOK_STOP_MS / 1000);
+    if (r < 0)
+        return hook_err("cannot remove %s: %s", h->dir, strerror(-r));
+    return 0;
+}
+
+/* ------------------------------------------------------------ top level */
+
+/* --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options */
+static int hook_take_ifname(struct hook *h)
+{
+    struct ocistate_args rest = { 0 };
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && i < h->args.n; i++) {
+        if (!strncmp(h->args.v[i], "--ifname=", 9)) {
+            snprintf(h->ifname_buf, sizeof(h->ifname_buf), "%s",
+                     h->args.v[i] + 9);
+            h->ifname = h->ifname_buf;
+        } else {
+            r = ocistate_args_add(&rest, h->args.v[i]);
+        }
+    }
+    if (r < 0) {
+        ocistate_args_free(&rest);
+        hook_err("out of memory");
+        return r;
+    }
+    ocistate_args_free(&h->args);
+    h->args = rest;
+    return 0;
+}
+
+static int hook_read_state(struct hook *h)
+{
+    char *buf = malloc(HOOK_STATE_MAX + 1), errbuf[512];
+    size_t len = 0;
+    ssize_t n;
+    int r;
+
+    if (!buf)
+        return hook_err("out of memory");
+    while (len <= HOOK_STATE_MAX &&
+           (n = read(STDIN_FILENO, buf + len, HOOK_STATE_MAX + 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(buf);
+            return hook_err("cannot read the OCI state on stdin: %s",
+                            strerror(errno));
+        }
+        len += (size_t)n;
+    }
+    r = ocistate_parse(buf, len, &h->st, errbuf, sizeof(errbuf));
+    free(buf);
+    if (r < 0)
+        return hook_err("%s: %s", hook_stage_name(h->stage), errbuf);
+    return 0;
+}
+
+/**
+ * hook_main() - "slirpd oci-hook ...": the hook's top level
+ * @argc, @argv:	argv[0] is our program, argv[1] "oci-hook" was dropped:
+ *			argv[1] is the stage
+ *
+ * Return: the exit status (0, or 1 after one line on stderr)
+ */
+int hook_main(int argc, char **argv)
+{
+    struct hook h = { .prog = argv[0], .ifname = "tap0" };
+    char root[PATH_MAX], errbuf[512];
+    bool enabled;
+    int r;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    log_init(argv[0]);
+    r = hook_parse_args(&h, argc, argv);
+    if (r < 0) {
+        if (r == -ENOMEM)
+            hook_err("out of memory");
+        goto out;
+    }
+    r = hook_read_state(&h) ? -EINVAL : 0;
+    if (r < 0)
+        goto out;
+    r = ocistate_apply_annotations(&h.st, &h.args, &enabled, errbuf,
+                                   sizeof(errbuf));
+    if (r < 0) {
+        hook_err("container %s: %s", h.st.id, errbuf);
+        goto out;
+    }
+    /* io.slirpd.ifname arrives as --ifname=NAME: a hook option, last wins */
+    r = hook_take_ifname(&h);
+    if (r < 0)
+        goto out;
+    if (!enabled) {
+        r = 0;      /* io.slirpd.enable=false: this container opted out */
+        goto out;
+    }
+    r = hook_state_root(h.state_dir, root, sizeof(root));
+    if (r < 0) {
+        hook_err("cannot find a state directory (%s): pass --state-dir=DIR",
+                 strerror(-r));
+        goto out;
+    }
+    if (snprintf(h.dir, sizeof(h.dir), "%s/%s", root, h.st.id) >= (int)sizeof(h.dir)) {
+        r = hook_err("%s/%s: path too long", root, h.st.id) ? -ENAMETOOLONG : 0;
+        goto out;
+    }
+    if (h.stage == HOOK_CREATE_RUNTIME || h.stage == HOOK_CREATE_CONTAINER) {
+        /* ROOT is made by the first container's hook, and must be ours */
+        r = hook_own_dir(root, h.stage == HOOK_CREATE_RUNTIME);
+        if (r < 0) {
+            hook_err("state directory %s: %s", root, r == -EPERM ?
+                     "not a directory of ours with mode 0700" : strerror(-r));
+            goto out;
+        }
+    }
+    switch (h.stage) {
+    case HOOK_CREATE_RUNTIME:
+        r = hook_create_runtime(&h) ? -EINVAL : 0;
+        break;
+    case HOOK_CREATE_CONTAINER:
+        r = hook_create_container(&h) ? -EINVAL : 0;
+        break;
+    case HOOK_POSTSTOP:
+        r = hook_poststop(&h) ? -EINVAL : 0;
+        break;
+    }
+out:
+    ocistate_args_free(&h.args);
+    ocistate_free(&h.st);
+    return r < 0 ? 1 : 0;
+}
