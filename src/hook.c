@@ -38,10 +38,10 @@
  * Every failure prints one line on stderr ("slirpd oci-hook: ...") and
  * exits 1, so the runtime aborts the start and nothing is left running.
  *
- * ROOT: --state-dir if given; /run/slirpd for root (uid 0 in the initial
- * user namespace); otherwise /run/user/UID/slirpd (what XDG_RUNTIME_DIR is
- * on a systemd machine) if /run/user/UID exists, else /tmp/slirpd-UID, where
- * UID is our uid as the parent user namespace sees it (/proc/self/uid_map).
+ * ROOT: --state-dir if given; otherwise, with UID our uid as the parent user
+ * namespace sees it (/proc/self/uid_map; our own uid in the initial one),
+ * /run/slirpd for UID 0, /run/user/UID/slirpd (what XDG_RUNTIME_DIR is on a
+ * systemd machine) if /run/user/UID exists, else /tmp/slirpd-UID.
  * Hooks run inside podman's user namespace as uid 0, a createContainer hook
  * inside the container's: mapping the uid up one level makes every hook of
  * one container agree on the directory. The environment is not used:
@@ -196,10 +196,10 @@ static int hook_state_root(const char *state_dir, char *ret, size_t len)
         map[n > 0 ? n : 0] = '\0';
         close(fd);
     }
-    if (hook_initial_userns(map) && uid == 0)
-        return snprintf(ret, len, "/run/slirpd") >= (int)len ? -ENAMETOOLONG : 0;
     if (!hook_initial_userns(map) && hook_parent_uid(map, uid, &uid) < 0)
         return -ENOENT;
+    if (uid == 0)
+        return snprintf(ret, len, "/run/slirpd") >= (int)len ? -ENAMETOOLONG : 0;
     if (snprintf(ret, len, "/run/user/%u", (unsigned)uid) < (int)len &&
              stat(ret, &sb) == 0 && S_ISDIR(sb.st_mode))
         n = snprintf(ret, len, "/run/user/%u/slirpd", (unsigned)uid);

@@ -746,6 +746,11 @@ _unmount_below() {
 	[ -z "$(_mounts_below "$1")" ]
 }
 
+# on_cleanup CMD...: run CMD (eval'd) at exit, after the tracked processes
+# are gone: for what a test makes outside $T (e.g. the OCI hook's state)
+_ON_CLEANUP=()
+on_cleanup() { _ON_CLEANUP+=("$*"); }
+
 _cleanup() {
 	local rc=$? pid st line i left
 	set +e
@@ -774,6 +779,9 @@ _cleanup() {
 			alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		done
 	fi
+	for i in "${_ON_CLEANUP[@]}"; do
+		eval "$i"
+	done
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
 		# never rm through a mount point: a bind mount of a host directory
 		# below $T (same filesystem, so rm --one-file-system would not stop)

@@ -8,6 +8,7 @@
 #   peers_as_user CMD...        runs CMD as $PEERS_USER with the private env
 #   peers_podman ARGS...        runs podman as $PEERS_USER (private mount ns,
 #                               hybrid-cgroup workaround), bounded
+#   peers_crun ARGS...          runs crun the same way (--root in the work dir)
 #   peers_podman_setup          private containers.conf/storage.conf and the
 #                               busybox-static image $PEERS_IMAGE
 #   peers_free_port VAR [N]     N (default 1) consecutive free ports in
@@ -164,6 +165,15 @@ peers_podman() {
 	local PEERS_ARGV
 	peers_podman_argv "$@"
 	"${PEERS_ARGV[@]}"
+}
+
+# peers_crun ARGS...: rootless crun (state in $PEERS_DIR/crun) as the user,
+# in a private mount namespace with the same hybrid-cgroup workaround
+peers_crun() {
+	local PEERS_ARGV
+	peers_podman_argv "$@"
+	PEERS_ARGV[${#PEERS_ARGV[@]} - $# - 1]=crun
+	"${PEERS_ARGV[@]:0:${#PEERS_ARGV[@]}-$#}" --root "$PEERS_DIR/crun" "$@"
 }
 
 peers_podman_setup() {

@@ -1,0 +1,278 @@
+#!/bin/bash
+# test-oci-hook.sh - "slirpd oci-hook STAGE" driven the way an OCI runtime
+# drives it (the state JSON on stdin, createContainer run inside the
+# container's user+net namespaces), without a runtime, so that every error
+# path can be reached. The runtimes themselves: test-oci-hook-crun.sh and
+# test-oci-hook-podman.sh.
+#
+# Rootless (TEST_USER) and as root (default state dir /run/slirpd):
+#   1  createRuntime -> createContainer -> the namespace reaches a host
+#      loopback service through 10.0.2.2 and a published port (-p from the
+#      hook's args, a second from io.slirpd.publish) reaches a server inside;
+#      io.slirpd.mtu wins over --mtu in the args; one daemon runs, with
+#      --exit-with-pid; poststop stops it through its API socket and removes
+#      the state: no process, no directory left
+#   2  the daemon ends with the container's process (--exit-with-pid), and
+#      a later poststop cleans the state
+#   3  a waiter whose container dies before createContainer cleans up
+#   4  poststop before createContainer wakes the waiter, which exits
+# Errors (one line on stderr, exit 1, nothing left behind):
+#   bad JSON, no id, an id with '/', no pid, a PID that exited, an unknown
+#   stage, an unknown io.slirpd.* annotation, a bad option value, an option
+#   the hook sets itself, a second createRuntime for the same id (the first
+#   one's state untouched), a second createContainer, a daemon that fails
+#   at start (its reason shown, state removed); poststop with no state: 0.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd ip nsenter unshare setpriv socat ss
+is_slirpd || skip "oci-hook is slirpd's (SLIRPD is not slirpd)"
+have_test_user || skip "no usable unprivileged test user (tests/deps.sh makes one)"
+
+UID_T=$(id -u "$TEST_USER")
+TAG=$RANDOM$RANDOM
+read -r -a EXTRA <<<"${SLIRPD_TEST_EXTRA_ARGS:-}"
+
+# state root the hook uses for TEST_USER without --state-dir
+if [ -d "/run/user/$UID_T" ]; then
+	USER_ROOT=/run/user/$UID_T/slirpd
+else
+	USER_ROOT=/tmp/slirpd-$UID_T
+fi
+user_root_existed=$([ -d "$USER_ROOT" ] && echo 1 || true)
+root_root_existed=$([ -d /run/slirpd ] && echo 1 || true)
+# at exit (also on failure): our containers' state, then the roots if new
+cleanup_roots() {
+	local d
+	for d in "$USER_ROOT"/*-"$TAG" /run/slirpd/*-"$TAG"; do
+		[ -d "$d" ] && rm -rf --one-file-system "$d"
+	done
+	[ -n "$user_root_existed" ] || rmdir "$USER_ROOT" 2>/dev/null || true
+	[ -n "$root_root_existed" ] || rmdir /run/slirpd 2>/dev/null || true
+}
+on_cleanup cleanup_roots
+
+# state ID PID [ANNOTATIONS-JSON]: an OCI state as crun gives it
+state() {
+	printf '{"ociVersion":"1.0","id":"%s","pid":%s,"root":"rootfs","bundle":"/nonexistent","status":"created","annotations":{%s}}' \
+		"$1" "$2" "${3:-}"
+}
+
+# hook WHO STAGE STATE [ARGS...]: run the hook in the host namespaces as WHO
+# (root|user); sets HOOK_RC, HOOK_ERR (stderr), HOOK_OUT
+hook() {
+	local who=$1 stage=$2 st=$3 pre=()
+	shift 3
+	[ "$who" = user ] && pre=(setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups --)
+	HOOK_RC=0
+	printf '%s' "$st" | timeout 30 "${pre[@]}" "$SLIRPD" oci-hook "$stage" "$@" \
+		>"$T/hook.out" 2>"$T/hook.err" || HOOK_RC=$?
+	HOOK_OUT=$(cat "$T/hook.out")
+	HOOK_ERR=$(cat "$T/hook.err")
+}
+
+# hook_in_ns HOLDER STATE [ARGS...]: createContainer inside HOLDER's
+# user+net namespaces, as the container's root (the holder's owner)
+hook_in_ns() {
+	local pid=$1 st=$2
+	shift 2
+	HOOK_RC=0
+	printf '%s' "$st" | ns_exec -t 30 "$pid" "$SLIRPD" oci-hook createContainer "$@" \
+		>"$T/hook.out" 2>"$T/hook.err" || HOOK_RC=$?
+	HOOK_OUT=$(cat "$T/hook.out")
+	HOOK_ERR=$(cat "$T/hook.err")
+}
+
+# our daemons and waiters: processes running $SLIRPD whose state dir is DIR
+procs_of() {
+	local p
+	for p in $(pgrep -f -- "$1" || true); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$SLIRPD")" ] && echo "$p"
+	done
+}
+waiter_of() { # DIR: the waiter (before the exec) has no api-socket argument
+	local p
+	for p in $(pgrep -f -- "oci-hook createRuntime" || true); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$SLIRPD")" ] || continue
+		[ -e "$1/slirpd.pid" ] && [ "$(cat "$1/slirpd.pid")" = "$p" ] && echo "$p"
+	done
+}
+
+expect_fail() { # WHAT NEEDLE
+	assert_eq 1 "$HOOK_RC" "$1: exit status"
+	assert_contains "$HOOK_ERR" "$2" "$1: the message"
+	[ "$(printf '%s\n' "$HOOK_ERR" | grep -c .)" = 1 ] ||
+		fail "$1: expected one line on stderr, got: $HOOK_ERR"
+}
+
+expect_nothing_left() { # WHAT DIR
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$2" ] || [ -n "$(procs_of "$2")" ] || break
+		sleep 0.1
+	done
+	[ ! -e "$2" ] || fail "$1: $2 is left: $(ls -la "$2")"
+	[ -z "$(procs_of "$2")" ] || fail "$1: processes left: $(procs_of "$2")"
+	ok "$1: no state and no process left"
+}
+
+SVC_LIFETIME=280 svc_start tcp-echo 127.0.0.1
+ECHO=$SVC_PORT
+
+# ---------------------------------------------------------------- lifecycle
+
+lifecycle() { # WHO: user|root
+	local who=$1 uopt=() pid id dir root hp hp2 out dpid cmd
+	[ "$who" = user ] && uopt=(--user)
+	[ "$who" = user ] && root=$USER_ROOT || root=/run/slirpd
+	pid=$(ns_start "${uopt[@]}")
+	id=c1-$who-$TAG
+	dir=$root/$id
+	hp=$(free_port tcp)
+	hp2=$((hp + 1))
+	hook "$who" createRuntime "$(state "$id" "$pid" '"io.slirpd.enable":"true","io.slirpd.mtu":"9000","io.slirpd.publish":"127.0.0.1:'"$hp2"':8081"')" \
+		--mtu=1500 -p "127.0.0.1:$hp:8080" "${EXTRA[@]}"
+	assert_eq 0 "$HOOK_RC" "[$who 1] createRuntime exit status ($HOOK_ERR)"
+	[ -S "$dir/tap.sock" ] || fail "[$who 1] no $dir/tap.sock"
+	[ "$(stat -c %a "$dir")" = 700 ] || fail "[$who 1] $dir is not mode 0700"
+	ok "[$who 1] the waiter listens in $dir (mode 0700)"
+	hook_in_ns "$pid" "$(state "$id" 0 '"io.slirpd.enable":"true"')"
+	assert_eq 0 "$HOOK_RC" "[$who 1] createContainer exit status ($HOOK_ERR)"
+	[ -S "$dir/api.sock" ] || fail "[$who 1] no API socket once ready"
+	[ ! -e "$dir/tap.sock" ] || fail "[$who 1] tap.sock still there after the handover"
+	dpid=$(procs_of "$dir")
+	[ "$(printf '%s\n' "$dpid" | grep -c .)" = 1 ] || fail "[$who 1] expected one daemon, got: $dpid"
+	cmd=$(tr '\0' ' ' <"/proc/$dpid/cmdline")
+	assert_contains "$cmd" "--exit-with-pid=$pid" "[$who 1] the daemon ends with the container"
+	assert_contains "$cmd" "--netns-type=tapfd" "[$who 1] the daemon got the tap fd"
+	out=$(ns_exec "$pid" ip -o link show tap0)
+	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu wins over --mtu in the args"
+	out=$(ns_exec "$pid" ip -o -4 addr show tap0)
+	assert_contains "$out" "10.0.2.100/24" "[$who 1] tap0 configured"
+	out=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 15 "$pid" socat -t 5 -T 10 - "TCP4:10.0.2.2:$ECHO,connect-timeout=10" 2>&1) || true
+	assert_eq "ping-$TAG" "$out" "[$who 1] the namespace reaches 127.0.0.1:$ECHO through 10.0.2.2"
+	for p in "$hp:8080" "$hp2:8081"; do
+		_ns_prefix "$pid"
+		spawn --log "$T/srv.log" "${NS_PREFIX[@]}" \
+			timeout 30 socat "TCP4-LISTEN:${p#*:},reuseaddr" "SYSTEM:echo srv-${p#*:}-$TAG"
+		wait_for -t 5 ns_exec "$pid" sh -c "ss -Hltn 'sport = :${p#*:}' | grep -q ." ||
+			fail "[$who 1] server on :${p#*:} did not listen"
+		out=$(timeout 15 socat -t 5 -T 10 - "TCP4:127.0.0.1:${p%%:*},connect-timeout=10" </dev/null 2>&1) || true
+		assert_eq "srv-${p#*:}-$TAG" "$out" "[$who 1] 127.0.0.1:${p%%:*} reaches the server on :${p#*:} inside"
+	done
+	hook "$who" poststop "$(printf '{"ociVersion":"1.0","id":"%s","status":"stopped","annotations":{"io.slirpd.enable":"true"}}' "$id")"
+	assert_eq 0 "$HOOK_RC" "[$who 1] poststop exit status ($HOOK_ERR)"
+	wait_gone "$dpid" 5 || fail "[$who 1] the daemon $dpid is still running after poststop"
+	alive "$pid" || fail "[$who 1] the container process died: poststop should have stopped the daemon, not the other way"
+	assert_contains "$(cat /proc/"$pid"/comm)" sleep "[$who 1] the daemon was stopped by poststop (the container still runs)"
+	expect_nothing_left "[$who 1]" "$dir"
+	kill_wait "$pid"
+}
+
+lifecycle user
+lifecycle root
+
+# --- 2: the daemon ends with the container
+pid=$(ns_start --user)
+id=c2-$TAG
+dir=$USER_ROOT/$id
+hook user createRuntime "$(state "$id" "$pid")" "${EXTRA[@]}"
+assert_eq 0 "$HOOK_RC" "[2] createRuntime ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+assert_eq 0 "$HOOK_RC" "[2] createContainer ($HOOK_ERR)"
+dpid=$(procs_of "$dir")
+kill -KILL "$pid"
+wait_gone "$dpid" 10 || fail "[2] the daemon outlived the container's process"
+ok "[2] the daemon exited with the container's process"
+assert_contains "$(cat "$dir/slirpd.log")" "exit-with-pid exited" "[2] its log says why"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[2] poststop with the daemon gone ($HOOK_ERR)"
+expect_nothing_left "[2]" "$dir"
+
+# --- 3: the container dies before createContainer: the waiter cleans up
+pid=$(ns_start --user)
+id=c3-$TAG
+dir=$USER_ROOT/$id
+hook user createRuntime "$(state "$id" "$pid")"
+assert_eq 0 "$HOOK_RC" "[3] createRuntime ($HOOK_ERR)"
+[ -n "$(waiter_of "$dir")" ] || fail "[3] no waiter"
+kill -KILL "$pid"
+expect_nothing_left "[3] waiter after the container died" "$dir"
+
+# --- 4: poststop before createContainer wakes the waiter
+pid=$(ns_start --user)
+id=c4-$TAG
+dir=$USER_ROOT/$id
+hook user createRuntime "$(state "$id" "$pid")"
+assert_eq 0 "$HOOK_RC" "[4] createRuntime ($HOOK_ERR)"
+w=$(waiter_of "$dir")
+[ -n "$w" ] || fail "[4] no waiter"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[4] poststop ($HOOK_ERR)"
+wait_gone "$w" 5 || fail "[4] the waiter $w is still there"
+expect_nothing_left "[4]" "$dir"
+
+# ---------------------------------------------------------------- errors
+id=e-$TAG
+dir=$USER_ROOT/$id
+hook user createRuntime 'not json'
+expect_fail "bad JSON" "not a JSON object"
+hook user createRuntime '{"status":"created","pid":1}'
+expect_fail "no id" "no \"id\""
+hook user createRuntime '{"id":"../../etc","status":"created","pid":1}'
+expect_fail "an id with a slash" "invalid container id"
+hook user createRuntime "$(printf '{"id":"%s","status":"created"}' "$id")"
+expect_fail "no pid" "has no pid"
+spawn true
+gone=$SPAWN_PID
+wait_gone "$gone" 5 || true
+wait "$gone" 2>/dev/null || true
+hook user createRuntime "$(state "$id" "$gone")"
+expect_fail "a PID that exited" "no such process"
+hook user prestart "$(state "$id" "$pid")"
+expect_fail "an unknown stage" "unknown stage"
+hook user createRuntime "$(state "$id" "$pid" '"io.slirpd.mtuu":"9000"')"
+expect_fail "an unknown annotation" "unknown annotation io.slirpd.mtuu"
+hook user createRuntime "$(state "$id" "$pid")" --mtu=abc
+expect_fail "a bad --mtu" "MTU"
+hook user createRuntime "$(state "$id" "$pid")" --api-socket=/tmp/x
+expect_fail "an option the hook sets" "set by the hook"
+hook user createRuntime "$(state "$id" "$pid")" extra-positional
+expect_fail "a positional argument" "no positional"
+[ ! -e "$dir" ] || fail "errors left $dir behind"
+ok "none of the refused createRuntime calls left a state directory"
+
+# a second createRuntime for the same id, then a second createContainer
+hook user createRuntime "$(state "$id" "$pid")"
+assert_eq 0 "$HOOK_RC" "[dup] first createRuntime ($HOOK_ERR)"
+w=$(waiter_of "$dir")
+hook user createRuntime "$(state "$id" "$pid")"
+expect_fail "a second createRuntime" "exists already"
+[ -S "$dir/tap.sock" ] && alive "$w" || fail "[dup] the first createRuntime's waiter or socket is gone"
+ok "[dup] the first one's state and waiter are untouched"
+hook_in_ns "$pid" "$(state "$id" 0)"
+assert_eq 0 "$HOOK_RC" "[dup] first createContainer ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+expect_fail "a second createContainer" "no slirpd waits"
+out=$(ns_exec "$pid" ip -o link show)
+[ "$(printf '%s\n' "$out" | grep -c 'tap')" = 1 ] || fail "[dup] the second createContainer left a tap: $out"
+ok "[dup] the second createContainer created nothing"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[dup] poststop ($HOOK_ERR)"
+expect_nothing_left "[dup]" "$dir"
+
+# a daemon that fails at start: a published port that is taken
+taken=$(free_port tcp)
+spawn --user timeout 60 socat "TCP4-LISTEN:$taken,bind=127.0.0.1" -
+wait_for -t 5 sh -c "ss -Hltn 'sport = :$taken' | grep -q ." || fail "socat did not listen"
+hook user createRuntime "$(state "$id" "$pid")" -p "127.0.0.1:$taken:80"
+assert_eq 0 "$HOOK_RC" "[fail] createRuntime ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+expect_fail "a daemon that fails at start" "the daemon failed"
+assert_contains "$HOOK_ERR" "$taken" "[fail] the reason names the port"
+expect_nothing_left "[fail]" "$dir"
+
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "never-started-$TAG")"
+assert_eq 0 "$HOOK_RC" "poststop with no state: exit status"
+assert_eq "" "$HOOK_ERR" "poststop with no state: silent"
+
