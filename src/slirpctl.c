@@ -44,6 +44,7 @@ static void ctl_usage(FILE *f)
 "  remove ID...          remove forwards\n"
 "  info                  version, configuration, counters\n"
 "  connections           libslirp's connections and neighbours\n"
+"  shutdown              stop the daemon (it exits 0 after replying)\n"
 "  raw JSON              send JSON as is, print the reply\n"
 "\n"
 "Options:\n"
@@ -546,6 +547,19 @@ static int ctl_info(const struct ctl *c)
     return 0;
 }
 
+static int ctl_shutdown(const struct ctl *c)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *reply = NULL;
+    JsonObject *o;
+    int status;
+
+    status = ctl_send(c, "{\"execute\":\"shutdown\"}", p, &o, &reply);
+    if (!status && !c->json)
+        printf("the daemon is stopping\n");
+    return status;
+}
+
 static int ctl_connections(const struct ctl *c)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -690,6 +704,8 @@ int main(int argc, char **argv)
         return ctl_info(&c);
     if (!strcmp(cmd, "connections") && argc == 1)
         return ctl_connections(&c);
+    if (!strcmp(cmd, "shutdown") && argc == 1)
+        return ctl_shutdown(&c);
     if (!strcmp(cmd, "raw"))
         return ctl_raw(&c, argc, argv);
     fprintf(stderr, "slirpctl: unknown command or arguments: %s\n", cmd);

@@ -135,7 +135,10 @@ ctl -a "$API_SOCK" add tcp '[::1]:0' 80
 assert_eq 0 "$CTL_RC" "3: an IPv6 host goes to the guest's IPv6 address, as -p"
 ctl -a "$API_SOCK" raw '{"execute":"bogus"}'
 assert_eq 1 "$CTL_RC" "3: raw with an error reply: exit status 1"
-daemon_stop
+ctl -a "$API_SOCK" shutdown
+assert_eq 0 "$CTL_RC" "3: shutdown: exit status"
+assert_eq "the daemon is stopping" "$CTL_OUT" "3: shutdown: says so"
+daemon_wait_exit 10 || fail "3: the daemon did not exit after slirpctl shutdown"
 assert_eq 0 "$DAEMON_STATUS" "exit status"
 [ ! -e "$T/ctl.sock" ] || fail "the unix: socket file is left after exit"
 
