@@ -11,7 +11,7 @@
 #   5  remove_hostfwd closes the listener (a connection already accepted
 #      finishes), ids are never reused
 #   6  the listen backlog is raised from libslirp's 1; a burst of 200
-#      parallel connections all get through quickly
+#      parallel connections all get through (the time is only reported)
 # as root and (1, 3, 4, 5) as TEST_USER, in a private network namespace
 # whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
@@ -159,8 +159,8 @@ run_variant() { # root|user
 			[ "$(cat "$dir/burst.$i")" = "burst $i" ] && n=$((n + 1))
 		done
 		assert_eq 200 "$n" "[$who] 6: 200 parallel connections all echoed"
-		[ "$out" -lt 5000 ] || fail "[$who] 6: the burst took $out ms"
-		ok "[$who] 6: ... in $out ms"
+		# how long it took is for the benchmark to judge, not a test
+		info "[$who] 6: the burst took $out ms"
 	fi
 
 	alive "$DAEMON_PID" || fail "[$who] the daemon died"

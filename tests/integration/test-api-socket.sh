@@ -79,7 +79,7 @@ bad '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
 bad '[1]' 'bad request: json_object() failed'
 bad '{}' 'bad request: no execute found'
 bad '{"execute":7}' 'bad request: no execute found'
-bad '{"execute":"shutdown"}' 'bad request: unknown execute'
+bad '{"execute":"quit"}' 'bad request: unknown execute'
 bad '{"execute":"add_hostfwd"}' 'bad request: add_hostfwd: bad arguments.proto'
 bad '{"execute":"add_hostfwd","arguments":{"host_port":8090,"guest_port":80}}' 'bad request: add_hostfwd: bad arguments.proto'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"sctp","host_port":8090,"guest_port":80}}' 'bad request: add_hostfwd: bad arguments.proto'
@@ -153,14 +153,18 @@ t0=$(date +%s%N)
 api podman '{"execute":"get_info"}'
 t1=$(date +%s%N)
 assert_contains "$API_REPLY" '"return":{"version"' "6: get_info answered while 21 clients hang"
-[ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "6: get_info took $(((t1 - t0) / 1000000)) ms"
+# not a speed check: a blocked loop would answer only after the hanging
+# clients' 5 s deadline, so anything well below that proves it did not block
+[ $(((t1 - t0) / 1000000)) -lt 4000 ] || fail "6: get_info took $(((t1 - t0) / 1000000)) ms (blocked behind the hanging clients?)"
 ok "6: ... in $(((t1 - t0) / 1000000)) ms"
 busy=$(iperf_run busy)
 hang_clients b
 busy_r=$(iperf_run busy-r -R)
 info "6: with 20 idle clients and a slow one: ${busy} Mbit/s host->ns, ${busy_r} Mbit/s ns->host"
-[ "$busy" -ge $((base / 3)) ] || fail "6: host->ns fell from $base to $busy Mbit/s"
-[ "$busy_r" -ge $((base_r / 3)) ] || fail "6: ns->host fell from $base_r to $busy_r Mbit/s"
+# not a speed check either: a data path stalled by the API would move
+# almost nothing; a tenth of the unloaded rate tolerates a busy machine
+[ "$busy" -ge $((base / 10)) ] || fail "6: host->ns fell from $base to $busy Mbit/s"
+[ "$busy_r" -ge $((base_r / 10)) ] || fail "6: ns->host fell from $base_r to $busy_r Mbit/s"
 ok "6: iperf3 keeps its pace with idle and slow API clients (both directions)"
 for p in "${hang_pids[@]}"; do
 	wait_gone "$p" 15 || fail "6: API client $p still connected after 15 s"
