@@ -13,23 +13,9 @@
 #include <glib.h>
 
 #include "config.h"
+#include "util.h"
 
 #define CONFIG_DEFAULT_CIDR "10.0.2.0/24"
-
-static int config_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int config_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return r;
-}
 
 /* a non-negative decimal integer <= max, nothing else */
 static int config_parse_uint(const char *s, long max, long *ret)
@@ -125,23 +111,23 @@ int config_parse_cidr(const char *s, struct in_addr *ret_net,
     size_t len;
 
     if (!slash || slash == s || !config_dotted_quad(s, (size_t)(slash - s)))
-        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+        return util_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
     len = (size_t)(slash - s);
     memcpy(addr, s, len);
     addr[len] = '\0';
     if (config_parse_uint(slash + 1, 99, &prefix) < 0 || strlen(slash + 1) > 2)
-        return config_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+        return util_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
     if (inet_pton(AF_INET, addr, &a) != 1)
-        return config_fail(errbuf, errlen, -EINVAL,
-                           "invalid network address: %s", s);
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "invalid network address: %s", s);
     if (prefix < 1 || prefix > 25)
-        return config_fail(errbuf, errlen, -EINVAL,
-                           "prefix length needs to be 1-25: %s", s);
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "prefix length needs to be 1-25: %s", s);
     mask = htonl(~0u << (32 - prefix));
     if (a.s_addr & ~mask)
-        return config_fail(errbuf, errlen, -EINVAL,
-                           "CIDR needs to be a network address like "
-                           "10.0.2.0/24, not like 10.0.2.100/24: %s", s);
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "CIDR needs to be a network address like "
+                         "10.0.2.0/24, not like 10.0.2.100/24: %s", s);
     *ret_net = a;
     *ret_prefix = (unsigned int)prefix;
     return 0;
@@ -260,8 +246,8 @@ static int config_target(const struct options *o, struct config *c,
     if (!strcmp(type, "pid")) {
         c->netns_type = CONFIG_NETNS_PID;
         if (config_parse_uint(o->target, INT_MAX, &v) < 0 || v <= 0)
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "PID must be a positive integer: %s", o->target);
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "PID must be a positive integer: %s", o->target);
         c->target_pid = (pid_t)v;
         c->netns_path = g_strdup_printf("/proc/%ld/ns/net", v);
         if (!o->userns_path)
@@ -269,35 +255,35 @@ static int config_target(const struct options *o, struct config *c,
     } else if (!strcmp(type, "path")) {
         c->netns_type = CONFIG_NETNS_PATH;
         if (access(o->target, F_OK) < 0)
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "existing path expected when --netns-type=path: "
-                               "%s: %s", o->target, strerror(errno));
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "existing path expected when --netns-type=path: "
+                             "%s: %s", o->target, strerror(errno));
         c->netns_path = g_strdup(o->target);
     } else if (!strcmp(type, "tapfd")) {
         c->netns_type = CONFIG_NETNS_TAPFD;
         if (config_parse_fd(o->target, &c->tapfd) < 0 ||
             fcntl(c->tapfd, F_GETFD) < 0)
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "TAPFD must be an open file descriptor: %s",
-                               o->target);
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "TAPFD must be an open file descriptor: %s",
+                             o->target);
         if (o->configure)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "--configure cannot be used with "
-                               "--netns-type=tapfd (there is no namespace "
-                               "to configure)");
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "--configure cannot be used with "
+                             "--netns-type=tapfd (there is no namespace "
+                             "to configure)");
     } else {
-        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                           "--netns-type must be pid, path or tapfd: %s", type);
+        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                         "--netns-type must be pid, path or tapfd: %s", type);
     }
 
     if (o->userns_path) {
         if (c->netns_type == CONFIG_NETNS_TAPFD)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "--userns-path cannot be used with "
-                               "--netns-type=tapfd");
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "--userns-path cannot be used with "
+                             "--netns-type=tapfd");
         if (access(o->userns_path, F_OK) < 0)
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "userns path doesn't exist: %s", o->userns_path);
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "userns path doesn't exist: %s", o->userns_path);
         c->userns_path = g_strdup(o->userns_path);
         c->userns_explicit = true;
     }
@@ -305,9 +291,9 @@ static int config_target(const struct options *o, struct config *c,
     if (o->ifname) {
         if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ ||
             strchr(o->ifname, '/') || isspace((unsigned char)*o->ifname))
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "invalid TAPNAME: \"%s\" (1 to %d characters)",
-                               o->ifname, IFNAMSIZ - 1);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "invalid TAPNAME: \"%s\" (1 to %d characters)",
+                             o->ifname, IFNAMSIZ - 1);
         strcpy(c->ifname, o->ifname);
     }
     return 0;
@@ -340,34 +326,34 @@ int config_from_options(const struct options *o, struct config *ret,
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "--target-type=bess is not supported by "
-                               "slirpd: only --target-type=netns is");
-        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                           "--target-type must be either \"netns\" or "
-                           "\"bess\": %s", o->target_type);
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "--target-type=bess is not supported by "
+                             "slirpd: only --target-type=netns is");
+        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                         "--target-type must be either \"netns\" or "
+                         "\"bess\": %s", o->target_type);
     }
     if (o->exit_fd && config_parse_fd(o->exit_fd, &c->exit_fd) < 0)
-        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                           "exit-fd must be a non-negative integer: %s",
-                           o->exit_fd);
+        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                         "exit-fd must be a non-negative integer: %s",
+                         o->exit_fd);
     if (o->ready_fd && config_parse_fd(o->ready_fd, &c->ready_fd) < 0)
-        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                           "ready-fd must be a non-negative integer: %s",
-                           o->ready_fd);
+        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                         "ready-fd must be a non-negative integer: %s",
+                         o->ready_fd);
     if (o->exit_with_pid) {
         int pid;
 
         if (config_parse_fd(o->exit_with_pid, &pid) < 0 || pid == 0)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "exit-with-pid must be a positive integer: %s",
-                               o->exit_with_pid);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "exit-with-pid must be a positive integer: %s",
+                             o->exit_with_pid);
         c->exit_with_pid = pid;
     }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
-        return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                           "MTU must be a positive integer (< 65522), at "
-                           "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);
+        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                         "MTU must be a positive integer (< 65522), at "
+                         "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);
 
     r = config_parse_cidr(o->cidr ? o->cidr : CONFIG_DEFAULT_CIDR, &c->vnetwork,
                           &c->prefix, errbuf, errlen);
@@ -389,28 +375,28 @@ int config_from_options(const struct options *o, struct config *ret,
     c->configure = o->configure;
     if (o->macaddress) {
         if (!o->configure)
-            return config_fail(errbuf, errlen, CONFIG_E_USAGE,
-                               "--macaddress cannot be specified when "
-                               "--configure or -c is not specified");
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "--macaddress cannot be specified when "
+                             "--configure or -c is not specified");
         if (config_parse_mac(o->macaddress, c->mac) < 0)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "\"%s\" is an invalid MAC address "
-                               "(--macaddress)", o->macaddress);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "\"%s\" is an invalid MAC address "
+                             "(--macaddress)", o->macaddress);
         c->mac_set = true;
     }
 
     if (o->outbound_addr) {
         if (config_resolve_outbound4(o->outbound_addr, &c->outbound_addr) < 0)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "outbound-addr has to be valid ipv4 address or "
-                               "interface name: %s", o->outbound_addr);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "outbound-addr has to be valid ipv4 address or "
+                             "interface name: %s", o->outbound_addr);
         c->outbound_set = true;
     }
     if (o->outbound_addr6) {
         if (config_resolve_outbound6(o->outbound_addr6, &c->outbound_addr6) < 0)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "outbound-addr6 has to be valid ipv6 address or "
-                               "interface name: %s", o->outbound_addr6);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "outbound-addr6 has to be valid ipv6 address or "
+                             "interface name: %s", o->outbound_addr6);
         c->outbound6_set = true;
     }
 
@@ -422,12 +408,12 @@ int config_from_options(const struct options *o, struct config *ret,
 
     if (o->api_socket) {
         if (!*o->api_socket)
-            return config_fail(errbuf, errlen, -EINVAL,
-                               "--api-socket needs a path");
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "--api-socket needs a path");
         if (strlen(o->api_socket) >= 108)
-            return config_fail(errbuf, errlen, -ENAMETOOLONG,
-                               "the specified API socket path is too long "
-                               "(>= 108): %s", o->api_socket);
+            return util_fail(errbuf, errlen, -ENAMETOOLONG,
+                             "the specified API socket path is too long "
+                             "(>= 108): %s", o->api_socket);
         c->api_socket = g_strdup(o->api_socket);
     }
 

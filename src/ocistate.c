@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "ocistate.h"
+#include "util.h"
 
 /* the state is small; anything bigger is not a runtime's state */
 #define OCISTATE_MAX_LEN (1024 * 1024)
@@ -59,21 +60,6 @@ static const struct {
     { "enable-seccomp", OCISTATE_FLAG, NULL, NULL },
     { "ifname", OCISTATE_HOOK, NULL, NULL },
 };
-
-static int ocistate_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int ocistate_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return r;
-}
 
 /**
  * ocistate_valid_id() - may this container id become a path component?
@@ -128,13 +114,13 @@ static int ocistate_get_str(JsonObject *o, const char *name, bool required,
 
     if (!n || JSON_NODE_HOLDS_NULL(n)) {
         if (required)
-            return ocistate_fail(errbuf, errlen, -EINVAL,
-                                 "the state has no \"%s\"", name);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "the state has no \"%s\"", name);
         return 0;
     }
     if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-        return ocistate_fail(errbuf, errlen, -EINVAL,
-                             "the state's \"%s\" is not a string", name);
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "the state's \"%s\" is not a string", name);
     *ret = strdup(json_node_get_string(n));
     return *ret ? 0 : -ENOMEM;
 }
@@ -185,30 +171,30 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
 
     memset(ret, 0, sizeof(*ret));
     if (len == 0)
-        return ocistate_fail(errbuf, errlen, -EINVAL,
-                             "no OCI state on stdin (run me as an OCI hook)");
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "no OCI state on stdin (run me as an OCI hook)");
     if (len > OCISTATE_MAX_LEN)
-        return ocistate_fail(errbuf, errlen, -E2BIG,
-                             "the OCI state on stdin is over %d bytes",
-                             OCISTATE_MAX_LEN);
+        return util_fail(errbuf, errlen, -E2BIG,
+                         "the OCI state on stdin is over %d bytes",
+                         OCISTATE_MAX_LEN);
     if (memchr(json, '\0', len))
-        return ocistate_fail(errbuf, errlen, -EINVAL,
-                             "the OCI state on stdin is not JSON (a NUL byte)");
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "the OCI state on stdin is not JSON (a NUL byte)");
     parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, json, (gssize)len, NULL) ||
         !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root))
-        return ocistate_fail(errbuf, errlen, -EINVAL,
-                             "the OCI state on stdin is not a JSON object");
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "the OCI state on stdin is not a JSON object");
     o = json_node_get_object(root);
 
     r = ocistate_get_str(o, "id", true, &ret->id, errbuf, errlen);
     if (r < 0)
         return r;
     if (!ocistate_valid_id(ret->id))
-        return ocistate_fail(errbuf, errlen, -EINVAL,
-                             "invalid container id \"%.*s\" (1 to %d of "
-                             "[A-Za-z0-9_.+-], not starting with '.')",
-                             OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "invalid container id \"%.*s\" (1 to %d of "
+                         "[A-Za-z0-9_.+-], not starting with '.')",
+                         OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
     r = ocistate_get_str(o, "status", true, &ret->status, errbuf, errlen);
     if (r < 0)
         return r;
@@ -221,13 +207,13 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
         gint64 pid;
 
         if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-            return ocistate_fail(errbuf, errlen, -EINVAL,
-                                 "the state's \"pid\" is not an integer");
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "the state's \"pid\" is not an integer");
         pid = json_node_get_int(n);
         if (pid < 0 || pid > INT_MAX)
-            return ocistate_fail(errbuf, errlen, -EINVAL,
-                                 "the state's \"pid\" is out of range: %lld",
-                                 (long long)pid);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "the state's \"pid\" is out of range: %lld",
+                             (long long)pid);
         ret->pid = (pid_t)pid;
     }
 
@@ -238,8 +224,8 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
         GList *m;
 
         if (!JSON_NODE_HOLDS_OBJECT(n))
-            return ocistate_fail(errbuf, errlen, -EINVAL,
-                                 "the state's \"annotations\" is not an object");
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "the state's \"annotations\" is not an object");
         a = json_node_get_object(n);
         members = json_object_get_members(a);
         for (m = members; m; m = m->next) {
@@ -250,12 +236,12 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
                 continue;
             if (!JSON_NODE_HOLDS_VALUE(v) ||
                 json_node_get_value_type(v) != G_TYPE_STRING)
-                return ocistate_fail(errbuf, errlen, -EINVAL,
-                                     "annotation %s is not a string", k);
+                return util_fail(errbuf, errlen, -EINVAL,
+                                 "annotation %s is not a string", k);
             if (ret->n_ann >= OCISTATE_ANN_MAX)
-                return ocistate_fail(errbuf, errlen, -E2BIG,
-                                     "more than %d %s* annotations",
-                                     OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
+                return util_fail(errbuf, errlen, -E2BIG,
+                                 "more than %d %s* annotations",
+                                 OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
             r = ocistate_add_ann(ret, k, json_node_get_string(v));
             if (r < 0)
                 return r;
@@ -369,16 +355,16 @@ int ocistate_apply_annotations(const struct ocistate *st,
             if (!strcmp(name, ocistate_ann[k].name))
                 break;
         if (k == G_N_ELEMENTS(ocistate_ann))
-            return ocistate_fail(errbuf, errlen, -EINVAL,
-                                 "unknown annotation %s (see slirpd(1), "
-                                 "OCI HOOK)", st->ann_key[i]);
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "unknown annotation %s (see slirpd(1), "
+                             "OCI HOOK)", st->ann_key[i]);
         switch (ocistate_ann[k].kind) {
         case OCISTATE_SELECT:
         case OCISTATE_FLAG:
             if (ocistate_parse_bool(val, &b) < 0)
-                return ocistate_fail(errbuf, errlen, -EINVAL,
-                                     "annotation %s must be true or false: "
-                                     "\"%s\"", st->ann_key[i], val);
+                return util_fail(errbuf, errlen, -EINVAL,
+                                 "annotation %s must be true or false: "
+                                 "\"%s\"", st->ann_key[i], val);
             if (ocistate_ann[k].kind == OCISTATE_SELECT) {
                 *ret_enabled = b;
                 break;
@@ -398,8 +384,8 @@ int ocistate_apply_annotations(const struct ocistate *st,
         case OCISTATE_VALUE:
         case OCISTATE_HOOK:
             if (!*val)
-                return ocistate_fail(errbuf, errlen, -EINVAL,
-                                     "annotation %s is empty", st->ann_key[i]);
+                return util_fail(errbuf, errlen, -EINVAL,
+                                 "annotation %s is empty", st->ann_key[i]);
             r = ocistate_add_opt(args, name, val);
             if (r < 0)
                 return r;
