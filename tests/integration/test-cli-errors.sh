@@ -137,11 +137,11 @@ for o in --help -h; do
 	assert_contains "$out" "Usage:" "$o: usage on stdout"
 	for w in --netns-type --mtu --cidr --disable-host-loopback --api-socket --enable-ipv6 \
 		--outbound-addr --configure --exit-fd --ready-fd --userns-path; do
-		printf '%s\n' "$out" | grep -qw -- "$w" || _afail "$o: stdout lacks the whole word $w: $out"
+		grep -qw -- "$w" <<<"$out" || _afail "$o: stdout lacks the whole word $w: $out"
 	done
 	ok "$o: stdout has the feature words podman/RootlessKit/dockerd-rootless.sh grep for"
 	for w in --enable-sandbox --enable-seccomp; do
-		if printf '%s\n' "$out" | grep -qw -- "$w"; then
+		if grep -qw -- "$w" <<<"$out"; then
 			advertised+=("$w")
 		fi
 	done
@@ -203,7 +203,7 @@ if [ -n "$slirpd" ]; then
 	ln -s "$SLIRPD" "$T/slirp4netns"
 	out=$("$T/slirp4netns" --help) || _afail "slirp4netns --help through the link failed"
 	assert_contains "$out" "Usage: slirp4netns [OPTION]..." "invoked as slirp4netns: the usage says slirp4netns (slirpd-specific)"
-	printf '%s\n' "$out" | grep -qw -- --netns-type ||
+	grep -qw -- --netns-type <<<"$out" ||
 		_afail "invoked as slirp4netns: --help | grep -w -- --netns-type fails"
 	ok "invoked as slirp4netns: dockerd-rootless.sh's probe (grep -w -- --netns-type) finds it"
 	err=$("$T/slirp4netns" --cidr=10.0.2.1/24 1 tap0 2>&1 >/dev/null) && _afail "bad cidr accepted through the link"

@@ -85,10 +85,10 @@ collect() {
 	words=$(timeout 10 "$bin" --help 2>/dev/null) || rc=$?
 	echo "help.exit $rc" >>"$out"
 	for w in "${help_words[@]}"; do
-		printf '%s\n' "$words" | grep -qw -- "$w" && echo "help$w yes" || echo "help$w no"
+		grep -qw -- "$w" <<<"$words" && echo "help$w yes" || echo "help$w no"
 	done >>"$out"
 	for w in --enable-sandbox --enable-seccomp; do
-		printf '%s\n' "$words" | grep -qw -- "$w" && echo "help$w yes" || echo "help$w no"
+		grep -qw -- "$w" <<<"$words" && echo "help$w yes" || echo "help$w no"
 	done >"$T/sandbox.$name"
 
 	for c in "${bad_cmdlines[@]}"; do
