@@ -81,6 +81,7 @@
 #define HOOK_STOP_MS (5 * 1000)     /* shutdown request -> daemon gone */
 #define HOOK_STATE_MAX (1024 * 1024)
 #define HOOK_MAGIC "slirpd-oci-hook-1"
+#define HOOK_MSG_MAX 16384          /* the options the waiter sends */
 
 enum hook_stage { HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_POSTSTOP };
 
@@ -403,13 +404,27 @@ static int hook_cmp_int(const void *a, const void *b)
 }
 
 /* the waiter's message: magic, tap name, the daemon's options, NUL-separated */
+static const char *hook_msg_word(const struct hook *h, size_t i)
+{
+    return i == 0 ? HOOK_MAGIC : i == 1 ? h->ifname : h->args.v[i - 2];
+}
+
+static size_t hook_options_size(const struct hook *h)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < h->args.n + 2; i++)
+        n += strlen(hook_msg_word(h, i)) + 1;
+    return n;
+}
+
 static int hook_send_options(const struct hook *h, int conn)
 {
-    char buf[16384];
+    char buf[HOOK_MSG_MAX];
     size_t pos = 0, i;
 
     for (i = 0; i < h->args.n + 2; i++) {
-        const char *s = i == 0 ? HOOK_MAGIC : i == 1 ? h->ifname : h->args.v[i - 2];
+        const char *s = hook_msg_word(h, i);
         size_t l = strlen(s) + 1;
 
         if (pos + l > sizeof(buf))
@@ -458,6 +473,7 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd)
         r = ocistate_args_add(&a, tap);
     if (r == 0 && (r = hook_clear_cloexec(conn)) == 0 &&
         (r = hook_clear_cloexec(tapfd)) == 0) {
+        signal(SIGHUP, SIG_DFL);    /* the daemon starts as any other */
         fflush(NULL);
         execv("/proc/self/exe", a.v);
         r = -errno;
@@ -558,6 +574,9 @@ static int hook_create_runtime(struct hook *h)
     config_free(&cfg);
     if (r < 0)
         return hook_err("container %s: %s", h->st.id, errbuf);
+    if (hook_options_size(h) > HOOK_MSG_MAX)
+        return hook_err("container %s: the daemon's options are over %d "
+                        "bytes", h->st.id, HOOK_MSG_MAX);
     if (h->st.pid <= 0)
         return hook_err("container %s: the state has no pid (the "
                         "createRuntime hook needs the container's process)",
@@ -665,7 +684,7 @@ static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
 
 static int hook_create_container(struct hook *h)
 {
-    char path[PATH_MAX], msg[16384], errbuf[512], why[512], c;
+    char path[PATH_MAX], msg[HOOK_MSG_MAX + 1], errbuf[512], why[512], c;
     struct ocistate_args args = { 0 };
     _cleanup_close_ int conn = -1, tapfd = -1;
     const char *ifname;
