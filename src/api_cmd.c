@@ -3,7 +3,7 @@
  * DOC: Theory of Operation
  *
  * api.c hands over one complete request; api_cmd_handle() parses it with
- * json-glib, looks "execute" up in a table and returns one compact reply.
+ * json.c, looks "execute" up in a table and returns one compact reply.
  * Replies keep slirp4netns's shapes, key order and error texts byte for
  * byte wherever slirp4netns answers at all, so that podman (which only
  * looks for an "error" key) and RootlessKit (which needs a numeric
@@ -11,14 +11,12 @@
  * the keys slirp4netns has. docs/api.md is the reference for every reply.
  *
  * Nothing from the request reaches libslirp unchecked: the fields go
- * through fwd_spec_from_req() first. Nesting is bounded before parsing,
- * so a hostile request cannot exhaust the stack of json-glib's recursive
- * parser.
+ * through fwd_spec_from_req() first. The parser bounds the nesting
+ * (API_CMD_DEPTH_MAX), so a hostile request cannot exhaust the stack.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -32,6 +30,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "fwd.h"
+#include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
@@ -41,20 +40,12 @@
 #define API_CMD_ADDR_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + \
                           sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
 
-typedef char *(*api_cmd_fn)(struct api_cmd_ctx *ctx, JsonObject *args,
-                            size_t *ret_len);
+typedef char *(*api_cmd_fn)(struct api_cmd_ctx *ctx,
+                            const struct json_value *args, size_t *ret_len);
 
-static char *api_cmd_reply(JsonBuilder *b, size_t *ret_len)
+static char *api_cmd_reply(struct json_writer *b, size_t *ret_len)
 {
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    gsize len = 0;
-    char *s;
-
-    json_generator_set_root(gen, root);
-    s = json_generator_to_data(gen, &len);
-    *ret_len = len;
-    return s;
+    return json_writer_finish(b, ret_len);
 }
 
 /**
@@ -66,15 +57,16 @@ static char *api_cmd_reply(JsonBuilder *b, size_t *ret_len)
  */
 char *api_cmd_error(const char *desc, size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    struct json_writer wr, *b = &wr;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "desc");
-    json_builder_add_string_value(b, desc);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "error");
+    json_begin_object(b);
+    json_key(b, "desc");
+    json_str(b, desc);
+    json_end_object(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
@@ -92,28 +84,28 @@ static char *api_cmd_errorf(size_t *ret_len, const char *fmt, ...)
     return api_cmd_error(desc, ret_len);
 }
 
-static void api_cmd_add_str(JsonBuilder *b, const char *name, const char *v)
+static void api_cmd_add_str(struct json_writer *b, const char *name, const char *v)
 {
-    json_builder_set_member_name(b, name);
+    json_key(b, name);
     if (v)
-        json_builder_add_string_value(b, v);
+        json_str(b, v);
     else
-        json_builder_add_null_value(b);
+        json_null(b);
 }
 
-static void api_cmd_add_int(JsonBuilder *b, const char *name, int64_t v)
+static void api_cmd_add_int(struct json_writer *b, const char *name, int64_t v)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
+    json_key(b, name);
+    json_int(b, v);
 }
 
-static void api_cmd_add_bool(JsonBuilder *b, const char *name, bool v)
+static void api_cmd_add_bool(struct json_writer *b, const char *name, bool v)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, v);
+    json_key(b, name);
+    json_bool(b, v);
 }
 
-static void api_cmd_add_addr(JsonBuilder *b, const char *name,
+static void api_cmd_add_addr(struct json_writer *b, const char *name,
                              const struct sockaddr_storage *ss)
 {
     char buf[API_CMD_ADDR_MAX];
@@ -122,7 +114,7 @@ static void api_cmd_add_addr(JsonBuilder *b, const char *name,
                                  buf : NULL);
 }
 
-static void api_cmd_add_in4(JsonBuilder *b, const char *name,
+static void api_cmd_add_in4(struct json_writer *b, const char *name,
                             struct in_addr a)
 {
     char buf[INET_ADDRSTRLEN];
@@ -130,7 +122,7 @@ static void api_cmd_add_in4(JsonBuilder *b, const char *name,
     api_cmd_add_str(b, name, inet_ntop(AF_INET, &a, buf, sizeof(buf)));
 }
 
-static void api_cmd_add_in6(JsonBuilder *b, const char *name,
+static void api_cmd_add_in6(struct json_writer *b, const char *name,
                             const struct in6_addr *a)
 {
     char buf[INET6_ADDRSTRLEN];
@@ -142,38 +134,35 @@ static void api_cmd_add_in6(JsonBuilder *b, const char *name,
  * A string argument: NULL if missing or null, @bad if of another type (a
  * value no validator accepts, so the field's own error is reported).
  */
-static const char *api_cmd_arg_str(JsonObject *args, const char *key,
-                                   const char *bad)
+static const char *api_cmd_arg_str(const struct json_value *args,
+                                   const char *key, const char *bad)
 {
-    JsonNode *n = args ? json_object_get_member(args, key) : NULL;
+    const struct json_value *n = json_member(args, key);
 
-    if (!n || JSON_NODE_HOLDS_NULL(n))
+    if (!n || n->type == JSON_NULL)
         return NULL;
-    if (!JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_STRING)
+    if (n->type != JSON_STRING)
         return bad;
-    return json_node_get_string(n);
+    return n->u.s;
 }
 
 /* an integer argument in @min..@max, FWD_PORT_MISSING, or FWD_PORT_INVALID */
-static int64_t api_cmd_arg_int(JsonObject *args, const char *key,
+static int64_t api_cmd_arg_int(const struct json_value *args, const char *key,
                                int64_t min, int64_t max)
 {
-    JsonNode *n = args ? json_object_get_member(args, key) : NULL;
+    const struct json_value *n = json_member(args, key);
     int64_t v;
     double d;
 
     if (!n)
         return FWD_PORT_MISSING;
-    if (!JSON_NODE_HOLDS_VALUE(n))
-        return FWD_PORT_INVALID;
-    switch (json_node_get_value_type(n)) {
-    case G_TYPE_INT64:
-        v = json_node_get_int(n);
+    switch (n->type) {
+    case JSON_INT:
+        v = n->u.i;
         break;
-    case G_TYPE_DOUBLE:
+    case JSON_DOUBLE:
         /* parson reads every number as a double: 8080.0 is 8080 there */
-        d = json_node_get_double(n);
+        d = n->u.d;
         if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
             return FWD_PORT_INVALID;
         v = (int64_t)d;
@@ -194,10 +183,10 @@ static const char *const api_cmd_field_names[] = {
     [FWD_FIELD_PATH] = "path",
 };
 
-static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
-                                 size_t *ret_len)
+static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
+                                 const struct json_value *args, size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = NULL;
+    struct json_writer wr, *b = &wr;
     enum fwd_field field = FWD_FIELD_NONE;
     const struct fwd_rule *rule;
     const char *why = NULL;
@@ -245,21 +234,21 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
                               "slirp_add_hostfwd failed: %s", fwd_strerror(r));
 
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "return");
-    json_builder_begin_object(b);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    json_begin_object(b);
     api_cmd_add_int(b, "id", rule->id);
     if (rule->ephemeral)
         api_cmd_add_int(b, "host_port", fwd_addr_port(&rule->bound));
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    json_end_object(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
-static void api_cmd_add_rule(JsonBuilder *b, const struct fwd_rule *r)
+static void api_cmd_add_rule(struct json_writer *b, const struct fwd_rule *r)
 {
-    json_builder_begin_object(b);
+    json_begin_object(b);
     api_cmd_add_int(b, "id", r->id);
     api_cmd_add_str(b, "proto", fwd_proto_name(r->spec.proto));
     api_cmd_add_addr(b, "host_addr", &r->spec.host);
@@ -277,40 +266,43 @@ static void api_cmd_add_rule(JsonBuilder *b, const struct fwd_rule *r)
      * in get_connections and get_info) */
     if (r->spec.path != FWD_PATH_AUTO)
         api_cmd_add_str(b, "path", fwd_path_name(r->path));
-    json_builder_end_object(b);
+    json_end_object(b);
 }
 
 /* slirp4netns sends the entries without a "return" wrapper: so do we */
-static char *api_cmd_list_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
-                                  size_t *ret_len)
+static char *api_cmd_list_hostfwd(struct api_cmd_ctx *ctx,
+                                  const struct json_value *args, size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    struct json_writer wr, *b = &wr;
+
+    json_writer_init(b);
     size_t i, n = ctx->fwd ? fwd_count(ctx->fwd) : 0;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "entries");
-    json_builder_begin_array(b);
+    json_begin_object(b);
+    json_key(b, "entries");
+    json_begin_array(b);
     for (i = 0; i < n; i++)
         api_cmd_add_rule(b, fwd_get(ctx->fwd, i));
-    json_builder_end_array(b);
-    json_builder_end_object(b);
+    json_end_array(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
 static char *api_cmd_empty_return(size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    struct json_writer wr, *b = &wr;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "return");
-    json_builder_begin_object(b);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    json_begin_object(b);
+    json_end_object(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
-static char *api_cmd_remove_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
-                                    size_t *ret_len)
+static char *api_cmd_remove_hostfwd(struct api_cmd_ctx *ctx,
+                                    const struct json_value *args, size_t *ret_len)
 {
     int64_t id = api_cmd_arg_int(args, "id", 1, UINT32_MAX);
     int r = -ENOENT;
@@ -326,13 +318,13 @@ static char *api_cmd_remove_hostfwd(struct api_cmd_ctx *ctx, JsonObject *args,
     return api_cmd_empty_return(ret_len);
 }
 
-static void api_cmd_add_config(JsonBuilder *b, const struct config *c)
+static void api_cmd_add_config(struct json_writer *b, const struct config *c)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     struct sockaddr_storage ss;
 
-    json_builder_set_member_name(b, "config");
-    json_builder_begin_object(b);
+    json_key(b, "config");
+    json_begin_object(b);
     api_cmd_add_int(b, "mtu", c->mtu);
     inet_ntop(AF_INET, &c->vnetwork, buf, sizeof(buf));
     snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%u", c->prefix);
@@ -367,24 +359,25 @@ static void api_cmd_add_config(JsonBuilder *b, const struct config *c)
         api_cmd_add_str(b, "outbound_addr6", NULL);
     api_cmd_add_str(b, "ifname", c->ifname[0] ? c->ifname : NULL);
     api_cmd_add_str(b, "api_socket", c->api_socket);
-    json_builder_end_object(b);
+    json_end_object(b);
 }
 
-static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
-                              size_t *ret_len)
+static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
+                              const struct json_value *args, size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    struct json_writer wr, *b = &wr;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "return");
-    json_builder_begin_object(b);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    json_begin_object(b);
     api_cmd_add_str(b, "version", SLIRPD_VERSION);
     api_cmd_add_str(b, "commit", SLIRPD_COMMIT);
     api_cmd_add_str(b, "libslirp", slirp_version_string());
     api_cmd_add_config(b, ctx->cfg);
 
-    json_builder_set_member_name(b, "api");
-    json_builder_begin_object(b);
+    json_key(b, "api");
+    json_begin_object(b);
     api_cmd_add_int(b, "connections",
                     ctx->api ? (int64_t)api_conn_count(ctx->api) : 0);
     api_cmd_add_int(b, "requests",
@@ -392,20 +385,20 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
     api_cmd_add_int(b, "max_connections", API_CONN_MAX);
     api_cmd_add_int(b, "max_request_bytes", API_REQUEST_MAX);
     api_cmd_add_int(b, "deadline_ms", API_DEADLINE_MS);
-    json_builder_end_object(b);
+    json_end_object(b);
 
-    json_builder_set_member_name(b, "forwards");
-    json_builder_begin_object(b);
+    json_key(b, "forwards");
+    json_begin_object(b);
     api_cmd_add_int(b, "count", ctx->fwd ? (int64_t)fwd_count(ctx->fwd) : 0);
     api_cmd_add_int(b, "max", ctx->fwd ? (int64_t)fwd_max(ctx->fwd) : 0);
     api_cmd_add_int(b, "next_id", ctx->fwd ? fwd_next_id(ctx->fwd) : 1);
-    json_builder_end_object(b);
+    json_end_object(b);
 
     if (ctx->stack) {
         const struct stack_stats *s = stack_get_stats(ctx->stack);
 
-        json_builder_set_member_name(b, "stats");
-        json_builder_begin_object(b);
+        json_key(b, "stats");
+        json_begin_object(b);
         api_cmd_add_int(b, "rx_frames", (int64_t)s->rx_frames);
         api_cmd_add_int(b, "rx_bytes", (int64_t)s->rx_bytes);
         api_cmd_add_int(b, "tx_frames", (int64_t)s->tx_frames);
@@ -417,14 +410,14 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
         api_cmd_add_int(b, "tx_gso_frames", (int64_t)s->tx_gso_frames);
         api_cmd_add_int(b, "tx_gso_segments", (int64_t)s->tx_gso_segments);
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);
-        json_builder_end_object(b);
+        json_end_object(b);
     }
     if (ctx->splice) {
         struct splice_stats ss;
 
         splice_get_stats(ctx->splice, &ss);
-        json_builder_set_member_name(b, "splice");
-        json_builder_begin_object(b);
+        json_key(b, "splice");
+        json_begin_object(b);
         api_cmd_add_bool(b, "available", ss.helper_alive);
         api_cmd_add_str(b, "default_path", ctx->fwd ?
                         fwd_path_name(fwd_default_path(ctx->fwd)) : "auto");
@@ -440,28 +433,28 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx, JsonObject *args,
         api_cmd_add_int(b, "bytes_out", (int64_t)ss.bytes_out);
         api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
         api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
-        json_builder_end_object(b);
+        json_end_object(b);
     }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    json_end_object(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
 /* a port column of slirp_connection_info(): a number, or "-" (null) */
-static void api_cmd_add_port_text(JsonBuilder *b, const char *name,
+static void api_cmd_add_port_text(struct json_writer *b, const char *name,
                                   const char *s)
 {
     char *end;
     long v = strtol(s, &end, 10);
 
-    json_builder_set_member_name(b, name);
+    json_key(b, name);
     if (*s && !*end)
-        json_builder_add_int_value(b, v);
+        json_int(b, v);
     else
-        json_builder_add_null_value(b);
+        json_null(b);
 }
 
-static void api_cmd_add_sockname(JsonBuilder *b, const char *addr_key,
+static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
                                  const char *port_key, int fd, bool peer)
 {
     struct sockaddr_storage ss;
@@ -491,7 +484,7 @@ static void api_cmd_add_sockname(JsonBuilder *b, const char *addr_key,
  * they are reported as null, and the socket's own local and peer addresses
  * are added for every entry.
  */
-static bool api_cmd_add_conn_line(JsonBuilder *b, const char *line)
+static bool api_cmd_add_conn_line(struct json_writer *b, const char *line)
 {
     char proto[16], src[64], sport[16], dst[64], dport[16];
     const char *open = strchr(line, '['), *close = strchr(line, ']');
@@ -518,7 +511,7 @@ static bool api_cmd_add_conn_line(JsonBuilder *b, const char *line)
     if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
         fam = ss.ss_family;
 
-    json_builder_begin_object(b);
+    json_begin_object(b);
     api_cmd_add_str(b, "proto", proto);
     api_cmd_add_str(b, "state", state);
     api_cmd_add_int(b, "fd", fd);
@@ -538,17 +531,17 @@ static bool api_cmd_add_conn_line(JsonBuilder *b, const char *line)
         api_cmd_add_sockname(b, "local_addr", "local_port", fd, false);
         api_cmd_add_sockname(b, "peer_addr", "peer_port", fd, true);
     }
-    json_builder_end_object(b);
+    json_end_object(b);
     return true;
 }
 
 /* a splice forward's listener, in the shape of libslirp's HOST_FORWARD */
-static void api_cmd_add_splice_listener(JsonBuilder *b,
+static void api_cmd_add_splice_listener(struct json_writer *b,
                                         const struct fwd_rule *r)
 {
     bool v6 = r->bound.ss_family == AF_INET6;
 
-    json_builder_begin_object(b);
+    json_begin_object(b);
     api_cmd_add_str(b, "proto", "tcp");
     api_cmd_add_str(b, "state", "HOST_FORWARD");
     api_cmd_add_int(b, "fd", r->fd);
@@ -568,13 +561,13 @@ static void api_cmd_add_splice_listener(JsonBuilder *b,
     api_cmd_add_addr(b, "local_addr", &r->bound);
     api_cmd_add_int(b, "local_port", fwd_addr_port(&r->bound));
     api_cmd_add_str(b, "path", "splice");
-    json_builder_end_object(b);
+    json_end_object(b);
 }
 
-static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
-                                     size_t *ret_len)
+static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
+                                     const struct json_value *args, size_t *ret_len)
 {
-    g_autoptr(JsonBuilder) b = NULL;
+    struct json_writer wr, *b = &wr;
     g_autofree char *conns = NULL, *neigh = NULL;
     g_auto(GStrv) lines = NULL;
     Slirp *slirp;
@@ -587,12 +580,12 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
     conns = slirp_connection_info(slirp);
     neigh = slirp_neighbor_info(slirp);
 
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "return");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "connections");
-    json_builder_begin_array(b);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    json_begin_object(b);
+    json_key(b, "connections");
+    json_begin_array(b);
     lines = g_strsplit(conns ? conns : "", "\n", -1);
     for (i = 1; lines[0] && lines[i]; i++)  /* [0] is the header */
         api_cmd_add_conn_line(b, lines[i]);
@@ -602,10 +595,10 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
         if (r->path == FWD_PATH_SPLICE)
             api_cmd_add_splice_listener(b, r);
     }
-    json_builder_end_array(b);
+    json_end_array(b);
 
-    json_builder_set_member_name(b, "neighbors");
-    json_builder_begin_array(b);
+    json_key(b, "neighbors");
+    json_begin_array(b);
     g_strfreev(lines);
     lines = g_strsplit(neigh ? neigh : "", "\n", -1);
     for (i = 1; lines[0] && lines[i]; i++) {
@@ -613,15 +606,15 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
 
         if (sscanf(lines[i], "%15s %31s %45s", table, mac, ip) != 3)
             continue;
-        json_builder_begin_object(b);
+        json_begin_object(b);
         api_cmd_add_str(b, "table", table);
         api_cmd_add_str(b, "mac", mac);
         api_cmd_add_str(b, "addr", ip);
-        json_builder_end_object(b);
+        json_end_object(b);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    json_end_array(b);
+    json_end_object(b);
+    json_end_object(b);
     return api_cmd_reply(b, ret_len);
 }
 
@@ -630,8 +623,8 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx, JsonObject *args,
  * would. The OCI hook's poststop stage stops a container's daemon this way,
  * through the daemon's own socket, never by a PID read from a file.
  */
-static char *api_cmd_shutdown(struct api_cmd_ctx *ctx, JsonObject *args,
-                              size_t *ret_len)
+static char *api_cmd_shutdown(struct api_cmd_ctx *ctx,
+                              const struct json_value *args, size_t *ret_len)
 {
     if (!ctx->loop)
         return api_cmd_error("shutdown is not available", ret_len);
@@ -652,33 +645,6 @@ static const struct {
     { "shutdown", api_cmd_shutdown },
 };
 
-/* is the bracket nesting (outside strings) within API_CMD_DEPTH_MAX? */
-static bool api_cmd_depth_ok(const char *s, size_t len)
-{
-    bool in_str = false, esc = false;
-    int depth = 0;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (s[i] == '\\')
-                esc = true;
-            else if (s[i] == '"')
-                in_str = false;
-        } else if (s[i] == '"') {
-            in_str = true;
-        } else if (s[i] == '{' || s[i] == '[') {
-            if (++depth > API_CMD_DEPTH_MAX)
-                return false;
-        } else if (s[i] == '}' || s[i] == ']') {
-            depth--;
-        }
-    }
-    return true;
-}
-
 /**
  * api_cmd_handle() - answer one API request (an api_handler_fn)
  * @data:	the struct api_cmd_ctx
@@ -692,40 +658,38 @@ static bool api_cmd_depth_ok(const char *s, size_t len)
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len)
 {
     struct api_cmd_ctx *ctx = data;
-    g_autoptr(JsonParser) parser = NULL;
-    JsonObject *obj, *args = NULL;
-    JsonNode *root, *n;
-    const char *execute;
+    const struct json_value *n, *args;
+    struct json_value *root;
+    char *reply = NULL;
     size_t i;
 
     if (log_get_level() >= LOG_LVL_DEBUG)
         debug("API request: %.*s", (int)(len > 512 ? 512 : len), req);
 
-    if (len > G_MAXSSIZE || !api_cmd_depth_ok(req, len))
-        return api_cmd_error("bad request: cannot parse JSON", ret_len);
-    parser = json_parser_new_immutable();
-    if (!json_parser_load_from_data(parser, req, (gssize)len, NULL))
-        return api_cmd_error("bad request: cannot parse JSON", ret_len);
-    root = json_parser_get_root(parser);
+    root = json_parse(req, len, API_CMD_DEPTH_MAX);
     if (!root)
         return api_cmd_error("bad request: cannot parse JSON", ret_len);
-    if (!JSON_NODE_HOLDS_OBJECT(root))
-        return api_cmd_error("bad request: json_object() failed", ret_len);
-    obj = json_node_get_object(root);
-
-    n = json_object_get_member(obj, "execute");
-    if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_STRING)
-        return api_cmd_error("bad request: no execute found", ret_len);
-    execute = json_node_get_string(n);
-
-    n = json_object_get_member(obj, "arguments");
-    if (n && JSON_NODE_HOLDS_OBJECT(n))
-        args = json_node_get_object(n);
+    if (root->type != JSON_OBJECT) {
+        reply = api_cmd_error("bad request: json_object() failed", ret_len);
+        goto out;
+    }
+    n = json_member(root, "execute");
+    if (!n || n->type != JSON_STRING) {
+        reply = api_cmd_error("bad request: no execute found", ret_len);
+        goto out;
+    }
+    args = json_member(root, "arguments");
+    if (args && args->type != JSON_OBJECT)
+        args = NULL;
 
     for (i = 0; i < G_N_ELEMENTS(api_cmd_table); i++) {
-        if (!strcmp(execute, api_cmd_table[i].name))
-            return api_cmd_table[i].fn(ctx, args, ret_len);
+        if (!strcmp(n->u.s, api_cmd_table[i].name)) {
+            reply = api_cmd_table[i].fn(ctx, args, ret_len);
+            goto out;
+        }
     }
-    return api_cmd_error("bad request: unknown execute", ret_len);
+    reply = api_cmd_error("bad request: unknown execute", ret_len);
+out:
+    json_free(root);
+    return reply;
 }

@@ -10,7 +10,7 @@ struct loop;
 struct splice;
 struct stack;
 
-/* nesting deeper than this is refused before json-glib sees it */
+/* requests nested deeper than this are refused (json_parse()) */
 #define API_CMD_DEPTH_MAX 32
 
 /* what the commands act on; the api_handler_fn data */

@@ -151,18 +151,26 @@ static int daemon_tap_child(void *arg)
  *		      by a child inside the target's namespaces
  * @cfg:	the configuration
  * @ns:		opened here (unless tapfd); kept open by the caller
+ * @then:	NULL, or what the child goes on as once the tap is sent
+ *		(ns_call_then(): the splice helper), in the namespaces
  * @ret_tapfd:	the tap fd
+ * @ret_vnet_len: the size of the tap's virtio-net header (0: none)
+ * @ret_sock:	with @then: the socket to that child, or -1 (tapfd: no
+ *		child)
+ * @ret_pid:	with @then: that child
  *
  * Return: 0 or a negative errno (already logged in detail by the child)
  */
-int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
-                   int *ret_vnet_len)
+int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
+                   int *ret_tapfd, int *ret_vnet_len, int *ret_sock,
+                   pid_t *ret_pid)
 {
     unsigned int offload = 0;
     struct tap_info ti;
     int r, status = 0, fd = -1;
 
     ns->userns_fd = ns->netns_fd = -1;
+    *ret_sock = -1;
     if (cfg->netns_type == CONFIG_NETNS_TAPFD) {
         r = tap_query(cfg->tapfd, &ti);
         if (r < 0)
@@ -191,7 +199,8 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
     if (r < 0)
         return log_errno(r, "cannot open the namespaces of %s",
                          cfg->netns_path);
-    r = ns_call(ns, daemon_tap_child, (void *)cfg, &fd, &status);
+    r = ns_call_then(ns, daemon_tap_child, (void *)cfg, then, NULL, &fd,
+                     &status, ret_sock, ret_pid);
     if (r < 0) {
         if (WIFSIGNALED(status))
             err("child failed(signal %d)", WTERMSIG(status));
@@ -206,6 +215,7 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
         r = tap_vnet_hdr_len(fd, ti.flags);
     if (r < 0) {
         close(fd);
+        util_closep(ret_sock);      /* the child then exits */
         return log_errno(r, "received fd %d is not a usable tap", fd);
     }
     *ret_tapfd = fd;

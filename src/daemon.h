@@ -5,8 +5,9 @@
 #include "ns.h"
 
 int daemon_process_init(int *ret_signal_fd);
-int daemon_get_tap(const struct config *cfg, struct ns *ns, int *ret_tapfd,
-                   int *ret_vnet_len);
+int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
+                   int *ret_tapfd, int *ret_vnet_len, int *ret_sock,
+                   pid_t *ret_pid);
 int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why,
                     size_t len);
 int daemon_signal_ready(int ready_fd);

@@ -34,7 +34,8 @@ int main(int argc, char **argv)
     struct isolate iso = ISOLATE_INIT;
     struct loop loop;
     char errbuf[512];
-    int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0;
+    int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
+    pid_t helper_pid = -1;
 
     /* "slirpd oci-hook STAGE ...": run as an OCI runtime's hook (hook.c) */
     if (argc > 1 && !strcmp(argv[1], "oci-hook")) {
@@ -104,7 +105,11 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    r = daemon_get_tap(&cfg, &ns, &tapfd, &vnet_len);
+    /* the tap's child goes on as the splice helper: one fork, before any
+     * isolation, and the ready byte does not wait for the helper */
+    r = daemon_get_tap(&cfg, &ns, fpath != FWD_PATH_SLIRP ?
+                       splice_helper_run : NULL, &tapfd, &vnet_len,
+                       &helper_sock, &helper_pid);
     if (r < 0)
         goto out;
     r = tap_set_nonblock(tapfd);
@@ -112,9 +117,14 @@ int main(int argc, char **argv)
         log_errno(r, "tap fd %d", tapfd);
         goto out;
     }
-    /* the splice helper joins the namespace now, before any isolation */
-    if (ns.netns_fd >= 0 && fpath != FWD_PATH_SLIRP) {
-        r = splice_new(&ns, &splice);
+    if (helper_sock >= 0) {
+        r = splice_new_from(helper_sock, helper_pid, &splice);
+        if (r == 0 && fpath == FWD_PATH_SPLICE)
+            r = splice_wait_helper(splice);
+        if (r < 0) {
+            splice_free(splice);
+            splice = NULL;
+        }
         if (r < 0 && fpath == FWD_PATH_SPLICE) {
             log_errno(r, "--forward-path=splice: cannot start the helper in "
                       "the namespace");

@@ -13,7 +13,9 @@
  * namespace is only allowed to a single-threaded process, which a fresh
  * fork() is). The function returns an fd; the child passes it back over a
  * socketpair with SCM_RIGHTS together with a status word, and exits. The
- * parent receives, then reaps the child.
+ * parent receives, then reaps the child. ns_call_then() lets the child
+ * live on after that, inside the namespaces, as another function (the
+ * splice helper: one fork for both).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +105,8 @@ int ns_enter(const struct ns *ns)
     return 0;
 }
 
-static void ns_child(const struct ns *ns, ns_fn fn, void *arg, int sock)
+static void ns_child(const struct ns *ns, ns_fn fn, void *arg,
+                     ns_then_fn then, void *then_arg, int sock)
 {
     int r, fd = -1;
 
@@ -120,6 +123,10 @@ static void ns_child(const struct ns *ns, ns_fn fn, void *arg, int sock)
     if (fdpass_send(sock, fd, r) < 0)
         r = -EPIPE;
     fflush(NULL);
+    if (r == 0 && then) {
+        close(fd);
+        then(sock, then_arg);   /* never returns */
+    }
     _exit(r < 0 ? 1 : 0);
 }
 
@@ -164,6 +171,36 @@ pid_t ns_fork(int *ret_sock)
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status)
 {
+    return ns_call_then(ns, fn, arg, NULL, NULL, ret_fd, ret_child_status,
+                        NULL, NULL);
+}
+
+/**
+ * ns_call_then() - ns_call(), and the child lives on inside the namespaces
+ * @ns:			as filled by ns_open()
+ * @fn:			returns an fd, or a negative errno
+ * @arg:		passed to @fn
+ * @then:		once @fn succeeded and its fd was sent (and closed), the
+ *			child calls @then with its end of the socketpair; @then
+ *			never returns. NULL: the child exits (ns_call())
+ * @then_arg:		passed to @then
+ * @ret_fd:		the fd @fn returned, valid in this process
+ * @ret_child_status:	exit status of the child (wait status), for messages;
+ *			only set where the child was reaped (it failed)
+ * @ret_sock:		with @then: this process's end of the socketpair to the
+ *			child that lives on (SOCK_SEQPACKET, close-on-exec)
+ * @ret_pid:		with @then: that child
+ *
+ * One fork serves two ends: the child that made the tap inside the
+ * namespace goes on as the splice helper, so the daemon forks once, and
+ * its start waits for one child instead of two.
+ *
+ * Return: as ns_call()
+ */
+int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
+                 void *then_arg, int *ret_fd, int *ret_child_status,
+                 int *ret_sock, pid_t *ret_pid)
+{
     int sock, r, fd = -1, status = 0;
     int32_t child_r = 0;
     pid_t pid;
@@ -172,8 +209,15 @@ int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
     if (pid < 0)
         return (int)pid;
     if (pid == 0)
-        ns_child(ns, fn, arg, sock);
+        ns_child(ns, fn, arg, then, then_arg, sock);
     r = fdpass_recv(sock, &fd, &child_r);
+    if (then && r == 0 && child_r == 0 && fd >= 0) {
+        /* the child goes on: keep its socket, do not wait for it */
+        *ret_fd = fd;
+        *ret_sock = sock;
+        *ret_pid = pid;
+        return 0;
+    }
     close(sock);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;

@@ -14,6 +14,8 @@ struct ns {
 
 /* Runs in a child inside the namespaces; returns an fd to hand back, or -errno */
 typedef int (*ns_fn)(void *arg);
+/* Runs in that child afterwards, with its end of the socketpair; never returns */
+typedef void (*ns_then_fn)(int sock, void *arg);
 
 int ns_open(struct ns *ns, const struct config *cfg);
 void ns_close(struct ns *ns);
@@ -21,3 +23,6 @@ int ns_enter(const struct ns *ns);
 pid_t ns_fork(int *ret_sock);
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status);
+int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
+                 void *then_arg, int *ret_fd, int *ret_child_status,
+                 int *ret_sock, pid_t *ret_pid);

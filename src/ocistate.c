@@ -18,18 +18,19 @@
  */
 #include <errno.h>
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "ocistate.h"
 #include "util.h"
 
 /* the state is small; anything bigger is not a runtime's state */
 #define OCISTATE_MAX_LEN (1024 * 1024)
+#define OCISTATE_DEPTH_MAX 16
 
 enum ocistate_kind {
     OCISTATE_FLAG,      /* "true" adds --NAME, "false" removes it */
@@ -107,21 +108,22 @@ void ocistate_free(struct ocistate *st)
     memset(st, 0, sizeof(*st));
 }
 
-static int ocistate_get_str(JsonObject *o, const char *name, bool required,
-                            char **ret, char *errbuf, size_t errlen)
+static int ocistate_get_str(const struct json_value *o, const char *name,
+                            bool required, char **ret, char *errbuf,
+                            size_t errlen)
 {
-    JsonNode *n = json_object_get_member(o, name);
+    const struct json_value *n = json_member(o, name);
 
-    if (!n || JSON_NODE_HOLDS_NULL(n)) {
+    if (!n || n->type == JSON_NULL) {
         if (required)
             return util_fail(errbuf, errlen, -EINVAL,
                              "the state has no \"%s\"", name);
         return 0;
     }
-    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    if (n->type != JSON_STRING)
         return util_fail(errbuf, errlen, -EINVAL,
                          "the state's \"%s\" is not a string", name);
-    *ret = strdup(json_node_get_string(n));
+    *ret = strdup(n->u.s);
     return *ret ? 0 : -ENOMEM;
 }
 
@@ -164,9 +166,8 @@ static int ocistate_add_ann(struct ocistate *st, const char *k, const char *v)
 int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
                    char *errbuf, size_t errlen)
 {
-    g_autoptr(JsonParser) parser = NULL;
-    JsonObject *o;
-    JsonNode *root, *n;
+    const struct json_value *n;
+    struct json_value *root;
     int r;
 
     memset(ret, 0, sizeof(*ret));
@@ -180,74 +181,78 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
     if (memchr(json, '\0', len))
         return util_fail(errbuf, errlen, -EINVAL,
                          "the OCI state on stdin is not JSON (a NUL byte)");
-    parser = json_parser_new_immutable();
-    if (!json_parser_load_from_data(parser, json, (gssize)len, NULL) ||
-        !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root))
+    root = json_parse(json, len, OCISTATE_DEPTH_MAX);
+    if (!root || root->type != JSON_OBJECT) {
+        json_free(root);
         return util_fail(errbuf, errlen, -EINVAL,
                          "the OCI state on stdin is not a JSON object");
-    o = json_node_get_object(root);
-
-    r = ocistate_get_str(o, "id", true, &ret->id, errbuf, errlen);
-    if (r < 0)
-        return r;
-    if (!ocistate_valid_id(ret->id))
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "invalid container id \"%.*s\" (1 to %d of "
-                         "[A-Za-z0-9_.+-], not starting with '.')",
-                         OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
-    r = ocistate_get_str(o, "status", true, &ret->status, errbuf, errlen);
-    if (r < 0)
-        return r;
-    r = ocistate_get_str(o, "bundle", false, &ret->bundle, errbuf, errlen);
-    if (r < 0)
-        return r;
-
-    n = json_object_get_member(o, "pid");
-    if (n && !JSON_NODE_HOLDS_NULL(n)) {
-        gint64 pid;
-
-        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "the state's \"pid\" is not an integer");
-        pid = json_node_get_int(n);
-        if (pid < 0 || pid > INT_MAX)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "the state's \"pid\" is out of range: %lld",
-                             (long long)pid);
-        ret->pid = (pid_t)pid;
     }
 
-    n = json_object_get_member(o, "annotations");
-    if (n && !JSON_NODE_HOLDS_NULL(n)) {
-        g_autoptr(GList) members = NULL;
-        JsonObject *a;
-        GList *m;
+    r = ocistate_get_str(root, "id", true, &ret->id, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    if (!ocistate_valid_id(ret->id)) {
+        r = util_fail(errbuf, errlen, -EINVAL,
+                      "invalid container id \"%.*s\" (1 to %d of "
+                      "[A-Za-z0-9_.+-], not starting with '.')",
+                      OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
+        goto out;
+    }
+    r = ocistate_get_str(root, "status", true, &ret->status, errbuf, errlen);
+    if (r == 0)
+        r = ocistate_get_str(root, "bundle", false, &ret->bundle, errbuf,
+                             errlen);
+    if (r < 0)
+        goto out;
 
-        if (!JSON_NODE_HOLDS_OBJECT(n))
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "the state's \"annotations\" is not an object");
-        a = json_node_get_object(n);
-        members = json_object_get_members(a);
-        for (m = members; m; m = m->next) {
-            const char *k = m->data;
-            JsonNode *v = json_object_get_member(a, k);
+    n = json_member(root, "pid");
+    if (n && n->type != JSON_NULL) {
+        if (n->type != JSON_INT) {
+            r = util_fail(errbuf, errlen, -EINVAL,
+                          "the state's \"pid\" is not an integer");
+            goto out;
+        }
+        if (n->u.i < 0 || n->u.i > INT_MAX) {
+            r = util_fail(errbuf, errlen, -EINVAL,
+                          "the state's \"pid\" is out of range: %lld",
+                          (long long)n->u.i);
+            goto out;
+        }
+        ret->pid = (pid_t)n->u.i;
+    }
 
-            if (strncmp(k, OCISTATE_ANN_PREFIX, strlen(OCISTATE_ANN_PREFIX)))
+    n = json_member(root, "annotations");
+    if (n && n->type != JSON_NULL) {
+        const struct json_value *m;
+
+        if (n->type != JSON_OBJECT) {
+            r = util_fail(errbuf, errlen, -EINVAL,
+                          "the state's \"annotations\" is not an object");
+            goto out;
+        }
+        for (m = n->u.first; m; m = m->next) {
+            if (strncmp(m->key, OCISTATE_ANN_PREFIX,
+                        strlen(OCISTATE_ANN_PREFIX)))
                 continue;
-            if (!JSON_NODE_HOLDS_VALUE(v) ||
-                json_node_get_value_type(v) != G_TYPE_STRING)
-                return util_fail(errbuf, errlen, -EINVAL,
-                                 "annotation %s is not a string", k);
-            if (ret->n_ann >= OCISTATE_ANN_MAX)
-                return util_fail(errbuf, errlen, -E2BIG,
-                                 "more than %d %s* annotations",
-                                 OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
-            r = ocistate_add_ann(ret, k, json_node_get_string(v));
+            if (m->type != JSON_STRING) {
+                r = util_fail(errbuf, errlen, -EINVAL,
+                              "annotation %s is not a string", m->key);
+                goto out;
+            }
+            if (ret->n_ann >= OCISTATE_ANN_MAX) {
+                r = util_fail(errbuf, errlen, -E2BIG,
+                              "more than %d %s* annotations",
+                              OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
+                goto out;
+            }
+            r = ocistate_add_ann(ret, m->key, m->u.s);
             if (r < 0)
-                return r;
+                goto out;
         }
     }
-    return 0;
+out:
+    json_free(root);
+    return r;
 }
 
 /**

@@ -11,8 +11,12 @@
  * -> socket, no copy through user space.
  *
  * The namespace helper. Sockets in the namespace come from a long-lived
- * child forked by splice_new() before any isolation stage: it joins the
- * target's user and network namespaces (ns_enter()), closes every other fd,
+ * child: the very child that made the tap inside the target's user and
+ * network namespaces before any isolation stage goes on as the helper
+ * once the tap is sent (ns_call_then() with splice_helper_run()), so the
+ * daemon forks once, and its start does not wait for the helper at all
+ * (its first word is taken by the main loop, or waited for where the
+ * engine is first needed: splice_settle()). It closes every other fd,
  * renames itself ("slirpd: splice helper", so nobody looking for the daemon
  * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
  * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
@@ -90,7 +94,6 @@
 #include <unistd.h>
 
 #include "loop.h"
-#include "ns.h"
 #include "log.h"
 #include "splice.h"
 #include "util.h"
@@ -173,6 +176,8 @@ struct splice {
     struct splice_pipes cache[SPLICE_PIPE_CACHE];
     int ncache;
     bool kicked;
+    bool hello_pending;     /* the helper's first word not taken yet */
+    int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
 };
 
@@ -321,37 +326,33 @@ static int splice_helper_send(int sock, const struct splice_msg *m,
     return r < 0 ? -errno : 0;
 }
 
-/* the helper's whole life; never returns */
-static void __attribute__((noreturn))
-splice_helper_main(const struct ns *ns, int sock)
+/**
+ * splice_helper_run() - become the splice helper (an ns_then_fn)
+ * @sock:	this end of the socketpair to the daemon
+ * @arg:	unused
+ *
+ * For a child that is inside the target's namespaces already: the tap's
+ * child of ns_call_then() goes on as the helper (one fork for both).
+ * Never returns.
+ */
+void splice_helper_run(int sock, void *arg)
 {
-    int keep[3] = { sock, ns->userns_fd, ns->netns_fd };
+    int keep[1] = { sock };
     struct splice_msg m = { 0 };
     sigset_t none;
     int fds[SPLICE_FDS_PER_MSG];
-    int i, j, t;
+    int i, j;
 
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (i = 0; i < 3; i++)     /* sort the three */
-        for (j = i + 1; j < 3; j++)
-            if (keep[j] < keep[i]) {
-                t = keep[i];
-                keep[i] = keep[j];
-                keep[j] = t;
-            }
-    splice_helper_close_fds(keep, 3);
+    splice_helper_close_fds(keep, 1);   /* the namespace fds, the tap's */
     splice_helper_rename();
-    m.status = ns_enter(ns);
-    if (ns->userns_fd >= 0)
-        close(ns->userns_fd);
-    close(ns->netns_fd);
-    /* answer as soon as the namespaces are joined, so the daemon's start-up
-     * does not wait for the lock-down below; no request is read before it
-     * is complete (they wait in the socket) */
-    if (splice_helper_send(sock, &m, NULL, 0) < 0 || m.status < 0)
+    /* the first word: the daemon takes it whenever it comes (it only
+     * needs it before the first splice forward); no request is read before
+     * the lock-down below is complete (they wait in the socket) */
+    if (splice_helper_send(sock, &m, NULL, 0) < 0)
         _exit(1);
     splice_helper_lockdown();
 
@@ -423,50 +424,36 @@ static int splice_hello(int fd)
 }
 
 /**
- * splice_new() - start the namespace helper and an empty splice engine
- * @ns:		the target's namespaces (from ns_open()); must stay valid
- *		for this call only
+ * splice_new_from() - a splice engine around a helper that runs already
+ * @sock:	the daemon's end of the socketpair to it (owned from now on,
+ *		also on failure)
+ * @pid:	the helper
  * @ret:	the engine; free with splice_free()
  *
- * Call while the daemon may still enter the namespace (before any
- * isolation stage): the helper is forked here and joins it at once.
+ * Does not wait for the helper's first word (nothing needs the helper
+ * before the first forward: the ready byte does not wait for it): the main
+ * loop takes the word when it comes, and splice_available() waits for it,
+ * bounded, where it is needed first (splice_wait_helper()).
  *
- * Return: 0; -ENOTSUP without a target namespace (a tap fd was given);
- *	   the errno of the helper joining the namespaces, -ETIMEDOUT if it
- *	   did not answer, or the errno of a failed socket/fork/epoll call
+ * Return: 0 or the errno of a failed epoll/eventfd call (or -ENOMEM)
  */
-int splice_new(const struct ns *ns, struct splice **ret)
+int splice_new_from(int sock, pid_t pid, struct splice **ret)
 {
     struct splice *sp;
-    int sock, r;
-    pid_t pid;
+    int r;
 
     *ret = NULL;
-    if (!ns || ns->netns_fd < 0)
-        return -ENOTSUP;
     sp = calloc(1, sizeof(*sp));
-    if (!sp)
+    if (!sp) {
+        close(sock);
         return -ENOMEM;
-    sp->epfd = sp->kickfd = sp->helper_fd = -1;
-    sp->helper_pid = -1;
-    sp->helper_ep.kind = SPLICE_K_HELPER;
-    sp->kick_ep.kind = SPLICE_K_KICK;
-
-    pid = ns_fork(&sock);
-    if (pid < 0) {
-        r = (int)pid;
-        goto fail;
     }
-    if (pid == 0)
-        splice_helper_main(ns, sock);
+    sp->epfd = sp->kickfd = -1;
     sp->helper_fd = sock;
     sp->helper_pid = pid;
-    r = splice_hello(sp->helper_fd);
-    if (r < 0)
-        goto fail;
-    r = fcntl(sp->helper_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
-    if (r < 0)
-        goto fail;
+    sp->helper_ep.kind = SPLICE_K_HELPER;
+    sp->kick_ep.kind = SPLICE_K_KICK;
+    sp->hello_pending = true;
 
     sp->epfd = epoll_create1(EPOLL_CLOEXEC);
     sp->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -479,12 +466,54 @@ int splice_new(const struct ns *ns, struct splice **ret)
         r = splice_epoll_add(sp, sp->kickfd, EPOLLIN, &sp->kick_ep);
     if (r < 0)
         goto fail;
-    sp->st.helper_alive = true;
     *ret = sp;
     return 0;
 fail:
     splice_free(sp);
     return r;
+}
+
+/**
+ * splice_wait_helper() - wait (bounded) for the helper's first word: it
+ *			  joined the namespace
+ * @sp:	from splice_new_from()
+ *
+ * Return: 0 (also when it came before); the errno of the helper joining
+ *	   the namespaces, -ETIMEDOUT if it did not answer in time, -ECHILD
+ *	   if it is gone. On an error the engine stays unavailable
+ *	   (splice_available() is false) and every forward goes through
+ *	   libslirp.
+ */
+int splice_wait_helper(struct splice *sp)
+{
+    int r;
+
+    if (!sp->hello_pending)
+        return sp->hello_status;
+    sp->hello_pending = false;
+    r = splice_hello(sp->helper_fd);
+    if (r == 0 && fcntl(sp->helper_fd, F_SETFL, O_NONBLOCK) < 0)
+        r = -errno;
+    sp->hello_status = r;
+    if (r < 0) {
+        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
+        return r;
+    }
+    sp->st.helper_alive = true;
+    return 0;
+}
+
+/* take the helper's first word where the engine is first needed */
+static void splice_settle(struct splice *sp)
+{
+    int r;
+
+    if (!sp->hello_pending)
+        return;
+    r = splice_wait_helper(sp);
+    if (r < 0)
+        warn("splice forwards are not available (%s): every forward "
+             "goes through libslirp, ignoring", strerror(-r));
 }
 
 /**
@@ -518,10 +547,14 @@ int splice_epoll_fd(const struct splice *sp)
  * splice_available() - can new splice forwards be served?
  * @sp:	the engine, or NULL
  *
+ * Waits (bounded) for the helper's first word if it has not come yet.
+ *
  * Return: true while the namespace helper is alive
  */
-bool splice_available(const struct splice *sp)
+bool splice_available(struct splice *sp)
 {
+    if (sp)
+        splice_settle(sp);
     return sp && sp->st.helper_alive;
 }
 
@@ -969,6 +1002,11 @@ static void splice_on_helper(struct splice *sp)
     ssize_t n;
     int fi;
 
+    if (sp->hello_pending) {
+        /* the first word: readable now, so this does not block */
+        splice_settle(sp);
+        return;
+    }
     n = recvmsg(sp->helper_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
@@ -1196,8 +1234,9 @@ int splice_unlisten(struct splice *sp, int fd)
  * @sp:		the engine
  * @ret:	filled in
  */
-void splice_get_stats(const struct splice *sp, struct splice_stats *ret)
+void splice_get_stats(struct splice *sp, struct splice_stats *ret)
 {
+    splice_settle(sp);
     *ret = sp->st;
     ret->pool_v4 = (uint64_t)sp->npool[0];
     ret->pool_v6 = (uint64_t)sp->npool[1];

@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
-struct ns;
 struct loop;
 
 /* bytes per direction and connection (F_SETPIPE_SZ; the default if refused) */
@@ -36,16 +36,18 @@ struct splice_stats {
 
 struct splice;
 
-int splice_new(const struct ns *ns, struct splice **ret);
+void splice_helper_run(int sock, void *arg) __attribute__((noreturn));
+int splice_new_from(int sock, pid_t pid, struct splice **ret);
+int splice_wait_helper(struct splice *sp);
 void splice_free(struct splice *sp);
 int splice_attach(struct splice *sp, struct loop *l);
 int splice_epoll_fd(const struct splice *sp);
 void splice_on_ready(struct splice *sp);
-bool splice_available(const struct splice *sp);
+bool splice_available(struct splice *sp);
 
 int splice_listen(struct splice *sp, const struct sockaddr *host,
                   socklen_t host_len, const struct sockaddr *guest,
                   socklen_t guest_len, int *ret_fd,
                   struct sockaddr_storage *ret_bound, socklen_t *ret_len);
 int splice_unlisten(struct splice *sp, int fd);
-void splice_get_stats(const struct splice *sp, struct splice_stats *ret);
+void splice_get_stats(struct splice *sp, struct splice_stats *ret);

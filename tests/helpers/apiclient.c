@@ -11,6 +11,10 @@
  *   idle SOCK SECS         connect, send nothing, wait for the server to close
  *                          (prints "closed after N ms") or SECS to pass
  *                          ("still open", exit 4)
+ *   fill SOCK N JSON       hold N idle connections (made at once), then send
+ *                          JSON the podman way on one more and print that
+ *                          reply and a newline; then wait (bounded) until
+ *                          the server has closed all N: prints "N closed"
  *   slow SOCK JSON MS      send JSON one byte every MS ms, then shutdown and
  *                          read to EOF; prints the reply, or "dropped" (the
  *                          server closed first)
@@ -155,6 +159,34 @@ int main(int argc, char **argv)
             printf("got data ");
         printf("closed after %lld ms", now_ms() - start);
         return 0;
+    }
+    if (!strcmp(mode, "fill") && argc == 5) {
+        int i, n = atoi(argv[3]), closed = 0, *fds = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+        long long deadline;
+        char buf[2048], c;
+        ssize_t len;
+
+        for (i = 0; i < n; i++)
+            fds[i] = connect_to(argv[2]);
+        fd = connect_to(argv[2]);
+        write_all(fd, argv[4], strlen(argv[4]));
+        write_all(fd, "\n", 1);
+        shutdown(fd, SHUT_WR);
+        if (wait_readable(fd, now_ms() + timeout_ms) < 0)
+            return 2;
+        len = read(fd, buf, sizeof(buf) - 1);
+        buf[len > 0 ? len : 0] = '\0';
+        printf("%s\n", buf);
+        fflush(stdout);
+        deadline = now_ms() + timeout_ms + 10000;
+        for (i = 0; i < n; i++) {
+            if (wait_readable(fds[i], deadline) < 0)
+                break;
+            if (read(fds[i], &c, 1) <= 0)
+                closed++;
+        }
+        printf("%d closed", closed);
+        return closed == n ? 0 : 4;
     }
     if (!strcmp(mode, "stdin")) {
         size_t cap = 1 << 16, len = 0;

@@ -56,6 +56,14 @@ static void test_envelope(void)
     deep[i] = '\0';
     expect(deep, ERR("bad request: cannot parse JSON"),
            "nesting deeper than API_CMD_DEPTH_MAX");
+    expect("{'execute':'list_hostfwd'}", ERR("bad request: cannot parse JSON"),
+           "single quotes (strict JSON, as slirp4netns's parson)");
+    expect("{\"execute\":\"list_hostfwd\"} /* c */",
+           ERR("bad request: cannot parse JSON"), "a comment");
+    expect("{\"execute\":\"list_hostfwd\"}{}",
+           ERR("bad request: cannot parse JSON"), "bytes after the object");
+    expect("{\"execute\":\"reboot\",\"execute\":\"list_hostfwd\"}",
+           "{\"entries\":[]}", "a repeated key: the last one counts");
     expect("[1]", ERR("bad request: json_object() failed"), "an array");
     expect("42", ERR("bad request: json_object() failed"), "a number");
     expect("\"add_hostfwd\"", ERR("bad request: json_object() failed"), "a string");

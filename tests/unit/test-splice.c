@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -303,9 +304,23 @@ static void test_choose_path(void)
     config_free(&cfg);
 }
 
+static int null_fn(void *arg)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    return fd < 0 ? -errno : fd;
+}
+
+static int fail_fn(void *arg)
+{
+    return -EPERM;
+}
+
 int main(void)
 {
     struct ns ns = { -1, -1, false };
+    int nullfd = -1, hsock, status = 0;
+    pid_t hpid = -1;
     struct sockaddr_in srv;
     struct sockaddr_storage host, bound, guest;
     struct splice_stats st;
@@ -324,10 +339,31 @@ int main(void)
         return 0;
     }
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    r = splice_new(&ns, &sp);
-    TAP_IS_INT(r, 0, "splice_new: the helper joined the namespace");
+    /* as the daemon: the child that hands over the tap (here /dev/null)
+     * goes on as the helper; one whose function fails does not */
+    hsock = -1;
+    r = ns_call_then(&ns, fail_fn, NULL, splice_helper_run, NULL, &nullfd,
+                     &status, &hsock, &hpid);
+    TAP_IS_INT(r, -EPERM, "ns_call_then: the function's error");
+    TAP_OK(hsock == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+           "ns_call_then: no helper after a failure, the child reaped");
+    r = ns_call_then(&ns, null_fn, NULL, splice_helper_run, NULL, &nullfd,
+                     &status, &hsock, &hpid);
+    TAP_IS_INT(r, 0, "ns_call_then: the fd came, the child lives on");
     if (r < 0)
         return tap_done();
+    TAP_OK(nullfd >= 0 && hsock >= 0 && hpid > 0, "fd %d, helper socket %d, "
+           "pid %d", nullfd, hsock, (int)hpid);
+    close(nullfd);
+    r = splice_new_from(hsock, hpid, &sp);
+    TAP_IS_INT(r, 0, "splice_new_from: an engine around the helper");
+    if (r < 0)
+        return tap_done();
+    r = splice_wait_helper(sp);
+    TAP_IS_INT(r, 0, "splice_wait_helper: the helper joined the namespace");
+    if (r < 0)
+        return tap_done();
+    TAP_IS_INT(splice_wait_helper(sp), 0, "a second wait: the same answer");
     TAP_OK(splice_available(sp), "the engine is available");
     close(ns.netns_fd);
 
