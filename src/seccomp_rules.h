@@ -73,7 +73,8 @@ SECCOMP_ALLOW_ARG(mprotect, 2, PROT_EXEC, 0)
 SECCOMP_ALLOW(madvise)
 
 /* --- glib: g_once_init_leave() and GCond wake with FUTEX_WAKE even when
- *     nobody waits (first json-glib/GObject use in an API request) ------- */
+ *     nobody waits (glib's one-time set-ups; json-glib's GObject types did
+ *     so on the API path until json.c replaced it) ----------------------- */
 SECCOMP_ALLOW(futex)
 SECCOMP_ALLOW(futex_time64)
 
