@@ -34,6 +34,7 @@ void stack_flush(struct stack *st);
 const struct stack_stats *stack_get_stats(struct stack *st);
 
 int64_t stack_now_ms(void);
+void stack_touch(struct stack *st);
 int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);
 void stack_poll(struct stack *st, struct loop *l, bool poll_failed);
 int stack_tap_read(struct stack *st, unsigned int budget);
