@@ -748,7 +748,10 @@ static int splice_pump(struct splice *sp, struct splice_conn *c, int d)
             }
         }
         if (dir->eof && !dir->pending && !dir->shut) {
-            if (shutdown(out, SHUT_WR) < 0 && errno != ENOTCONN)
+            /* the other way is done too: the close() that follows sends
+             * the FIN (both receive queues are empty), no shutdown() */
+            if (!c->dir[!d].shut && shutdown(out, SHUT_WR) < 0 &&
+                errno != ENOTCONN)
                 return -errno;
             dir->shut = true;
             return 0;
@@ -789,13 +792,11 @@ static void splice_conn_run(struct splice *sp, struct splice_conn *c,
         splice_queue_again(sp, c);
 }
 
-/* the namespace side connected: splice from now on */
+/* the namespace side connected: splice from now on (TCP_NODELAY: both
+ * sockets have it, the host one inherited it from the listener) */
 static void splice_conn_open(struct splice *sp, struct splice_conn *c)
 {
-    int one = 1;
-
     c->state = SPLICE_OPEN;
-    setsockopt(c->fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (splice_conn_pipes(sp, c) < 0 || splice_conn_add_fd(sp, c, 0) < 0) {
         splice_conn_end(sp, c, true);
         return;
@@ -1133,6 +1134,9 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     if (fd < 0)
         return -errno;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        return -errno;
+    /* accepted sockets inherit it: one setsockopt less per connection */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
         return -errno;
     if (host->sa_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
