@@ -509,6 +509,7 @@ int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
     st->fill_first = l->n_pfd;
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
+    st->stats.slirp_fills++;
     st->fill_end = l->n_pfd;
     st->wish_ms = t;
     st->fill_ms = now;
@@ -558,6 +559,7 @@ void stack_poll(struct stack *st, struct loop *l, bool poll_failed)
     if (poll_failed || stack_poll_needed(st, l, now)) {
         st->loop = l;
         slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
+        st->stats.slirp_polls++;
         /* libslirp runs its slow timer when 499 ms have passed since the
          * last run and it has TCP sockets (wish <= 499); mirror that */
         if (st->wish_ms <= 499 && now - st->slow_ms >= 499)

@@ -21,6 +21,8 @@ struct stack_stats {
     uint64_t tx_gso_frames;     /* GSO frames the coalescer wrote */
     uint64_t tx_gso_segments;   /* libslirp segments merged into them */
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
+    uint64_t slirp_fills;       /* slirp_pollfds_fill() walks */
+    uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */
 };
 
 struct stack;
