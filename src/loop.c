@@ -3,8 +3,9 @@
  * DOC: Theory of Operation
  *
  * One thread, one poll() per iteration. The poll set is rebuilt every
- * iteration, because libslirp only exposes its sockets through
- * slirp_pollfds_fill(), which enumerates all of them each time:
+ * iteration in which libslirp ran, because libslirp only exposes its
+ * sockets through slirp_pollfds_fill(), which enumerates all of them each
+ * time:
  *
  *   1. the persistent entries (tap, exit fd, signalfd, API listener and
  *      connections, the splice engine's epoll fd), each with a type tag,
