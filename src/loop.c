@@ -3,20 +3,27 @@
  * DOC: Theory of Operation
  *
  * One thread, one poll() per iteration. The poll set is rebuilt every
- * iteration, because libslirp only exposes its sockets through
- * slirp_pollfds_fill(), which enumerates all of them each time:
+ * iteration in which libslirp ran, because libslirp only exposes its
+ * sockets through slirp_pollfds_fill(), which enumerates all of them each
+ * time:
  *
  *   1. the persistent entries (tap, exit fd, signalfd, API listener and
  *      connections, the splice engine's epoll fd), each with a type tag,
  *      are copied into the array;
  *   2. the API layer lowers the timeout to its nearest client deadline;
  *   3. stack_fill() runs due libslirp timers and appends libslirp's sockets
- *      ("transient" entries) through slirp_pollfds_fill();
+ *      ("transient" entries) through slirp_pollfds_fill(); if libslirp has
+ *      not run since the last fill (only the splice engine was served) and
+ *      the persistent entries kept their number, the last fill's entries
+ *      are still in place and are kept without the walk;
  *   4. poll();
  *   5. persistent entries are dispatched by type (one switch): the tap is
- *      drained up to a budget of frames into slirp_input();
- *   6. slirp_pollfds_poll(..., 0, ...) services libslirp's sockets every
- *      iteration (slirp4netns skips them whenever a tap frame arrived);
+ *      drained up to a budget of frames into slirp_input(); any type but
+ *      LOOP_SPLICE marks libslirp as touched (stack_touch());
+ *   6. slirp_pollfds_poll(..., 0, ...) services libslirp's sockets, but
+ *      only when one of them has an event, one of its timers is due, or a
+ *      non-TCP frame (ARP/NDP may release queued output) came in: without
+ *      those the second walk over its socket list finds nothing to do;
  *   7. slots removed during dispatch are compacted.
  *
  * Handlers may add and remove entries while dispatching: removal only marks
@@ -225,6 +232,9 @@ static void loop_dispatch(struct loop *l, size_t i, short revents)
 {
     struct loop_entry e = l->ent[i];
 
+    /* only the splice engine is known never to call into libslirp */
+    if (e.type != LOOP_SPLICE)
+        stack_touch(l->stack);
     switch (e.type) {
     case LOOP_REMOVED:
         break;

@@ -45,6 +45,20 @@ struct stack {
     uint8_t *buf;
     uint8_t *segbuf;        /* one software-segmented TSO6 segment */
     struct loop *loop;      /* during fill/poll: where slirp's fds go */
+    /*
+     * What the last slirp_pollfds_fill() left, to skip the walks over
+     * libslirp's socket list that cannot change anything (see
+     * stack_fill() and stack_poll()).
+     */
+    bool dirty;             /* libslirp ran since the last fill */
+    bool filled;            /* l->pfd[first..end) are libslirp's, valid */
+    bool must_poll;         /* a frame that may release queued output */
+    size_t fill_first, fill_end;    /* its entries in the loop's pfd */
+    uint32_t wish_ms;       /* its timeout: 2 (delayed ACK), 499 (TCP
+                             * slow timer), 1000 (nothing due) */
+    int64_t fill_ms;        /* when it ran */
+    int64_t polled_ms;      /* last slirp_pollfds_poll() */
+    int64_t slow_ms;        /* our mirror of libslirp's last slow timer */
 };
 
 int64_t stack_now_ms(void)
@@ -425,6 +439,7 @@ static void stack_run_timers(struct stack *st, int *timeout_ms)
             continue;
         if (t->expire_ms <= now) {
             t->armed = false;
+            st->dirty = true;
             if (t->opaque)
                 slirp_handle_timer(st->slirp, t->id, t->cb_opaque);
             else
@@ -441,25 +456,88 @@ static void stack_run_timers(struct stack *st, int *timeout_ms)
     }
 }
 
+/* lower *timeout_ms to @left ms (clamped at 0) */
+static void stack_lower_timeout(int *timeout_ms, int64_t left)
+{
+    if (left < 0)
+        left = 0;
+    if (*timeout_ms < 0 || left < *timeout_ms)
+        *timeout_ms = (int)(left > INT_MAX ? INT_MAX : left);
+}
+
+/**
+ * stack_touch() - libslirp may have changed outside the stack's calls
+ * @st:	the stack
+ *
+ * For callers of stack_slirp() (the API's forwards): the next stack_fill()
+ * enumerates libslirp's sockets again.
+ */
+void stack_touch(struct stack *st)
+{
+    st->dirty = true;
+}
+
 /**
  * stack_fill() - add libslirp's sockets to this iteration's poll set
  * @st:		the stack
- * @l:		the loop
+ * @l:		the loop; l->n_pfd entries (the persistent ones) are filled in
  * @timeout_ms:	in: the caller's timeout (-1: none); out: lowered for
  *		libslirp's TCP and RA timers
+ *
+ * slirp_pollfds_fill() walks every socket libslirp has, TIME_WAIT ones
+ * included (thousands after a burst of short connections). If libslirp has
+ * not run since the last fill (an iteration that only served the splice
+ * engine) and the entries before its sockets are where they were, its
+ * entries from that fill are still in l->pfd and are kept as they are.
  *
  * Return: 0
  */
 int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
 {
-    uint32_t t;
+    int64_t now;
+    uint32_t t = UINT32_MAX;
 
     stack_run_timers(st, timeout_ms);
-    t = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
+    now = stack_now_ms();
+    if (st->filled && !st->dirty && st->loop == l &&
+        st->fill_first == l->n_pfd) {
+        l->n_pfd = st->fill_end;
+        stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
+        return 0;
+    }
     st->loop = l;
+    st->fill_first = l->n_pfd;
+    /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
-    *timeout_ms = t > INT_MAX ? -1 : (int)t;
+    st->stats.slirp_fills++;
+    st->fill_end = l->n_pfd;
+    st->wish_ms = t;
+    st->fill_ms = now;
+    st->filled = true;
+    st->dirty = false;
+    stack_lower_timeout(timeout_ms, t);
     return 0;
+}
+
+/* does slirp_pollfds_poll() have anything to do after this poll()? */
+static bool stack_poll_needed(struct stack *st, struct loop *l, int64_t now)
+{
+    size_t i;
+
+    if (st->must_poll || !st->filled || st->loop != l ||
+        st->fill_end > l->n_pfd)
+        return true;
+    /* its timers: the delayed ACK (wish 2 ms), the slow timer (499 ms:
+     * there are TCP sockets), and at least once a second regardless */
+    if (now - st->polled_ms >= 1000 ||
+        (st->wish_ms <= 2 && now - st->fill_ms >= 2) ||
+        (st->wish_ms <= 499 && now - st->slow_ms >= 499))
+        return true;
+    for (i = st->fill_first; i < st->fill_end; i++) {
+        if (l->pfd[i].revents)
+            return true;
+    }
+    return false;
 }
 
 /**
@@ -467,12 +545,40 @@ int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
  * @st:			the stack
  * @l:			the loop, after poll()
  * @poll_failed:	poll() returned an error: only run timers
+ *
+ * slirp_pollfds_poll() walks every socket again; it is called only when one
+ * of libslirp's sockets has an event, one of its timers is due, or a frame
+ * came in that can release output libslirp holds back (ARP/NDP answers:
+ * only this call retries what waited for them). Otherwise the call would
+ * find nothing to do.
  */
 void stack_poll(struct stack *st, struct loop *l, bool poll_failed)
 {
-    st->loop = l;
-    slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
+    int64_t now = stack_now_ms();
+
+    if (poll_failed || stack_poll_needed(st, l, now)) {
+        st->loop = l;
+        slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
+        st->stats.slirp_polls++;
+        /* libslirp runs its slow timer when 499 ms have passed since the
+         * last run and it has TCP sockets (wish <= 499); mirror that */
+        if (st->wish_ms <= 499 && now - st->slow_ms >= 499)
+            st->slow_ms = now;
+        st->polled_ms = now;
+        st->must_poll = false;
+        st->dirty = true;
+    }
     stack_run_timers(st, NULL);
+}
+
+/* a frame after which slirp_pollfds_poll() must run: anything but TCP */
+static void stack_note_frame(struct stack *st, const uint8_t *f, size_t len)
+{
+    if (len >= 14 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6)
+        return;
+    if (len >= 14 + 40 && f[12] == 0x86 && f[13] == 0xdd && f[14 + 6] == 6)
+        return;
+    st->must_poll = true;
 }
 
 /* offload_input_fn for the segments of a TSO6 super-frame */
@@ -482,6 +588,7 @@ static void stack_input_segment(void *opaque, const uint8_t *frame, size_t len)
 
     st->stats.rx_frames++;
     st->stats.rx_bytes += len;
+    st->dirty = true;
     slirp_input(st->slirp, frame, (int)len);
 }
 
@@ -539,6 +646,8 @@ int stack_tap_read(struct stack *st, unsigned int budget)
         }
         st->stats.rx_frames++;
         st->stats.rx_bytes += (uint64_t)len;
+        st->dirty = true;
+        stack_note_frame(st, frame, (size_t)len);
         slirp_input(st->slirp, frame, (int)len);
     }
     return (int)n;

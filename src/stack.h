@@ -21,6 +21,8 @@ struct stack_stats {
     uint64_t tx_gso_frames;     /* GSO frames the coalescer wrote */
     uint64_t tx_gso_segments;   /* libslirp segments merged into them */
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
+    uint64_t slirp_fills;       /* slirp_pollfds_fill() walks */
+    uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */
 };
 
 struct stack;
@@ -34,6 +36,7 @@ void stack_flush(struct stack *st);
 const struct stack_stats *stack_get_stats(struct stack *st);
 
 int64_t stack_now_ms(void);
+void stack_touch(struct stack *st);
 int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);
 void stack_poll(struct stack *st, struct loop *l, bool poll_failed);
 int stack_tap_read(struct stack *st, unsigned int budget);

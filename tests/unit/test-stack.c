@@ -1,0 +1,158 @@
+/* test-stack.c - the stack's walks over libslirp's sockets: left out only when they cannot do anything */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "slirp-env.h"
+#include "stack.h"
+#include "tap.h"
+
+static struct stack *st;
+static struct loop l;
+static int peer = -1;      /* the namespace's end of the "tap" */
+
+/* one iteration of loop_run() without persistent entries */
+static void iterate(int timeout_ms)
+{
+    int t = -1, n;
+
+    l.n_pfd = l.n_persist = 0;
+    stack_fill(st, &l, &t);
+    if (t >= 0 && t < timeout_ms)
+        timeout_ms = t;
+    n = poll(l.pfd, l.n_pfd, timeout_ms);
+    stack_tap_read(st, 64);
+    stack_poll(st, &l, n < 0);
+    stack_flush(st);
+}
+
+static uint64_t fills(void)
+{
+    return stack_get_stats(st)->slirp_fills;
+}
+
+static uint64_t polls(void)
+{
+    return stack_get_stats(st)->slirp_polls;
+}
+
+/* the next frame libslirp wrote, waiting up to 2 s; its length or -1 */
+static ssize_t next_frame(uint8_t *buf, size_t size)
+{
+    struct pollfd p = { .fd = peer, .events = POLLIN };
+
+    if (poll(&p, 1, 2000) != 1)
+        return -1;
+    return recv(peer, buf, size, 0);
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, len) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+        printf("Bail out! no free port\n");
+        exit(1);
+    }
+    port = ntohs(sin.sin_port);
+    close(fd);
+    return port;
+}
+
+int main(void)
+{
+    static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+    struct in_addr host, guest;
+    struct config cfg;
+    uint8_t f[2048], reply[42];
+    uint64_t f0, p0;
+    int sv[2], port, client;
+    ssize_t n;
+
+    tap_plan(12);
+    env_private_netns();
+    env_config(&cfg, false);
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                   sv) < 0 || stack_new(&cfg, sv[0], &st) < 0) {
+        printf("Bail out! cannot create a libslirp instance\n");
+        return 1;
+    }
+    peer = sv[1];
+    loop_init(&l, st);
+
+    /* one libslirp socket: a listener of a host forward */
+    port = free_port();
+    inet_pton(AF_INET, "127.0.0.1", &host);
+    inet_pton(AF_INET, "10.0.2.100", &guest);
+    TAP_IS_INT(slirp_add_hostfwd(stack_slirp(st), 0, host, port, guest, 80),
+               0, "a libslirp forward listens");
+    stack_touch(st);
+
+    iterate(0);     /* its first slirp_pollfds_poll() (once a second) */
+    iterate(0);     /* so one more fill */
+    TAP_IS_INT(l.n_pfd, 1, "the fill adds libslirp's listener");
+    f0 = fills();
+    p0 = polls();
+    iterate(0);
+    iterate(0);
+    TAP_IS_INT(fills(), f0, "no fill while libslirp has not run");
+    TAP_IS_INT(l.n_pfd, 1, "the last fill's entry is still polled");
+    TAP_IS_INT(polls(), p0, "no slirp_pollfds_poll without an event or a due timer");
+    stack_touch(st);
+    iterate(0);
+    TAP_IS_INT(fills(), f0 + 1, "a fill after stack_touch()");
+
+    /* an event on libslirp's fd: it is serviced at once */
+    client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    {
+        struct sockaddr_in sin = { .sin_family = AF_INET,
+                                   .sin_port = htons((uint16_t)port),
+                                   .sin_addr = host };
+        connect(client, (struct sockaddr *)&sin, sizeof(sin));
+    }
+    p0 = polls();
+    iterate(1000);
+    TAP_IS_INT(polls(), p0 + 1, "the listener's event runs slirp_pollfds_poll");
+    n = next_frame(f, sizeof(f));
+    TAP_OK(n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1,
+           "libslirp accepted and asks for the guest's MAC (ARP request)");
+    TAP_OK(recv(peer, f + 100, 100, MSG_DONTWAIT) < 0,
+           "the SYN waits for the answer");
+
+    /* the guest's ARP reply: only slirp_pollfds_poll() sends what waited */
+    memcpy(reply, f + 6, 6);                  /* to libslirp's MAC */
+    memcpy(reply + 6, guest_mac, 6);
+    reply[12] = 0x08;
+    reply[13] = 0x06;
+    memcpy(reply + 14, f + 14, 6);            /* htype, ptype, hlen, plen */
+    reply[20] = 0;
+    reply[21] = 2;                            /* reply */
+    memcpy(reply + 22, guest_mac, 6);         /* sha */
+    memcpy(reply + 28, f + 38, 4);            /* spa: the asked address */
+    memcpy(reply + 32, f + 22, 10);           /* tha, tpa: the asker */
+    TAP_IS_INT(send(peer, reply, sizeof(reply), 0), sizeof(reply),
+               "the namespace answers");
+    p0 = polls();
+    iterate(0);
+    TAP_IS_INT(polls(), p0 + 1, "a non-TCP frame runs slirp_pollfds_poll");
+    n = next_frame(f, sizeof(f));
+    TAP_OK(n >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6 &&
+               (f[14 + 20 + 13] & 0x02) && !memcmp(f, guest_mac, 6),
+           "the SYN that waited goes out to the guest's MAC");
+
+    close(client);
+    loop_free(&l);
+    stack_free(st);
+    close(peer);
+    close(sv[0]);
+    return tap_done();
+}
