@@ -7,6 +7,7 @@ struct api;
 struct config;
 struct fwd_table;
 struct splice;
+struct udprelay;
 struct stack;
 
 /* nesting deeper than this is refused before json-glib sees it */
@@ -19,6 +20,7 @@ struct api_cmd_ctx {
     struct fwd_table *fwd;      /* NULL: forwarding commands are refused */
     struct api *api;            /* NULL: get_info has no API counters */
     struct splice *splice;      /* NULL: no splice path (no namespace) */
+    struct udprelay *relay;     /* NULL: no UDP relay */
 };
 
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);
