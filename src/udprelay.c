@@ -325,6 +325,15 @@ static void udprelay_send(struct udprelay *u, int fd,
     }
 }
 
+/* bigger socket buffers, best effort (capped by rmem_max/wmem_max) */
+static void udprelay_bufs(int fd)
+{
+    int sz = UDPRELAY_RCVBUF;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
 /* the flow of @addr on @ls, opened if new; NULL with *ret_err */
 static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
                                                struct udprelay_listener *ls,
@@ -344,6 +353,7 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
         *ret_err = fd;
         return NULL;
     }
+    udprelay_bufs(fd);
     if (connect(fd, (const struct sockaddr *)&ls->guest, ls->guest_len) < 0)
         goto fail;
     f = calloc(1, sizeof(*f));
@@ -421,16 +431,13 @@ static int udprelay_in(struct udprelay *u, struct udprelay_listener *ls,
     return n;
 }
 
-static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
+/* one batch from the host socket; 1 if it was full (read again) */
+static int udprelay_listener_batch(struct udprelay *u,
+                                   struct udprelay_listener *ls)
 {
-    struct udprelay_listener *ls = (struct udprelay_listener *)(void *)w;
-    struct udprelay *u = ls->u;
     struct udprelay_dg dg[UDPRELAY_BATCH];
     int n, i, done;
 
-    (void)events;
-    if (ls->nheld)
-        return;     /* (an event fetched before the socket left the set) */
     for (i = 0; i < UDPRELAY_BATCH; i++) {
         u->iov[i] = (struct iovec){ .iov_base = u->buf +
                                                 (size_t)i * UDPRELAY_DGRAM_MAX,
@@ -442,7 +449,7 @@ static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
     }
     n = recvmmsg(ls->fd, u->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
-        return;
+        return 0;
     for (i = 0; i < n; i++)
         dg[i] = (struct udprelay_dg){
             .addr = &u->addrs[i], .alen = u->msgs[i].msg_hdr.msg_namelen,
@@ -450,7 +457,7 @@ static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
         };
     done = udprelay_in(u, ls, dg, n);
     if (done == n)
-        return;
+        return n == UDPRELAY_BATCH;
     /* hold the rest until the helper's sockets come */
     for (i = done; i < n; i++) {
         struct udprelay_held *h = &ls->held[ls->nheld];
@@ -468,19 +475,26 @@ static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
     }
     if (ls->nheld)
         splice_watch_mod(u->sp, ls->fd, 0, &ls->w);
+    return 0;
 }
 
-/* namespace -> host: what the guest sent to this flow goes to its client */
-static void udprelay_on_flow(struct splice_watch *w, uint32_t events)
+static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
 {
-    struct udprelay_flow *f = (struct udprelay_flow *)(void *)w;
-    struct udprelay *u = f->u;
+    struct udprelay_listener *ls = (struct udprelay_listener *)(void *)w;
+    int i;
+
+    (void)events;
+    for (i = 0; i < UDPRELAY_BATCHES && !ls->nheld; i++)
+        if (!udprelay_listener_batch(ls->u, ls))
+            break;
+}
+
+/* namespace -> host: one batch; 1 if it was full (read again) */
+static int udprelay_flow_batch(struct udprelay *u, struct udprelay_flow *f)
+{
     struct udprelay_dg dg[UDPRELAY_BATCH];
     int n, i;
 
-    (void)events;
-    if (f->fd < 0)
-        return;     /* closed earlier in this batch */
     for (i = 0; i < UDPRELAY_BATCH; i++) {
         u->iov[i] = (struct iovec){ .iov_base = u->buf +
                                                 (size_t)i * UDPRELAY_DGRAM_MAX,
@@ -492,12 +506,25 @@ static void udprelay_on_flow(struct splice_watch *w, uint32_t events)
     /* an error first (ICMP: the guest port is closed) is consumed here */
     n = recvmmsg(f->fd, u->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
-        return;
+        return 0;
     for (i = 0; i < n; i++)
         dg[i] = (struct udprelay_dg){ .data = u->iov[i].iov_base,
                                       .len = u->msgs[i].msg_len };
     udprelay_send(u, f->ls->fd, &f->client, f->clen, dg, n, false);
     udprelay_touch(u, f, udprelay_now());
+    return n == UDPRELAY_BATCH;
+}
+
+/* what the guest sent to this flow goes to its client */
+static void udprelay_on_flow(struct splice_watch *w, uint32_t events)
+{
+    struct udprelay_flow *f = (struct udprelay_flow *)(void *)w;
+    int i;
+
+    (void)events;
+    for (i = 0; i < UDPRELAY_BATCHES && f->fd >= 0; i++)
+        if (!udprelay_flow_batch(f->u, f))
+            break;
 }
 
 /* the helper's datagram sockets came (or it died): serve what was held */
@@ -656,6 +683,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
     if (host->sa_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
         return -errno;
+    udprelay_bufs(fd);
     if (bind(fd, host, host_len) < 0)
         return -errno;
     memset(ret_bound, 0, sizeof(*ret_bound));

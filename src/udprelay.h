@@ -10,8 +10,13 @@ struct splice;
 #define UDPRELAY_TIMEOUT_MAX_MS (24 * 3600 * 1000)
 /* flows open at once; the least recently used goes to make room */
 #define UDPRELAY_MAX_FLOWS 4096
-/* datagrams per recvmmsg()/sendmmsg() and wake-up of one socket */
+/* datagrams per recvmmsg()/sendmmsg() */
 #define UDPRELAY_BATCH 32
+/* full batches read from one socket per wake-up */
+#define UDPRELAY_BATCHES 8
+/* SO_RCVBUF asked for every socket (the kernel caps it at rmem_max and
+ * doubles that): a burst waits in the socket while the daemon is off-CPU */
+#define UDPRELAY_RCVBUF (4 << 20)
 /* the largest datagram carried (bigger ones are cut by the kernel) */
 #define UDPRELAY_DGRAM_MAX 65535
 
