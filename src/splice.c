@@ -16,8 +16,9 @@
  * renames itself ("slirpd: splice helper", so nobody looking for the daemon
  * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
  * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
- * exit). It then answers requests "N sockets of family F" over a
- * SOCK_SEQPACKET socketpair with the sockets (SCM_RIGHTS), unconnected. It
+ * exit). It then answers requests "N sockets of family F and type T"
+ * (SOCK_STREAM here, SOCK_DGRAM for udprelay.c) over a SOCK_SEQPACKET
+ * socketpair with the sockets (SCM_RIGHTS), unconnected. It
  * exits when the socketpair closes (the daemon is gone: EOF, and
  * PR_SET_PDEATHSIG). A child, not a thread: the daemon must stay
  * single-threaded (libslirp; setns() into a user namespace), a thread
@@ -67,6 +68,12 @@
  * once but libslirp and the tap get their turn first. Pipes of cleanly
  * closed connections are kept (up to a few) for the next connection. A
  * removed forward closes its listener only; its connections run on.
+ *
+ * Other modules. udprelay.c puts its own sockets into the same epoll set
+ * (splice_watch_add(): the event calls the watch's callback) and takes UDP
+ * sockets from a second pool (splice_take_dgram()); splice_set_client()
+ * tells it when asked-for sockets arrive and when a batch ends (when it may
+ * free what events pointed to).
  */
 #include <errno.h>
 #include <fcntl.h>
