@@ -34,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
+#include "udprelay.h"
 #include "stack.h"
 
 /* room for fwd_format_addr(): an IPv6 address with a zone, or unix:PATH */
@@ -433,6 +434,27 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "bytes_out", (int64_t)ss.bytes_out);
         api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
         api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
+        api_cmd_add_int(b, "udp_pool_ipv4", (int64_t)ss.dpool_v4);
+        api_cmd_add_int(b, "udp_pool_ipv6", (int64_t)ss.dpool_v6);
+        json_end_object(b);
+    }
+    if (ctx->relay) {
+        struct udprelay_stats us;
+
+        udprelay_get_stats(ctx->relay, &us);
+        json_key(b, "udp_relay");
+        json_begin_object(b);
+        api_cmd_add_int(b, "forwards", (int64_t)us.listeners);
+        api_cmd_add_int(b, "timeout_ms", (int64_t)ctx->cfg->udp_timeout_ms);
+        api_cmd_add_int(b, "flows", (int64_t)us.flows);
+        api_cmd_add_int(b, "flows_opened", (int64_t)us.flows_opened);
+        api_cmd_add_int(b, "expired", (int64_t)us.expired);
+        api_cmd_add_int(b, "evicted", (int64_t)us.evicted);
+        api_cmd_add_int(b, "dgrams_in", (int64_t)us.dgrams_in);
+        api_cmd_add_int(b, "bytes_in", (int64_t)us.bytes_in);
+        api_cmd_add_int(b, "dgrams_out", (int64_t)us.dgrams_out);
+        api_cmd_add_int(b, "bytes_out", (int64_t)us.bytes_out);
+        api_cmd_add_int(b, "dropped", (int64_t)us.dropped);
         json_end_object(b);
     }
     json_end_object(b);
@@ -542,7 +564,7 @@ static void api_cmd_add_splice_listener(struct json_writer *b,
     bool v6 = r->bound.ss_family == AF_INET6;
 
     json_begin_object(b);
-    api_cmd_add_str(b, "proto", "tcp");
+    api_cmd_add_str(b, "proto", fwd_proto_name(r->spec.proto));
     api_cmd_add_str(b, "state", "HOST_FORWARD");
     api_cmd_add_int(b, "fd", r->fd);
     if (v6)

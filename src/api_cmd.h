@@ -8,6 +8,7 @@ struct config;
 struct fwd_table;
 struct loop;
 struct splice;
+struct udprelay;
 struct stack;
 
 /* requests nested deeper than this are refused (json_parse()) */
@@ -21,6 +22,7 @@ struct api_cmd_ctx {
     struct api *api;            /* NULL: get_info has no API counters */
     struct splice *splice;      /* NULL: no splice path (no namespace) */
     struct loop *loop;          /* NULL: shutdown is refused */
+    struct udprelay *relay;     /* NULL: no UDP relay */
 };
 
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);

@@ -323,6 +323,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->ready_fd = -1;
     c->tapfd = -1;
     c->mtu = CONFIG_MTU_DEFAULT;
+    c->udp_timeout_ms = CONFIG_UDP_TIMEOUT_DEFAULT * 1000;
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
@@ -349,6 +350,17 @@ int config_from_options(const struct options *o, struct config *ret,
                              "exit-with-pid must be a positive integer: %s",
                              o->exit_with_pid);
         c->exit_with_pid = pid;
+    }
+    if (o->udp_timeout) {
+        long v;
+
+        if (config_parse_uint(o->udp_timeout, LONG_MAX, &v) < 0 || v < 1 ||
+            v > CONFIG_UDP_TIMEOUT_MAX)
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "--udp-timeout must be a number of seconds "
+                             "from 1 to %d: %s", CONFIG_UDP_TIMEOUT_MAX,
+                             o->udp_timeout);
+        c->udp_timeout_ms = (unsigned int)v * 1000;
     }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
         return util_fail(errbuf, errlen, CONFIG_E_USAGE,

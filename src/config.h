@@ -15,6 +15,9 @@
 #define CONFIG_MTU_DEFAULT 1500
 #define CONFIG_MTU_MIN 68
 #define CONFIG_MTU_MAX 65521
+/* --udp-timeout, seconds: a relayed UDP flow idle this long closes */
+#define CONFIG_UDP_TIMEOUT_DEFAULT 120
+#define CONFIG_UDP_TIMEOUT_MAX 86400
 
 /* config_from_options(): an error slirp4netns reports with the usage */
 #define CONFIG_E_USAGE (-EDOM)
@@ -62,6 +65,7 @@ struct config {
     bool disable_host_loopback;
     bool disable_dns;
     bool disable_offload;        /* no IFF_VNET_HDR on the tap */
+    unsigned int udp_timeout_ms; /* --udp-timeout: relayed UDP flows */
     bool enable_sandbox;
     bool enable_seccomp;
     bool outbound_set;

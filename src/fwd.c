@@ -57,10 +57,13 @@
 #include "config.h"
 #include "fwd.h"
 #include "splice.h"
+#include "udprelay.h"
 #include "util.h"
 
-/* "auto" sends forwards bound to a loopback address to the splice path */
+/* "auto" sends TCP forwards bound to a loopback address to the splice path */
 #define FWD_AUTO_SPLICE_LOOPBACK true
+/* ... and UDP ones to the relay (udprelay.c; docs/performance.md) */
+#define FWD_AUTO_UDP_RELAY_LOOPBACK true
 
 struct fwd_table {
     Slirp *slirp;
@@ -69,6 +72,7 @@ struct fwd_table {
     uint32_t next_id;
     bool unix_restricted;
     struct splice *splice;      /* NULL: libslirp only */
+    struct udprelay *relay;     /* NULL: UDP through libslirp only */
     enum fwd_path dflt;         /* for rules that ask for FWD_PATH_AUTO */
 };
 
@@ -130,7 +134,10 @@ void fwd_free(struct fwd_table *t)
     if (!t)
         return;
     for (i = 0; i < t->n; i++) {
-        if (t->rules[i].path == FWD_PATH_SPLICE)
+        if (t->rules[i].path == FWD_PATH_SPLICE &&
+            t->rules[i].spec.proto == FWD_UDP)
+            udprelay_unlisten(t->relay, t->rules[i].fd);
+        else if (t->rules[i].path == FWD_PATH_SPLICE)
             splice_unlisten(t->splice, t->rules[i].fd);
         fwd_unix_cleanup(&t->rules[i]);
     }
@@ -161,6 +168,17 @@ void fwd_set_splice(struct fwd_table *t, struct splice *sp,
 {
     t->splice = sp;
     t->dflt = dflt;
+}
+
+/**
+ * fwd_set_udprelay() - let UDP forwards take the fast path (the relay)
+ * @t:		the table
+ * @u:		the relay on the splice engine of fwd_set_splice() (outlives
+ *		the table), or NULL
+ */
+void fwd_set_udprelay(struct fwd_table *t, struct udprelay *u)
+{
+    t->relay = u;
 }
 
 /**
@@ -529,14 +547,14 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
     if (!path_ok)
         return fwd_bad(FWD_FIELD_PATH, "auto, splice or slirp",
                        ret_field, ret_why);
-    if (want == FWD_PATH_SPLICE && (s.proto != FWD_TCP || hfam == AF_UNIX))
-        return fwd_bad(FWD_FIELD_PATH, "the splice path forwards TCP from an "
+    if (want == FWD_PATH_SPLICE && hfam == AF_UNIX)
+        return fwd_bad(FWD_FIELD_PATH, "the splice path forwards from an "
                        "IP host address only", ret_field, ret_why);
     s.path = want;
     /* the splice path connects across families; libslirp cannot. Whether
      * the splice path is there is known at fwd_add(), which refuses the
      * forward with libslirp's reason if it is not */
-    cross_ok = want != FWD_PATH_SLIRP && s.proto == FWD_TCP && hfam != AF_UNIX;
+    cross_ok = want != FWD_PATH_SLIRP && hfam != AF_UNIX;
 
     if (hfam == AF_INET6 && gfam != AF_INET6 && !cross_ok)
         return fwd_bad(FWD_FIELD_GUEST_ADDR,
@@ -605,7 +623,8 @@ const char *fwd_family_why(const struct fwd_spec *spec)
  * @t:		the table (its default path and splice engine)
  * @spec:	a validated forward
  *
- * UDP and UNIX-socket forwards always take libslirp. A path named by the
+ * UNIX-socket forwards always take libslirp. For UDP the "splice" path is
+ * the relay of udprelay.c, with the same rules. A path named by the
  * forward, or the table's default if it is not "auto", is taken as named
  * (a default "splice" leaves a forward to the unspecified guest address,
  * which libslirp resolves to the guest's own, on libslirp); only a named
@@ -623,19 +642,21 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
                               const struct fwd_spec *spec)
 {
     enum fwd_path p = spec->path != FWD_PATH_AUTO ? spec->path : t->dflt;
-    bool any = fwd_ip_is_any(&spec->guest);
+    bool any = fwd_ip_is_any(&spec->guest), udp = spec->proto == FWD_UDP;
+    bool avail = splice_available(t->splice) && (!udp || t->relay);
 
-    if (spec->proto != FWD_TCP || spec->host.ss_family == AF_UNIX ||
-        p == FWD_PATH_SLIRP)
+    if (spec->host.ss_family == AF_UNIX || p == FWD_PATH_SLIRP)
         return FWD_PATH_SLIRP;
     if (p == FWD_PATH_SPLICE)
         return any && spec->path != FWD_PATH_SPLICE ? FWD_PATH_SLIRP :
                                                       FWD_PATH_SPLICE;
-    if (!splice_available(t->splice) || any)
+    if (!avail || any)
         return FWD_PATH_SLIRP;
     if (fwd_family_why(spec))
         return FWD_PATH_SPLICE;
-    return FWD_AUTO_SPLICE_LOOPBACK && fwd_ip_is_loopback(&spec->host) ?
+    if (!fwd_ip_is_loopback(&spec->host))
+        return FWD_PATH_SLIRP;
+    return (udp ? FWD_AUTO_UDP_RELAY_LOOPBACK : FWD_AUTO_SPLICE_LOOPBACK) ?
            FWD_PATH_SPLICE : FWD_PATH_SLIRP;
 }
 
@@ -661,12 +682,13 @@ static bool fwd_guest_equal(const struct sockaddr_storage *a,
 /*
  * Would @spec clash with a rule? -EADDRINUSE: it takes a host address a
  * rule holds (the kernel says so for TCP, but libslirp's SO_REUSEADDR lets
- * two UDP sockets share a port). -EEXIST: a second UDP forward to the same
+ * two UDP sockets share a port). -EEXIST: a second UDP forward through libslirp to the same
  * guest address and port, which libslirp 4.7 cannot tell apart: it matches
  * the guest's replies by the guest side only and sends them all out
  * through the newest listener.
  */
-static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec)
+static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
+                         enum fwd_path path)
 {
     int port = fwd_addr_port(&spec->host);
     size_t i;
@@ -676,7 +698,9 @@ static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec)
 
         if (r->spec.proto != spec->proto)
             continue;
-        if (spec->proto == FWD_UDP &&
+        /* libslirp's; the relay has a socket per flow */
+        if (spec->proto == FWD_UDP && path == FWD_PATH_SLIRP &&
+            r->path == FWD_PATH_SLIRP &&
             fwd_guest_equal(&r->spec.guest, &spec->guest))
             return -EEXIST;
         if (r->bound.ss_family != spec->host.ss_family)
@@ -889,9 +913,10 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     path = fwd_choose_path(t, spec);
     if (path == FWD_PATH_SLIRP && fwd_family_why(spec))
         return -EAFNOSUPPORT;
-    if (path == FWD_PATH_SPLICE && !splice_available(t->splice))
+    if (path == FWD_PATH_SPLICE && (!splice_available(t->splice) ||
+                                    (spec->proto == FWD_UDP && !t->relay)))
         return -EHOSTDOWN;
-    rc = fwd_conflicts(t, spec);
+    rc = fwd_conflicts(t, spec, path);
     if (rc < 0)
         return rc;
     rc = fwd_grow(t);
@@ -902,10 +927,19 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     r.dirfd = -1;
     r.path = path;
     if (path == FWD_PATH_SPLICE) {
-        rc = splice_listen(t->splice, (const struct sockaddr *)&spec->host,
-                           spec->host_len,
-                           (const struct sockaddr *)&spec->guest,
-                           spec->guest_len, &r.fd, &r.bound, &r.bound_len);
+        if (spec->proto == FWD_UDP)
+            rc = udprelay_listen(t->relay,
+                                 (const struct sockaddr *)&spec->host,
+                                 spec->host_len,
+                                 (const struct sockaddr *)&spec->guest,
+                                 spec->guest_len, &r.fd, &r.bound,
+                                 &r.bound_len);
+        else
+            rc = splice_listen(t->splice, (const struct sockaddr *)&spec->host,
+                               spec->host_len,
+                               (const struct sockaddr *)&spec->guest,
+                               spec->guest_len, &r.fd, &r.bound,
+                               &r.bound_len);
         if (rc < 0)
             return rc;
         r.spec = *spec;
@@ -1008,7 +1042,8 @@ const char *fwd_strerror(int r)
  * @t:	the table
  * @id:	the rule's id
  *
- * Connections already accepted stay up until they end.
+ * TCP connections already accepted stay up until they end; the flows of a
+ * UDP relay forward are closed with it (their host socket is gone).
  *
  * Return: 0, -ENOENT if there is no such rule, -EIO if libslirp has no
  *	   such listener (the rule is kept, as slirp4netns does)
@@ -1023,7 +1058,10 @@ int fwd_remove(struct fwd_table *t, uint32_t id)
         return -ENOENT;
     r = &t->rules[i];
     flags = r->spec.proto == FWD_UDP ? SLIRP_HOSTFWD_UDP : 0;
-    if (r->path == FWD_PATH_SPLICE) {
+    if (r->path == FWD_PATH_SPLICE && r->spec.proto == FWD_UDP) {
+        if (udprelay_unlisten(t->relay, r->fd) < 0)
+            return -EIO;
+    } else if (r->path == FWD_PATH_SPLICE) {
         if (splice_unlisten(t->splice, r->fd) < 0)
             return -EIO;
     } else if (slirp_remove_hostxfwd(t->slirp, (const struct sockaddr *)&r->bound,

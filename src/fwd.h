@@ -12,6 +12,7 @@
 
 struct config;
 struct splice;
+struct udprelay;
 
 /* podman publishes a range as one forward per port: -p 10000-20000 is 10 001 */
 #define FWD_MAX_DEFAULT (65536 * 2)
@@ -27,7 +28,8 @@ enum fwd_proto {
     FWD_UDP,
 };
 
-/* the data path of a forward: libslirp's hostfwd, or splice.c's */
+/* the data path of a forward: libslirp's hostfwd, or ours (splice.c for
+ * TCP, udprelay.c for UDP) */
 enum fwd_path {
     FWD_PATH_AUTO,      /* the table's default decides (fwd_choose_path()) */
     FWD_PATH_SPLICE,    /* our listener, a socket in the namespace, splice() */
@@ -89,6 +91,7 @@ void fwd_free(struct fwd_table *t);
 void fwd_restrict_unix(struct fwd_table *t);
 void fwd_set_splice(struct fwd_table *t, struct splice *sp,
                     enum fwd_path dflt);
+void fwd_set_udprelay(struct fwd_table *t, struct udprelay *u);
 enum fwd_path fwd_default_path(const struct fwd_table *t);
 enum fwd_path fwd_choose_path(const struct fwd_table *t,
                               const struct fwd_spec *spec);

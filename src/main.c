@@ -17,6 +17,7 @@
 #include "ns.h"
 #include "options.h"
 #include "splice.h"
+#include "udprelay.h"
 #include "stack.h"
 #include "tap.h"
 
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
     struct stack *stack = NULL;
     struct fwd_table *fwd = NULL;
     struct splice *splice = NULL;
+    struct udprelay *relay = NULL;
     enum fwd_path fpath = FWD_PATH_AUTO;
     struct api *api = NULL;
     struct api_cmd_ctx actx;
@@ -133,6 +135,15 @@ int main(int argc, char **argv)
         if (r < 0)
             warn("splice forwards are not available (%s): every forward "
                  "goes through libslirp, ignoring", strerror(-r));
+        if (splice) {
+            r = udprelay_new(splice, cfg.udp_timeout_ms, UDPRELAY_MAX_FLOWS,
+                             &relay);
+            if (r < 0) {
+                log_errno(r, "UDP relay");
+                goto out;
+            }
+        }
+        r = 0;
     }
     r = isolate_after_tap(&iso, &cfg, &ns);
     if (r < 0) {
@@ -159,6 +170,7 @@ int main(int argc, char **argv)
         goto out;
     }
     fwd_set_splice(fwd, splice, fpath);
+    fwd_set_udprelay(fwd, relay);
     r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, errbuf,
                     sizeof(errbuf));
     if (r < 0) {
@@ -181,7 +193,8 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     actx = (struct api_cmd_ctx){ .cfg = &cfg, .stack = stack, .fwd = fwd,
-                                 .splice = splice, .loop = &loop };
+                                 .splice = splice, .relay = relay,
+                                 .loop = &loop };
     if (cfg.api_socket) {
         r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
         if (r == 0)
@@ -214,6 +227,7 @@ out_loop:
     loop_free(&loop);
 out:
     fwd_free(fwd);
+    udprelay_free(relay);
     splice_free(splice);
     isolate_at_exit(&iso);
     stack_free(stack);

@@ -27,6 +27,7 @@ enum {
     OPT_TARGET_TYPE,
     OPT_FORWARD_PATH,
     OPT_EXIT_WITH_PID,
+    OPT_UDP_TIMEOUT,
 };
 
 static const struct option opt_long[] = {
@@ -52,6 +53,7 @@ static const struct option opt_long[] = {
     { "target-type", required_argument, NULL, OPT_TARGET_TYPE },
     { "forward-path", required_argument, NULL, OPT_FORWARD_PATH },
     { "exit-with-pid", required_argument, NULL, OPT_EXIT_WITH_PID },
+    { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -125,6 +127,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_TARGET_TYPE: o.target_type = optarg; break;
         case OPT_FORWARD_PATH: o.forward_path = optarg; break;
         case OPT_EXIT_WITH_PID: o.exit_with_pid = optarg; break;
+        case OPT_UDP_TIMEOUT: o.udp_timeout = optarg; break;
         case 'p':
             if (opt_add_publish(&o, optarg) < 0) {
                 *ret = o;
@@ -188,8 +191,10 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--target-type=TYPE       specify the target type ([netns], default=netns)\n"
 "-p, --publish=SPEC       forward a host port: [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp],\n"
 "                         [::1]:8080:80 for IPv6, unix:/PATH:GUESTPORT (repeatable)\n"
-"--forward-path=PATH      TCP port forwards: auto (default: loopback host addresses\n"
-"                         spliced in the kernel, others through libslirp), splice, slirp\n"
+"--forward-path=PATH      port forwards: auto (default: loopback host addresses spliced\n"
+"                         (TCP) or relayed (UDP) by slirpd, others through libslirp),\n"
+"                         splice, slirp\n"
+"--udp-timeout=SECONDS    idle time after which a relayed UDP flow closes (default=120)\n"
 "--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder)\n"
 "-h, --help               show this help and exit\n"
 "-v, --version            show version and exit\n",

@@ -26,6 +26,7 @@ struct options {
     bool disable_offload;
     const char *forward_path;   /* --forward-path: auto, splice, slirp */
     const char *exit_with_pid;  /* --exit-with-pid */
+    const char *udp_timeout;    /* --udp-timeout: seconds */
     const char *macaddress;
     const char *target_type;
     const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */

@@ -136,6 +136,14 @@ SECCOMP_ALLOW(pipe)
 SECCOMP_ALLOW(wait4)
 SECCOMP_ALLOW(waitpid)
 
+/* --- UDP relay forwards (udprelay.c): datagrams in batches; the idle
+ *     timer of the flows (the timerfd is made before the filter) -------- */
+SECCOMP_ALLOW(recvmmsg)
+SECCOMP_ALLOW(recvmmsg_time64)
+SECCOMP_ALLOW(sendmmsg)
+SECCOMP_ALLOW(timerfd_settime)
+SECCOMP_ALLOW(timerfd_settime64)
+
 /* --- files: libslirp re-reads /etc/resolv.conf (read-only opens only); the
  *     API socket path is unlinked at exit -------------------------------- */
 SECCOMP_ALLOW_ARG(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)

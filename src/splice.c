@@ -20,8 +20,9 @@
  * renames itself ("slirpd: splice helper", so nobody looking for the daemon
  * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
  * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
- * exit). It then answers requests "N sockets of family F" over a
- * SOCK_SEQPACKET socketpair with the sockets (SCM_RIGHTS), unconnected. It
+ * exit). It then answers requests "N sockets of family F and type T"
+ * (SOCK_STREAM here, SOCK_DGRAM for udprelay.c) over a SOCK_SEQPACKET
+ * socketpair with the sockets (SCM_RIGHTS), unconnected. It
  * exits when the socketpair closes (the daemon is gone: EOF, and
  * PR_SET_PDEATHSIG). A child, not a thread: the daemon must stay
  * single-threaded (libslirp; setns() into a user namespace), a thread
@@ -71,6 +72,12 @@
  * once but libslirp and the tap get their turn first. Pipes of cleanly
  * closed connections are kept (up to a few) for the next connection. A
  * removed forward closes its listener only; its connections run on.
+ *
+ * Other modules. udprelay.c puts its own sockets into the same epoll set
+ * (splice_watch_add(): the event calls the watch's callback) and takes UDP
+ * sockets from a second pool (splice_take_dgram()); splice_set_client()
+ * tells it when asked-for sockets arrive and when a batch ends (when it may
+ * free what events pointed to).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +115,7 @@ enum splice_kind {
     SPLICE_K_CONN,
     SPLICE_K_HELPER,
     SPLICE_K_KICK,
+    SPLICE_K_WATCH,     /* another module's fd (struct splice_watch) */
 };
 
 /* what an epoll event points to: the first member of each object */
@@ -168,6 +176,12 @@ struct splice {
     int pool[2][SPLICE_POOL_MAX];   /* [0] AF_INET, [1] AF_INET6 */
     int npool[2];
     bool requested[2];
+    int dpool[2][SPLICE_POOL_MAX];  /* the same for SOCK_DGRAM */
+    int ndpool[2];
+    bool drequested[2];
+    void (*on_dgram)(void *arg);    /* splice_set_client() */
+    void (*on_batch_end)(void *arg);
+    void *client;
     struct splice_listener *listeners;
     struct splice_conn *conns;
     struct splice_conn *wait_head[2], *wait_tail[2];
@@ -186,7 +200,11 @@ struct splice_msg {
     int32_t status;     /* answer: 0 or a negative errno */
     int32_t family;     /* AF_INET or AF_INET6 */
     int32_t count;      /* request: how many; answer: how many fds follow */
+    int32_t type;       /* SOCK_STREAM or SOCK_DGRAM */
 };
+
+_Static_assert(offsetof(struct splice_watch, kind) ==
+               offsetof(struct splice_ep, kind), "splice_watch and splice_ep");
 
 static int splice_fi(int family)
 {
@@ -367,21 +385,24 @@ void splice_helper_run(int sock, void *arg)
         if (n <= 0)
             _exit(0);   /* the daemon is gone */
         if (n != sizeof(req) ||
-            (req.family != AF_INET && req.family != AF_INET6))
+            (req.family != AF_INET && req.family != AF_INET6) ||
+            (req.type != SOCK_STREAM && req.type != SOCK_DGRAM))
             continue;
         want = req.count < 1 ? 1 : req.count > SPLICE_FDS_PER_MSG ?
                SPLICE_FDS_PER_MSG : req.count;
-        m = (struct splice_msg){ .family = req.family };
+        m = (struct splice_msg){ .family = req.family, .type = req.type };
         for (i = 0; i < want; i++) {
             int one = 1;
 
             fds[i] = socket(req.family,
-                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                            req.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             if (fds[i] < 0) {
                 m.status = -errno;
                 break;
             }
-            setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            if (req.type == SOCK_STREAM)
+                setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
+                           sizeof(one));
         }
         m.count = i;
         if (splice_helper_send(sock, &m, fds, i) < 0)
@@ -855,6 +876,7 @@ static void splice_request(struct splice *sp, int fi)
     struct splice_msg m = {
         .family = fi ? AF_INET6 : AF_INET,
         .count = SPLICE_POOL_MAX - sp->npool[fi],
+        .type = SOCK_STREAM,
     };
 
     if (sp->requested[fi] || !sp->st.helper_alive || m.count <= 0)
@@ -1000,6 +1022,8 @@ static void splice_helper_gone(struct splice *sp)
     epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
     splice_serve_waiting(sp, 0);
     splice_serve_waiting(sp, 1);
+    if (sp->on_dgram)
+        sp->on_dgram(sp->client);   /* splice_take_dgram() says -EHOSTDOWN */
 }
 
 static void splice_on_helper(struct splice *sp)
@@ -1015,6 +1039,7 @@ static void splice_on_helper(struct splice *sp)
         .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
     };
     struct cmsghdr *cmsg;
+    bool ok, dgram;
     ssize_t n;
     int fi;
 
@@ -1031,6 +1056,9 @@ static void splice_on_helper(struct splice *sp)
         return;
     }
     fi = splice_fi(m.family);
+    ok = n == sizeof(m) && (m.family == AF_INET || m.family == AF_INET6) &&
+         (m.type == SOCK_STREAM || m.type == SOCK_DGRAM);
+    dgram = m.type == SOCK_DGRAM;
     for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
         size_t i, nfd;
 
@@ -1041,16 +1069,22 @@ static void splice_on_helper(struct splice *sp)
             int fd;
 
             memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-            if (n == sizeof(m) && (m.family == AF_INET ||
-                                   m.family == AF_INET6) &&
-                sp->npool[fi] < SPLICE_POOL_MAX)
+            if (ok && dgram && sp->ndpool[fi] < SPLICE_POOL_MAX)
+                sp->dpool[fi][sp->ndpool[fi]++] = fd;
+            else if (ok && !dgram && sp->npool[fi] < SPLICE_POOL_MAX)
                 sp->pool[fi][sp->npool[fi]++] = fd;
             else
                 close(fd);
         }
     }
-    if (n != sizeof(m) || (m.family != AF_INET && m.family != AF_INET6))
+    if (!ok)
         return;
+    if (dgram) {
+        sp->drequested[fi] = false;
+        if (sp->on_dgram)
+            sp->on_dgram(sp->client);
+        return;
+    }
     sp->requested[fi] = false;
     if (m.status < 0 && !sp->npool[fi]) {
         /* the namespace cannot make such sockets: nobody waits in vain */
@@ -1140,9 +1174,17 @@ void splice_on_ready(struct splice *sp)
         case SPLICE_K_KICK:
             splice_on_kick(sp);
             break;
+        case SPLICE_K_WATCH: {
+            struct splice_watch *w = (struct splice_watch *)(void *)ep;
+
+            w->fn(w, ev[i].events);
+            break;
+        }
         }
     }
     splice_free_dead(sp);
+    if (sp->on_batch_end)
+        sp->on_batch_end(sp->client);
 }
 
 /* ----------------------------------------------------------- listeners */
@@ -1259,6 +1301,120 @@ void splice_get_stats(struct splice *sp, struct splice_stats *ret)
     *ret = sp->st;
     ret->pool_v4 = (uint64_t)sp->npool[0];
     ret->pool_v6 = (uint64_t)sp->npool[1];
+    ret->dpool_v4 = (uint64_t)sp->ndpool[0];
+    ret->dpool_v6 = (uint64_t)sp->ndpool[1];
+}
+
+/* ------------------------------------------------ other modules' fds */
+
+/**
+ * splice_watch_add() - put another module's fd into the engine's epoll set
+ * @sp:		the engine
+ * @fd:		the fd
+ * @events:	epoll events
+ * @w:		what the event points to; @w->fn is called with the events
+ *		from splice_on_ready(). Closing @fd takes it out of the set,
+ *		but an event of the current batch may still point to @w:
+ *		free @w from the batch-end hook (splice_set_client()) only.
+ *
+ * Return: 0 or the errno of epoll_ctl()
+ */
+int splice_watch_add(struct splice *sp, int fd, uint32_t events,
+                     struct splice_watch *w)
+{
+    w->kind = SPLICE_K_WATCH;
+    w->side = 0;
+    return splice_epoll_add(sp, fd, events, (struct splice_ep *)(void *)w);
+}
+
+/**
+ * splice_watch_mod() - change the events of an fd of splice_watch_add()
+ * @sp:		the engine
+ * @fd:		the fd
+ * @events:	epoll events (0: none until changed again)
+ * @w:		as given to splice_watch_add()
+ *
+ * Return: 0 or the errno of epoll_ctl()
+ */
+int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
+                     struct splice_watch *w)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = w };
+
+    return epoll_ctl(sp->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/**
+ * splice_set_client() - the module that uses datagram sockets (udprelay.c)
+ * @sp:			the engine
+ * @on_dgram:		called when datagram sockets arrived after
+ *			splice_take_dgram() said -EAGAIN, or the helper died
+ * @on_batch_end:	called at the end of each splice_on_ready()
+ * @arg:		their argument
+ */
+void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
+                       void (*on_batch_end)(void *arg), void *arg)
+{
+    sp->on_dgram = on_dgram;
+    sp->on_batch_end = on_batch_end;
+    sp->client = arg;
+}
+
+static void splice_request_dgram(struct splice *sp, int fi)
+{
+    struct splice_msg m = {
+        .family = fi ? AF_INET6 : AF_INET,
+        .count = SPLICE_POOL_MAX - sp->ndpool[fi],
+        .type = SOCK_DGRAM,
+    };
+
+    if (sp->drequested[fi] || !sp->st.helper_alive || m.count <= 0)
+        return;
+    if (send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+        sizeof(m))
+        sp->drequested[fi] = true;
+}
+
+/**
+ * splice_take_dgram() - an unconnected UDP socket made inside the namespace
+ * @sp:		the engine
+ * @family:	AF_INET or AF_INET6
+ *
+ * From a pool like the TCP sockets'; below SPLICE_POOL_LOW more are asked
+ * for. splice_prepare_dgram() fills the pool ahead of the first use.
+ *
+ * Return: the socket (non-blocking, close-on-exec; the caller owns it);
+ *	   -EAGAIN if the pool is empty (more are on the way: the
+ *	   on_dgram hook is called when they arrive); -EHOSTDOWN if the
+ *	   helper is gone; -EAFNOSUPPORT for another family
+ */
+int splice_take_dgram(struct splice *sp, int family)
+{
+    int fi = splice_fi(family), fd;
+
+    if (family != AF_INET && family != AF_INET6)
+        return -EAFNOSUPPORT;
+    if (!sp->ndpool[fi]) {
+        if (!sp->st.helper_alive)
+            return -EHOSTDOWN;
+        splice_request_dgram(sp, fi);
+        return -EAGAIN;
+    }
+    fd = sp->dpool[fi][--sp->ndpool[fi]];
+    if (sp->ndpool[fi] < SPLICE_POOL_LOW)
+        splice_request_dgram(sp, fi);
+    return fd;
+}
+
+/**
+ * splice_prepare_dgram() - fill the datagram pool of @family ahead of use
+ * @sp:		the engine
+ * @family:	AF_INET or AF_INET6
+ */
+void splice_prepare_dgram(struct splice *sp, int family)
+{
+    if (sp->ndpool[splice_fi(family)] < SPLICE_POOL_LOW)
+        splice_request_dgram(sp, splice_fi(family));
 }
 
 /**
@@ -1295,6 +1451,8 @@ void splice_free(struct splice *sp)
         }
         for (i = 0; i < sp->npool[fi]; i++)
             close(sp->pool[fi][i]);
+        for (i = 0; i < sp->ndpool[fi]; i++)
+            close(sp->dpool[fi][i]);
     }
     while (sp->again) {
         struct splice_conn *c = sp->again;

@@ -31,6 +31,7 @@ struct splice_stats {
     uint64_t bytes_out;         /* namespace -> host */
     uint64_t listeners;         /* listening sockets now */
     uint64_t pool_v4, pool_v6;  /* pre-opened namespace sockets now */
+    uint64_t dpool_v4, dpool_v6;/* ... UDP ones (udprelay.c) */
     bool helper_alive;          /* the namespace helper answers */
 };
 
@@ -51,3 +52,19 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
                   struct sockaddr_storage *ret_bound, socklen_t *ret_len);
 int splice_unlisten(struct splice *sp, int fd);
 void splice_get_stats(struct splice *sp, struct splice_stats *ret);
+
+/* an fd of another module in the engine's epoll set (udprelay.c) */
+struct splice_watch {
+    uint8_t kind;       /* set by splice_watch_add() */
+    uint8_t side;
+    void (*fn)(struct splice_watch *w, uint32_t events);
+};
+
+int splice_watch_add(struct splice *sp, int fd, uint32_t events,
+                     struct splice_watch *w);
+int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
+                     struct splice_watch *w);
+void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
+                       void (*on_batch_end)(void *arg), void *arg);
+int splice_take_dgram(struct splice *sp, int family);
+void splice_prepare_dgram(struct splice *sp, int family);

@@ -76,9 +76,15 @@ run_variant() { # root|user
 	api rootlesskit '{"execute":"list_hostfwd"}'
 	assert_contains "$API_REPLY" "\"host_port\":$API_PORT,\"guest_addr\":\"10.0.2.100\",\"guest_port\":80,\"ephemeral\":true}" \
 		"[$who] 4: listed with its real port"
-	api rootlesskit '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":53}}'
+	# the relay (loopback UDP) has a socket per client: a second forward to
+	# 10.0.2.100:53 works; through libslirp it is refused
+	api_add '{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":53}'
+	msg=$(host_udp_roundtrip 127.0.0.1 "$API_PORT" 512) || fail "[$who] 1: $msg"
+	ok "[$who] 1: a second UDP forward to 10.0.2.100:53 on the relay carries data"
+	api_add '{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":53,"path":"slirp"}'
+	api rootlesskit '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":53,"path":"slirp"}}'
 	assert_contains "$API_REPLY" 'bad arguments.guest_port (a UDP forward to the same guest address and port exists' \
-		"[$who] 1: a second UDP forward to 10.0.2.100:53 is refused (libslirp would mix their replies)"
+		"[$who] 1: a second libslirp UDP forward to 10.0.2.100:53 is refused (libslirp would mix their replies)"
 	ns_server "$pid" udp-echo 55
 	api_add '{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":55}'
 	[ -n "$API_PORT" ] || fail "[$who] 4: no host_port in $API_REPLY"

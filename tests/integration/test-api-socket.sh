@@ -90,7 +90,7 @@ bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":70000,"gues
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090,"guest_addr":"10.0.2","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090}}' 'bad request: add_hostfwd: bad arguments.guest_port'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8090,"guest_port":0}}' 'bad request: add_hostfwd: bad arguments.guest_port'
-bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
+bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80,"path":"slirp"}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"::","host_port":8090,"guest_addr":"","guest_port":80,"path":"slirp"}}' 'bad request: add_hostfwd: bad arguments.guest_addr (an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 cannot forward IPv6 to IPv4)'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1","host_port":8090,"guest_addr":"fd00::100","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.guest_addr (IPv6 is not enabled (--enable-ipv6))'
 bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"unix:/tmp/x.sock","guest_port":80}}' 'bad request: add_hostfwd: bad arguments.host_addr (unix: forwards are TCP only)'

@@ -137,9 +137,9 @@ run_root() {
 		"1: list_hostfwd: a named splice path"
 	assert_contains "$API_REPLY" "\"host_port\":$p,\"guest_addr\":\"10.0.2.100\",\"guest_port\":80}" \
 		"1: list_hostfwd: an auto forward's entry is slirp4netns's"
-	api rootlesskit '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_addr":"127.0.0.1","host_port":0,"guest_port":53,"path":"splice"}}'
-	assert_eq '{"error":{"desc":"bad request: add_hostfwd: bad arguments.path (the splice path forwards TCP from an IP host address only)"}}' \
-		"$API_REPLY" "1: UDP on the splice path is refused"
+	api rootlesskit '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"unix:'"$dir"'/u.sock","guest_port":53,"path":"splice"}}'
+	assert_eq '{"error":{"desc":"bad request: add_hostfwd: bad arguments.path (the splice path forwards from an IP host address only)"}}' \
+		"$API_REPLY" "1: a unix: forward on the splice path is refused"
 	api rootlesskit '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1","host_port":0,"guest_port":80,"path":"fast"}}'
 	assert_eq '{"error":{"desc":"bad request: add_hostfwd: bad arguments.path (auto, splice or slirp)"}}' \
 		"$API_REPLY" "1: an unknown path is refused"

@@ -108,6 +108,7 @@ int main(void)
     TAP_IS_STR(ip4(c.vdhcp_end), "10.0.2.30", "dhcp end");
     TAP_IS_STR(ip4(c.recommended), "10.0.2.100", "guest cidr+100");
     TAP_IS_INT(c.mtu, 1500, "default mtu");
+    TAP_IS_INT(c.udp_timeout_ms, 120000, "default --udp-timeout: 120 s");
     TAP_IS_INT(c.exit_fd, -1, "no exit fd");
     TAP_IS_INT(c.ready_fd, -1, "no ready fd");
     TAP_IS_INT(c.netns_type, CONFIG_NETNS_PID, "pid mode");
@@ -122,6 +123,26 @@ int main(void)
         TAP_IS_STR(v6, "fd00::3", "IPv6 DNS fd00::3");
     }
     config_free(&c);
+
+    /* --udp-timeout: seconds, 1..86400 */
+    {
+        static const char *const badv[] = { "0", "86401", "-1", "2s", "" };
+        size_t i;
+
+        memset(&o, 0, sizeof(o));
+        o.target = "1";
+        o.ifname = "tap0";
+        o.udp_timeout = "86400";
+        TAP_IS_INT(from(&o, &c, e, sizeof(e)), 0, "--udp-timeout=86400");
+        TAP_IS_INT(c.udp_timeout_ms, 86400000, "... in ms");
+        config_free(&c);
+        for (i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+            o.udp_timeout = badv[i];
+            TAP_OK(from(&o, &c, e, sizeof(e)) == CONFIG_E_USAGE &&
+                   strstr(e, "--udp-timeout must be a number of seconds"),
+                   "--udp-timeout=%s rejected: %s", badv[i], e);
+        }
+    }
 
     /* derivation: --cidr 10.8.0.0/16, fds, mtu, mac */
     memset(&o, 0, sizeof(o));

@@ -129,13 +129,23 @@ static void test_validation(void)
         "the first bad field is reported (slirp4netns's order)");
 
     /* what slirp4netns can't do, with a reason */
-    /* across families: TCP is accepted here (the splice path carries it;
-     * fwd_add() refuses it without the splice engine), UDP never */
-    bad(&cfg4, "udp", "::", 8080, "", 80, FWD_FIELD_GUEST_ADDR,
-        "libslirp 4.7 cannot forward IPv6 to IPv4",
-        "UDP \"::\" with guest \"\"");
-    bad(&cfg6, "udp", "127.0.0.1", 8080, "fd00::100", 80, FWD_FIELD_GUEST_ADDR,
-        "cannot forward IPv4 to IPv6", "UDP IPv4 host, IPv6 guest (libslirp aborts)");
+    /* across families: accepted here (the splice path carries TCP, the
+     * relay UDP; fwd_add() refuses it without them), refused on "slirp" */
+    TAP_IS_INT(spec(&cfg4, "udp", "::", 8080, "", 80, &s, &field, &why), 0,
+               "UDP \"::\" with guest \"\": valid (the relay carries it)");
+    {
+        struct fwd_req req = { "udp", "::", 8080, "", 80, "slirp" };
+
+        TAP_IS_INT(fwd_spec_from_req(&req, &cfg4, &s, &field, &why), -EINVAL,
+                   "... refused on the slirp path");
+        TAP_OK(why && strstr(why, "libslirp 4.7 cannot forward IPv6 to IPv4"),
+               "... with libslirp's reason");
+        req = (struct fwd_req){ "udp", "127.0.0.1", 8080, "fd00::100", 80,
+                                "slirp" };
+        TAP_IS_INT(fwd_spec_from_req(&req, &cfg6, &s, &field, &why), -EINVAL,
+                   "UDP IPv4 host, IPv6 guest on slirp: refused (libslirp "
+                   "aborts)");
+    }
     bad(&cfg4, "tcp", "::1", 8080, "fd00::100", 80, FWD_FIELD_GUEST_ADDR,
         "--enable-ipv6", "IPv6 guest without --enable-ipv6");
     bad(&cfg6, "udp", "::1", 8080, "::", 80, FWD_FIELD_GUEST_ADDR,

@@ -285,12 +285,16 @@ static void test_choose_path(void)
                "[::] -> cidr+100 on slirp: refused");
     TAP_IS_INT(field, FWD_FIELD_GUEST_ADDR, "... for the guest address");
     req = (struct fwd_req){ "udp", "127.0.0.1", 8080, "", 80, "splice" };
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
-               "UDP on the splice path: refused");
-    TAP_IS_INT(field, FWD_FIELD_PATH, "... for the path");
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "UDP on the splice path (the relay): valid");
     req.path = "auto";
     fwd_spec_from_req(&req, &cfg, &s, &field, &why);
-    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP, "auto, UDP: libslirp");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto, UDP without a relay: libslirp");
+    req = (struct fwd_req){ "tcp", "unix:/tmp/x.sock", 0, "", 80, "splice" };
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "a unix: forward on the splice path: refused");
+    TAP_IS_INT(field, FWD_FIELD_PATH, "... for the path");
     req = (struct fwd_req){ "tcp", "127.0.0.1", 8080, "", 80, "fast" };
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
                "an unknown path name: refused");

@@ -1,0 +1,502 @@
+/* test-udprelay.c - the UDP relay against real sockets in a private network namespace */
+/*
+ * As test-splice.c: the test process moves into a network namespace of its
+ * own whose loopback plays both the host and the target (the splice helper
+ * joins that same namespace). The "guest" is a UDP echo server on
+ * 127.0.0.1 run by the test's own loop, which answers "echo:" + the
+ * datagram to whoever sent it. Every wait is bounded by a deadline.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fwd.h"
+#include "ns.h"
+#include "splice.h"
+#include "tap.h"
+#include "udprelay.h"
+
+#define MAX_FLOWS 64
+#define TIMEOUT_MS 2000
+
+static struct splice *sp;
+static struct udprelay *u;
+static int srv = -1;                /* the guest's echo server */
+static unsigned int srv_seen;       /* datagrams it answered */
+static struct sockaddr_in srv_last; /* the last source address it saw */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void echo_all(void)
+{
+    static char buf[65536 + 8];
+
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        ssize_t n = recvfrom(srv, buf + 5, 65536, MSG_DONTWAIT,
+                             (struct sockaddr *)&from, &flen);
+
+        if (n < 0)
+            return;
+        memcpy(buf, "echo:", 5);
+        sendto(srv, buf, (size_t)n + 5, 0, (struct sockaddr *)&from, flen);
+        srv_seen++;
+        srv_last = from;
+    }
+}
+
+/* drive the engine and the echo server for @ms, or until idle for 20 ms */
+static void pump(int ms)
+{
+    int64_t end = now_ms() + ms;
+
+    while (now_ms() < end) {
+        struct pollfd p[2] = {
+            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = srv, .events = POLLIN },
+        };
+
+        if (poll(p, srv >= 0 ? 2 : 1, 20) <= 0)
+            return;
+        if (p[0].revents)
+            splice_on_ready(sp);
+        if (srv >= 0 && p[1].revents)
+            echo_all();
+    }
+}
+
+/* receive one datagram on @fd within @ms, driving everything */
+static ssize_t recv_within(int fd, char *buf, size_t len, int ms)
+{
+    int64_t end = now_ms() + ms;
+
+    while (now_ms() < end) {
+        ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+
+        if (n >= 0)
+            return n;
+        pump(10);
+    }
+    return -ETIMEDOUT;
+}
+
+static int lo_up(void)
+{
+    struct ifreq ifr = { .ifr_name = "lo" };
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        r = -errno;
+    ifr.ifr_flags |= IFF_UP;
+    if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static int udp_bound(int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    memset(ss, 0, sizeof(*ss));
+    if (family == AF_INET) {
+        ((struct sockaddr_in *)ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        *len = sizeof(struct sockaddr_in);
+    } else {
+        ((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)ss)->sin6_addr = in6addr_loopback;
+        *len = sizeof(struct sockaddr_in6);
+    }
+    if (fd < 0 || bind(fd, (struct sockaddr *)ss, *len) < 0 ||
+        getsockname(fd, (struct sockaddr *)ss, len) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* a client socket connected to @to */
+static int client(const struct sockaddr_storage *to, socklen_t len)
+{
+    int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd >= 0 && connect(fd, (const struct sockaddr *)to, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+/* fds of the test process, not counting the helper's pooled UDP sockets */
+static int fds_but_pool(void)
+{
+    struct splice_stats ss;
+
+    splice_get_stats(sp, &ss);
+    return count_fds() - (int)(ss.dpool_v4 + ss.dpool_v6);
+}
+
+/* @c sends "@tag", gets "echo:@tag" back */
+static bool round_trip(int c, const char *tag)
+{
+    char buf[256];
+    ssize_t n;
+
+    if (send(c, tag, strlen(tag), 0) != (ssize_t)strlen(tag))
+        return false;
+    n = recv_within(c, buf, sizeof(buf) - 1, 2000);
+    if (n < 0)
+        return false;
+    buf[n] = 0;
+    return !strncmp(buf, "echo:", 5) && !strcmp(buf + 5, tag);
+}
+
+static void test_choose_path(void)
+{
+    struct config cfg;
+    struct options o = { .target = "1", .ifname = "tap0" };
+    struct fwd_table *t;
+    struct fwd_spec s;
+    struct fwd_req req = { "udp", "127.0.0.1", 8080, "", 80, "auto" };
+    enum fwd_field field;
+    const char *why;
+    char errbuf[256];
+
+    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+        fwd_new(NULL, 0, &t) < 0) {
+        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+        return;
+    }
+    cfg.enable_ipv6 = true;
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "udp 127.0.0.1 -> cidr+100, auto");
+    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto, UDP, splice engine but no relay: libslirp");
+    fwd_set_udprelay(t, u);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "auto, UDP on loopback with the relay: relay");
+    req.host_addr = "0.0.0.0";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
+               "auto, UDP on the wildcard address: libslirp");
+    req.path = "splice";
+    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "splice named for a wildcard UDP forward: relay");
+    req.host_addr = "::1";
+    req.path = NULL;
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+               "udp [::1] -> cidr+100: valid");
+    TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
+               "... and relayed (libslirp cannot)");
+    req.path = "slirp";
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+               "udp [::1] -> cidr+100 on slirp: refused");
+    fwd_free(t);
+    config_free(&cfg);
+}
+
+static int null_fn(void *arg)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    return fd < 0 ? -errno : fd;
+}
+
+int main(void)
+{
+    struct ns ns = { -1, -1, false };
+    int nullfd = -1, hsock = -1, status = 0;
+    pid_t hpid = -1;
+    struct sockaddr_storage gaddr, host, bound, h6, b6;
+    socklen_t glen, hlen, blen, h6len, b6len;
+    struct udprelay_stats st;
+    int fwdfd, fwd6 = -1, c[MAX_FLOWS + 8], i, r, fds0, bad;
+    unsigned short ports[3];
+    char big[60000], buf[65536];
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (unshare(CLONE_NEWNET) < 0 &&
+        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        printf("1..0 # SKIP no private network namespace: %s\n",
+               strerror(errno));
+        return 0;
+    }
+    if (lo_up() < 0) {
+        printf("1..0 # SKIP cannot bring lo up\n");
+        return 0;
+    }
+    ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    /* as the daemon: the tap's child (here handing over /dev/null) goes on
+     * as the splice helper */
+    r = ns_call_then(&ns, null_fn, NULL, splice_helper_run, NULL, &nullfd,
+                     &status, &hsock, &hpid);
+    if (r == 0) {
+        close(nullfd);
+        r = splice_new_from(hsock, hpid, &sp);
+    }
+    if (r == 0)
+        r = splice_wait_helper(sp);
+    TAP_IS_INT(r, 0, "the helper joined the namespace");
+    if (r < 0)
+        return tap_done();
+    close(ns.netns_fd);
+    TAP_IS_INT(udprelay_new(sp, 0, MAX_FLOWS, &u), -EINVAL,
+               "a zero timeout is refused");
+    fds0 = fds_but_pool();
+    r = udprelay_new(sp, TIMEOUT_MS, MAX_FLOWS, &u);
+    TAP_IS_INT(r, 0, "udprelay_new");
+    if (r < 0)
+        return tap_done();
+    test_choose_path();
+
+    srv = udp_bound(AF_INET, &gaddr, &glen);
+    TAP_OK(srv >= 0, "an echo server on 127.0.0.1:%d",
+           ntohs(((struct sockaddr_in *)&gaddr)->sin_port));
+    fcntl(srv, F_SETFL, O_NONBLOCK);
+    memset(&host, 0, sizeof(host));
+    ((struct sockaddr_in *)&host)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&host)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    hlen = sizeof(struct sockaddr_in);
+    r = udprelay_listen(u, (struct sockaddr *)&host, hlen,
+                        (struct sockaddr *)&gaddr, glen, &fwdfd, &bound,
+                        &blen);
+    TAP_IS_INT(r, 0, "udprelay_listen on 127.0.0.1:0");
+    TAP_OK(fwd_addr_port(&bound) > 0, "... bound port %d",
+           fwd_addr_port(&bound));
+    pump(100);      /* the helper fills the UDP pool */
+
+    /* both ways, content checked; several clients get their own replies */
+    for (i = 0; i < 3; i++)
+        c[i] = client(&bound, blen);
+    bad = 0;
+    for (i = 0; i < 3; i++) {
+        char tag[32];
+
+        snprintf(tag, sizeof(tag), "hello from client %d", i);
+        bad += !round_trip(c[i], tag);
+        ports[i] = srv_last.sin_port;
+    }
+    TAP_IS_INT(bad, 0, "3 clients, each gets its own reply");
+    TAP_OK(ports[0] != ports[1] && ports[1] != ports[2] &&
+           ports[0] != ports[2], "the guest sees one source port per client");
+    bad = 0;
+    for (i = 2; i >= 0; i--) {
+        char tag[32];
+
+        snprintf(tag, sizeof(tag), "again %d", i);
+        bad += !round_trip(c[i], tag);
+        bad += srv_last.sin_port != ports[i];
+    }
+    TAP_IS_INT(bad, 0, "a client keeps its flow (and source port)");
+    udprelay_get_stats(u, &st);
+    TAP_IS_INT(st.flows, 3, "3 flows");
+
+    /* a large datagram, intact */
+    for (i = 0; i < (int)sizeof(big); i++)
+        big[i] = (char)(i * 7 + 3);
+    send(c[0], big, sizeof(big), 0);
+    r = (int)recv_within(c[0], buf, sizeof(buf), 2000);
+    TAP_OK(r == (int)sizeof(big) + 5 && !memcmp(buf + 5, big, sizeof(big)),
+           "a 60000-byte datagram both ways, intact (%d)", r);
+
+    /* many datagrams, in windows so that no socket buffer overflows */
+    {
+        unsigned int sent = 0, got = 0, wrong = 0;
+        int64_t end = now_ms() + 20000;
+
+        while (got < 4000 && now_ms() < end) {
+            unsigned int w;
+
+            for (w = 0; w < 64 && sent < 4000; w++, sent++) {
+                uint32_t seq = sent;
+                char d[1000];
+
+                memset(d, (int)(seq & 0xff), sizeof(d));
+                memcpy(d, &seq, sizeof(seq));
+                send(c[1], d, sizeof(d), 0);
+            }
+            pump(5);
+            while (got < sent) {
+                uint32_t seq;
+                ssize_t n = recv_within(c[1], buf, sizeof(buf), 1000);
+
+                if (n < 0)
+                    break;
+                memcpy(&seq, buf + 5, sizeof(seq));
+                if (n != 1005 || seq != got ||
+                    (unsigned char)buf[500] != (seq & 0xff))
+                    wrong++;
+                got++;
+            }
+        }
+        TAP_IS_INT(got, 4000, "4000 datagrams of 1000 bytes came back");
+        TAP_IS_INT(wrong, 0, "... in order, content intact");
+    }
+    udprelay_get_stats(u, &st);
+    TAP_IS_INT(st.dgrams_in, st.dgrams_out, "as many datagrams in as out");
+    TAP_IS_INT(st.dropped, 0, "nothing dropped");
+
+    /* more new clients at once than the pool holds: the rest wait for it */
+    for (i = 3; i < 48; i++)
+        c[i] = client(&bound, blen);
+    for (i = 3; i < 48; i++) {
+        char tag[32];
+
+        snprintf(tag, sizeof(tag), "burst %d", i);
+        send(c[i], tag, strlen(tag), 0);
+    }
+    bad = 0;
+    for (i = 3; i < 48; i++) {
+        char tag[32];
+        ssize_t n = recv_within(c[i], buf, sizeof(buf) - 1, 2000);
+
+        snprintf(tag, sizeof(tag), "echo:burst %d", i);
+        if (n < 0 || (buf[n] = 0, strcmp(buf, tag)))
+            bad++;
+    }
+    TAP_IS_INT(bad, 0, "45 new clients at once (more than the pool): every "
+               "reply");
+
+    /* past the flow limit the least recently used flow goes (all 48 are
+     * refreshed first, so that none expires meanwhile) */
+    bad = 0;
+    for (i = 0; i < 48; i++)
+        bad += !round_trip(c[i], "refresh");
+    TAP_IS_INT(bad, 0, "48 flows answer");
+    for (i = 48; i < MAX_FLOWS + 8; i++) {
+        c[i] = client(&bound, blen);
+        send(c[i], "x", 1, 0);
+        pump(5);
+    }
+    pump(50);
+    udprelay_get_stats(u, &st);
+    TAP_IS_INT(st.flows, MAX_FLOWS, "flows stay at the limit");
+    TAP_IS_INT(st.evicted, 8, "the 8 oldest were closed");
+    TAP_OK(round_trip(c[0], "evicted, back again"),
+           "an evicted client gets a new flow");
+
+    /* idle expiry */
+    {
+        int64_t end = now_ms() + TIMEOUT_MS * 4;
+
+        do {
+            pump(50);
+            udprelay_get_stats(u, &st);
+        } while (st.flows && now_ms() < end);
+    }
+    TAP_IS_INT(st.flows, 0, "every flow expired when idle");
+    TAP_OK(st.expired >= MAX_FLOWS, "... counted (%llu)",
+           (unsigned long long)st.expired);
+    TAP_OK(round_trip(c[2], "after expiry"), "a client after expiry: new flow");
+
+    /* IPv6 host address to the IPv4 guest */
+    h6len = sizeof(struct sockaddr_in6);
+    memset(&h6, 0, sizeof(h6));
+    ((struct sockaddr_in6 *)&h6)->sin6_family = AF_INET6;
+    ((struct sockaddr_in6 *)&h6)->sin6_addr = in6addr_loopback;
+    r = udprelay_listen(u, (struct sockaddr *)&h6, h6len,
+                        (struct sockaddr *)&gaddr, glen, &fwd6, &b6, &b6len);
+    if (r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT) {
+        TAP_OK(true, "# SKIP no IPv6 loopback here");
+        fwd6 = -1;
+    } else {
+        int c6 = client(&b6, b6len);
+
+        TAP_OK(r == 0 && round_trip(c6, "over IPv6"),
+               "[::1] -> 127.0.0.1: a reply");
+        close(c6);
+    }
+
+    /* removal while flows exist closes them */
+    udprelay_get_stats(u, &st);
+    TAP_OK(st.flows >= 1, "flows open before removal (%llu)",
+           (unsigned long long)st.flows);
+    TAP_IS_INT(udprelay_unlisten(u, fwdfd), 0, "udprelay_unlisten");
+    if (fwd6 >= 0)
+        udprelay_unlisten(u, fwd6);
+    TAP_IS_INT(udprelay_unlisten(u, fwdfd), -ENOENT, "... once");
+    udprelay_get_stats(u, &st);
+    TAP_IS_INT(st.flows, 0, "no flow is left");
+    srv_seen = 0;
+    send(c[2], "lost", 4, 0);
+    pump(200);
+    TAP_IS_INT(srv_seen, 0, "nothing reaches the guest after removal");
+    TAP_IS_INT(fds_but_pool(), fds0 + 1 + MAX_FLOWS + 8 + 1,
+               "fds: the relay's timer, the clients, the server; no flow's");
+
+    /* a closed guest port: the ICMP error does not end the flow */
+    {
+        struct sockaddr_storage g2;
+        socklen_t g2len;
+        int s2 = udp_bound(AF_INET, &g2, &g2len), s3, cl;
+
+        close(s2);
+        udprelay_listen(u, (struct sockaddr *)&host, hlen,
+                        (struct sockaddr *)&g2, g2len, &fwdfd, &bound, &blen);
+        cl = client(&bound, blen);
+        send(cl, "nobody", 6, 0);
+        pump(100);
+        send(cl, "nobody", 6, 0);
+        pump(100);
+        s3 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        r = bind(s3, (struct sockaddr *)&g2, g2len);
+        send(cl, "now", 3, 0);
+        pump(100);
+        r = r == 0 ? (int)recv(s3, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+        TAP_IS_INT(r, 3, "after a closed port, the same flow carries data");
+        udprelay_get_stats(u, &st);
+        TAP_IS_INT(st.flows, 1, "... one flow");
+        close(s3);
+        close(cl);
+    }
+
+    for (i = 0; i < MAX_FLOWS + 8; i++)
+        close(c[i]);
+    close(srv);
+    srv = -1;
+    udprelay_free(u);   /* closes the last forward and its flow */
+    TAP_IS_INT(fds_but_pool(), fds0, "udprelay_free: no fd is left");
+    splice_free(sp);
+    return tap_done();
+}
