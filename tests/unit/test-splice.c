@@ -28,46 +28,23 @@
 #include "fwd.h"
 #include "ns.h"
 #include "splice.h"
+#include "netns.h"
 #include "tap.h"
 
 static struct splice *sp;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* run the engine for up to @ms (or until poll says nothing for 20 ms) */
 static void pump(int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         struct pollfd p = { .fd = splice_epoll_fd(sp), .events = POLLIN };
 
         if (poll(&p, 1, 20) <= 0)
             return;
         splice_on_ready(sp);
     }
-}
-
-static int lo_up(void)
-{
-    struct ifreq ifr = { .ifr_name = "lo" };
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        r = -errno;
-    ifr.ifr_flags |= IFF_UP;
-    if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        r = -errno;
-    close(fd);
-    return r;
 }
 
 static int listen_lo(struct sockaddr_in *ret)
@@ -103,9 +80,9 @@ static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
 /* accept one connection within @ms, driving the engine */
 static int accept_within(int lfd, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         struct pollfd p[2] = {
             { .fd = splice_epoll_fd(sp), .events = POLLIN },
             { .fd = lfd, .events = POLLIN },
@@ -137,9 +114,9 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
     static uint8_t buf[256 * 1024];
     uint64_t sent = 0, got = 0;
     bool shut = false;
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         struct pollfd p[3] = {
             { .fd = splice_epoll_fd(sp), .events = POLLIN },
             { .fd = a, .events = sent < n ? POLLOUT : 0 },
@@ -188,10 +165,10 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 /* wait up to @ms for @fd to read EOF (0) or an error (-errno) */
 static int read_end(int fd, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
     char c[4096];
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         struct pollfd p[2] = {
             { .fd = splice_epoll_fd(sp), .events = POLLIN },
             { .fd = fd, .events = POLLIN },
@@ -208,20 +185,6 @@ static int read_end(int fd, int ms)
             return -errno;
     }
     return -ETIMEDOUT;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-
-    if (!d)
-        return -1;
-    while ((de = readdir(d)))
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n - 1;
 }
 
 static void test_choose_path(void)
@@ -308,13 +271,6 @@ static void test_choose_path(void)
     config_free(&cfg);
 }
 
-static int null_fn(void *arg)
-{
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-    return fd < 0 ? -errno : fd;
-}
-
 static int fail_fn(void *arg)
 {
     return -EPERM;
@@ -338,7 +294,7 @@ int main(void)
                strerror(errno));
         return 0;
     }
-    if (lo_up() < 0) {
+    if (netns_lo_up() < 0) {
         printf("1..0 # SKIP cannot bring lo up\n");
         return 0;
     }
@@ -351,8 +307,8 @@ int main(void)
     TAP_IS_INT(r, -EPERM, "ns_call_then: the function's error");
     TAP_OK(hsock == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1,
            "ns_call_then: no helper after a failure, the child reaped");
-    r = ns_call_then(&ns, null_fn, NULL, splice_helper_run, NULL, &nullfd,
-                     &status, &hsock, &hpid);
+    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+                     &nullfd, &status, &hsock, &hpid);
     TAP_IS_INT(r, 0, "ns_call_then: the fd came, the child lives on");
     if (r < 0)
         return tap_done();
@@ -462,7 +418,7 @@ int main(void)
                   (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
                   &blen);
     pump(100);
-    fds0 = count_fds();
+    fds0 = netns_count_fds();
     bad = 0;
     for (i = 0; i < 2000; i++) {
         char x = 'x';
@@ -481,7 +437,7 @@ int main(void)
         close(s);
     }
     pump(200);
-    fds1 = count_fds();
+    fds1 = netns_count_fds();
     splice_get_stats(sp, &st);
     TAP_IS_INT(bad, 0, "2000 short connections, each one byte each way");
     TAP_IS_INT(st.active, 0, "none is left open");

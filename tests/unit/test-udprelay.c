@@ -27,6 +27,7 @@
 #include "fwd.h"
 #include "ns.h"
 #include "splice.h"
+#include "netns.h"
 #include "tap.h"
 #include "udprelay.h"
 
@@ -38,14 +39,6 @@ static struct udprelay *u;
 static int srv = -1;                /* the guest's echo server */
 static unsigned int srv_seen;       /* datagrams it answered */
 static struct sockaddr_in srv_last; /* the last source address it saw */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void echo_all(void)
 {
@@ -69,9 +62,9 @@ static void echo_all(void)
 /* drive the engine and the echo server for @ms, or until idle for 20 ms */
 static void pump(int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         struct pollfd p[2] = {
             { .fd = splice_epoll_fd(sp), .events = POLLIN },
             { .fd = srv, .events = POLLIN },
@@ -89,9 +82,9 @@ static void pump(int ms)
 /* receive one datagram on @fd within @ms, driving everything */
 static ssize_t recv_within(int fd, char *buf, size_t len, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = netns_now_ms() + ms;
 
-    while (now_ms() < end) {
+    while (netns_now_ms() < end) {
         ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
 
         if (n >= 0)
@@ -99,22 +92,6 @@ static ssize_t recv_within(int fd, char *buf, size_t len, int ms)
         pump(10);
     }
     return -ETIMEDOUT;
-}
-
-static int lo_up(void)
-{
-    struct ifreq ifr = { .ifr_name = "lo" };
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        r = -errno;
-    ifr.ifr_flags |= IFF_UP;
-    if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        r = -errno;
-    close(fd);
-    return r;
 }
 
 static int udp_bound(int family, struct sockaddr_storage *ss, socklen_t *len)
@@ -152,27 +129,13 @@ static int client(const struct sockaddr_storage *to, socklen_t len)
     return fd;
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-
-    if (!d)
-        return -1;
-    while ((de = readdir(d)))
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n - 1;
-}
-
 /* fds of the test process, not counting the helper's pooled UDP sockets */
 static int fds_but_pool(void)
 {
     struct splice_stats ss;
 
     splice_get_stats(sp, &ss);
-    return count_fds() - (int)(ss.dpool_v4 + ss.dpool_v6);
+    return netns_count_fds() - (int)(ss.dpool_v4 + ss.dpool_v6);
 }
 
 /* @c sends "@tag", gets "echo:@tag" back */
@@ -236,13 +199,6 @@ static void test_choose_path(void)
     config_free(&cfg);
 }
 
-static int null_fn(void *arg)
-{
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-    return fd < 0 ? -errno : fd;
-}
-
 int main(void)
 {
     struct ns ns = { -1, -1, false };
@@ -262,15 +218,15 @@ int main(void)
                strerror(errno));
         return 0;
     }
-    if (lo_up() < 0) {
+    if (netns_lo_up() < 0) {
         printf("1..0 # SKIP cannot bring lo up\n");
         return 0;
     }
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     /* as the daemon: the tap's child (here handing over /dev/null) goes on
      * as the splice helper */
-    r = ns_call_then(&ns, null_fn, NULL, splice_helper_run, NULL, &nullfd,
-                     &status, &hsock, &hpid);
+    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+                     &nullfd, &status, &hsock, &hpid);
     if (r == 0) {
         close(nullfd);
         r = splice_new_from(hsock, hpid, &sp);
@@ -343,9 +299,9 @@ int main(void)
     /* many datagrams, in windows so that no socket buffer overflows */
     {
         unsigned int sent = 0, got = 0, wrong = 0;
-        int64_t end = now_ms() + 20000;
+        int64_t end = netns_now_ms() + 20000;
 
-        while (got < 4000 && now_ms() < end) {
+        while (got < 4000 && netns_now_ms() < end) {
             unsigned int w;
 
             for (w = 0; w < 64 && sent < 4000; w++, sent++) {
@@ -418,12 +374,12 @@ int main(void)
 
     /* idle expiry */
     {
-        int64_t end = now_ms() + TIMEOUT_MS * 4;
+        int64_t end = netns_now_ms() + TIMEOUT_MS * 4;
 
         do {
             pump(50);
             udprelay_get_stats(u, &st);
-        } while (st.flows && now_ms() < end);
+        } while (st.flows && netns_now_ms() < end);
     }
     TAP_IS_INT(st.flows, 0, "every flow expired when idle");
     TAP_OK(st.expired >= MAX_FLOWS, "... counted (%llu)",

@@ -1,0 +1,61 @@
+/* netns.c - helpers the unit tests that run in a private network namespace share */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netns.h"
+
+/* CLOCK_MONOTONIC in milliseconds */
+int64_t netns_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* bring up lo of the namespace we are in: 0 or a negative errno */
+int netns_lo_up(void)
+{
+    struct ifreq ifr = { .ifr_name = "lo" };
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        r = -errno;
+    ifr.ifr_flags |= IFF_UP;
+    if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+/* how many fds this process has open (not counting the one that reads) */
+int netns_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+/* an ns_fn for ns_call_then(): hands over /dev/null as "the tap" */
+int netns_null_fn(void *arg)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    (void)arg;
+    return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,9 @@
+/* netns.h - helpers the unit tests that run in a private network namespace share */
+#pragma once
+
+#include <stdint.h>
+
+int64_t netns_now_ms(void);
+int netns_lo_up(void);
+int netns_count_fds(void);
+int netns_null_fn(void *arg);
