@@ -413,6 +413,18 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);
         json_end_object(b);
     }
+    if (ctx->loop) {
+        const struct busypoll *bp = &ctx->loop->busy;
+
+        json_key(b, "busy_poll");
+        json_begin_object(b);
+        api_cmd_add_int(b, "max_us", bp->max_us);
+        api_cmd_add_int(b, "window_us", bp->win_us);
+        api_cmd_add_int(b, "hits", (int64_t)bp->hits);
+        api_cmd_add_int(b, "misses", (int64_t)bp->misses);
+        api_cmd_add_int(b, "spun_us", (int64_t)bp->spun_us);
+        json_end_object(b);
+    }
     if (ctx->splice) {
         struct splice_stats ss;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "busypoll.h"
 #include "config.h"
 #include "util.h"
 
@@ -324,6 +325,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->tapfd = -1;
     c->mtu = CONFIG_MTU_DEFAULT;
     c->udp_timeout_ms = CONFIG_UDP_TIMEOUT_DEFAULT * 1000;
+    c->busy_poll_us = BUSYPOLL_DEFAULT_US;
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
@@ -361,6 +363,16 @@ int config_from_options(const struct options *o, struct config *ret,
                              "from 1 to %d: %s", CONFIG_UDP_TIMEOUT_MAX,
                              o->udp_timeout);
         c->udp_timeout_ms = (unsigned int)v * 1000;
+    }
+    if (o->busy_poll) {
+        long v;
+
+        if (config_parse_uint(o->busy_poll, BUSYPOLL_MAX_US, &v) < 0)
+            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                             "--busy-poll must be a number of microseconds "
+                             "from 0 to %d: %s", BUSYPOLL_MAX_US,
+                             o->busy_poll);
+        c->busy_poll_us = (unsigned int)v;
     }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
         return util_fail(errbuf, errlen, CONFIG_E_USAGE,

@@ -66,6 +66,7 @@ struct config {
     bool disable_dns;
     bool disable_offload;        /* no IFF_VNET_HDR on the tap */
     unsigned int udp_timeout_ms; /* --udp-timeout: relayed UDP flows */
+    unsigned int busy_poll_us;   /* --busy-poll: the loop's longest window */
     bool enable_sandbox;
     bool enable_seccomp;
     bool outbound_set;

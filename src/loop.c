@@ -16,7 +16,8 @@
  *      not run since the last fill (only the splice engine was served) and
  *      the persistent entries kept their number, the last fill's entries
  *      are still in place and are kept without the walk;
- *   4. poll();
+ *   4. poll(), after polling without sleeping for busypoll.c's adaptive
+ *      window (--busy-poll);
  *   5. persistent entries are dispatched by type (one switch): the tap is
  *      drained up to a budget of frames into slirp_input(); any type but
  *      LOOP_SPLICE marks libslirp as touched (stack_touch());
@@ -33,10 +34,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "busypoll.h"
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
@@ -75,6 +78,7 @@ int loop_init(struct loop *l, struct stack *st)
     memset(l, 0, sizeof(*l));
     l->stack = st;
     l->tap_budget = LOOP_TAP_BUDGET;
+    busypoll_init(&l->busy, 0);
     return 0;
 }
 
@@ -277,6 +281,42 @@ static void loop_compact(struct loop *l)
     l->n_ent = j;
 }
 
+/*
+ * loop_wait() - poll(), after polling without sleeping for the adaptive
+ * window of busypoll.c: an event that comes within it is taken without a
+ * wake-up from sleep
+ */
+static int loop_wait(struct loop *l, int timeout)
+{
+    const struct stack_stats *s;
+    unsigned int win;
+    int64_t start, now;
+    uint64_t bytes;
+    int n;
+
+    if (!l->busy.max_us)
+        return poll(l->pfd, l->n_pfd, timeout);
+    if (timeout == 0)
+        return poll(l->pfd, l->n_pfd, 0);
+    s = stack_get_stats(l->stack);
+    bytes = s->rx_bytes + s->tx_bytes + (l->splice ? splice_bytes(l->splice) : 0);
+    win = busypoll_window(&l->busy, timeout, bytes - l->bytes_seen);
+    l->bytes_seen = bytes;
+    start = now = busypoll_now_us();
+    while (now - start < (int64_t)win) {
+        n = poll(l->pfd, l->n_pfd, 0);
+        now = busypoll_now_us();
+        if (n != 0) {
+            busypoll_hit(&l->busy, now - start);
+            return n;
+        }
+        sched_yield();
+    }
+    n = poll(l->pfd, l->n_pfd, timeout);
+    busypoll_slept(&l->busy, now - start, busypoll_now_us() - start);
+    return n;
+}
+
 /**
  * loop_run() - poll and dispatch until loop_quit()
  * @l:	the loop
@@ -302,7 +342,7 @@ int loop_run(struct loop *l)
             api_timeout(l->api, &timeout);
         stack_fill(l->stack, l, &timeout);
 
-        n = poll(l->pfd, l->n_pfd, timeout);
+        n = loop_wait(l, timeout);
         if (n < 0 && errno != EINTR)
             return -errno;
 

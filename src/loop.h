@@ -5,8 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "busypoll.h"
+
 struct stack;
 struct api;
+struct splice;
 
 enum loop_type {
     LOOP_REMOVED,       /* slot freed during this iteration */
@@ -35,7 +38,10 @@ struct loop {
     size_t n_persist;           /* entries copied into pfd this iteration */
     struct stack *stack;
     struct api *api;
+    struct splice *splice;      /* set by splice_attach() */
     unsigned int tap_budget;    /* frames drained per wake-up */
+    struct busypoll busy;       /* --busy-poll: the adaptive window */
+    uint64_t bytes_seen;        /* bytes moved, at the last wait */
     bool quit;
     int exit_status;
 };

@@ -57,6 +57,7 @@ static const struct {
     { "disable-host-loopback", OCISTATE_FLAG, NULL, NULL },
     { "disable-dns", OCISTATE_FLAG, NULL, NULL },
     { "disable-offload", OCISTATE_FLAG, NULL, NULL },
+    { "busy-poll", OCISTATE_VALUE, NULL, NULL },
     { "enable-sandbox", OCISTATE_FLAG, NULL, NULL },
     { "enable-seccomp", OCISTATE_FLAG, NULL, NULL },
     { "ifname", OCISTATE_HOOK, NULL, NULL },

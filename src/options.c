@@ -28,6 +28,7 @@ enum {
     OPT_FORWARD_PATH,
     OPT_EXIT_WITH_PID,
     OPT_UDP_TIMEOUT,
+    OPT_BUSY_POLL,
 };
 
 static const struct option opt_long[] = {
@@ -54,6 +55,7 @@ static const struct option opt_long[] = {
     { "forward-path", required_argument, NULL, OPT_FORWARD_PATH },
     { "exit-with-pid", required_argument, NULL, OPT_EXIT_WITH_PID },
     { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+    { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -128,6 +130,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_FORWARD_PATH: o.forward_path = optarg; break;
         case OPT_EXIT_WITH_PID: o.exit_with_pid = optarg; break;
         case OPT_UDP_TIMEOUT: o.udp_timeout = optarg; break;
+        case OPT_BUSY_POLL: o.busy_poll = optarg; break;
         case 'p':
             if (opt_add_publish(&o, optarg) < 0) {
                 *ret = o;
@@ -195,6 +198,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "                         (TCP) or relayed (UDP) by slirpd, others through libslirp),\n"
 "                         splice, slirp\n"
 "--udp-timeout=SECONDS    idle time after which a relayed UDP flow closes (default=120)\n"
+"--busy-poll=USEC         longest adaptive busy-poll window before sleeping, for lower\n"
+"                         latency (default=50, 0=off)\n"
 "--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder)\n"
 "-h, --help               show this help and exit\n"
 "-v, --version            show version and exit\n",

@@ -84,8 +84,9 @@ SECCOMP_ALLOW(clock_gettime64)
 SECCOMP_ALLOW(gettimeofday)
 SECCOMP_ALLOW(time)
 
-/* --- the loop: poll, signalfd, tap, exit fd ------------------------------- */
+/* --- the loop: poll, signalfd, tap, exit fd; busypoll.c yields ----------- */
 SECCOMP_ALLOW(poll)
+SECCOMP_ALLOW(sched_yield)
 SECCOMP_ALLOW(ppoll)
 SECCOMP_ALLOW(ppoll_time64)
 SECCOMP_ALLOW(read)

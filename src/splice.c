@@ -548,9 +548,22 @@ int splice_attach(struct splice *sp, struct loop *l)
 {
     int r = loop_add(l, sp->epfd, POLLIN, LOOP_SPLICE, sp);
 
-    if (r == 0)
+    if (r == 0) {
         sp->loop = l;
+        l->splice = sp;
+    }
     return r;
+}
+
+/**
+ * splice_bytes() - bytes moved so far, both directions, all connections
+ * @sp:	the engine
+ *
+ * Return: the sum (for the loop's bulk detection: cheap, never waits)
+ */
+uint64_t splice_bytes(const struct splice *sp)
+{
+    return sp->st.bytes_in + sp->st.bytes_out;
 }
 
 /**

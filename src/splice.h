@@ -51,6 +51,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
                   socklen_t guest_len, int *ret_fd,
                   struct sockaddr_storage *ret_bound, socklen_t *ret_len);
 int splice_unlisten(struct splice *sp, int fd);
+uint64_t splice_bytes(const struct splice *sp);
 void splice_get_stats(struct splice *sp, struct splice_stats *ret);
 
 /* an fd of another module in the engine's epoll set (udprelay.c) */
