@@ -36,6 +36,7 @@
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
+#include "timewait.h"
 
 /* room for fwd_format_addr(): an IPv6 address with a zone, or unix:PATH */
 #define API_CMD_ADDR_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + \
@@ -397,6 +398,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
 
     if (ctx->stack) {
         const struct stack_stats *s = stack_get_stats(ctx->stack);
+        struct timewait_stats tws;
 
         json_key(b, "stats");
         json_begin_object(b);
@@ -411,6 +413,10 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "tx_gso_frames", (int64_t)s->tx_gso_frames);
         api_cmd_add_int(b, "tx_gso_segments", (int64_t)s->tx_gso_segments);
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);
+        stack_get_timewait_stats(ctx->stack, &tws);
+        api_cmd_add_int(b, "timewait_reset", (int64_t)tws.reaped);
+        api_cmd_add_int(b, "timewait_deferred", (int64_t)tws.deferred);
+        api_cmd_add_int(b, "timewait_kept", (int64_t)tws.dropped);
         json_end_object(b);
     }
     if (ctx->loop) {

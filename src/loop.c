@@ -354,8 +354,10 @@ int loop_run(struct loop *l)
         }
         if (l->api)
             api_expire(l->api, l);
-        if (!l->quit)
+        if (!l->quit) {
             stack_poll(l->stack, l, n < 0);
+            stack_reap(l->stack);
+        }
         stack_flush(l->stack);
         loop_compact(l);
     }

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "offload.h"
 #include "stack.h"
+#include "timewait.h"
 
 /* room for the largest frame: IP MTU 65521 + Ethernet header (+ slack) */
 #define STACK_FRAME_MAX (65536 + 256 + 12)
@@ -44,6 +45,7 @@ struct stack {
     int64_t last_guest_error_ms;
     uint8_t *buf;
     uint8_t *segbuf;        /* one software-segmented TSO6 segment */
+    struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     struct loop *loop;      /* during fill/poll: where slirp's fds go */
     /*
      * What the last slirp_pollfds_fill() left, to skip the walks over
@@ -108,6 +110,7 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         .gso_type = VIRTIO_NET_HDR_GSO_NONE,
     };
 
+    timewait_note_out(st->tw, buf, len);
     if (st->coalesce) {
         if (offload_txq_push(&st->txq, buf, len) == 0)
             return (ssize_t)len;
@@ -274,7 +277,7 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     st->last_guest_error_ms = INT64_MIN / 2;
     st->buf = malloc(STACK_FRAME_MAX);
     st->segbuf = malloc(STACK_FRAME_MAX);
-    if (!st->buf || !st->segbuf) {
+    if (!st->buf || !st->segbuf || timewait_new(&st->tw) < 0) {
         free(st->buf);
         free(st->segbuf);
         free(st);
@@ -331,6 +334,7 @@ void stack_free(struct stack *st)
         slirp_cleanup(st->slirp);
     if (st->coalesce)
         offload_txq_free(&st->txq);
+    timewait_free(st->tw);
     free(st->buf);
     free(st->segbuf);
     free(st);
@@ -590,6 +594,7 @@ static void stack_input_segment(void *opaque, const uint8_t *frame, size_t len)
     st->stats.rx_bytes += len;
     st->dirty = true;
     slirp_input(st->slirp, frame, (int)len);
+    timewait_note_in(st->tw, frame, len);
 }
 
 /**
@@ -649,6 +654,42 @@ int stack_tap_read(struct stack *st, unsigned int budget)
         st->dirty = true;
         stack_note_frame(st, frame, (size_t)len);
         slirp_input(st->slirp, frame, (int)len);
+        timewait_note_in(st->tw, frame, (size_t)len);
     }
     return (int)n;
+}
+
+/* timewait_inject_fn: a frame as if from the namespace */
+static void stack_inject(void *arg, const uint8_t *frame, size_t len)
+{
+    struct stack *st = arg;
+
+    slirp_input(st->slirp, frame, (int)len);
+}
+
+/**
+ * stack_reap() - end the TIME_WAIT of flows libslirp closed first, once
+ *		  their close is complete (see timewait.c)
+ * @st:	the stack
+ *
+ * Costs one slirp_connection_info() walk, and only in iterations where
+ * such a close completed (or waits for its receive buffer to drain).
+ */
+void stack_reap(struct stack *st)
+{
+    char *info;
+
+    if (!timewait_pending(st->tw))
+        return;
+    info = slirp_connection_info(st->slirp);
+    if (!info)
+        return;
+    timewait_reap(st->tw, info, stack_inject, st);
+    g_free(info);
+    st->dirty = true;
+}
+
+void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret)
+{
+    timewait_get_stats(st->tw, ret);
 }

@@ -39,4 +39,7 @@ int64_t stack_now_ms(void);
 void stack_touch(struct stack *st);
 int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);
 void stack_poll(struct stack *st, struct loop *l, bool poll_failed);
+void stack_reap(struct stack *st);
+struct timewait_stats;
+void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret);
 int stack_tap_read(struct stack *st, unsigned int budget);

@@ -1,0 +1,536 @@
+/* timewait.c - ends libslirp's TIME_WAIT at once for flows it closed first, once both FINs are acked */
+/*
+ * DOC: Theory of Operation
+ *
+ * When the host side of a connection closes first (a server that answers
+ * and closes: HTTP/1.0, the benchmark's short connections), libslirp sends
+ * the namespace its FIN first and, once the namespace's FIN arrives, keeps
+ * the socket in TIME_WAIT for 10 s, with its host fd, its two 128 KiB
+ * buffers, and its place in the socket list that both slirp_pollfds_fill()
+ * and slirp_pollfds_poll() walk on every iteration. After a burst of short
+ * connections those walks over thousands of dead sockets bound the
+ * connection rate (docs/performance.md, "Why crr_out stops"), and the fds
+ * count against RLIMIT_NOFILE.
+ *
+ * TIME_WAIT protects a new incarnation of a 4-tuple from old duplicates
+ * still in the network, and makes the last ACK retransmittable. Between
+ * libslirp and the namespace there is no network: a tap, which neither
+ * delays, duplicates nor reorders; and the host side of the connection is
+ * already closed (its peer holds the kernel's own TIME_WAIT). So slirpd
+ * ends it at once, with libslirp as Debian ships it: libslirp's tcp_input()
+ * closes a TIME_WAIT socket on an in-window RST (the BSD rule), so slirpd
+ * hands it one, as from the namespace.
+ *
+ * Which flows, from the frames both ways (nothing else is visible):
+ *   - a FIN from libslirp to the namespace starts following the flow, with
+ *     the sequence number after that FIN;
+ *   - a FIN from the namespace records where its own sequence ends (the
+ *     RST's sequence number: exactly libslirp's rcv_nxt, so in its window);
+ *   - once a segment from the namespace carries that FIN, or follows it,
+ *     and acknowledges libslirp's FIN, every byte both ways has been
+ *     acknowledged and libslirp is in TIME_WAIT: the flow is "ready";
+ *   - an RST either way forgets the flow.
+ * One thing the frames cannot show: bytes libslirp acknowledged but has not
+ * yet written to the host socket (its receive buffer drains into a slow
+ * reader after the FIN). So before any reset, slirp_connection_info() (one
+ * call per loop iteration that has ready flows) must show the socket in
+ * TIME_WAIT with an empty receive queue; otherwise the reset waits for a
+ * later round (up to TIMEWAIT_TRIES), and a flow that never gets there is
+ * left to libslirp's own timer. That table is IPv4-only in libslirp 4.7
+ * (an IPv6 socket's addresses are garbage, its ports are right), so a flow
+ * is matched by its two ports, and every line with those ports must agree;
+ * a port forward's connections are listed by the host port they came in on
+ * and the guest port, not by the port the namespace sees, so there every
+ * connection of the forward must be in TIME_WAIT and drained. An RST for a
+ * socket that is already gone is dropped by libslirp without an answer.
+ *
+ * The table is fixed (TIMEWAIT_SLOTS, no allocation per flow): a flow hashes
+ * to a group of slots; a full group evicts its oldest entry, whose socket
+ * then simply keeps libslirp's normal TIME_WAIT.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "offload.h"
+#include "timewait.h"
+
+#define TIMEWAIT_GROUP 8            /* slots probed per flow */
+
+#define TW_FIN 0x01
+#define TW_RST 0x04
+#define TW_ACK 0x10
+
+struct timewait_key {
+    uint8_t family;                 /* 4 or 6 */
+    uint16_t gport, rport;          /* network order */
+    uint8_t gaddr[16], raddr[16];   /* the namespace's, the remote's */
+};
+
+struct timewait_ent {
+    bool used;
+    bool guest_fin;                 /* the namespace's FIN was seen */
+    bool ready;                     /* both FINs acked: reap when drained */
+    uint8_t tries;
+    uint32_t stamp;                 /* insertion order, for eviction */
+    uint32_t slirp_fin_end;         /* libslirp's sequence after its FIN */
+    uint32_t guest_fin_end;         /* the namespace's, after its FIN */
+    uint8_t eth[14];                /* a frame's Ethernet header, from the namespace */
+    struct timewait_key k;
+};
+
+struct timewait {
+    struct timewait_ent *tab;
+    uint32_t stamp;
+    unsigned int pending;           /* entries with ready set */
+    struct timewait_stats st;
+};
+
+/* one TCP segment's fields, addresses as seen in the frame */
+struct timewait_seg {
+    uint8_t family;
+    const uint8_t *saddr, *daddr;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint32_t plen;                  /* payload bytes */
+};
+
+static uint16_t tw_get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t tw_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+static void tw_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void tw_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* an Ethernet frame carrying one whole TCP segment (IPv4 unfragmented, or
+ * IPv6 with TCP as the first next header) */
+static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
+{
+    const uint8_t *tcp;
+    size_t iplen, l4len, thl;
+
+    if (len < 14)
+        return false;
+    if (f[12] == 0x08 && f[13] == 0x00) {
+        const uint8_t *ip = f + 14;
+        size_t ihl;
+
+        if (len < 14 + 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
+            return false;
+        ihl = (size_t)(ip[0] & 0x0f) * 4;
+        iplen = tw_get16(ip + 2);
+        if (ihl < 20 || iplen < ihl || 14 + iplen > len ||
+            (tw_get16(ip + 6) & 0x3fff))        /* MF or an offset */
+            return false;
+        s->family = 4;
+        s->saddr = ip + 12;
+        s->daddr = ip + 16;
+        tcp = ip + ihl;
+        l4len = iplen - ihl;
+    } else if (f[12] == 0x86 && f[13] == 0xdd) {
+        const uint8_t *ip = f + 14;
+
+        if (len < 14 + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
+            return false;
+        l4len = tw_get16(ip + 4);
+        if (14 + 40 + l4len > len)
+            return false;
+        s->family = 6;
+        s->saddr = ip + 8;
+        s->daddr = ip + 24;
+        tcp = ip + 40;
+    } else {
+        return false;
+    }
+    if (l4len < 20)
+        return false;
+    thl = (size_t)(tcp[12] >> 4) * 4;
+    if (thl < 20 || thl > l4len)
+        return false;
+    s->sport = tw_get16(tcp);
+    s->dport = tw_get16(tcp + 2);
+    s->seq = tw_get32(tcp + 4);
+    s->ack = tw_get32(tcp + 8);
+    s->flags = tcp[13];
+    s->plen = (uint32_t)(l4len - thl);
+    return true;
+}
+
+static void timewait_key_of(struct timewait_key *k, const struct timewait_seg *s,
+                            bool from_guest)
+{
+    size_t n = s->family == 4 ? 4 : 16;
+
+    memset(k, 0, sizeof(*k));
+    k->family = s->family;
+    k->gport = from_guest ? s->sport : s->dport;
+    k->rport = from_guest ? s->dport : s->sport;
+    memcpy(k->gaddr, from_guest ? s->saddr : s->daddr, n);
+    memcpy(k->raddr, from_guest ? s->daddr : s->saddr, n);
+}
+
+static uint32_t timewait_hash(const struct timewait_key *k)
+{
+    const uint8_t *p = (const uint8_t *)k;
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < sizeof(*k); i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static struct timewait_ent *timewait_find(struct timewait *tw,
+                                          const struct timewait_key *k)
+{
+    uint32_t base = timewait_hash(k) & (TIMEWAIT_SLOTS - 1) & ~(TIMEWAIT_GROUP - 1u);
+    unsigned int i;
+
+    for (i = 0; i < TIMEWAIT_GROUP; i++) {
+        struct timewait_ent *e = &tw->tab[base + i];
+
+        if (e->used && !memcmp(&e->k, k, sizeof(*k)))
+            return e;
+    }
+    return NULL;
+}
+
+static void timewait_forget(struct timewait *tw, struct timewait_ent *e)
+{
+    if (e->ready)
+        tw->pending--;
+    memset(e, 0, sizeof(*e));
+}
+
+/* a free slot of @k's group, or its oldest entry (evicted) */
+static struct timewait_ent *timewait_slot(struct timewait *tw,
+                                          const struct timewait_key *k)
+{
+    uint32_t base = timewait_hash(k) & (TIMEWAIT_SLOTS - 1) & ~(TIMEWAIT_GROUP - 1u);
+    struct timewait_ent *old = NULL;
+    unsigned int i;
+
+    for (i = 0; i < TIMEWAIT_GROUP; i++) {
+        struct timewait_ent *e = &tw->tab[base + i];
+
+        if (!e->used)
+            return e;
+        if (!old || (int32_t)(e->stamp - old->stamp) < 0)
+            old = e;
+    }
+    tw->st.dropped++;
+    timewait_forget(tw, old);
+    return old;
+}
+
+/**
+ * timewait_new() - an empty table
+ * @ret:	the new state
+ *
+ * Return: 0 or -ENOMEM
+ */
+int timewait_new(struct timewait **ret)
+{
+    struct timewait *tw = calloc(1, sizeof(*tw));
+
+    if (!tw)
+        return -ENOMEM;
+    /* calloc: the table's pages are only touched when flows use them */
+    tw->tab = calloc(TIMEWAIT_SLOTS, sizeof(*tw->tab));
+    if (!tw->tab) {
+        free(tw);
+        return -ENOMEM;
+    }
+    *ret = tw;
+    return 0;
+}
+
+void timewait_free(struct timewait *tw)
+{
+    if (!tw)
+        return;
+    free(tw->tab);
+    free(tw);
+}
+
+/**
+ * timewait_note_out() - a frame libslirp sends to the namespace
+ * @tw:		the state
+ * @frame:	the Ethernet frame
+ * @len:	its length
+ */
+void timewait_note_out(struct timewait *tw, const uint8_t *frame, size_t len)
+{
+    struct timewait_seg s;
+    struct timewait_key k;
+    struct timewait_ent *e;
+
+    if (!timewait_parse(frame, len, &s) || !(s.flags & (TW_FIN | TW_RST)))
+        return;
+    timewait_key_of(&k, &s, false);
+    e = timewait_find(tw, &k);
+    if (s.flags & TW_RST) {
+        if (e)
+            timewait_forget(tw, e);
+        return;
+    }
+    if (!e) {
+        e = timewait_slot(tw, &k);
+        e->used = true;
+        e->k = k;
+        e->stamp = tw->stamp++;
+    }
+    /* a retransmitted FIN ends at the same place */
+    e->slirp_fin_end = s.seq + s.plen + 1;
+}
+
+/**
+ * timewait_note_in() - a frame from the namespace, after slirp_input()
+ * @tw:		the state
+ * @frame:	the Ethernet frame
+ * @len:	its length
+ */
+void timewait_note_in(struct timewait *tw, const uint8_t *frame, size_t len)
+{
+    struct timewait_seg s;
+    struct timewait_key k;
+    struct timewait_ent *e;
+
+    if (!timewait_parse(frame, len, &s))
+        return;
+    timewait_key_of(&k, &s, true);
+    e = timewait_find(tw, &k);
+    if (!e)
+        return;
+    if (s.flags & TW_RST) {
+        timewait_forget(tw, e);
+        return;
+    }
+    if (s.flags & TW_FIN) {
+        e->guest_fin = true;
+        e->guest_fin_end = s.seq + s.plen + 1;
+    }
+    if (e->guest_fin && (s.flags & TW_ACK) && s.ack == e->slirp_fin_end &&
+        !e->ready) {
+        e->ready = true;
+        e->tries = 0;
+        memcpy(e->eth, frame, sizeof(e->eth));
+        tw->pending++;
+    }
+}
+
+unsigned int timewait_pending(const struct timewait *tw)
+{
+    return tw->pending;
+}
+
+/* the RST that closes @e in libslirp: from the namespace, in its window */
+static size_t timewait_build_rst(const struct timewait_ent *e, uint8_t *f)
+{
+    const struct timewait_key *k = &e->k;
+    size_t alen = k->family == 4 ? 4 : 16, iphl = k->family == 4 ? 20 : 40;
+    uint8_t *ip = f + 14, *tcp = ip + iphl;
+    uint64_t sum = 0;
+    uint16_t csum;
+    /* zero, proto, TCP length: the same 16-bit words as IPv6's pseudo-header */
+    uint8_t pseudo[4] = { 0, 6, 0, 20 };
+
+    memcpy(f, e->eth, 14);
+    memset(ip, 0, iphl + 20);
+    if (k->family == 4) {
+        ip[0] = 0x45;
+        tw_put16(ip + 2, 40);
+        tw_put16(ip + 6, 0x4000);           /* DF */
+        ip[8] = 64;
+        ip[9] = 6;
+        memcpy(ip + 12, k->gaddr, 4);
+        memcpy(ip + 16, k->raddr, 4);
+        csum = (uint16_t)~offload_csum_fold(offload_csum_add(0, ip, 20));
+        memcpy(ip + 10, &csum, 2);      /* in the data's byte order */
+    } else {
+        ip[0] = 0x60;
+        tw_put16(ip + 4, 20);
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, k->gaddr, 16);
+        memcpy(ip + 24, k->raddr, 16);
+    }
+    tw_put16(tcp, k->gport);
+    tw_put16(tcp + 2, k->rport);
+    tw_put32(tcp + 4, e->guest_fin_end);
+    tcp[12] = 5 << 4;
+    tcp[13] = TW_RST;
+    sum = offload_csum_add(sum, k->gaddr, alen);
+    sum = offload_csum_add(sum, k->raddr, alen);
+    sum = offload_csum_add(sum, pseudo, sizeof(pseudo));
+    sum = offload_csum_add(sum, tcp, 20);
+    csum = (uint16_t)~offload_csum_fold(sum);
+    memcpy(tcp + 16, &csum, 2);
+    return 14 + iphl + 20;
+}
+
+/* one TCP line of slirp_connection_info() */
+struct timewait_line {
+    int fd;                         /* libslirp's host socket */
+    uint16_t p1, p2;
+    bool time_wait;
+    long recvq;
+};
+
+static size_t timewait_lines(const char *info, struct timewait_line **ret)
+{
+    size_t n = 0, cap = 0;
+    struct timewait_line *v = NULL;
+    const char *l = info;
+
+    while (l && *l) {
+        const char *nl = strchr(l, '\n'), *open, *close;
+        char sa[64], sp[16], da[64], dp[16];
+        int fd;
+        long rq, sq;
+
+        while (*l == ' ')
+            l++;
+        open = strchr(l, '[');
+        close = open ? strchr(open, ']') : NULL;
+        /* a forward's listener is no connection */
+        if (!strncmp(l, "TCP[", 4) && close && (!nl || close < nl) &&
+            strncmp(open + 1, "HOST_FORWARD]", 13) &&
+            sscanf(close + 1, "%d %63s %15s %63s %15s %ld %ld", &fd, sa, sp,
+                   da, dp, &rq, &sq) == 7) {
+            if (n == cap) {
+                struct timewait_line *w;
+
+                cap = cap ? cap * 2 : 64;
+                w = realloc(v, cap * sizeof(*v));
+                if (!w)
+                    break;
+                v = w;
+            }
+            v[n].fd = fd;
+            v[n].p1 = (uint16_t)atoi(sp);
+            v[n].p2 = (uint16_t)atoi(dp);
+            v[n].time_wait = (size_t)(close - open - 1) == 9 &&
+                             !strncmp(open + 1, "TIME_WAIT", 9);
+            v[n].recvq = rq;
+            n++;
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    *ret = v;
+    return n;
+}
+
+/*
+ * 1: reset it now; 0: not yet (not in TIME_WAIT, or bytes still to drain);
+ * -1: no such socket any more
+ */
+static bool timewait_other_peer(int fd, uint16_t rport)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return false;       /* closed: cannot tell */
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port) != rport;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) != rport;
+    return false;
+}
+
+static int timewait_verdict(const struct timewait_ent *e,
+                            const struct timewait_line *v, size_t n)
+{
+    size_t i, seen = 0;
+
+    for (i = 0; i < n; i++) {
+        bool exact = (v[i].p1 == e->k.gport && v[i].p2 == e->k.rport) ||
+                     (v[i].p1 == e->k.rport && v[i].p2 == e->k.gport);
+
+        /* a forward's sockets are listed by the host port they were
+         * accepted on and the guest port, not by the remote port the
+         * guest sees (the host client's): any of them may be this flow,
+         * unless its host socket is still connected to another client */
+        if (!exact && v[i].p2 != e->k.gport)
+            continue;
+        seen++;
+        if (v[i].time_wait && v[i].recvq == 0)
+            continue;
+        if (!exact && timewait_other_peer(v[i].fd, e->k.rport))
+            continue;
+        return 0;
+    }
+    return seen ? 1 : -1;
+}
+
+/**
+ * timewait_reap() - reset the ready flows whose sockets may go now
+ * @tw:		the state
+ * @conn_info:	slirp_connection_info()'s text, taken just now
+ * @inject:	gives libslirp a frame (slirp_input)
+ * @arg:	for @inject
+ */
+void timewait_reap(struct timewait *tw, const char *conn_info,
+                   timewait_inject_fn inject, void *arg)
+{
+    struct timewait_line *v = NULL;
+    size_t n = timewait_lines(conn_info, &v), i;
+    uint8_t frame[14 + 40 + 20];
+
+    for (i = 0; i < TIMEWAIT_SLOTS && tw->pending; i++) {
+        struct timewait_ent *e = &tw->tab[i];
+        int r;
+
+        if (!e->used || !e->ready)
+            continue;
+        r = timewait_verdict(e, v, n);
+        if (r > 0) {
+            size_t len = timewait_build_rst(e, frame);
+
+            timewait_forget(tw, e);
+            tw->st.reaped++;
+            inject(arg, frame, len);
+        } else if (r == 0 && ++e->tries < TIMEWAIT_TRIES) {
+            tw->st.deferred++;
+        } else {
+            tw->st.dropped++;
+            timewait_forget(tw, e);
+        }
+    }
+    free(v);
+}
+
+/**
+ * timewait_get_stats() - the counters
+ * @tw:		the state
+ * @ret:	filled
+ */
+void timewait_get_stats(const struct timewait *tw, struct timewait_stats *ret)
+{
+    *ret = tw->st;
+}
