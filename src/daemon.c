@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <malloc.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "heap.h"
 #include "ifcfg.h"
 #include "log.h"
 #include "tap.h"
@@ -41,14 +41,8 @@ int daemon_process_init(int *ret_signal_fd)
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         return -errno;
 
-    /*
-     * libslirp allocates two 128 KiB socket buffers per connection and keeps
-     * them through a 10 s TIME_WAIT. With glibc's dynamic mmap threshold the
-     * freed buffers stay resident heap: slirp4netns grows to ~650 MB under a
-     * connection burst. A fixed threshold below 128 KiB gives them back to
-     * the kernel at free().
-     */
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    /* libslirp's socket buffers: see heap.c */
+    heap_init();
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
