@@ -30,7 +30,6 @@
 #include "build-config.h"
 #include "config.h"
 #include "fwd.h"
-#include "heap.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -418,16 +417,6 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "timewait_reset", (int64_t)tws.reaped);
         api_cmd_add_int(b, "timewait_deferred", (int64_t)tws.deferred);
         api_cmd_add_int(b, "timewait_kept", (int64_t)tws.dropped);
-        json_end_object(b);
-    }
-    {
-        struct heap_stats hs;
-
-        heap_get_stats(&hs);
-        json_key(b, "heap");
-        json_begin_object(b);
-        api_cmd_add_int(b, "free_bytes", (int64_t)hs.free_bytes);
-        api_cmd_add_int(b, "trims", (int64_t)hs.trims);
         json_end_object(b);
     }
     if (ctx->loop) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "heap.h"
 #include "ifcfg.h"
 #include "log.h"
 #include "tap.h"
@@ -41,8 +41,16 @@ int daemon_process_init(int *ret_signal_fd)
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         return -errno;
 
-    /* libslirp's socket buffers: see heap.c */
-    heap_init();
+    /*
+     * libslirp allocates two 128 KiB socket buffers per connection and grows
+     * them with realloc(). With glibc's dynamic mmap threshold the freed
+     * buffers stay resident heap: slirp4netns grows to ~650 MB under a
+     * connection burst. A fixed threshold below 128 KiB mmaps them: free()
+     * gives them back, and an idle connection holds only the pages it
+     * touched (on the heap, realloc() would copy all 256 KiB). Why not more:
+     * docs/design.md ("Memory").
+     */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;

@@ -40,7 +40,6 @@
 
 #include "api.h"
 #include "busypoll.h"
-#include "heap.h"
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
@@ -341,7 +340,6 @@ int loop_run(struct loop *l)
 
         if (l->api)
             api_timeout(l->api, &timeout);
-        heap_timeout(&timeout, stack_now_ms());
         stack_fill(l->stack, l, &timeout);
 
         n = loop_wait(l, timeout);
@@ -360,7 +358,6 @@ int loop_run(struct loop *l)
             stack_poll(l->stack, l, n < 0);
             stack_reap(l->stack);
         }
-        heap_tick(stack_now_ms());
         stack_flush(l->stack);
         loop_compact(l);
     }

@@ -16,11 +16,15 @@
 #include "loop.h"
 #include "offload.h"
 #include "stack.h"
+#include "busypoll.h"
 #include "timewait.h"
 
 /* room for the largest frame: IP MTU 65521 + Ethernet header (+ slack) */
 #define STACK_FRAME_MAX (65536 + 256 + 12)
 #define STACK_TIMERS_MAX 8
+/* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
+#define STACK_REAP_FACTOR 10
+#define STACK_REAP_MAX_US 10000
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -46,6 +50,7 @@ struct stack {
     uint8_t *buf;
     uint8_t *segbuf;        /* one software-segmented TSO6 segment */
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
+    int64_t reap_next_us;   /* no slirp_connection_info() before this */
     struct loop *loop;      /* during fill/poll: where slirp's fds go */
     /*
      * What the last slirp_pollfds_fill() left, to skip the walks over
@@ -503,6 +508,10 @@ int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
 
     stack_run_timers(st, timeout_ms);
     now = stack_now_ms();
+    /* flows waiting for stack_reap(): come back when it may run */
+    if (timewait_pending(st->tw))
+        stack_lower_timeout(timeout_ms,
+                            (st->reap_next_us - busypoll_now_us() + 999) / 1000);
     if (st->filled && !st->dirty && st->loop == l &&
         st->fill_first == l->n_pfd) {
         l->n_pfd = st->fill_end;
@@ -673,17 +682,34 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
  * @st:	the stack
  *
  * Costs one slirp_connection_info() walk, and only in iterations where
- * such a close completed (or waits for its receive buffer to drain).
+ * such a close completed (or waits for its receive buffer to drain), and
+ * at most about a tenth of the time.
  */
 void stack_reap(struct stack *st)
 {
+    int64_t t0, t1;
     char *info;
 
     if (!timewait_pending(st->tw))
         return;
+    t0 = busypoll_now_us();
+    if (t0 < st->reap_next_us)
+        return;
     info = slirp_connection_info(st->slirp);
+    t1 = busypoll_now_us();
     if (!info)
         return;
+    /*
+     * The listing walks (and prints) every socket libslirp has: with many
+     * long-lived connections and a stream of short ones it must not take
+     * the loop over. The next round comes no sooner than 10 times what the
+     * listing took, and no later than STACK_REAP_MAX_US (ready flows wait
+     * and are then reset together; their sockets' own cost is not counted,
+     * or a slow round would space the next ones out, and the list grow).
+     */
+    st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
+    if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
+        st->reap_next_us = t1 + STACK_REAP_MAX_US;
     timewait_reap(st->tw, info, stack_inject, st);
     g_free(info);
     st->dirty = true;
