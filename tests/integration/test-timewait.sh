@@ -25,72 +25,9 @@ PY=$(command -v /usr/bin/python3 || command -v python3 || true)
 api_init
 API_SOCK=$T/api.sock
 
-cat >"$T/tw.py" <<'EOF'
-import hashlib, socket, sys, time
-mode = sys.argv[1]
-def listener(host, port, rcvbuf=0):
-    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-    ls = socket.socket(fam); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if rcvbuf: ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    ls.bind((host, port)); ls.listen(256)
-    return ls
-if mode == 'answer-close':          # HOST PORT: 1 byte in, 1 out, close first
-    ls = listener(sys.argv[2], int(sys.argv[3]))
-    while True:
-        c, _ = ls.accept()
-        try:
-            if c.recv(1): c.sendall(b'y')
-        except OSError: pass
-        c.close()
-elif mode == 'wait-close':          # HOST PORT: 1 byte in, 1 out, close after the peer
-    ls = listener(sys.argv[2], int(sys.argv[3]))
-    while True:
-        c, _ = ls.accept(); c.settimeout(10)
-        try:
-            if c.recv(1): c.sendall(b'y')
-            while c.recv(100): pass
-        except OSError: pass
-        c.close()
-elif mode == 'client':              # HOST PORT N CLOSER: clean ends counted
-    host, port, n, closer = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-    ok = bad = 0; end = time.monotonic() + 120
-    for i in range(n):
-        try:
-            s = socket.create_connection((host, port), timeout=5)
-            s.sendall(b'x')
-            good = s.recv(1) == b'y'
-            if closer == 'server':          # wait for the server's FIN first
-                good = good and s.recv(1) == b''
-            s.close()
-            ok += good; bad += not good
-        except OSError:
-            bad += 1
-        if time.monotonic() > end: break
-    print(ok, bad)
-elif mode == 'halfclose-server':    # HOST PORT OUT: answer, shut down, read slowly
-    ls = listener(sys.argv[2], int(sys.argv[3]), 65536)
-    c, _ = ls.accept(); c.settimeout(30)
-    c.recv(1); c.sendall(b'y'); c.shutdown(socket.SHUT_WR)
-    time.sleep(1.0)                 # the namespace's bytes pile up in libslirp
-    h = hashlib.sha256(); r = 'EOF'
-    try:
-        while True:                 # and keep piling up: a slow reader
-            d = c.recv(32768)
-            if not d: break
-            h.update(d)
-            time.sleep(0.002)
-    except OSError as e:
-        r = 'ERR %s' % e
-    open(sys.argv[4], 'w').write('%s %s\n' % (h.hexdigest(), r))
-elif mode == 'halfclose-client':    # HOST PORT: after the server's FIN, send 16 MB
-    s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=30)
-    s.sendall(b'x')
-    assert s.recv(1) == b'y' and s.recv(1) == b''
-    data = bytes(range(256)) * (16 * 4096)
-    s.sendall(data); s.close()
-    print(hashlib.sha256(data).hexdigest())
-EOF
-chmod 644 "$T/tw.py"
+# the TCP peers: a copy the namespace's user can read
+cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
+chmod 644 "$T/sc.py"
 
 _stat() { # FIELD of get_info's stats
 	api rootlesskit '{"execute":"get_info"}'
@@ -110,9 +47,9 @@ fds0=$(_fds)
 
 # 1
 p=$(free_port tcp)
-spawn --log "$T/ac4.log" timeout 300 "$PY" "$T/tw.py" answer-close 127.0.0.1 "$p"
+spawn --log "$T/ac4.log" timeout 300 "$PY" "$T/sc.py" answer-close 127.0.0.1 "$p"
 wait_for -t 10 _up "$p" || fail "host server"
-out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/tw.py" client 10.0.2.2 "$p" 500 server)
+out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 500 server)
 assert_eq "500 0" "$out" "1: 500 connections closed by the host end cleanly in the namespace"
 r1=$(_stat timewait_reset)
 [ "$r1" -ge 500 ] || fail "1: only $r1 TIME_WAIT sockets were reset"
@@ -124,11 +61,11 @@ ok "1: the daemon holds $fds fds (was $fds0 before the 500 connections)"
 
 # 2
 p6=$(free_port tcp)
-spawn --log "$T/ac6.log" timeout 300 "$PY" "$T/tw.py" answer-close ::1 "$p6"
+spawn --log "$T/ac6.log" timeout 300 "$PY" "$T/sc.py" answer-close ::1 "$p6"
 wait_for -t 10 _up "$p6" || fail "host server (IPv6)"
 wait_for -t 10 "${NS_PREFIX[@]}" sh -c "ip -6 addr show dev tap0 | grep -q 'scope global'" ||
 	fail "2: no IPv6 address on tap0"
-out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/tw.py" client fd00::2 "$p6" 100 server)
+out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client fd00::2 "$p6" 100 server)
 assert_eq "100 0" "$out" "2: IPv6: 100 connections closed by the host end cleanly"
 r2=$(_stat timewait_reset)
 [ "$r2" -ge $((r1 + 100)) ] || fail "2: IPv6: only $((r2 - r1)) reset"
@@ -137,10 +74,10 @@ assert_eq 0 "$(_time_waits)" "2: no socket is left in TIME_WAIT"
 
 # 3
 pf=$(free_port tcp)
-spawn --log "$T/wc.log" timeout 300 "${NS_PREFIX[@]}" "$PY" "$T/tw.py" wait-close 0.0.0.0 81
+spawn --log "$T/wc.log" timeout 300 "${NS_PREFIX[@]}" "$PY" "$T/sc.py" wait-close 0.0.0.0 81
 wait_for -t 10 _ns_listening "$NS" tcp 81 || fail "3: server in the namespace"
 api_add "{\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":$pf,\"guest_port\":81}"
-out=$(timeout 150 "$PY" "$T/tw.py" client 127.0.0.1 "$pf" 200 client)
+out=$(timeout 150 "$PY" "$T/sc.py" client 127.0.0.1 "$pf" 200 client)
 assert_eq "200 0" "$out" "3: 200 connections through a libslirp forward, closed by the host client"
 r3=$(_stat timewait_reset)
 [ "$r3" -ge $((r2 + 200)) ] || fail "3: only $((r3 - r2)) reset"
@@ -152,10 +89,10 @@ assert_eq 0 "$(_time_waits)" "3: no socket is left in TIME_WAIT"
 # of the stream, slirp4netns included: the wait for the drain is therefore
 # checked in test-timewait.c with libslirp's listing)
 ph=$(free_port tcp)
-spawn --log "$T/hs.log" timeout 120 "$PY" "$T/tw.py" halfclose-server 127.0.0.1 "$ph" "$T/hs.out"
+spawn --log "$T/hs.log" timeout 120 "$PY" "$T/sc.py" halfclose-server 127.0.0.1 "$ph" "$T/hs.out"
 hs=$SPAWN_PID
 wait_for -t 10 _up "$ph" || fail "4: host server"
-want=$("${NS_PREFIX[@]}" timeout 100 "$PY" "$T/tw.py" halfclose-client 10.0.2.2 "$ph")
+want=$("${NS_PREFIX[@]}" timeout 100 "$PY" "$T/sc.py" halfclose-client 10.0.2.2 "$ph")
 wait_for -t 60 test -s "$T/hs.out" || fail "4: the host server did not finish: $(cat "$T/hs.log")"
 assert_eq "$want EOF" "$(cat "$T/hs.out")" \
 	"4: 16 MB sent after the host's FIN arrive whole, then EOF"
