@@ -87,6 +87,7 @@ struct timewait_ent {
 struct timewait {
     struct timewait_ent *tab;
     uint32_t stamp;
+    unsigned int used;              /* entries in use */
     unsigned int pending;           /* entries with ready set */
     struct timewait_stats st;
 };
@@ -223,6 +224,7 @@ static void timewait_forget(struct timewait *tw, struct timewait_ent *e)
 {
     if (e->ready)
         tw->pending--;
+    tw->used--;
     memset(e, 0, sizeof(*e));
 }
 
@@ -300,6 +302,7 @@ void timewait_note_out(struct timewait *tw, const uint8_t *frame, size_t len)
     }
     if (!e) {
         e = timewait_slot(tw, &k);
+        tw->used++;
         e->used = true;
         e->k = k;
         e->stamp = tw->stamp++;
@@ -320,7 +323,8 @@ void timewait_note_in(struct timewait *tw, const uint8_t *frame, size_t len)
     struct timewait_key k;
     struct timewait_ent *e;
 
-    if (!timewait_parse(frame, len, &s))
+    /* nearly always: no close of libslirp's is under way */
+    if (!tw->used || !timewait_parse(frame, len, &s))
         return;
     timewait_key_of(&k, &s, true);
     e = timewait_find(tw, &k);
