@@ -25,7 +25,9 @@
  *      only when one of them has an event, one of its timers is due, or a
  *      non-TCP frame (ARP/NDP may release queued output) came in: without
  *      those the second walk over its socket list finds nothing to do;
- *   7. slots removed during dispatch are compacted.
+ *   7. stack_reap() ends the TIME_WAIT of flows whose close completed
+ *      (timewait.c), when there are any;
+ *   8. slots removed during dispatch are compacted.
  *
  * Handlers may add and remove entries while dispatching: removal only marks
  * the slot LOOP_REMOVED; additions are appended and first polled next time.
