@@ -110,6 +110,16 @@
 #define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
 #define SPLICE_HELLO_MS 5000        /* the helper's first word */
 
+/*
+ * The congestion control of the sockets whose path never leaves the
+ * machine: every namespace socket, and host sockets with a local peer.
+ * Measured on a host whose default is bbr: 64 KiB segments over loopback
+ * made 10-11 Gbit/s through the forward with bbr (its pacing and min-RTT
+ * model fit a microsecond path badly) and 16-21 Gbit/s with cubic, the
+ * kernel's default. Host sockets with a remote peer keep the system's.
+ */
+#define SPLICE_LOCAL_CC "cubic"
+
 enum splice_kind {
     SPLICE_K_LISTENER,
     SPLICE_K_CONN,
@@ -129,6 +139,7 @@ struct splice_listener {
     int fd;
     struct sockaddr_storage guest;
     socklen_t guest_len;
+    bool local;                 /* bound to loopback: every client is local */
     struct splice_listener *next;
 };
 
@@ -205,6 +216,58 @@ struct splice_msg {
 
 _Static_assert(offsetof(struct splice_watch, kind) ==
                offsetof(struct splice_ep, kind), "splice_watch and splice_ep");
+
+/* set SPLICE_LOCAL_CC on @fd; without it (not built, not allowed) the
+ * system's default stays, which only costs speed */
+static void splice_local_cc(int fd)
+{
+    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, SPLICE_LOCAL_CC,
+               sizeof(SPLICE_LOCAL_CC) - 1);
+}
+
+/* @sa is 127/8, ::1 or ::ffff:127/104 */
+static bool splice_addr_loopback(const struct sockaddr *sa)
+{
+    const struct in6_addr *a6;
+
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
+                24) == 127;
+    if (sa->sa_family != AF_INET6)
+        return false;
+    a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a6) ||
+           (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+/* @a and @b hold the same IP address */
+static bool splice_addr_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return a->sa_family == AF_INET6 &&
+           IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                              &((const struct sockaddr_in6 *)b)->sin6_addr);
+}
+
+/*
+ * An accepted client of a listener not on loopback: a peer on loopback or
+ * on the address it connected to is on this machine (the kernel routes it
+ * over lo) and gets SPLICE_LOCAL_CC; a remote one keeps the system's.
+ */
+static void splice_client_cc(int fd, const struct sockaddr *peer)
+{
+    struct sockaddr_storage self;
+    socklen_t len = sizeof(self);
+
+    if (splice_addr_loopback(peer) ||
+        (getsockname(fd, (struct sockaddr *)&self, &len) == 0 &&
+         splice_addr_same(peer, (struct sockaddr *)&self)))
+        splice_local_cc(fd);
+}
 
 static int splice_fi(int family)
 {
@@ -400,9 +463,11 @@ void splice_helper_run(int sock, void *arg)
                 m.status = -errno;
                 break;
             }
-            if (req.type == SOCK_STREAM)
+            if (req.type == SOCK_STREAM) {
                 setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
                            sizeof(one));
+                splice_local_cc(fds[i]);    /* a path inside the namespace */
+            }
         }
         m.count = i;
         if (splice_helper_send(sock, &m, fds, i) < 0)
@@ -947,11 +1012,17 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
     int i;
 
     for (i = 0; i < SPLICE_ACCEPT_BUDGET; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
         struct splice_conn *c;
-        int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(ls->fd, ls->local ? NULL : (struct sockaddr *)&peer,
+                         ls->local ? NULL : &plen,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0)
             return;     /* EAGAIN; or an aborted/failed accept: next time */
+        if (!ls->local)
+            splice_client_cc(fd, (struct sockaddr *)&peer);
         c = calloc(1, sizeof(*c));
         if (!c) {
             splice_linger0(fd);
@@ -1249,6 +1320,9 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     if (host->sa_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
         return -errno;
+    /* on loopback every client is local: accepted sockets inherit it */
+    if (splice_addr_loopback(host))
+        splice_local_cc(fd);
     if (bind(fd, host, host_len) < 0 || listen(fd, SPLICE_LISTEN_BACKLOG) < 0)
         return -errno;
     memset(ret_bound, 0, sizeof(*ret_bound));
@@ -1262,6 +1336,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     ls->ep.kind = SPLICE_K_LISTENER;
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
+    ls->local = splice_addr_loopback(host);
     ls->fd = fd;
     r = splice_epoll_add(sp, fd, EPOLLIN, &ls->ep);
     if (r < 0) {

@@ -23,6 +23,11 @@
 #      keeps loopback forwards on libslirp, =splice splices a wildcard one,
 #      a bad value is a start-up error
 #  11  as TEST_USER (rootless): data and the path
+#  12  congestion control, with "reno" the default of both namespaces: the
+#      namespace socket and the accepted socket of a loopback client use
+#      cubic (bbr, a common default, halves throughput on such paths); a
+#      client from another host (a veth peer) keeps the system's on a
+#      wildcard forward; a client on a local address gets cubic there too
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
@@ -86,6 +91,7 @@ EOF
 chmod 644 "$T/sp.py"
 
 _established() { [ -n "$(ss -Htn state established "dport = :$1")" ]; }
+_accepted() { [ -n "$(ss -Htn state established "sport = :$1")" ]; }
 _file() { [ -s "$1" ]; }
 _helper_pid() { pgrep -P "$DAEMON_PID" | head -n 1; }
 _daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
@@ -318,6 +324,69 @@ run_user() {
 	daemon_stop
 }
 
+# _cc SS-ARGS...: the congestion control of the one socket ss lists
+_cc() {
+	ss -Htin state established "$@" | grep -owE 'cubic|reno|bbr' | head -n 1
+}
+
+run_cc() {
+	local pid dir p pw rpid got h
+	if ! grep -qw cubic /proc/sys/net/ipv4/tcp_available_congestion_control; then
+		info "12: the kernel has no cubic: skipped"
+		return 0
+	fi
+	dir=$T/cc
+	mkdir -p "$dir"
+	API_SOCK=$dir/api.sock
+	# the private "host" namespace's default, and the target's
+	echo reno >/proc/sys/net/ipv4/tcp_congestion_control
+	pid=$(ns_start)
+	_ns_prefix "$pid"
+	"${NS_PREFIX[@]}" sh -c 'echo reno >/proc/sys/net/ipv4/tcp_congestion_control' ||
+		fail "12: cannot set the namespace's default"
+	daemon_start --exit-fd 4 -- -c --api-socket "$API_SOCK" "$pid" tap0
+	ns_server "$pid" tcp-echo 80
+	p=$(free_port tcp)
+	api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$p,\"guest_port\":80}"
+	pw=$(free_port tcp)
+	api_add "{\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":$pw,\"guest_port\":80,\"path\":\"splice\"}"
+
+	sleep 6 | timeout 20 socat - "TCP4:127.0.0.1:$p" >/dev/null 2>&1 &
+	h=$!
+	wait_for -t 5 _established "$p" || fail "12: the loopback client did not connect"
+	assert_eq reno "$(_cc "( dport = :$p )")" "12: the client keeps the host's default (reno)"
+	assert_eq cubic "$(_cc "( sport = :$p )")" "12: the daemon's accepted socket of a loopback client: cubic"
+	got=$("${NS_PREFIX[@]}" ss -Htin state established '( dport = :80 )' | grep -owE 'cubic|reno|bbr' | head -n 1)
+	assert_eq cubic "$got" "12: the daemon's socket in the namespace: cubic"
+	got=$("${NS_PREFIX[@]}" ss -Htin state established '( sport = :80 )' | grep -owE 'cubic|reno|bbr' | head -n 1)
+	assert_eq reno "$got" "12: the namespace's server keeps its default (reno)"
+	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
+
+	# a client on another host: a veth peer in a namespace of its own
+	spawn --log "$T/remote.log" unshare -n sleep 120
+	rpid=$SPAWN_PID
+	wait_for -t 10 _ns_ready "$rpid" || fail "12: remote namespace"
+	ip link add ccr0 type veth peer name ccr1 netns "$rpid"
+	ip addr add 198.51.100.1/24 dev ccr0
+	ip link set ccr0 up
+	nsenter -t "$rpid" -n sh -c 'ip link set lo up && ip addr add 198.51.100.2/24 dev ccr1 && ip link set ccr1 up'
+	sleep 6 | timeout 20 nsenter -t "$rpid" -n socat - "TCP4:198.51.100.1:$pw,connect-timeout=5" >/dev/null 2>&1 &
+	h=$!
+	wait_for -t 5 _accepted "$pw" || fail "12: the remote client did not connect"
+	assert_eq reno "$(_cc "( sport = :$pw )")" \
+		"12: a remote client on a wildcard splice forward: the system's default stays"
+	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
+	sleep 6 | timeout 20 socat - "TCP4:198.51.100.1:$pw,bind=198.51.100.1" >/dev/null 2>&1 &
+	h=$!
+	wait_for -t 5 _established "$pw" || fail "12: the local client did not connect"
+	assert_eq cubic "$(_cc "( sport = :$pw )")" \
+		"12: a client on the host's own address, on the same forward: cubic"
+	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
+	ip link del ccr0
+	daemon_stop
+}
+
 run_root
+run_cc
 run_user
 info "PASS"
