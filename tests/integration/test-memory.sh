@@ -9,13 +9,16 @@
 #   3  a burst of 200 concurrent connections, 256 KiB each (up to ~55 MB):
 #      once they are closed, the RSS falls back to within 16 MB of idle
 #      (libslirp's buffers are mmapped: free() returns them)
+#   4  at MTU 65520, 300 short connections make the daemon call mremap()
+#      not once: with libslirp's MSS capped at 32768 (if_mru, src/stack.c)
+#      the buffers of a new socket keep their first size
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
 enter_private_host_ns "$@"
 
 require_root
-require_cmd ip nsenter unshare ss jq
+require_cmd ip nsenter unshare ss jq strace
 is_slirpd || skip "slirpd-only: TIME_WAIT reaping, mmap threshold"
 PY=$(command -v /usr/bin/python3 || command -v python3 || true)
 [ -n "$PY" ] || skip "needs python3"
@@ -80,5 +83,20 @@ ok "3: RSS back to $(_rss) KiB after the burst (idle $idle KiB)"
 kill_wait "$bp"
 wait_for -t 15 _settled || fail "3: RSS $(_rss) KiB after the burst's last connection closed"
 
+daemon_stop
+
+# 4
+_traced() { [ "$(awk '/^TracerPid/ { print $2 }' "/proc/$DAEMON_PID/status")" != 0 ]; }
+NS=$(ns_start)
+daemon_start --exit-fd 4 -- -c --mtu=65520 --api-socket "$API_SOCK" "$NS" tap0
+_ns_prefix "$NS"
+spawn --log "$T/strace.log" strace -f -qq -e trace=mremap -o "$T/mremap.trace" -p "$DAEMON_PID"
+st=$SPAWN_PID
+wait_for -t 10 _traced || fail "4: strace did not attach: $(cat "$T/strace.log")"
+out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 300 server)
+assert_eq "300 0" "$out" "4: MTU 65520: 300 short connections closed by the host, all clean"
+kill_wait "$st"
+assert_eq 0 "$(grep -c mremap "$T/mremap.trace")" \
+	"4: MTU 65520: no mremap() for them (libslirp's buffers keep their first size)"
 daemon_stop
 ok "memory"
