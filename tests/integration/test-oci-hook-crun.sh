@@ -68,9 +68,19 @@ bundle_config() {
 # our slirpd processes (daemons or waiters), found by their environment tag
 # and executable
 slirpd_procs() {
-	local p
-	for p in $(peers_tagged_pids); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$SLIRPD" ] && echo "$p"
+	# the daemons (and waiters) of this test's hooks: the binary under
+	# test, with an API socket under ROOT or still a hook ("oci-hook");
+	# they do not carry the test's tag (the runtime gives hooks their own
+	# environment), and integration tests run one at a time
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case $exe in
+		"$SLIRPD" | "$PEERS_SLIRPD") ;;
+		*) continue ;;
+		esac
+		tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
+			grep -qx -e "--api-socket=$ROOT/.*" -e oci-hook && echo "${p#/proc/}"
 	done
 }
 
@@ -89,7 +99,8 @@ cleanup_state() {
 	[ -n "$ROOT_EXISTED" ] || rmdir "$ROOT" 2>/dev/null
 	return 0
 }
-trap 'cleanup_state; peers_cleanup' EXIT
+# (the test's status survives cleanup_state: peers_cleanup exits with $?)
+trap 'rc_=$?; cleanup_state; (exit $rc_); peers_cleanup' EXIT
 
 case_run() {
 	local id=c1-$T out hp
