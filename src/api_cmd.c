@@ -452,6 +452,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "bytes_out", (int64_t)ss.bytes_out);
         api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
         api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
+        api_cmd_add_int(b, "pool_waits", (int64_t)ss.pool_waits);
         api_cmd_add_int(b, "udp_pool_ipv4", (int64_t)ss.dpool_v4);
         api_cmd_add_int(b, "udp_pool_ipv6", (int64_t)ss.dpool_v6);
         json_end_object(b);

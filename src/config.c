@@ -272,16 +272,36 @@ static int config_target(const struct options *o, struct config *c,
                              "--configure cannot be used with "
                              "--netns-type=tapfd (there is no namespace "
                              "to configure)");
+        /* opened now: the paths may be /proc/self/fd/N of fds passed to
+         * us (the OCI hook's), which isolate_initial() closes */
+        if (o->tap_netns) {
+            c->tap_netns_fd = open(o->tap_netns, O_RDONLY | O_CLOEXEC);
+            if (c->tap_netns_fd < 0)
+                return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                                 "--tap-netns: %s: %s", o->tap_netns,
+                                 strerror(errno));
+            c->netns_path = g_strdup(o->tap_netns);
+        }
+        if (o->tap_netns && o->userns_path) {
+            c->tap_userns_fd = open(o->userns_path, O_RDONLY | O_CLOEXEC);
+            if (c->tap_userns_fd < 0)
+                return util_fail(errbuf, errlen, CONFIG_E_USAGE,
+                                 "userns path doesn't exist: %s",
+                                 o->userns_path);
+        }
     } else {
         return util_fail(errbuf, errlen, CONFIG_E_USAGE,
                          "--netns-type must be pid, path or tapfd: %s", type);
     }
 
+    if (o->tap_netns && c->netns_type != CONFIG_NETNS_TAPFD)
+        return util_fail(errbuf, errlen, -EINVAL,
+                         "--tap-netns is only for --netns-type=tapfd");
     if (o->userns_path) {
-        if (c->netns_type == CONFIG_NETNS_TAPFD)
+        if (c->netns_type == CONFIG_NETNS_TAPFD && !o->tap_netns)
             return util_fail(errbuf, errlen, -EINVAL,
                              "--userns-path cannot be used with "
-                             "--netns-type=tapfd");
+                             "--netns-type=tapfd without --tap-netns");
         if (access(o->userns_path, F_OK) < 0)
             return util_fail(errbuf, errlen, CONFIG_E_USAGE,
                              "userns path doesn't exist: %s", o->userns_path);
@@ -323,6 +343,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->exit_fd = -1;
     c->ready_fd = -1;
     c->tapfd = -1;
+    c->tap_netns_fd = c->tap_userns_fd = -1;
     c->mtu = CONFIG_MTU_DEFAULT;
     c->udp_timeout_ms = CONFIG_UDP_TIMEOUT_DEFAULT * 1000;
     c->busy_poll_us = BUSYPOLL_DEFAULT_US;
@@ -450,6 +471,12 @@ int config_from_options(const struct options *o, struct config *ret,
  */
 void config_free(struct config *c)
 {
+    /* > 0: a config zeroed but never filled in holds 0 there */
+    if (c->tap_netns_fd > 0)
+        close(c->tap_netns_fd);
+    if (c->tap_userns_fd > 0)
+        close(c->tap_userns_fd);
+    c->tap_netns_fd = c->tap_userns_fd = -1;
     g_clear_pointer(&c->netns_path, g_free);
     g_clear_pointer(&c->userns_path, g_free);
     g_clear_pointer(&c->api_socket, g_free);

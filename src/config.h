@@ -36,6 +36,8 @@ struct config {
     char *userns_path;           /* NULL: /proc/PID/ns/user for PID, none for path */
     bool userns_explicit;        /* --userns-path given */
     int tapfd;                   /* NETNS_TAPFD: the inherited fd */
+    int tap_netns_fd;            /* NETNS_TAPFD + --tap-netns: opened at parse */
+    int tap_userns_fd;           /* ... and --userns-path (-1: none) */
     char ifname[IFNAMSIZ];       /* tap name ("" only for tapfd) */
 
     /* interface */

@@ -194,6 +194,16 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
         info("using tapfd=%d for %s", cfg->tapfd, ti.name);
         *ret_tapfd = cfg->tapfd;
         *ret_vnet_len = r;
+        if (!cfg->netns_path || !then)
+            return 0;
+        /* --tap-netns: the helper joins the tap's namespaces */
+        r = ns_adopt(ns, cfg->tap_netns_fd, cfg->tap_userns_fd,
+                     cfg->userns_explicit);
+        if (r < 0)
+            return log_errno(r, "--tap-netns: the namespaces of the tap");
+        r = ns_spawn(ns, then, NULL, ret_sock, ret_pid);
+        if (r < 0)
+            return log_errno(r, "--tap-netns: cannot start the helper");
         return 0;
     }
 

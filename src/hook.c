@@ -18,16 +18,20 @@
  *       other fd closed), then exits 0. The runtime goes on.
  *   the waiter       accepts one connection on tap.sock (bounded: the
  *       container's init exiting, or HOOK_WAIT_MS, ends it and removes
- *       DIR), sends the daemon's options, receives the tap fd
- *       (SCM_RIGHTS) and execs the daemon in its place:
+ *       DIR), sends the daemon's options, receives the tap fd and the
+ *       container's net and user namespaces (SCM_RIGHTS) and execs the
+ *       daemon in its place:
  *         slirpd OPTIONS --netns-type=tapfd --api-socket=DIR/api.sock
- *                --ready-fd=CONN --exit-with-pid=PID TAPFD
+ *                --ready-fd=CONN --exit-with-pid=PID
+ *                --tap-netns=/proc/self/fd/N --userns-path=/proc/self/fd/U
+ *                TAPFD
  *       so its readiness byte goes back to the hook over the same
  *       connection, and it ends with the container.
  *   createContainer  (container's namespaces) connects to tap.sock first
  *       (nothing is created when no daemon waits), creates and configures
  *       the tap (as -c does) with the options the waiter sent, hands it
- *       over and waits for the ready byte. EOF instead means the daemon
+ *       over with fds of its own namespaces (for the splice helper) and
+ *       waits for the ready byte. EOF instead means the daemon
  *       failed: its last log line is shown, DIR removed, exit 1.
  *   poststop         asks the daemon to stop through its own API socket
  *       ({"execute":"shutdown"}, then EOF), or wakes a waiter that never
@@ -273,10 +277,8 @@ static int hook_wait_readable(int fd, int timeout_ms)
 static int hook_check_options(const struct options *o)
 {
     if (o->exit_fd || o->ready_fd || o->api_socket || o->netns_type ||
-        o->userns_path || o->target_type || o->exit_with_pid)
+        o->userns_path || o->target_type || o->exit_with_pid || o->tap_netns)
         return -EINVAL;
-    if (o->forward_path && !strcmp(o->forward_path, "splice"))
-        return -EOPNOTSUPP;
     return 0;
 }
 
@@ -317,12 +319,9 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
                  "arguments)");
         r = -EINVAL;
     } else if ((r = hook_check_options(&o)) < 0) {
-        snprintf(errbuf, errlen, r == -EOPNOTSUPP ?
-                 "--forward-path=splice is not available in hook mode (the "
-                 "tap comes from the container; forwards go through libslirp)" :
-                 "--exit-fd, --ready-fd, --api-socket, --netns-type, "
-                 "--userns-path, --target-type and --exit-with-pid are set by "
-                 "the hook itself");
+        snprintf(errbuf, errlen, "--exit-fd, --ready-fd, --api-socket, "
+                 "--netns-type, --userns-path, --tap-netns, --target-type and "
+                 "--exit-with-pid are set by the hook itself");
     } else {
         r = config_from_options(&o, cfg, errbuf, errlen);
         if (r == CONFIG_E_USAGE)
@@ -442,11 +441,16 @@ static int hook_clear_cloexec(int fd)
     return fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0 ? -errno : 0;
 }
 
-/* exec the daemon with the tap; returns only on failure */
-static int hook_exec_daemon(const struct hook *h, int conn, int tapfd)
+/*
+ * exec the daemon with the tap (and, when the createContainer hook sent
+ * them, its network and user namespaces, for the splice helper: nsfd[0],
+ * nsfd[1], or -1); returns only on failure
+ */
+static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
+                            const int *nsfd)
 {
     struct ocistate_args a = { 0 };
-    char api[PATH_MAX + 16], ready[32], pid[48], tap[32];
+    char api[PATH_MAX + 16], ready[32], pid[48], tap[32], net[48], user[48];
     size_t i;
     int r;
 
@@ -469,6 +473,14 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd)
         r = ocistate_args_add(&a, ready);
     if (r == 0)
         r = ocistate_args_add(&a, pid);
+    /* paths to fds: the daemon opens them before it closes stray fds */
+    snprintf(net, sizeof(net), "--tap-netns=/proc/self/fd/%d", nsfd[0]);
+    snprintf(user, sizeof(user), "--userns-path=/proc/self/fd/%d", nsfd[1]);
+    if (r == 0 && nsfd[0] >= 0 && (r = hook_clear_cloexec(nsfd[0])) == 0)
+        r = ocistate_args_add(&a, net);
+    if (r == 0 && nsfd[0] >= 0 && nsfd[1] >= 0 &&
+        (r = hook_clear_cloexec(nsfd[1])) == 0)
+        r = ocistate_args_add(&a, user);
     if (r == 0)
         r = ocistate_args_add(&a, tap);
     if (r == 0 && (r = hook_clear_cloexec(conn)) == 0 &&
@@ -493,7 +505,9 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     struct pollfd p[2] = { { .fd = lsn, .events = POLLIN },
                            { .fd = pidfd, .events = POLLIN } };
     int keep[3] = { lsn, pidfd, logfd }, devnull, conn = -1, tapfd = -1, r;
+    int fds[3] = { -1, -1, -1 }, nsfd[2] = { -1, -1 };
     int32_t status = 0;
+    size_t nfds = 0;
     char path[PATH_MAX];
 
     devnull = open("/dev/null", O_RDWR);
@@ -541,8 +555,15 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     r = hook_send_options(h, conn);
     if (r == 0)
         r = hook_wait_readable(conn, HOOK_READY_MS) > 0 ? 0 : -ETIMEDOUT;
+    /* the tap, then its network and user namespaces (older hooks: none) */
     if (r == 0)
-        r = fdpass_recv(conn, &tapfd, &status);
+        r = fdpass_recv_fds(conn, fds, 3, &nfds, &status);
+    if (r == 0 && nfds > 0)
+        tapfd = fds[0];
+    if (r == 0 && nfds > 1)
+        nsfd[0] = fds[1];
+    if (r == 0 && nfds > 2)
+        nsfd[1] = fds[2];
     if (r < 0 || status < 0 || tapfd < 0) {
         err("slirpd oci-hook: container %s: no tap from the createContainer "
             "hook: %s", h->st.id, strerror(r < 0 ? -r : status < 0 ?
@@ -552,7 +573,7 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     info("slirpd oci-hook: container %s: received the tap, starting the "
          "daemon", h->st.id);
     close(pidfd);
-    r = hook_exec_daemon(h, conn, tapfd);
+    r = hook_exec_daemon(h, conn, tapfd, nsfd);
     err("slirpd oci-hook: cannot start the daemon: %s", strerror(-r));
 fail:
     hook_remove_dir(h);
@@ -727,7 +748,26 @@ static int hook_create_container(struct hook *h)
         fdpass_send(conn, -1, r);
         return hook_err("container %s: %s", h->st.id, why);
     }
-    r = fdpass_send(conn, tapfd, 0);
+    /* with the tap, this (the container's) network and user namespace:
+     * the daemon's splice helper joins them (no /proc/PID/ns of the
+     * container's init can be opened at createRuntime time) */
+    {
+        int fds[3] = { tapfd, -1, -1 };
+        size_t nfds = 1;
+
+        fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fds[1] >= 0) {
+            nfds = 2;
+            fds[2] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+            if (fds[2] >= 0)
+                nfds = 3;
+        }
+        r = fdpass_send_fds(conn, fds, nfds, 0);
+        if (fds[1] >= 0)
+            close(fds[1]);
+        if (fds[2] >= 0)
+            close(fds[2]);
+    }
     if (r < 0)
         return hook_err("container %s: cannot hand the tap over: %s",
                         h->st.id, strerror(-r));

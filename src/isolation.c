@@ -276,7 +276,7 @@ static int isolate_close_fds(const int *keep, size_t n)
  */
 int isolate_initial(struct isolate *iso, const struct config *cfg)
 {
-    int keep[3], n = 0, i, r;
+    int keep[5], n = 0, i, r;
 
     memset(iso, 0, sizeof(*iso));
     iso->api_dirfd = -1;
@@ -288,6 +288,10 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
         keep[n++] = cfg->exit_fd;
     if (cfg->netns_type == CONFIG_NETNS_TAPFD && cfg->tapfd >= 3)
         keep[n++] = cfg->tapfd;
+    if (cfg->tap_netns_fd >= 3)
+        keep[n++] = cfg->tap_netns_fd;
+    if (cfg->tap_userns_fd >= 3)
+        keep[n++] = cfg->tap_userns_fd;
     qsort(keep, (size_t)n, sizeof(keep[0]), isolate_cmp_int);
     for (i = 1; i < n; i++) {
         if (keep[i] == keep[i - 1]) {

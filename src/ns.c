@@ -75,6 +75,33 @@ int ns_open(struct ns *ns, const struct config *cfg)
 }
 
 /**
+ * ns_adopt() - ns_open() for namespace files opened already
+ * @ns:		filled in with copies (close-on-exec); release with ns_close()
+ * @netns_fd:	the network namespace
+ * @userns_fd:	its user namespace, or -1
+ * @required:	joining the user namespace must succeed
+ *
+ * Return: 0 or a negative errno
+ */
+int ns_adopt(struct ns *ns, int netns_fd, int userns_fd, bool required)
+{
+    ns->userns_fd = -1;
+    ns->userns_required = required;
+    ns->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
+    if (ns->netns_fd < 0)
+        return -errno;
+    if (userns_fd >= 0 && !ns_is_own_userns(userns_fd)) {
+        ns->userns_fd = fcntl(userns_fd, F_DUPFD_CLOEXEC, 3);
+        if (ns->userns_fd < 0) {
+            int r = -errno;
+            ns_close(ns);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/**
  * ns_close() - close the namespace files
  * @ns:	as filled by ns_open()
  */
@@ -231,5 +258,44 @@ int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
         return child_r < 0 ? child_r : -ECHILD;
     }
     *ret_fd = fd;
+    return 0;
+}
+
+/**
+ * ns_spawn() - fork a child that joins the namespaces and becomes @then
+ * @ns:		as filled by ns_open()
+ * @then:	what the child runs inside them with its end of the
+ *		socketpair; never returns
+ * @then_arg:	passed to @then
+ * @ret_sock:	this process's end of the socketpair (SOCK_SEQPACKET,
+ *		close-on-exec)
+ * @ret_pid:	the child
+ *
+ * ns_call_then() without a first answer, for a tap that came from
+ * elsewhere (--netns-type=tapfd --tap-netns): a child that cannot join
+ * says so on stderr and exits 1, which its peer sees as EOF.
+ *
+ * Return: 0 or the negative errno of the socketpair or fork
+ */
+int ns_spawn(const struct ns *ns, ns_then_fn then, void *then_arg,
+             int *ret_sock, pid_t *ret_pid)
+{
+    int sock, r;
+    pid_t pid;
+
+    pid = ns_fork(&sock);
+    if (pid < 0)
+        return (int)pid;
+    if (pid == 0) {
+        r = ns_enter(ns);
+        if (r < 0) {
+            log_errno(r, "cannot join the tap's namespaces");
+            fflush(NULL);
+            _exit(1);
+        }
+        then(sock, then_arg);   /* never returns */
+    }
+    *ret_sock = sock;
+    *ret_pid = pid;
     return 0;
 }

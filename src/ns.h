@@ -19,10 +19,13 @@ typedef void (*ns_then_fn)(int sock, void *arg);
 
 int ns_open(struct ns *ns, const struct config *cfg);
 void ns_close(struct ns *ns);
+int ns_adopt(struct ns *ns, int netns_fd, int userns_fd, bool required);
 int ns_enter(const struct ns *ns);
 pid_t ns_fork(int *ret_sock);
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status);
+int ns_spawn(const struct ns *ns, ns_then_fn then, void *then_arg,
+             int *ret_sock, pid_t *ret_pid);
 int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
                  void *then_arg, int *ret_fd, int *ret_child_status,
                  int *ret_sock, pid_t *ret_pid);

@@ -29,6 +29,7 @@ enum {
     OPT_EXIT_WITH_PID,
     OPT_UDP_TIMEOUT,
     OPT_BUSY_POLL,
+    OPT_TAP_NETNS,
 };
 
 static const struct option opt_long[] = {
@@ -56,6 +57,7 @@ static const struct option opt_long[] = {
     { "exit-with-pid", required_argument, NULL, OPT_EXIT_WITH_PID },
     { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
     { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+    { "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -115,6 +117,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
             break;
         case OPT_NETNS_TYPE: o.netns_type = optarg; break;
         case OPT_USERNS_PATH: o.userns_path = optarg; break;
+        case OPT_TAP_NETNS: o.tap_netns = optarg; break;
         case OPT_ENABLE_SANDBOX: o.enable_sandbox = true; break;
         case OPT_CREATE_SANDBOX:
             o.enable_sandbox = true;
@@ -184,6 +187,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--disable-host-loopback  prohibit connecting to 127.0.0.1:* on the host namespace\n"
 "--netns-type=TYPE        specify network namespace type ([path|pid|tapfd], default=pid)\n"
 "--userns-path=PATH       specify user namespace path\n"
+"--tap-netns=PATH         with --netns-type=tapfd: the tap's network namespace, where\n"
+"                         the splice path makes its sockets (with --userns-path)\n"
 "--enable-sandbox         create a new mount namespace (and drop all caps except CAP_NET_BIND_SERVICE if running as the root)\n"
 "--enable-seccomp         enable seccomp to limit syscalls (an allow-list)\n"
 "--outbound-addr=IPv4     sets outbound ipv4 address (or interface name) to bind to\n"

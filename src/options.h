@@ -17,6 +17,7 @@ struct options {
     bool deprecated_no_host_loopback;
     const char *netns_type;
     const char *userns_path;
+    const char *tap_netns;      /* --tap-netns: with tapfd, for the helper */
     bool enable_sandbox;
     bool deprecated_create_sandbox;
     bool enable_seccomp;

@@ -983,6 +983,7 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
             return;
         }
         c->state = SPLICE_WAIT_SOCK;
+        sp->st.pool_waits++;
         c->queued = true;
         c->lnext = NULL;
         if (sp->wait_tail[fi])

@@ -31,6 +31,7 @@ struct splice_stats {
     uint64_t bytes_out;         /* namespace -> host */
     uint64_t listeners;         /* listening sockets now */
     uint64_t pool_v4, pool_v6;  /* pre-opened namespace sockets now */
+    uint64_t pool_waits;        /* connections that found the pool empty */
     uint64_t dpool_v4, dpool_v6;/* ... UDP ones (udprelay.c) */
     bool helper_alive;          /* the namespace helper answers */
 };

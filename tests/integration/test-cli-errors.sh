@@ -72,6 +72,12 @@ usage_error "--netns-type=path /nonexistent" "existing path expected when --netn
 	"${h[@]}" --netns-type=path /nonexistent tap0
 usage_error "--userns-path=/nonexistent" "userns path doesn't exist: /nonexistent" \
 	"${h[@]}" --userns-path=/nonexistent "$pid" tap0
+config_error "--tap-netns with a PID" "--tap-netns is only for --netns-type=tapfd" \
+	"${h[@]}" --tap-netns=/proc/self/ns/net "$pid" tap0
+usage_error "--tap-netns=/nonexistent" "--tap-netns: /nonexistent:" \
+	"${h[@]}" --netns-type=tapfd --tap-netns=/nonexistent 0
+config_error "tapfd + --userns-path" "--userns-path cannot be used with --netns-type=tapfd without --tap-netns" \
+	"${h[@]}" --netns-type=tapfd --userns-path=/proc/self/ns/user 0
 usage_error "PID 0" "PID must be a positive integer" "${h[@]}" 0 tap0
 usage_error "PID abc" "PID must be a positive integer" "${h[@]}" abc tap0
 usage_error "--target-type=foo" '--target-type must be either "netns" or "bess"' \

@@ -23,6 +23,7 @@ slirpd\ *) ;;
 *) peers_skip "oci-hook is slirpd's (SLIRPD is not slirpd)" ;;
 esac
 peers_podman_setup
+SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
 
 T=$RANDOM$RANDOM
 if [ -d "/run/user/$PEERS_UID" ]; then
@@ -31,7 +32,8 @@ else
 	ROOT=/tmp/slirpd-$PEERS_UID
 fi
 [ -d "$ROOT" ] && ROOT_EXISTED=1 || ROOT_EXISTED=
-trap '[ -n "$ROOT_EXISTED" ] || rmdir "$ROOT" 2>/dev/null; peers_cleanup' EXIT
+# (the test's status survives the rmdir: peers_cleanup exits with $?)
+trap 'rc_=$?; [ -n "$ROOT_EXISTED" ] || rmdir "$ROOT" 2>/dev/null; (exit $rc_); peers_cleanup' EXIT
 
 H=$PEERS_DIR/hooks.d
 mkdir -p "$H"
@@ -51,10 +53,32 @@ done
 peers_echo_service P_ECHO
 
 slirpd_procs() {
-	local p
-	for p in $(peers_tagged_pids); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$SLIRPD" ] && echo "$p"
+	# the daemons (and waiters) of this test's hooks: the binary under
+	# test, with an API socket under ROOT or still a hook ("oci-hook");
+	# they do not carry the test's tag (the runtime gives hooks their own
+	# environment), and integration tests run one at a time
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case $exe in
+		"$SLIRPD" | "$PEERS_SLIRPD") ;;
+		*) continue ;;
+		esac
+		tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
+			grep -qx -e "--api-socket=$ROOT/.*" -e oci-hook && echo "${p#/proc/}"
 	done
+}
+
+# spliced_forwards NAME N: the daemon of container NAME has N forwards on
+# the splice path (the createContainer hook handed its namespaces over)
+spliced_forwards() { # NAME N
+	local id sock info
+	id=$(pod inspect --format '{{.Id}}' "$1" 2>&1)
+	sock=$ROOT/$id/api.sock
+	info=$(timeout 10 "$SLIRPCTL" -a "$sock" --json info 2>&1)
+	[ "$(jq -r '.return.splice.forwards' <<<"$info" 2>/dev/null)" = "$2" ] && return 0
+	echo "expected $2 spliced forward(s) from $sock: $info"
+	return 1
 }
 
 nothing_left() {
@@ -90,6 +114,8 @@ case_publish() {
 		sh -c "ip -o link show tap0; nc -ll -p 8080 -e echo pub-$T" ||
 		{ echo "podman run -d failed"; return 1; }
 	peers_fetch_expect 127.0.0.1 "$hp" "pub-$T" 20 || rc=1
+	spliced_forwards "pub-$T" 1 || rc=1
+	[ -n "$(slirpd_procs)" ] || { echo "its daemon is not found among the processes"; rc=1; }
 	out=$(pod logs "pub-$T" 2>&1)
 	echo "$out"
 	peers_expect_contains "$out" "mtu 65520" "tap0 (io.slirpd.mtu)" || rc=1

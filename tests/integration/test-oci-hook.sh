@@ -25,7 +25,8 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd ip nsenter unshare setpriv socat ss
+require_cmd ip nsenter unshare setpriv socat ss jq
+SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
 is_slirpd || skip "oci-hook is slirpd's (SLIRPD is not slirpd)"
 have_test_user || skip "no usable unprivileged test user (tests/deps.sh makes one)"
 
@@ -146,6 +147,10 @@ lifecycle() { # WHO: user|root
 	cmd=$(tr '\0' ' ' <"/proc/$dpid/cmdline")
 	assert_contains "$cmd" "--exit-with-pid=$pid" "[$who 1] the daemon ends with the container"
 	assert_contains "$cmd" "--netns-type=tapfd" "[$who 1] the daemon got the tap fd"
+	assert_contains "$cmd" "--tap-netns=/proc/self/fd/" "[$who 1] ... and the container's namespaces"
+	out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json info)
+	assert_eq "true 3 1" "$(jq -r '"\(.return.splice.available) \(.return.splice.forwards) \(.return.udp_relay.forwards)"' <<<"$out")" \
+		"[$who 1] the splice helper runs in the container: 3 fast-path forwards, 1 of them UDP (relay)"
 	out=$(ns_exec "$pid" ip -o link show tap0)
 	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu wins over --mtu in the args"
 	out=$(ns_exec "$pid" ip -o -4 addr show tap0)
@@ -155,14 +160,15 @@ lifecycle() { # WHO: user|root
 	for p in "$hp:8080" "$hp2:8081"; do
 		_ns_prefix "$pid"
 		spawn --log "$T/srv.log" "${NS_PREFIX[@]}" \
-			timeout 30 socat "TCP4-LISTEN:${p#*:},reuseaddr" "SYSTEM:echo srv-${p#*:}-$TAG"
+			timeout 30 socat "TCP4-LISTEN:${p#*:},reuseaddr" "SYSTEM:echo srv-${p#*:}-$TAG-\$SOCAT_PEERADDR"
 		wait_for -t 5 ns_exec "$pid" sh -c "ss -Hltn 'sport = :${p#*:}' | grep -q ." ||
 			fail "[$who 1] server on :${p#*:} did not listen"
 		out=$(timeout 15 socat -t 5 -T 10 - "TCP4:127.0.0.1:${p%%:*},connect-timeout=10" </dev/null 2>&1) || true
-		assert_eq "srv-${p#*:}-$TAG" "$out" "[$who 1] 127.0.0.1:${p%%:*} reaches the server on :${p#*:} inside"
+		# spliced: the server sees the container's own address
+		assert_eq "srv-${p#*:}-$TAG-10.0.2.100" "$out" \
+			"[$who 1] 127.0.0.1:${p%%:*} reaches the server on :${p#*:} inside (spliced)"
 	done
-	# UDP: no splice helper in hook mode (the daemon has only the tap), so
-	# a loopback UDP forward goes through libslirp
+	# UDP: the relay's sockets come from the helper in the container too
 	_ns_prefix "$pid"
 	spawn --log "$T/udp.log" "${NS_PREFIX[@]}" timeout 30 socat UDP4-RECVFROM:5353,fork EXEC:cat
 	wait_for -t 5 ns_exec "$pid" sh -c "ss -Hlun 'sport = :5353' | grep -q ." ||

@@ -241,6 +241,41 @@ int main(void)
            "-c with tapfd rejected");
     config_free(&c);
 
+    /* --tap-netns: the tap's namespaces, opened while parsing */
+    o.configure = false;
+    o.tap_netns = "/proc/self/ns/net";
+    r = from(&o, &c, e, sizeof(e));
+    TAP_IS_INT(r, 0, "tapfd + --tap-netns accepted");
+    TAP_OK(c.tap_netns_fd >= 0 && c.tap_userns_fd < 0, "the netns is open, no userns");
+    TAP_IS_STR(c.netns_path, "/proc/self/ns/net", "netns_path is --tap-netns");
+    config_free(&c);
+    TAP_IS_INT(c.tap_netns_fd, -1, "config_free closes it");
+    o.userns_path = "/proc/self/ns/user";
+    r = from(&o, &c, e, sizeof(e));
+    TAP_IS_INT(r, 0, "tapfd + --tap-netns + --userns-path accepted");
+    TAP_OK(c.tap_userns_fd >= 0 && c.userns_explicit, "the userns is open too");
+    config_free(&c);
+    o.tap_netns = NULL;
+    r = from(&o, &c, e, sizeof(e));
+    TAP_OK(r < 0 && strstr(e, "--userns-path cannot be used with "
+                              "--netns-type=tapfd without --tap-netns"),
+           "tapfd + --userns-path alone rejected");
+    config_free(&c);
+    o.userns_path = NULL;
+    o.tap_netns = "/nonexistent/net";
+    r = from(&o, &c, e, sizeof(e));
+    TAP_OK(r < 0 && strstr(e, "--tap-netns: /nonexistent/net:"),
+           "a --tap-netns that does not open is rejected");
+    config_free(&c);
+    memset(&o, 0, sizeof(o));
+    o.target = "1";
+    o.ifname = "tap0";
+    o.tap_netns = "/proc/self/ns/net";
+    r = from(&o, &c, e, sizeof(e));
+    TAP_OK(r < 0 && strstr(e, "--tap-netns is only for --netns-type=tapfd"),
+           "--tap-netns without tapfd rejected");
+    config_free(&c);
+
     /* outbound: interface names resolve with the right option (not
      * slirp4netns's bug of resolving --outbound-addr6 from --outbound-addr) */
     {

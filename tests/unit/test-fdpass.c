@@ -58,6 +58,31 @@ int main(void)
     TAP_IS_INT(read(fd, buf, 1), 1, "read through the child's fd");
     close(fd);
 
+    /* several fds in one message, in order; more than asked are closed */
+    {
+        int three[3] = { p[0], p[1], sv[0] }, got[FDPASS_MAX] = { -1, -1, -1, -1 };
+        size_t n = 0;
+
+        TAP_IS_INT(fdpass_send_fds(sv[0], three, 3, 0), 0, "send 3 fds");
+        TAP_IS_INT(fdpass_recv_fds(sv[1], got, 3, &n, &st), 0, "recv 3 fds");
+        TAP_IS_INT((int)n, 3, "3 came");
+        fstat(got[1], &a);
+        fstat(p[1], &b);
+        TAP_OK(a.st_ino == b.st_ino, "the second is the pipe's write end");
+        TAP_IS_INT(write(got[1], "z", 1), 1, "write through it");
+        TAP_IS_INT(read(got[0], buf, 1), 1, "read through the first");
+        for (r = 0; r < 3; r++)
+            close(got[r]);
+        TAP_IS_INT(fdpass_send_fds(sv[0], three, 3, 0), 0, "send 3 again");
+        TAP_IS_INT(fdpass_recv(sv[1], &fd, &st), 0, "fdpass_recv takes one");
+        fstat(fd, &a);
+        fstat(p[0], &b);
+        TAP_OK(a.st_ino == b.st_ino, "the first one");
+        close(fd);
+        TAP_IS_INT(fdpass_send_fds(sv[0], three, FDPASS_MAX + 1, 0), -EINVAL,
+                   "more than FDPASS_MAX: -EINVAL");
+    }
+
     /* peer closed without a word */
     close(sv[0]);
     r = fdpass_recv(sv[1], &fd, &st);

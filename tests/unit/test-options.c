@@ -123,7 +123,7 @@ int main(void)
             "--api-socket", "--cidr", "--disable-host-loopback", "--netns-type",
             "--userns-path", "--outbound-addr", "--outbound-addr6",
             "--disable-dns", "--macaddress", "--target-type", "--help",
-            "--version",
+            "--version", "--tap-netns",
         };
         char buf[8192] = { 0 };
         FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
