@@ -459,6 +459,23 @@ peers_daemon_pids() {
 	done
 }
 
+# peers_hook_procs ROOT: the daemons (and waiters) our OCI hooks started:
+# the binary under test, with an API socket under ROOT or still a hook
+# ("oci-hook"). They do not carry the test's tag (the runtime gives hooks
+# their own environment); integration tests run one at a time.
+peers_hook_procs() {
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case $exe in
+		"$SLIRPD" | "$PEERS_SLIRPD") ;;
+		*) continue ;;
+		esac
+		tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
+			grep -qx -e "--api-socket=$1/.*" -e oci-hook && echo "${p#/proc/}"
+	done
+}
+
 # peers_daemon_cmdline PID: its argv, space-separated
 peers_daemon_cmdline() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
 

@@ -67,22 +67,8 @@ bundle_config() {
 
 # our slirpd processes (daemons or waiters), found by their environment tag
 # and executable
-slirpd_procs() {
-	# the daemons (and waiters) of this test's hooks: the binary under
-	# test, with an API socket under ROOT or still a hook ("oci-hook");
-	# they do not carry the test's tag (the runtime gives hooks their own
-	# environment), and integration tests run one at a time
-	local p exe
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		case $exe in
-		"$SLIRPD" | "$PEERS_SLIRPD") ;;
-		*) continue ;;
-		esac
-		tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
-			grep -qx -e "--api-socket=$ROOT/.*" -e oci-hook && echo "${p#/proc/}"
-	done
-}
+slirpd_procs() { peers_hook_procs "$ROOT"; }
+
 
 nothing_left() { # ID
 	local i

@@ -52,22 +52,8 @@ done
 
 peers_echo_service P_ECHO
 
-slirpd_procs() {
-	# the daemons (and waiters) of this test's hooks: the binary under
-	# test, with an API socket under ROOT or still a hook ("oci-hook");
-	# they do not carry the test's tag (the runtime gives hooks their own
-	# environment), and integration tests run one at a time
-	local p exe
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		case $exe in
-		"$SLIRPD" | "$PEERS_SLIRPD") ;;
-		*) continue ;;
-		esac
-		tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
-			grep -qx -e "--api-socket=$ROOT/.*" -e oci-hook && echo "${p#/proc/}"
-	done
-}
+slirpd_procs() { peers_hook_procs "$ROOT"; }
+
 
 # spliced_forwards NAME N: the daemon of container NAME has N forwards on
 # the splice path (the createContainer hook handed its namespaces over)
