@@ -589,15 +589,6 @@ static bool fwd_ip_is_any(const struct sockaddr_storage *ss)
     return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 }
 
-static bool fwd_ip_is_loopback(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
-                24) == 127;
-    return ss->ss_family == AF_INET6 &&
-           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
 /**
  * fwd_family_why() - why libslirp 4.7 cannot carry @spec, if it cannot
  * @spec:	a forward
@@ -654,7 +645,7 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
         return FWD_PATH_SLIRP;
     if (fwd_family_why(spec))
         return FWD_PATH_SPLICE;
-    if (!fwd_ip_is_loopback(&spec->host))
+    if (!util_addr_is_loopback((const struct sockaddr *)&spec->host))
         return FWD_PATH_SLIRP;
     return (udp ? FWD_AUTO_UDP_RELAY_LOOPBACK : FWD_AUTO_SPLICE_LOOPBACK) ?
            FWD_PATH_SPLICE : FWD_PATH_SLIRP;

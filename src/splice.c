@@ -225,21 +225,6 @@ static void splice_local_cc(int fd)
                sizeof(SPLICE_LOCAL_CC) - 1);
 }
 
-/* @sa is 127/8, ::1 or ::ffff:127/104 */
-static bool splice_addr_loopback(const struct sockaddr *sa)
-{
-    const struct in6_addr *a6;
-
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
-                24) == 127;
-    if (sa->sa_family != AF_INET6)
-        return false;
-    a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(a6) ||
-           (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
-}
-
 /* @a and @b hold the same IP address */
 static bool splice_addr_same(const struct sockaddr *a, const struct sockaddr *b)
 {
@@ -263,7 +248,7 @@ static void splice_client_cc(int fd, const struct sockaddr *peer)
     struct sockaddr_storage self;
     socklen_t len = sizeof(self);
 
-    if (splice_addr_loopback(peer) ||
+    if (util_addr_is_loopback(peer) ||
         (getsockname(fd, (struct sockaddr *)&self, &len) == 0 &&
          splice_addr_same(peer, (struct sockaddr *)&self)))
         splice_local_cc(fd);
@@ -1330,7 +1315,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
         return -errno;
     /* on loopback every client is local: accepted sockets inherit it */
-    if (splice_addr_loopback(host))
+    if (util_addr_is_loopback(host))
         splice_local_cc(fd);
     if (bind(fd, host, host_len) < 0 || listen(fd, SPLICE_LISTEN_BACKLOG) < 0)
         return -errno;
@@ -1345,7 +1330,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     ls->ep.kind = SPLICE_K_LISTENER;
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
-    ls->local = splice_addr_loopback(host);
+    ls->local = util_addr_is_loopback(host);
     ls->fd = fd;
     r = splice_epoll_add(sp, fd, EPOLLIN, &ls->ep);
     if (r < 0) {
