@@ -9,9 +9,8 @@
  *
  * 1. isolate_initial() -- right after the options are parsed, before we open
  *    anything. Closes every inherited fd that is not ours (stdio, --ready-fd,
- *    --exit-fd, a --netns-type=tapfd tap) and notes whether
- *    CAP_NET_BIND_SERVICE is held, the one capability a sandboxed daemon may
- *    keep. Runs with or without --enable-sandbox.
+ *    --exit-fd, a --netns-type=tapfd tap). Runs with or without
+ *    --enable-sandbox.
  *
  * 2. isolate_after_tap() -- once the tap fd is received (--enable-sandbox
  *    only). Building a mount namespace needs CAP_SYS_ADMIN in our user
@@ -38,12 +37,18 @@
  *       /etc/resolv.conf's symlinks; a directory, not a copy, so that
  *       libslirp's re-reading follows the host's rewrites, including the
  *       rename() most tools use) and, when /etc/resolv.conf was a symlink
- *       elsewhere, a symlink to it at /etc/resolv.conf; the tmpfs made
- *       read-only; pivot_root() into it and the old root detached
- *       (umount2(MNT_DETACH)). Then not dumpable, PR_SET_NO_NEW_PRIVS, and
- *       every capability dropped from the bounding, ambient, inheritable,
- *       permitted and effective sets, except CAP_NET_BIND_SERVICE when it
- *       was held at start in the user namespace we still run in.
+ *       elsewhere, a symlink to it at /etc/resolv.conf; /etc and /run
+ *       present (empty otherwise: slirp4netns binds both, and checks of a
+ *       sandbox look for them); the tmpfs made read-only; pivot_root()
+ *       into it and the old root detached (umount2(MNT_DETACH)). Then
+ *       PR_SET_NO_NEW_PRIVS, and every capability dropped from the
+ *       bounding, ambient, inheritable, permitted and effective sets,
+ *       except CAP_NET_BIND_SERVICE where it is held (as slirp4netns:
+ *       root's and podman's daemon keep the low ports, a daemon in the
+ *       target's user namespace keeps a capability that grants nothing on
+ *       the host). The process stays dumpable, as slirp4netns's: the
+ *       user who started it can inspect /proc/PID/root (slirp4netns's own
+ *       sandbox test does).
  *       Where pivot_root() is impossible (EINVAL: the root is the initial
  *       rootfs/initramfs, or its parent mount is shared), the same tmpfs is
  *       entered with chroot() instead: the old root stays mounted underneath
@@ -280,7 +285,6 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
 
     memset(iso, 0, sizeof(*iso));
     iso->api_dirfd = -1;
-    iso->had_net_bind_service = isolate_has_cap(CAP_NET_BIND_SERVICE);
 
     if (cfg->ready_fd >= 3)
         keep[n++] = cfg->ready_fd;
@@ -701,6 +705,16 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
         if (r < 0)
             return r;
     }
+    /*
+     * /etc and /run are there, empty but for what resolv.conf needs:
+     * slirp4netns binds both whole, and checks of a sandbox (its own test
+     * suite's) look for them
+     */
+    r = isolate_mkdirs(ISOLATE_STAGING "/etc");
+    if (r == 0)
+        r = isolate_mkdirs(ISOLATE_STAGING "/run");
+    if (r < 0)
+        return isolate_fail(iso, r, "sandbox: mkdir /etc, /run");
     if (mount(NULL, ISOLATE_STAGING, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
               MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return isolate_fail(iso, -errno, "sandbox: cannot make the new root "
@@ -730,13 +744,17 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
     return 0;
 }
 
-/* stage 3a: every capability dropped but CAP_NET_BIND_SERVICE if held */
+/*
+ * stage 3a: every capability dropped but CAP_NET_BIND_SERVICE if held, as
+ * slirp4netns's sandbox does (its own tests check for it). Held in the
+ * user namespace that owns the host's network namespace (root; podman's),
+ * it lets add_hostfwd bind ports below 1024; held in the target's or a new
+ * user namespace (an unprivileged caller), it grants nothing on the host.
+ */
 static int isolate_caps(struct isolate *iso)
 {
     const cap_value_t nbs = CAP_NET_BIND_SERVICE;
-    /* a capability held in a user namespace we left is of no use here */
-    bool keep = iso->had_net_bind_service &&
-                iso->userns == ISOLATE_USERNS_KEPT;
+    bool keep = isolate_has_cap(nbs);
     int max = (int)cap_max_bits(), v, kept = 0;
     cap_flag_value_t eff = CAP_CLEAR, perm = CAP_CLEAR;
     cap_t caps;
@@ -773,6 +791,7 @@ static int isolate_caps(struct isolate *iso)
         return isolate_fail(iso, r, "sandbox: cannot drop capabilities");
     }
     cap_free(caps);
+    iso->net_bind_service = keep;
 
     /* read back: exactly what we asked for */
     caps = cap_get_proc();
@@ -969,8 +988,6 @@ int isolate_before_ready(struct isolate *iso, const struct config *cfg)
         r = isolate_root(iso, cfg);
         if (r < 0)
             return r;
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-            return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             return isolate_fail(iso, -errno, "sandbox: PR_SET_NO_NEW_PRIVS");
         r = isolate_caps(iso);
@@ -984,8 +1001,7 @@ int isolate_before_ready(struct isolate *iso, const struct config *cfg)
         info("sandbox: %s root, user namespace: %s, capabilities: %s",
              iso->root == ISOLATE_ROOT_PIVOT ? "pivot_root" : "chroot",
              isolate_userns_name(iso->userns),
-             iso->had_net_bind_service && iso->userns == ISOLATE_USERNS_KEPT ?
-             "cap_net_bind_service" : "none");
+             iso->net_bind_service ? "cap_net_bind_service" : "none");
     }
     if (cfg->enable_seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -25,7 +25,7 @@ enum isolate_root {
 
 /**
  * struct isolate - what the stages learnt and did, carried between them
- * @had_net_bind_service:	CAP_NET_BIND_SERVICE was effective at start
+ * @net_bind_service:		CAP_NET_BIND_SERVICE was kept by the sandbox
  * @userns:			the user namespace the sandbox lives in
  * @root:			how the empty root was entered
  * @seccomp:			the allow-list is loaded
@@ -39,7 +39,7 @@ enum isolate_root {
  * @why:			the step that failed, for the top level's message
  */
 struct isolate {
-    bool had_net_bind_service;
+    bool net_bind_service;
     enum isolate_userns userns;
     enum isolate_root root;
     bool seccomp;

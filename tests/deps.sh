@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs="gcc meson ninja-build pkg-config git libslirp-dev libglib2.0-dev
   libseccomp-dev libcap-dev libjson-glib-dev libmnl-dev go-md2man"
 test_pkgs="iproute2 util-linux procps uidmap slirp4netns passt podman rootlesskit
-  crun iperf3 busybox-static ncat socat jq clang strace"
+  crun iperf3 busybox-static ncat socat jq clang strace libcap2-bin"
 
 want=
 for p in $build_pkgs $test_pkgs; do

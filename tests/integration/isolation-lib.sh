@@ -2,22 +2,23 @@
 # isolation-lib.sh - checks shared by test-sandbox*.sh and test-seccomp.sh,
 # sourced after lib.sh:
 #   iso_check_status LABEL PID CAPS [SECCOMP]  every task's status fields
-#   iso_check_root LABEL PID DIR [--chroot]    the daemon's root holds DIR only
+#   iso_check_root LABEL PID DIR [--chroot]    the daemon's root holds DIR,
+#                                              empty /etc and /run only
 #   iso_check_api_forward LABEL NSPID SOCK     add_hostfwd + traffic through it
 #   iso_preload                                the LD_PRELOAD probe, built once
 
 # iso_check_status LABEL PID CAPS [SECCOMP]: for every /proc/PID/task/TID:
-# NoNewPrivs 1, Seccomp SECCOMP (default 2), and with CAPS=root only
-# CAP_NET_BIND_SERVICE (0x400) in CapEff/CapPrm/CapBnd, with CAPS=user none;
+# NoNewPrivs 1, Seccomp SECCOMP (default 2), and with CAPS=sandbox only
+# CAP_NET_BIND_SERVICE (0x400) in CapEff/CapPrm/CapBnd (kept as slirp4netns
+# keeps it: root's daemon and one in the target's user namespace alike),
 # CapInh and CapAmb empty; CAPS=any leaves the capabilities alone.
 iso_check_status() {
 	local label=$1 pid=$2 caps=$3 seccomp=${4:-2} t st k want v n=0 checks
 	checks=("NoNewPrivs:1" "Seccomp:$seccomp")
 	case $caps in
-	root) want=0000000000000400 ;;
-	user) want=0000000000000000 ;;
+	sandbox) want=0000000000000400 ;;
 	any) want= ;;
-	*) fail "iso_check_status: CAPS is root, user or any" ;;
+	*) fail "iso_check_status: CAPS is sandbox or any" ;;
 	esac
 	[ -n "$want" ] && checks+=("CapInh:0000000000000000" "CapAmb:0000000000000000"
 		"CapEff:$want" "CapPrm:$want" "CapBnd:$want")
@@ -41,23 +42,27 @@ _iso_mounts() {
 }
 
 # iso_check_root LABEL PID DIR [--chroot]: the daemon's root (seen through
-# /proc/PID/root) holds only the top directory of DIR (and etc when DIR is
-# not /etc), no host file, cannot be written; unless --chroot, its mount
-# table is exactly: a read-only tmpfs on / and read-only mounts at or below DIR.
+# /proc/PID/root) holds only the top directory of DIR, etc and run (as
+# slirp4netns's: its sandbox test looks for both), run empty unless DIR is
+# in it, no host file, cannot be written; unless --chroot, its mount table
+# is exactly: a read-only tmpfs on / and read-only mounts at or below DIR.
 iso_check_root() {
 	local label=$1 pid=$2 dir=$3 chroot=${4:-} top want got p line mp opts fs
 	local root=/proc/$pid/root
 	top=${dir#/}
 	top=${top%%/*}
-	want=$top
-	[ "$dir" = /etc ] || want=$(printf '%s\n' "$top" etc | sort -u | xargs)
+	want=$(printf '%s\n' "$top" etc run | sort -u | xargs)
 	got=$(ls -A "$root/" 2>&1 | sort | xargs)
 	assert_eq "$want" "$got" "[$label] the daemon's / holds only: $want"
-	for p in usr bin lib sbin proc sys dev home root run var opt "${SLIRPD#/}"; do
+	for p in usr bin lib sbin proc sys dev home root var opt "${SLIRPD#/}"; do
 		[ "${p%%/*}" = "$top" ] && continue
 		[ -e "$root/$p" ] && fail "[$label] the daemon's root has /$p"
 	done
-	ok "[$label] no host files (/usr, /proc, /dev, /run, the binary ...) in the daemon's root"
+	if [ "$top" != run ]; then
+		got=$(ls -A "$root/run" 2>&1)
+		assert_eq "" "$got" "[$label] the daemon's /run is empty"
+	fi
+	ok "[$label] no host files (/usr, /proc, /dev, /run's, the binary ...) in the daemon's root"
 	[ -e "$root$dir" ] || fail "[$label] $dir is missing from the daemon's root"
 	if touch "$root/probe" 2>/dev/null || touch "$root$dir/.slirpd-probe" 2>/dev/null; then
 		rm -f "$root/probe" "$root$dir/.slirpd-probe"

@@ -86,7 +86,7 @@ start_chrooted "sandbox" escape -c --enable-sandbox "$pid" tap0
 log=$(cat "$DAEMON_LOG")
 assert_contains "$log" "pivot_root() is not possible here" "[sandbox] the fallback is announced"
 assert_match "$log" "^sandbox: chroot root" "[sandbox] log names the chroot sandbox"
-iso_check_status "sandbox" "$DAEMON_PID" root 2
+iso_check_status "sandbox" "$DAEMON_PID" sandbox 2
 iso_check_root "sandbox" "$DAEMON_PID" /etc --chroot
 out=$(ns_exec -t 15 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 5 2>&1) || true
 assert_eq 192.0.2.55 "$out" "[sandbox] DNS through 10.0.2.3"

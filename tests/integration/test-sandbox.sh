@@ -2,11 +2,15 @@
 # test-sandbox.sh - --enable-sandbox (with --enable-seccomp), as root and as
 # TEST_USER, inside a private network + mount namespace playing "the host":
 #   * every thread's /proc/PID/task/TID/status: NoNewPrivs 1, Seccomp 2,
-#     CapInh/CapAmb 0, CapEff/CapPrm/CapBnd 0 (user) or only
-#     CAP_NET_BIND_SERVICE (root, who held it);
+#     CapInh/CapAmb 0, CapEff/CapPrm/CapBnd only CAP_NET_BIND_SERVICE (as
+#     slirp4netns: root's, and the user's in the target's user namespace);
 #   * the daemon's root: a read-only tmpfs holding only the directory of the
-#     real resolv.conf (read-only bind), no host files (/usr, /proc, /tmp, the
-#     binary), nothing writable, no other mounts;
+#     real resolv.conf (read-only bind) and empty /etc, /run, no host files
+#     (/usr, /proc, /tmp, the binary), nothing writable, no other mounts;
+#   * slirp4netns's own sandbox checks, as the user who started it:
+#     getpcaps names cap_net_bind_service, /proc/PID/root/{etc,run} are
+#     there (the daemon stays dumpable, as slirp4netns), home, root, var
+#     are not;
 #   * DNS, TCP, UDP out and an API port forward in keep working;
 #   * a user's daemon given a tap fd (no user namespace to join) makes its
 #     own user namespace for the sandbox;
@@ -22,7 +26,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd ip nsenter unshare setpriv mount socat
+require_cmd ip nsenter unshare setpriv mount socat getpcaps
 is_slirpd || skip "checks slirpd's own sandbox (SLIRPD is not slirpd)"
 enter_private_host_ns "$@"
 # this test chooses its flags itself
@@ -57,8 +61,23 @@ for who in "${variants[@]}"; do
 	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp \
 		--api-socket "$sock" "$pid" tap0
 	# right after the ready byte: isolation must be complete already
-	iso_check_status "$who" "$DAEMON_PID" "$who"
+	iso_check_status "$who" "$DAEMON_PID" sandbox
 	iso_check_root "$who" "$DAEMON_PID" /etc
+	# slirp4netns's own sandbox test, as the user who started the daemon
+	by=()
+	[ "$who" = user ] && by=(as_user)
+	caps=$("${by[@]}" getpcaps "$DAEMON_PID" 2>&1 | tail -n 1)
+	assert_contains "$caps" cap_net_bind_service "[$who] getpcaps (by the daemon's user) names cap_net_bind_service"
+	assert_not_contains "$caps" cap_sys_admin "[$who] getpcaps: no cap_sys_admin"
+	for p in etc run; do
+		"${by[@]}" test -e "/proc/$DAEMON_PID/root/$p" ||
+			fail "[$who] /proc/PID/root/$p is not there for the daemon's user"
+	done
+	for p in home root var; do
+		"${by[@]}" test ! -e "/proc/$DAEMON_PID/root/$p" ||
+			fail "[$who] /proc/PID/root/$p is there"
+	done
+	ok "[$who] /proc/PID/root (read by the daemon's user) has etc and run, not home, root, var"
 	assert_match "$(cat "$DAEMON_LOG")" "^sandbox: pivot_root root" "[$who] log names the pivot_root sandbox"
 
 	out=$(ns_exec -t 15 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 5 2>&1) || true
@@ -142,7 +161,7 @@ if have_test_user && [ -x /usr/bin/python3 ]; then
 	ok "[user tapfd] ready"
 	assert_contains "$(cat "$DAEMON_LOG")" "user namespace: a new one" \
 		"[user tapfd] the sandbox lives in a user namespace of its own"
-	iso_check_status "user tapfd" "$DAEMON_PID" user
+	iso_check_status "user tapfd" "$DAEMON_PID" sandbox
 	iso_check_root "user tapfd" "$DAEMON_PID" /etc
 	ns_exec "$pid" ip addr add 10.0.2.100/24 dev tap0
 	ns_exec "$pid" ip link set tap0 up
