@@ -1,11 +1,12 @@
 #!/bin/bash
 # test-memory.sh - the daemon's memory under connection churn, bursts and
 # many idle connections (src/timewait.c; the mmap threshold, daemon.c):
+#   2  (run first, on the fresh daemon) 400 idle connections held open
+#      cost less than 16 MB together (libslirp's buffers on the heap would
+#      cost 256 KiB each: 100 MB)
 #   1  2000 short namespace -> host connections (the host closes first):
 #      the daemon's peak RSS stays within 8 MB of its idle RSS (libslirp's
 #      sockets do not pile up in TIME_WAIT, freed buffers are reused)
-#   2  400 idle connections held open cost less than 16 MB together
-#      (libslirp's buffers on the heap would cost 256 KiB each: 100 MB)
 #   3  a burst of 200 concurrent connections, 256 KiB each (up to ~55 MB):
 #      once they are closed, the RSS falls back to within 16 MB of idle
 #      (libslirp's buffers are mmapped: free() returns them)
@@ -43,24 +44,14 @@ _ns_prefix "$NS"
 idle=$(_rss)
 info "idle RSS: $idle KiB"
 
-# 1
-p=$(free_port tcp)
-spawn --log "$T/ac.log" timeout 300 "$PY" "$T/sc.py" answer-close 127.0.0.1 "$p"
-wait_for -t 10 _up "$p" || fail "1: host server"
-echo 5 >"/proc/$DAEMON_PID/clear_refs"  # resets VmHWM
-out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 2000 server)
-assert_eq "2000 0" "$out" "1: 2000 short connections closed by the host, all clean"
-hwm=$(_hwm)
-[ "$hwm" -le $((idle + 8192)) ] || fail "1: peak RSS $hwm KiB, idle $idle KiB"
-ok "1: peak RSS during them $hwm KiB (idle $idle KiB)"
-
 ps=$(free_port tcp)
 spawn --log "$T/sink.log" timeout 300 "$PY" "$T/sc.py" sink 127.0.0.1 "$ps"
 wait_for -t 10 _up "$ps" || fail "host sink"
 
-# 2 (before the burst: once a burst has left free chunks in glibc's heap,
-# they serve libslirp's next buffers, which realloc() then copies whole;
-# see docs/design.md, "Memory")
+# 2, first, on the fresh daemon: once churn or a burst has left free
+# chunks in glibc's heap, they serve libslirp's next buffers, which
+# realloc() then copies whole (docs/design.md, "Memory"); 2000 short
+# connections were seen to leave such chunks in some runs
 base=$(_rss)
 spawn --log "$T/hold.log" "${NS_PREFIX[@]}" timeout 200 "$PY" "$T/sc.py" hold 10.0.2.2 "$ps" 400 "$T/hold.out"
 hp=$SPAWN_PID
@@ -71,6 +62,17 @@ rss=$(_rss)
 ok "2: 400 idle connections cost $((rss - base)) KiB"
 kill_wait "$hp"
 wait_for -t 15 _settled || fail "2: RSS $(_rss) KiB after the idle connections closed"
+
+# 1
+p=$(free_port tcp)
+spawn --log "$T/ac.log" timeout 300 "$PY" "$T/sc.py" answer-close 127.0.0.1 "$p"
+wait_for -t 10 _up "$p" || fail "1: host server"
+echo 5 >"/proc/$DAEMON_PID/clear_refs"  # resets VmHWM
+out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 2000 server)
+assert_eq "2000 0" "$out" "1: 2000 short connections closed by the host, all clean"
+hwm=$(_hwm)
+[ "$hwm" -le $((idle + 8192)) ] || fail "1: peak RSS $hwm KiB, idle $idle KiB"
+ok "1: peak RSS during them $hwm KiB (idle $idle KiB)"
 
 # 3
 spawn --log "$T/burst.log" "${NS_PREFIX[@]}" timeout 200 "$PY" "$T/sc.py" burst 10.0.2.2 "$ps" 200 262144 "$T/burst.out"
