@@ -43,12 +43,11 @@ int daemon_process_init(int *ret_signal_fd)
 
     /*
      * libslirp allocates two 128 KiB socket buffers per connection and grows
-     * them with realloc(). With glibc's dynamic mmap threshold the freed
-     * buffers stay resident heap: slirp4netns grows to ~650 MB under a
-     * connection burst. A fixed threshold below 128 KiB mmaps them: free()
-     * gives them back, and an idle connection holds only the pages it
-     * touched (on the heap, realloc() would copy all 256 KiB). Why not more:
-     * docs/design.md ("Memory").
+     * them with realloc(). The daemon's malloc (heap.c) maps every block of
+     * 64 KiB or more itself, so glibc sees none of them; the same fixed
+     * threshold here covers what still reaches glibc (memalign() and the
+     * like), so that no freed large block stays resident heap (slirp4netns
+     * grows to ~650 MB under a connection burst). docs/design.md, "Memory".
      */
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 

@@ -71,6 +71,8 @@ SECCOMP_ALLOW(munmap)
 SECCOMP_ALLOW(mremap)
 SECCOMP_ALLOW_ARG(mprotect, 2, PROT_EXEC, 0)
 SECCOMP_ALLOW(madvise)
+/* heap.c: whether a freed mapping is clean enough to keep for reuse */
+SECCOMP_ALLOW(mincore)
 
 /* --- glib: g_once_init_leave() and GCond wake with FUTEX_WAKE even when
  *     nobody waits (glib's one-time set-ups; json-glib's GObject types did

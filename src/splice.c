@@ -329,7 +329,7 @@ static void splice_helper_lockdown(void)
     static const char *const allow[] = {
         "setsockopt", "close", "recvmsg", "recvfrom", "sendmsg", "sendto",
         "exit", "exit_group", "rt_sigreturn", "sigreturn", "restart_syscall",
-        "brk", "munmap", "madvise",
+        "brk", "munmap", "madvise", "mincore",   /* heap.c's free() */
     };
     scmp_filter_ctx ctx;
     cap_t caps;
