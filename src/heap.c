@@ -61,7 +61,7 @@
 
 #define HEAP_HDR 16                     /* two words before the pointer */
 #define HEAP_LEN_TAG ((size_t)8)        /* bit 3: never set in glibc's */
-#define HEAP_PAGE ((size_t)4096)        /* mapping granularity used */
+#define HEAP_PAGE ((size_t)4096)        /* block alignment (mmap gives at least this) */
 #define HEAP_CACHE_DIRTY 4              /* resident pages a cached one may have */
 #define HEAP_CACHE_SCAN 64              /* pages mincore() looks at, at most */
 
@@ -71,7 +71,7 @@ static struct {
     size_t len;
 } heap_cache[HEAP_CACHE_MAX];
 static int heap_ncache;
-static volatile int heap_lock_word;
+static bool heap_lock_word;          /* a byte for __atomic_test_and_set */
 
 static void heap_lock(void)
 {
@@ -147,7 +147,7 @@ static void *heap_cache_take(size_t len)
 static bool heap_cache_put(void *base, size_t len)
 {
     unsigned char vec[HEAP_CACHE_SCAN];
-    size_t pages = len / HEAP_PAGE, i;
+    size_t pg = (size_t)getpagesize(), pages = (len + pg - 1) / pg, i;
     int dirty = 0;
     bool kept = false;
 
