@@ -140,6 +140,7 @@ struct splice_listener {
     struct sockaddr_storage guest;
     socklen_t guest_len;
     bool local;                 /* bound to loopback: every client is local */
+    uint64_t last_batch;        /* the batch that last found it readable */
     struct splice_listener *next;
 };
 
@@ -161,7 +162,8 @@ struct splice_dir {
 struct splice_conn {
     struct splice_ep ep[2];
     int fd[2];
-    bool out_armed[2];              /* EPOLLOUT is in the socket's events */
+    bool out_armed[2];              /* EPOLLOUT is (or goes) in its events */
+    bool watched[2];                /* the socket is in the epoll set */
     struct splice_dir dir[2];
     enum splice_state state;
     bool established;               /* the namespace side answered */
@@ -201,6 +203,7 @@ struct splice {
     struct splice_pipes cache[SPLICE_PIPE_CACHE];
     int ncache;
     bool kicked;
+    uint64_t batch;         /* splice_on_ready() calls */
     bool hello_pending;     /* the helper's first word not taken yet */
     int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
@@ -773,10 +776,27 @@ static void splice_queue_again(struct splice *sp, struct splice_conn *c)
     splice_kick(sp);
 }
 
-static int splice_conn_add_fd(struct splice *sp, struct splice_conn *c, int i)
+/*
+ * Put both sockets of @c in the epoll set, after the first bytes went
+ * through (splice_conn_start()): the registration reports what is ready
+ * already (an edge-triggered one included), so nothing that came before it
+ * is missed.
+ */
+static int splice_conn_watch(struct splice *sp, struct splice_conn *c)
 {
-    return splice_epoll_add(sp, c->fd[i], EPOLLIN | EPOLLRDHUP | EPOLLET,
-                            &c->ep[i]);
+    int i, r;
+
+    for (i = 0; i < 2; i++) {
+        if (c->watched[i] || c->fd[i] < 0)
+            continue;
+        r = splice_epoll_add(sp, c->fd[i],
+                             EPOLLIN | EPOLLRDHUP | EPOLLET |
+                             (c->out_armed[i] ? EPOLLOUT : 0), &c->ep[i]);
+        if (r < 0)
+            return r;
+        c->watched[i] = true;
+    }
+    return 0;
 }
 
 /* a write to fd[@i] would block: be told when it can go on */
@@ -789,9 +809,10 @@ static int splice_arm_out(struct splice *sp, struct splice_conn *c, int i)
 
     if (c->out_armed[i])
         return 0;
-    if (epoll_ctl(sp->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
+    if (c->watched[i] &&
+        epoll_ctl(sp->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
         return -errno;
-    c->out_armed[i] = true;
+    c->out_armed[i] = true;     /* (or with the registration to come) */
     return 0;
 }
 
@@ -807,19 +828,29 @@ static void splice_established(struct splice *sp, struct splice_conn *c)
  * Move what direction @d can move now: write what the pipe holds to
  * fd[!d], read more from fd[d], until neither makes progress.
  *
- * With @settled (woken by a readable edge of fd[d] that carried no
- * hang-up), a read that came back short of both the bytes and the pipe
- * slots it was offered emptied the socket's receive queue: a TCP splice
- * read takes everything queued up to those limits, and a FIN queued
- * before the wake-up would have shown as EPOLLRDHUP. Anything that arrives
- * later raises a new edge, so the read that would only say EAGAIN is left
- * out (one syscall of three for a small message).
+ * A read that comes back short of both the bytes and the pipe slots it
+ * was offered has emptied the socket's receive queue: a TCP splice read
+ * takes everything queued up to those limits. What the wake-up said tells
+ * what would come next:
+ *
+ *  - with @settled (a readable edge of fd[d] that carried no hang-up), a
+ *    FIN queued before the wake-up would have shown as EPOLLRDHUP, and
+ *    anything that arrives later raises a new edge, so the read that
+ *    would only say EAGAIN is left out (one syscall of three for a small
+ *    message);
+ *  - with @fin (the edge carried EPOLLRDHUP: the FIN was in, after all of
+ *    the data, before the wake-up), the next read could only say EOF, so
+ *    it is taken as said. The bytes then go out with SPLICE_F_MORE and the
+ *    shutdown() that follows puts the FIN on their segment: the peer gets
+ *    the answer and the end in one segment and one wake-up, as it would
+ *    from a server that wrote and closed at once (a short connection's
+ *    last splice() and a segment each way fewer).
  *
  * Return: 0 (would block, or done), 1 (budget used up: come back), or a
  *	   negative errno (reset the connection)
  */
 static int splice_pump(struct splice *sp, struct splice_conn *c, int d,
-                       bool settled)
+                       bool settled, bool fin)
 {
     struct splice_dir *dir = &c->dir[d];
     int in = c->fd[d], out = c->fd[!d];
@@ -835,7 +866,7 @@ static int splice_pump(struct splice *sp, struct splice_conn *c, int d,
         if (dir->pending) {
             n = splice(dir->pipe[0], NULL, out, NULL, dir->pending,
                        SPLICE_F_NONBLOCK | SPLICE_F_MOVE |
-                       (more ? SPLICE_F_MORE : 0));
+                       (more || dir->eof ? SPLICE_F_MORE : 0));
             if (n > 0) {
                 dir->pending -= (size_t)n;
                 *bytes += (uint64_t)n;
@@ -857,8 +888,12 @@ static int splice_pump(struct splice *sp, struct splice_conn *c, int d,
             n = splice(in, NULL, dir->pipe[1], NULL, want,
                        SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
             if (n > 0) {
-                drained = settled && (size_t)n < want &&
-                          dir->pending + (size_t)n < slots;
+                bool all = (size_t)n < want &&
+                           dir->pending + (size_t)n < slots;
+
+                drained = settled && all;
+                if (fin && all)
+                    dir->eof = true;    /* what a next read would say */
                 dir->pending += (size_t)n;
                 more = (size_t)n == want;
                 progress = true;
@@ -896,10 +931,12 @@ static int splice_pump(struct splice *sp, struct splice_conn *c, int d,
 /*
  * Pump the directions in @mask (bit d: direction d); end the connection
  * when both are done. A direction that was cut short is queued with both.
- * @settled: the directions woken by a plain readable edge (splice_pump()).
+ * @settled: the directions woken by a plain readable edge, @fin: those
+ * woken by an edge that carried the FIN (splice_pump()).
  */
 static void splice_conn_run(struct splice *sp, struct splice_conn *c,
-                            unsigned int mask, unsigned int settled)
+                            unsigned int mask, unsigned int settled,
+                            unsigned int fin)
 {
     bool again = false;
     int d, r;
@@ -907,7 +944,7 @@ static void splice_conn_run(struct splice *sp, struct splice_conn *c,
     for (d = 0; d < 2 && c->state == SPLICE_OPEN; d++) {
         if (c->dir[d].shut || !(mask & (1U << d)))
             continue;
-        r = splice_pump(sp, c, d, settled & (1U << d));
+        r = splice_pump(sp, c, d, settled & (1U << d), fin & (1U << d));
         if (r < 0) {
             splice_conn_end(sp, c, true);
             return;
@@ -925,21 +962,24 @@ static void splice_conn_run(struct splice *sp, struct splice_conn *c,
 /*
  * The namespace side is connecting: splice from now on (TCP_NODELAY: both
  * sockets have it, the host one inherited it from the listener). Only the
- * client's bytes can be there yet, and both sockets are in the epoll set
- * before anything is read from them (the namespace one since before its
- * connect()): what the server sends, and whatever arrives after this
- * short read, raises an edge. So the host side is pumped as settled and
- * the namespace side not at all: two splice() calls of ~14 per short
- * connection that could only say EAGAIN.
+ * client's bytes can be there yet: they are passed on first, and only then
+ * do both sockets go into the epoll set, so that the server, woken by the
+ * connect(), finds them sooner, and the registrations, which report what
+ * is ready by then, run while it works. What the server sends, and
+ * whatever arrives after this short read, raises an edge then. So the
+ * host side is pumped as settled and the namespace side not at all: two
+ * splice() calls of ~14 per short connection that could only say EAGAIN.
  */
 static void splice_conn_open(struct splice *sp, struct splice_conn *c)
 {
     c->state = SPLICE_OPEN;
-    if (splice_conn_pipes(sp, c) < 0 || splice_conn_add_fd(sp, c, 0) < 0) {
+    if (splice_conn_pipes(sp, c) < 0) {
         splice_conn_end(sp, c, true);
         return;
     }
-    splice_conn_run(sp, c, 1U << 0, 1U << 0);
+    splice_conn_run(sp, c, 1U << 0, 1U << 0, 0);
+    if (c->state == SPLICE_OPEN && splice_conn_watch(sp, c) < 0)
+        splice_conn_end(sp, c, true);
 }
 
 static void splice_request(struct splice *sp, int fi)
@@ -982,10 +1022,6 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
     c->fd[1] = sp->pool[fi][--sp->npool[fi]];
     if (sp->npool[fi] < SPLICE_POOL_LOW)
         splice_request(sp, fi);
-    if (splice_conn_add_fd(sp, c, 1) < 0) {
-        splice_conn_end(sp, c, true);
-        return;
-    }
     if (connect(c->fd[1], (const struct sockaddr *)&c->guest,
                 c->guest_len) < 0 && errno != EINPROGRESS && errno != EINTR) {
         splice_conn_end(sp, c, true);
@@ -1001,11 +1037,19 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
     splice_conn_open(sp, c);
 }
 
+/*
+ * Accept what @ls has queued. A listener that was not readable in the
+ * batch before this one takes one connection: the accept4() after it
+ * would, for connections that come one at a time, only say EAGAIN, and
+ * if more are queued the (level-triggered) listener is reported again in
+ * the very next batch, which then takes them all, up to the budget.
+ */
 static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
 {
-    int i;
+    int i, budget = ls->last_batch + 1 == sp->batch ? SPLICE_ACCEPT_BUDGET : 1;
 
-    for (i = 0; i < SPLICE_ACCEPT_BUDGET; i++) {
+    ls->last_batch = sp->batch;
+    for (i = 0; i < budget; i++) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
         struct splice_conn *c;
@@ -1045,7 +1089,7 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
 static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
                            uint32_t events)
 {
-    unsigned int mask = 0, settled = 0;
+    unsigned int mask = 0, settled = 0, fin = 0;
     int err = 0;
     socklen_t len = sizeof(err);
 
@@ -1067,9 +1111,13 @@ static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
         mask |= 1U << side;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
         mask |= 1U << !side;
-    if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        settled = mask & (1U << side);
-    splice_conn_run(sp, c, mask, settled);
+    if (!(events & (EPOLLHUP | EPOLLERR))) {
+        if (events & EPOLLRDHUP)
+            fin = mask & (1U << side);
+        else
+            settled = mask & (1U << side);
+    }
+    splice_conn_run(sp, c, mask, settled, fin);
 }
 
 /* serve connections waiting for a namespace socket of family index @fi */
@@ -1206,7 +1254,7 @@ static void splice_on_kick(struct splice *sp)
             sp->dead = c;
             continue;
         }
-        splice_conn_run(sp, c, SPLICE_RUN_BOTH, 0);
+        splice_conn_run(sp, c, SPLICE_RUN_BOTH, 0, 0);
     }
 }
 
@@ -1233,6 +1281,7 @@ void splice_on_ready(struct splice *sp)
     int n, i;
 
     n = epoll_wait(sp->epfd, ev, SPLICE_EVENTS, 0);
+    sp->batch++;
     for (i = 0; i < n; i++) {
         struct splice_ep *ep = ev[i].data.ptr;
 
