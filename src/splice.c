@@ -215,17 +215,27 @@ struct splice_msg {
     int32_t family;     /* AF_INET or AF_INET6 */
     int32_t count;      /* request: how many; answer: how many fds follow */
     int32_t type;       /* SOCK_STREAM or SOCK_DGRAM */
+    int32_t cc_unset;   /* answer: sockets left without SPLICE_LOCAL_CC */
 };
 
 _Static_assert(offsetof(struct splice_watch, kind) ==
                offsetof(struct splice_ep, kind), "splice_watch and splice_ep");
 
-/* set SPLICE_LOCAL_CC on @fd; without it (not built, not allowed) the
- * system's default stays, which only costs speed */
-static void splice_local_cc(int fd)
+/*
+ * Set SPLICE_LOCAL_CC on @fd. A congestion control that is not in
+ * net.ipv4.tcp_allowed_congestion_control (the system's default and reno,
+ * and what was once a default) needs CAP_NET_ADMIN over the socket's
+ * network namespace: the helper, which has none, leaves that to the
+ * daemon (splice_on_helper()), which has it where it is root or the owner
+ * of the target's user namespace and not sandboxed. Without it the
+ * system's default stays, which only costs speed.
+ *
+ * Return: 0 or a negative errno
+ */
+static int splice_local_cc(int fd)
 {
-    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, SPLICE_LOCAL_CC,
-               sizeof(SPLICE_LOCAL_CC) - 1);
+    return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, SPLICE_LOCAL_CC,
+                      sizeof(SPLICE_LOCAL_CC) - 1) < 0 ? -errno : 0;
 }
 
 /* @a and @b hold the same IP address */
@@ -454,7 +464,8 @@ void splice_helper_run(int sock, void *arg)
             if (req.type == SOCK_STREAM) {
                 setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
                            sizeof(one));
-                splice_local_cc(fds[i]);    /* a path inside the namespace */
+                if (splice_local_cc(fds[i]) < 0)  /* a path inside the namespace */
+                    m.cc_unset++;
             }
         }
         m.count = i;
@@ -1195,12 +1206,15 @@ static void splice_on_helper(struct splice *sp)
             int fd;
 
             memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-            if (ok && dgram && sp->ndpool[fi] < SPLICE_POOL_MAX)
+            if (ok && dgram && sp->ndpool[fi] < SPLICE_POOL_MAX) {
                 sp->dpool[fi][sp->ndpool[fi]++] = fd;
-            else if (ok && !dgram && sp->npool[fi] < SPLICE_POOL_MAX)
+            } else if (ok && !dgram && sp->npool[fi] < SPLICE_POOL_MAX) {
+                if (m.cc_unset > 0)
+                    splice_local_cc(fd);    /* as the helper could not */
                 sp->pool[fi][sp->npool[fi]++] = fd;
-            else
+            } else {
                 close(fd);
+            }
         }
     }
     if (!ok)

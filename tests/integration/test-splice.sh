@@ -27,7 +27,10 @@
 #      namespace socket and the accepted socket of a loopback client use
 #      cubic (bbr, a common default, halves throughput on such paths); a
 #      client from another host (a veth peer) keeps the system's on a
-#      wildcard forward; a client on a local address gets cubic there too
+#      wildcard forward; a client on a local address gets cubic there too.
+#      Where cubic is not in tcp_allowed_congestion_control, setting it
+#      needs CAP_NET_ADMIN: the daemon sets it for the helper, which has
+#      none, and a sandboxed daemon, which has none either, leaves reno
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
@@ -330,10 +333,16 @@ _cc() {
 }
 
 run_cc() {
-	local pid dir p pw rpid got h
+	local pid dir p pw rpid got h cc=cubic
 	if ! grep -qw cubic /proc/sys/net/ipv4/tcp_available_congestion_control; then
 		info "12: the kernel has no cubic: skipped"
 		return 0
+	fi
+	# what the daemon's own sockets get: a sandboxed daemon has no
+	# CAP_NET_ADMIN for a congestion control that is not allowed to all
+	if sandboxed && ! grep -qw cubic /proc/sys/net/ipv4/tcp_allowed_congestion_control; then
+		cc=reno
+		info "12: cubic is not allowed to all and the daemon is sandboxed: reno expected"
 	fi
 	dir=$T/cc
 	mkdir -p "$dir"
@@ -355,9 +364,14 @@ run_cc() {
 	h=$!
 	wait_for -t 5 _established "$p" || fail "12: the loopback client did not connect"
 	assert_eq reno "$(_cc "( dport = :$p )")" "12: the client keeps the host's default (reno)"
-	assert_eq cubic "$(_cc "( sport = :$p )")" "12: the daemon's accepted socket of a loopback client: cubic"
+	assert_eq "$cc" "$(_cc "( sport = :$p )")" "12: the daemon's accepted socket of a loopback client: $cc"
 	got=$("${NS_PREFIX[@]}" ss -Htin state established '( dport = :80 )' | grep -owE 'cubic|reno|bbr' | head -n 1)
-	assert_eq cubic "$got" "12: the daemon's socket in the namespace: cubic"
+	if [ "$cc" = cubic ]; then
+		assert_eq cubic "$got" "12: the daemon's socket in the namespace: cubic"
+	else
+		# the pool filled at start-up, before the sandbox, has cubic
+		info "12: the daemon's socket in the namespace: $got (cubic until the sandbox, then reno): not checked"
+	fi
 	got=$("${NS_PREFIX[@]}" ss -Htin state established '( sport = :80 )' | grep -owE 'cubic|reno|bbr' | head -n 1)
 	assert_eq reno "$got" "12: the namespace's server keeps its default (reno)"
 	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
@@ -379,8 +393,8 @@ run_cc() {
 	sleep 6 | timeout 20 socat - "TCP4:198.51.100.1:$pw,bind=198.51.100.1" >/dev/null 2>&1 &
 	h=$!
 	wait_for -t 5 _established "$pw" || fail "12: the local client did not connect"
-	assert_eq cubic "$(_cc "( sport = :$pw )")" \
-		"12: a client on the host's own address, on the same forward: cubic"
+	assert_eq "$cc" "$(_cc "( sport = :$pw )")" \
+		"12: a client on the host's own address, on the same forward: $cc"
 	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
 	ip link del ccr0
 	daemon_stop
