@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>      /* struct tcp_info with tcpi_segs_in */
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
@@ -185,6 +186,121 @@ static int read_end(int fd, int ms)
             return -errno;
     }
     return -ETIMEDOUT;
+}
+
+/* segments @fd has received (tcpi_segs_in), or -1 */
+static long segs_in(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return -1;
+    return (long)ti.tcpi_segs_in;
+}
+
+/* read @want bytes, or up to EOF (@eof set), from @fd within @ms,
+ * driving the engine. Return: the bytes read, or -errno */
+static ssize_t read_upto(int fd, char *buf, size_t want, bool *eof, int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+    size_t got = 0;
+
+    *eof = false;
+    while (netns_now_ms() < end) {
+        struct pollfd p[2] = {
+            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = fd, .events = POLLIN },
+        };
+        ssize_t k;
+
+        poll(p, 2, 20);
+        if (p[0].revents)
+            splice_on_ready(sp);
+        k = recv(fd, buf + got, want - got + 1, 0);
+        if (k == 0) {
+            *eof = true;
+            return (ssize_t)got;
+        }
+        if (k > 0)
+            got += (size_t)k;
+        else if (errno != EAGAIN)
+            return -errno;
+        if (got >= want)
+            return (ssize_t)got;
+    }
+    return -ETIMEDOUT;
+}
+
+/*
+ * A server that answers and closes at once: the engine sees the answer
+ * and the FIN in one wake-up and passes both on in one segment.
+ */
+static void test_answer_and_close(int lfd, const struct sockaddr_storage *bound,
+                                  socklen_t blen)
+{
+    char buf[16];
+    bool eof;
+    long s0, s1;
+    ssize_t n;
+    int c, s;
+
+    c = connect_to(bound, blen);
+    s = accept_within(lfd, 2000);
+    TAP_OK(c >= 0 && s >= 0, "answer and close: connected");
+    if (c < 0 || s < 0)
+        goto out;
+    n = send(c, "q", 1, MSG_NOSIGNAL);
+    n = n == 1 ? read_upto(s, buf, 1, &eof, 2000) : -1;
+    TAP_IS_INT(n, 1, "answer and close: the request came");
+    pump(50);   /* every ACK of the set-up and the request is in */
+    s0 = segs_in(c);
+    n = send(s, "answer", 6, MSG_NOSIGNAL);
+    close(s);
+    s = -1;
+    n = n == 6 ? read_upto(c, buf, sizeof(buf) - 1, &eof, 3000) : -1;
+    TAP_OK(n == 6 && eof && !memcmp(buf, "answer", 6),
+           "answer and close: the client got the answer, then EOF (%zd)", n);
+    s1 = segs_in(c);
+    TAP_OK(s0 >= 0 && s1 - s0 == 1,
+           "answer and close: in one segment (%ld segments)", s1 - s0);
+out:
+    if (c >= 0)
+        close(c);
+    if (s >= 0)
+        close(s);
+}
+
+/* clients that connect at once are all served: one accept per event
+ * where the listener was quiet, all of them when it stays readable */
+static void test_burst(int lfd, const struct sockaddr_storage *bound,
+                       socklen_t blen)
+{
+    enum { N = 40 };
+    int c[N], s[N], i, ok = 0, conn = 0;
+
+    for (i = 0; i < N; i++) {
+        c[i] = connect_to(bound, blen);
+        conn += c[i] >= 0;
+    }
+    for (i = 0; i < N; i++)
+        s[i] = accept_within(lfd, 2000);
+    for (i = 0; i < N; i++) {
+        char x = (char)i, y[2] = { 0 };
+        bool eof;
+
+        if (c[i] >= 0 && s[i] >= 0 && send(c[i], &x, 1, MSG_NOSIGNAL) == 1)
+            ok += read_upto(s[i], y, 1, &eof, 2000) == 1 && y[0] == x;
+    }
+    TAP_OK(conn == N && ok == N, "a burst of %d clients: %d connected, %d "
+           "served", N, conn, ok);
+    for (i = 0; i < N; i++) {
+        if (c[i] >= 0)
+            close(c[i]);
+        if (s[i] >= 0)
+            close(s[i]);
+    }
+    pump(100);
 }
 
 static void test_choose_path(void)
@@ -384,6 +500,9 @@ int main(void)
     r = read_end(s, 3000);
     TAP_IS_INT(r, -ECONNRESET, "client reset -> server reset");
     close(s);
+
+    test_answer_and_close(lfd, &bound, blen);
+    test_burst(lfd, &bound, blen);
 
     /* removing the forward keeps the connection */
     c = connect_to(&bound, blen);
