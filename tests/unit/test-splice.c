@@ -78,21 +78,29 @@ static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
     return fd;
 }
 
+/* wait up to 20 ms for @fd to be readable or the engine to have events;
+ * run the engine if it has */
+static void drive(int fd)
+{
+    struct pollfd p[2] = {
+        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = fd, .events = POLLIN },
+    };
+
+    poll(p, 2, 20);
+    if (p[0].revents)
+        splice_on_ready(sp);
+}
+
 /* accept one connection within @ms, driving the engine */
 static int accept_within(int lfd, int ms)
 {
     int64_t end = netns_now_ms() + ms;
 
     while (netns_now_ms() < end) {
-        struct pollfd p[2] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
-            { .fd = lfd, .events = POLLIN },
-        };
         int fd;
 
-        poll(p, 2, 20);
-        if (p[0].revents)
-            splice_on_ready(sp);
+        drive(lfd);
         fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0)
             return fd;
@@ -170,15 +178,9 @@ static int read_end(int fd, int ms)
     char c[4096];
 
     while (netns_now_ms() < end) {
-        struct pollfd p[2] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
-            { .fd = fd, .events = POLLIN },
-        };
         ssize_t k;
 
-        poll(p, 2, 20);
-        if (p[0].revents)
-            splice_on_ready(sp);
+        drive(fd);
         k = recv(fd, c, sizeof(c), 0);
         if (k == 0)
             return 0;
@@ -200,7 +202,8 @@ static long segs_in(int fd)
 }
 
 /* read @want bytes, or up to EOF (@eof set), from @fd within @ms,
- * driving the engine. Return: the bytes read, or -errno */
+ * driving the engine; @buf holds @want + 1 bytes, so a byte too many
+ * shows. Return: the bytes read, or -errno */
 static ssize_t read_upto(int fd, char *buf, size_t want, bool *eof, int ms)
 {
     int64_t end = netns_now_ms() + ms;
@@ -208,15 +211,9 @@ static ssize_t read_upto(int fd, char *buf, size_t want, bool *eof, int ms)
 
     *eof = false;
     while (netns_now_ms() < end) {
-        struct pollfd p[2] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
-            { .fd = fd, .events = POLLIN },
-        };
         ssize_t k;
 
-        poll(p, 2, 20);
-        if (p[0].revents)
-            splice_on_ready(sp);
+        drive(fd);
         k = recv(fd, buf + got, want - got + 1, 0);
         if (k == 0) {
             *eof = true;
