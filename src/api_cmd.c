@@ -19,6 +19,8 @@
 #include <glib.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -605,6 +607,65 @@ static void api_cmd_add_splice_listener(struct json_writer *b,
     json_end_object(b);
 }
 
+/* the kernel's TCP states (tcpi_state), in libslirp's spelling */
+static const char *const api_cmd_tcp_states[] = {
+    [TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+    [TCP_SYN_RECV] = "SYN_RCVD", [TCP_FIN_WAIT1] = "FIN_WAIT_1",
+    [TCP_FIN_WAIT2] = "FIN_WAIT_2", [TCP_TIME_WAIT] = "TIME_WAIT",
+    [TCP_CLOSE] = "CLOSED", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+    [TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+    [TCP_CLOSING] = "CLOSING",
+};
+
+/*
+ * A connection on the splice path, in the shape of a connection libslirp
+ * accepted for a forward: src the host side (the accepted socket's own
+ * address), dst the guest side; the state is the host socket's; recv_q
+ * and send_q the bytes held in the connection's pipes (host -> namespace,
+ * namespace -> host), as libslirp's are the bytes it holds.
+ */
+static void api_cmd_add_splice_conn(const struct splice_conn_info *ci,
+                                    void *arg)
+{
+    struct json_writer *b = arg;
+    struct sockaddr_storage self;
+    socklen_t len = sizeof(self);
+    struct tcp_info ti;
+    socklen_t tlen = sizeof(ti);
+    const char *state = NULL;
+    bool v4;
+
+    memset(&self, 0, sizeof(self));
+    if (getsockname(ci->fd, (struct sockaddr *)&self, &len) < 0)
+        self.ss_family = AF_UNSPEC;
+    if (getsockopt(ci->fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 &&
+        ti.tcpi_state < G_N_ELEMENTS(api_cmd_tcp_states))
+        state = api_cmd_tcp_states[ti.tcpi_state];
+    v4 = self.ss_family == AF_INET;
+    json_begin_object(b);
+    api_cmd_add_str(b, "proto", "tcp");
+    api_cmd_add_str(b, "state", state);
+    api_cmd_add_int(b, "fd", ci->fd);
+    if (v4)
+        api_cmd_add_addr(b, "src_addr", &self);
+    else
+        api_cmd_add_str(b, "src_addr", NULL);
+    api_cmd_add_int(b, "src_port", fwd_addr_port(&self));
+    if (ci->guest->ss_family == AF_INET)
+        api_cmd_add_addr(b, "dst_addr", ci->guest);
+    else
+        api_cmd_add_str(b, "dst_addr", NULL);
+    api_cmd_add_int(b, "dst_port", fwd_addr_port(ci->guest));
+    api_cmd_add_int(b, "recv_q", (int64_t)ci->recv_q);
+    api_cmd_add_int(b, "send_q", (int64_t)ci->send_q);
+    api_cmd_add_str(b, "family", v4 ? "ipv4" :
+                                 self.ss_family == AF_INET6 ? "ipv6" : NULL);
+    api_cmd_add_sockname(b, "local_addr", "local_port", ci->fd, false);
+    api_cmd_add_sockname(b, "peer_addr", "peer_port", ci->fd, true);
+    api_cmd_add_str(b, "path", "splice");
+    json_end_object(b);
+}
+
 static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
                                      const struct json_value *args, size_t *ret_len)
 {
@@ -636,6 +697,7 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
         if (r->path == FWD_PATH_SPLICE)
             api_cmd_add_splice_listener(b, r);
     }
+    splice_foreach_conn(ctx->splice, api_cmd_add_splice_conn, b);
     json_end_array(b);
 
     json_key(b, "neighbors");

@@ -43,7 +43,7 @@ static void ctl_usage(FILE *f)
 "  list                  the forwards\n"
 "  remove ID...          remove forwards\n"
 "  info                  version, configuration, counters\n"
-"  connections           libslirp's connections and neighbours\n"
+"  connections           connections (libslirp's and spliced) and neighbours\n"
 "  shutdown              stop the daemon (it exits 0 after replying)\n"
 "  raw JSON              send JSON as is, print the reply\n"
 "\n"

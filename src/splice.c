@@ -1453,6 +1453,31 @@ void splice_get_stats(struct splice *sp, struct splice_stats *ret)
 /* ------------------------------------------------ other modules' fds */
 
 /**
+ * splice_foreach_conn() - call @fn for every live connection, newest first
+ * @sp:		the engine
+ * @fn:		called with what the connection holds (valid during the call)
+ * @arg:	passed to @fn
+ */
+void splice_foreach_conn(struct splice *sp,
+                         void (*fn)(const struct splice_conn_info *ci,
+                                    void *arg),
+                         void *arg)
+{
+    const struct splice_conn *c;
+
+    for (c = sp ? sp->conns : NULL; c; c = c->next) {
+        struct splice_conn_info ci = {
+            .fd = c->fd[0],
+            .guest = &c->guest,
+            .recv_q = c->dir[0].pending,
+            .send_q = c->dir[1].pending,
+        };
+
+        fn(&ci, arg);
+    }
+}
+
+/**
  * splice_watch_add() - put another module's fd into the engine's epoll set
  * @sp:		the engine
  * @fd:		the fd

@@ -55,6 +55,19 @@ int splice_unlisten(struct splice *sp, int fd);
 uint64_t splice_bytes(const struct splice *sp);
 void splice_get_stats(struct splice *sp, struct splice_stats *ret);
 
+/* one live connection of the splice path (get_connections) */
+struct splice_conn_info {
+    int fd;                                 /* the accepted host socket */
+    const struct sockaddr_storage *guest;   /* where it goes in the namespace */
+    uint64_t recv_q;    /* host -> namespace bytes held in the pipe */
+    uint64_t send_q;    /* namespace -> host bytes held in the pipe */
+};
+
+void splice_foreach_conn(struct splice *sp,
+                         void (*fn)(const struct splice_conn_info *ci,
+                                    void *arg),
+                         void *arg);
+
 /* an fd of another module in the engine's epoll set (udprelay.c) */
 struct splice_watch {
     uint8_t kind;       /* set by splice_watch_add() */

@@ -4,7 +4,8 @@
 # move with splice():
 #   1  the path chosen: "auto" splices a loopback forward (get_connections,
 #      get_info), keeps a wildcard one on libslirp; "path":"slirp" and
-#      "path":"splice" by name; list_hostfwd shows a named path
+#      "path":"splice" by name; list_hostfwd shows a named path; an open
+#      spliced connection is listed by get_connections and slirpctl
 #   2  data integrity: 200 MiB host -> namespace and namespace -> host
 #      (SHA-256), and a 1 MB echo round trip
 #   3  half-close: the server answers only after the client's EOF
@@ -98,6 +99,11 @@ _accepted() { [ -n "$(ss -Htn state established "sport = :$1")" ]; }
 _file() { [ -s "$1" ]; }
 _helper_pid() { pgrep -P "$DAEMON_PID" | head -n 1; }
 _daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
+# _listed PORT: get_connections lists the spliced connection of client PORT
+_listed() {
+	api rootlesskit '{"execute":"get_connections"}'
+	[[ $API_REPLY == *"\"peer_port\":$1,\"path\":\"splice\"}"* ]]
+}
 _idle() { # splice.active is 0
 	api rootlesskit '{"execute":"get_info"}'
 	[ "$(jq -r .return.splice.active <<<"$API_REPLY")" = 0 ]
@@ -111,7 +117,7 @@ peer_seen() {
 size=${SLIRPD_SPLICE_BYTES:-209715200}
 
 run_root() {
-	local pid dir p p0 ps pl p6 id got want n msg h fds0 fds1 burst i start
+	local pid dir p p0 ps pl p6 id got want n msg h fds0 fds1 burst i start cp
 	dir=$T/root
 	mkdir -p "$dir"
 	API_SOCK=$dir/api.sock
@@ -129,6 +135,16 @@ run_root() {
 	api rootlesskit '{"execute":"get_connections"}'
 	assert_contains "$API_REPLY" "\"src_port\":$p,\"dst_addr\":\"10.0.2.100\",\"dst_port\":80,\"recv_q\":0,\"send_q\":0,\"family\":\"ipv4\",\"local_addr\":\"127.0.0.1\",\"local_port\":$p,\"path\":\"splice\"}" \
 		"1: auto: a 127.0.0.1 forward is spliced (get_connections)"
+	cp=$(free_port tcp)
+	sleep 5 | timeout 10 socat - "TCP4:127.0.0.1:$p,sourceport=$cp" >/dev/null 2>&1 &
+	h=$!
+	wait_for -t 5 _listed "$cp" || fail "1: an open spliced connection is not in get_connections: $API_REPLY"
+	got=$(jq -c --argjson cp "$cp" '.return.connections[] | select(.peer_port == $cp) | del(.fd)' <<<"$API_REPLY")
+	assert_eq "{\"proto\":\"tcp\",\"state\":\"ESTABLISHED\",\"src_addr\":\"127.0.0.1\",\"src_port\":$p,\"dst_addr\":\"10.0.2.100\",\"dst_port\":80,\"recv_q\":0,\"send_q\":0,\"family\":\"ipv4\",\"local_addr\":\"127.0.0.1\",\"local_port\":$p,\"peer_addr\":\"127.0.0.1\",\"peer_port\":$cp,\"path\":\"splice\"}" \
+		"$got" "1: get_connections lists an open spliced connection, in libslirp's shape"
+	got=$("$(dirname "$SLIRPD")/slirpctl" -a "$API_SOCK" connections | awk '$2 == "ESTABLISHED" && $4 == "127.0.0.1:'"$p"'" { print $5 }')
+	assert_eq "10.0.2.100:80" "$got" "1: slirpctl connections shows it"
+	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null || true
 	p0=$(free_port tcp)
 	api_add "{\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":$p0,\"guest_port\":85}"
 	api rootlesskit '{"execute":"get_info"}'
