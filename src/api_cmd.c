@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -578,31 +579,50 @@ static bool api_cmd_add_conn_line(struct json_writer *b, const char *line)
     return true;
 }
 
+/*
+ * The keys an entry of ours shares with libslirp's, up to "family": @fd's
+ * own address is src (null for IPv6, as libslirp's table is IPv4-only),
+ * @guest is dst. The caller adds local_*, peer_*, "path" and ends the
+ * object.
+ */
+static void api_cmd_begin_entry(struct json_writer *b, const char *proto,
+                                const char *state, int fd,
+                                const struct sockaddr_storage *guest,
+                                uint64_t recv_q, uint64_t send_q)
+{
+    struct sockaddr_storage self;
+    socklen_t len = sizeof(self);
+
+    memset(&self, 0, sizeof(self));
+    if (getsockname(fd, (struct sockaddr *)&self, &len) < 0)
+        self.ss_family = AF_UNSPEC;
+    json_begin_object(b);
+    api_cmd_add_str(b, "proto", proto);
+    api_cmd_add_str(b, "state", state);
+    api_cmd_add_int(b, "fd", fd);
+    if (self.ss_family == AF_INET)
+        api_cmd_add_addr(b, "src_addr", &self);
+    else
+        api_cmd_add_str(b, "src_addr", NULL);
+    api_cmd_add_int(b, "src_port", fwd_addr_port(&self));
+    if (guest->ss_family == AF_INET)
+        api_cmd_add_addr(b, "dst_addr", guest);
+    else
+        api_cmd_add_str(b, "dst_addr", NULL);
+    api_cmd_add_int(b, "dst_port", fwd_addr_port(guest));
+    api_cmd_add_int(b, "recv_q", (int64_t)recv_q);
+    api_cmd_add_int(b, "send_q", (int64_t)send_q);
+    api_cmd_add_str(b, "family", self.ss_family == AF_INET ? "ipv4" :
+                                 self.ss_family == AF_INET6 ? "ipv6" : NULL);
+    api_cmd_add_sockname(b, "local_addr", "local_port", fd, false);
+}
+
 /* a splice forward's listener, in the shape of libslirp's HOST_FORWARD */
 static void api_cmd_add_splice_listener(struct json_writer *b,
                                         const struct fwd_rule *r)
 {
-    bool v6 = r->bound.ss_family == AF_INET6;
-
-    json_begin_object(b);
-    api_cmd_add_str(b, "proto", fwd_proto_name(r->spec.proto));
-    api_cmd_add_str(b, "state", "HOST_FORWARD");
-    api_cmd_add_int(b, "fd", r->fd);
-    if (v6)
-        api_cmd_add_str(b, "src_addr", NULL);
-    else
-        api_cmd_add_addr(b, "src_addr", &r->bound);
-    api_cmd_add_int(b, "src_port", fwd_addr_port(&r->bound));
-    if (r->spec.guest.ss_family == AF_INET6)
-        api_cmd_add_str(b, "dst_addr", NULL);
-    else
-        api_cmd_add_addr(b, "dst_addr", &r->spec.guest);
-    api_cmd_add_int(b, "dst_port", fwd_addr_port(&r->spec.guest));
-    api_cmd_add_int(b, "recv_q", 0);
-    api_cmd_add_int(b, "send_q", 0);
-    api_cmd_add_str(b, "family", v6 ? "ipv6" : "ipv4");
-    api_cmd_add_addr(b, "local_addr", &r->bound);
-    api_cmd_add_int(b, "local_port", fwd_addr_port(&r->bound));
+    api_cmd_begin_entry(b, fwd_proto_name(r->spec.proto), "HOST_FORWARD",
+                        r->fd, &r->spec.guest, 0, 0);
     api_cmd_add_str(b, "path", "splice");
     json_end_object(b);
 }
@@ -628,40 +648,36 @@ static void api_cmd_add_splice_conn(const struct splice_conn_info *ci,
                                     void *arg)
 {
     struct json_writer *b = arg;
-    struct sockaddr_storage self;
-    socklen_t len = sizeof(self);
     struct tcp_info ti;
     socklen_t tlen = sizeof(ti);
     const char *state = NULL;
-    bool v4;
 
-    memset(&self, 0, sizeof(self));
-    if (getsockname(ci->fd, (struct sockaddr *)&self, &len) < 0)
-        self.ss_family = AF_UNSPEC;
     if (getsockopt(ci->fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 &&
         ti.tcpi_state < G_N_ELEMENTS(api_cmd_tcp_states))
         state = api_cmd_tcp_states[ti.tcpi_state];
-    v4 = self.ss_family == AF_INET;
-    json_begin_object(b);
-    api_cmd_add_str(b, "proto", "tcp");
-    api_cmd_add_str(b, "state", state);
-    api_cmd_add_int(b, "fd", ci->fd);
-    if (v4)
-        api_cmd_add_addr(b, "src_addr", &self);
-    else
-        api_cmd_add_str(b, "src_addr", NULL);
-    api_cmd_add_int(b, "src_port", fwd_addr_port(&self));
-    if (ci->guest->ss_family == AF_INET)
-        api_cmd_add_addr(b, "dst_addr", ci->guest);
-    else
-        api_cmd_add_str(b, "dst_addr", NULL);
-    api_cmd_add_int(b, "dst_port", fwd_addr_port(ci->guest));
-    api_cmd_add_int(b, "recv_q", (int64_t)ci->recv_q);
-    api_cmd_add_int(b, "send_q", (int64_t)ci->send_q);
-    api_cmd_add_str(b, "family", v4 ? "ipv4" :
-                                 self.ss_family == AF_INET6 ? "ipv6" : NULL);
-    api_cmd_add_sockname(b, "local_addr", "local_port", ci->fd, false);
+    api_cmd_begin_entry(b, "tcp", state, ci->fd, ci->guest, ci->recv_q,
+                        ci->send_q);
     api_cmd_add_sockname(b, "peer_addr", "peer_port", ci->fd, true);
+    api_cmd_add_str(b, "path", "splice");
+    json_end_object(b);
+}
+
+/*
+ * A flow of the UDP relay, in the shape of libslirp's UDP entries: state
+ * the seconds left before it closes if idle, fd and src_* the forward's
+ * host socket, dst_* the guest side, peer_* the client.
+ */
+static void api_cmd_add_relay_flow(const struct udprelay_flow_info *fi,
+                                   void *arg)
+{
+    struct json_writer *b = arg;
+    char state[32];
+
+    snprintf(state, sizeof(state), "%" PRId64 " sec",
+             (fi->left_ms + 999) / 1000);
+    api_cmd_begin_entry(b, "udp", state, fi->host_fd, fi->guest, 0, 0);
+    api_cmd_add_addr(b, "peer_addr", fi->client);
+    api_cmd_add_int(b, "peer_port", fwd_addr_port(fi->client));
     api_cmd_add_str(b, "path", "splice");
     json_end_object(b);
 }
@@ -698,6 +714,7 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
             api_cmd_add_splice_listener(b, r);
     }
     splice_foreach_conn(ctx->splice, api_cmd_add_splice_conn, b);
+    udprelay_foreach_flow(ctx->relay, api_cmd_add_relay_flow, b);
     json_end_array(b);
 
     json_key(b, "neighbors");

@@ -740,6 +740,35 @@ int udprelay_unlisten(struct udprelay *u, int fd)
 }
 
 /**
+ * udprelay_foreach_flow() - call @fn for every open flow, most recently
+ *			     used first
+ * @u:		the relay (NULL: none)
+ * @fn:		called with what the flow holds (valid during the call)
+ * @arg:	passed to @fn
+ */
+void udprelay_foreach_flow(const struct udprelay *u,
+                           void (*fn)(const struct udprelay_flow_info *fi,
+                                      void *arg),
+                           void *arg)
+{
+    int64_t now = udprelay_now();
+    const struct udprelay_flow *f;
+
+    for (f = u ? u->lru_head : NULL; f; f = f->lnext) {
+        int64_t left = f->last_ms + (int64_t)u->timeout_ms - now;
+        struct udprelay_flow_info fi = {
+            .host_fd = f->ls->fd,
+            .client = &f->client,
+            .guest = &f->ls->guest,
+            .left_ms = left > 0 ? left : 0,
+        };
+
+        if (f->fd >= 0)
+            fn(&fi, arg);
+    }
+}
+
+/**
  * udprelay_get_stats() - counters for get_info
  * @u:		the relay
  * @ret:	filled in

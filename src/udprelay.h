@@ -44,3 +44,16 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
                     struct sockaddr_storage *ret_bound, socklen_t *ret_len);
 int udprelay_unlisten(struct udprelay *u, int fd);
 void udprelay_get_stats(const struct udprelay *u, struct udprelay_stats *ret);
+
+/* one open flow of the relay (get_connections) */
+struct udprelay_flow_info {
+    int host_fd;                            /* the forward's host socket */
+    const struct sockaddr_storage *client;  /* the host-side client */
+    const struct sockaddr_storage *guest;   /* where it goes in the namespace */
+    int64_t left_ms;                        /* until it closes if idle */
+};
+
+void udprelay_foreach_flow(const struct udprelay *u,
+                           void (*fn)(const struct udprelay_flow_info *fi,
+                                      void *arg),
+                           void *arg);

@@ -7,7 +7,8 @@
 #   2  both ways with content checked: 3000 datagrams of 1200 bytes and 300
 #      of 60000 bytes, counted
 #   3  several clients (distinct source ports) each get their own replies;
-#      the guest sees one source port per client, from its own address
+#      the guest sees one source port per client, from its own address;
+#      get_connections lists the flows
 #   4  remove_hostfwd while flows exist: they close, no fd is left
 #   5  idle expiry (--udp-timeout=2): flows close, no fd is left
 #   6  IPv6 host address to the IPv4 guest (libslirp 4.7 cannot)
@@ -131,6 +132,19 @@ core() {
 	n=$(_relay flows)
 	[ "$n" -ge 20 ] || fail "[$who] 3: $n flows open, want >= 20"
 	ok "[$who] 3: $n flows open"
+	# the flows (still open: --udp-timeout=2 after the last datagram) are
+	# listed as libslirp lists UDP sockets, each with its client as peer
+	api rootlesskit '{"execute":"get_connections"}'
+	out=$(jq -r --argjson p "$p" --argjson gp "$gp" '[.return.connections[]
+		| select(.proto == "udp" and .path == "splice" and .src_port == $p
+			and .state != "HOST_FORWARD")]
+		| "\(length) \([.[] | select((.state | test("^[0-9]+ sec$"))
+			and .src_addr == "127.0.0.1" and .dst_addr == "10.0.2.100"
+			and .dst_port == $gp and .peer_addr == "127.0.0.1"
+			and .peer_port > 0)] | length)"' <<<"$API_REPLY")
+	read -r n okn <<<"$out"
+	[ "$n" -ge 1 ] || fail "[$who] 3: get_connections lists no flow: $API_REPLY"
+	assert_eq "$n" "$okn" "[$who] 3: get_connections lists the flows ($n), each with its client and time left"
 
 	api_remove "$id"
 	assert_eq 0 "$(_relay flows)" "[$who] 4: remove_hostfwd closed every flow"
