@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash tests/deps.sh
+bash tests/deps.sh demo
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 slirpd=$PWD/build/src/slirpd

@@ -1,16 +1,38 @@
 #!/bin/bash
-# deps.sh - install what building and testing slirpd needs on Debian 12 (as root),
-# create the unprivileged test user and make /dev/net/tun usable by it. Idempotent.
+# deps.sh - install what building, the demo or the test suite needs on Debian 12 (as root). Idempotent.
+#
+#   bash tests/deps.sh [build|demo|test]     (default: test)
+#
+# build  the compiler, meson and the libraries slirpd links
+# demo   build + the tools tests/demo.sh uses; creates the unprivileged user
+#        slirpd-test (with /etc/subuid and /etc/subgid lines, which podman
+#        needs) and makes /dev/net/tun usable by unprivileged users (0666)
+# test   demo + the peers the suite runs side by side (slirp4netns, pasta,
+#        podman, crun, RootlessKit, iperf3), clang with its fuzzer and
+#        sanitizer runtimes (libclang-rt-14-dev, which clang only
+#        recommends), and the suite's tools
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+set_name=${1:-test}
 
 build_pkgs="gcc meson ninja-build pkg-config git libslirp-dev libglib2.0-dev
   libseccomp-dev libcap-dev libjson-glib-dev libmnl-dev go-md2man"
-test_pkgs="iproute2 util-linux procps uidmap slirp4netns passt podman rootlesskit
-  crun iperf3 busybox-static ncat socat jq clang strace libcap2-bin"
+demo_pkgs="iproute2 util-linux socat"
+test_pkgs="procps uidmap slirp4netns passt podman rootlesskit crun iperf3
+  busybox-static ncat jq clang libclang-rt-14-dev strace libcap2-bin python3"
+
+case $set_name in
+build) pkgs=$build_pkgs ;;
+demo) pkgs="$build_pkgs $demo_pkgs" ;;
+test) pkgs="$build_pkgs $demo_pkgs $test_pkgs" ;;
+*)
+	echo "usage: deps.sh [build|demo|test]" >&2
+	exit 2
+	;;
+esac
 
 want=
-for p in $build_pkgs $test_pkgs; do
+for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want="$want $p"
 done
 if [ -n "$want" ]; then
@@ -25,7 +47,7 @@ if [ -n "$want" ]; then
 		{ tail -30 /tmp/slirpd-deps.log >&2; exit 1; }
 fi
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ "$set_name" != build ]; then
 	user=${SLIRPD_TEST_USER:-slirpd-test}
 	id -u "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
 	# Debian gives new users subordinate ids; make sure (podman needs them)
@@ -34,4 +56,4 @@ if [ "$(id -u)" = 0 ]; then
 	# a fresh machine may have it 0600: unprivileged users create taps through it
 	chmod 666 /dev/net/tun
 fi
-echo "deps.sh: ready"
+echo "deps.sh: ready ($set_name)"
