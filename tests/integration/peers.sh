@@ -57,7 +57,13 @@ peers_die() {
 
 # only when the kernel really can't run the test
 peers_skip() {
-	printf '%s: SKIP: %s\n' "${PEERS_NAME:-peers}" "$*"
+	printf 'SKIP (kernel): %s: %s\n' "${PEERS_NAME:-peers}" "$*"
+	exit 77
+}
+
+# the binary under test is not slirpd (the reference, validating the harness)
+peers_skip_not_slirpd() {
+	printf 'SKIP: %s: %s (SLIRPD is not slirpd)\n' "${PEERS_NAME:-peers}" "$*"
 	exit 77
 }
 
@@ -123,6 +129,11 @@ peers_env() {
 		"CONTAINERS_CONF=$PEERS_DIR/containers.conf" \
 		"CONTAINERS_STORAGE_CONF=$PEERS_DIR/storage.conf" \
 		"PEERS_TAG=$PEERS_TAG" "PEERS_DIR=$PEERS_DIR"
+	# a sanitizer build's reports; podman and RootlessKit sandbox the daemon,
+	# where LeakSanitizer's exit scan cannot run
+	if [ -n "${SLIRPD_SANITIZED:-}" ]; then
+		printf '%s\n' "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}"
+	fi
 }
 
 # peers_user_argv CMD...: PEERS_ARGV = CMD as the user, private env, cwd =

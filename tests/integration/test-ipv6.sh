@@ -9,8 +9,8 @@
 
 require_root
 require_cmd ip nsenter unshare setpriv socat ss
-[ -e /proc/net/if_inet6 ] || skip "no IPv6 on this host"
-ip -6 addr show dev lo | grep -q '::1/128' || skip "no ::1 on the host loopback"
+[ -e /proc/net/if_inet6 ] || skip_kernel "no IPv6 on this host"
+ip -6 addr show dev lo | grep -q '::1/128' || skip_kernel "no ::1 on the host loopback"
 
 svc_start tcp-echo ::1
 tcp6_port=$SVC_PORT

@@ -19,7 +19,7 @@
 peers_init test-oci-hook-crun crun jq
 case $("$SLIRPD" --version 2>/dev/null | head -1) in
 slirpd\ *) ;;
-*) peers_skip "oci-hook is slirpd's (SLIRPD is not slirpd)" ;;
+*) peers_skip_not_slirpd "oci-hook is slirpd's" ;;
 esac
 
 T=$RANDOM$RANDOM

@@ -20,7 +20,7 @@
 peers_init test-oci-hook-podman podman jq
 case $("$SLIRPD" --version 2>/dev/null | head -1) in
 slirpd\ *) ;;
-*) peers_skip "oci-hook is slirpd's (SLIRPD is not slirpd)" ;;
+*) peers_skip_not_slirpd "oci-hook is slirpd's" ;;
 esac
 peers_podman_setup
 SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}

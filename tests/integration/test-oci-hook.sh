@@ -28,7 +28,7 @@ require_root
 require_cmd ip nsenter unshare setpriv socat ss jq
 SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
 is_slirpd || skip "oci-hook is slirpd's (SLIRPD is not slirpd)"
-have_test_user || skip "no usable unprivileged test user (tests/deps.sh makes one)"
+have_test_user || skip_kernel "no unprivileged user namespaces or no TUN"
 
 UID_T=$(id -u "$TEST_USER")
 TAG=$RANDOM$RANDOM

@@ -22,7 +22,7 @@ set -u
 peers_init test-sandbox-peers podman rootlesskit rootlessctl jq
 case $(timeout 5 "$SLIRPD" --version 2>/dev/null | head -n 1) in
 slirpd\ *) ;;
-*) peers_skip "checks slirpd's own isolation (SLIRPD is not slirpd)" ;;
+*) peers_skip_not_slirpd "checks slirpd's own isolation" ;;
 esac
 peers_podman_setup
 T=$RANDOM$RANDOM

@@ -182,7 +182,7 @@ chmod 755 "$T/dns"
 # (an overlay in this test's private mount namespace: the host's /etc is
 # only its read-only lower layer; detached before lib.sh's cleanup)
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ovl/up,workdir=$T/ovl/work" /etc ||
-	skip "cannot mount an overlay on /etc"
+	skip_kernel "cannot mount an overlay on /etc (no overlayfs)"
 trap 'rc=$?; umount -l /etc 2>/dev/null; (exit $rc); _cleanup' EXIT
 [ "$(findmnt -n -o FSTYPE --mountpoint /etc)" = overlay ] || fail "/etc is not the overlay"
 rm -f /etc/resolv.conf
