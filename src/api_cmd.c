@@ -31,6 +31,7 @@
 #include "api.h"
 #include "api_cmd.h"
 #include "build-config.h"
+#include "commit.h"
 #include "config.h"
 #include "fwd.h"
 #include "json.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build-config.h"
+#include "commit.h"
 #include "log.h"
 #include "options.h"
 

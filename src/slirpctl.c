@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "commit.h"
 #include "fwd.h"
 #include "util.h"
 
