@@ -20,7 +20,8 @@
 #define HEAP_SANITIZED 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    defined(SLIRPD_SANITIZED)
 #define HEAP_SANITIZED 1
 #endif
 #if UINTPTR_MAX == 0xffffffffffffffffull && defined(__GLIBC__) && \

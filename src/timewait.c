@@ -59,6 +59,7 @@
 
 #include "offload.h"
 #include "timewait.h"
+#include "util.h"
 
 #define TIMEWAIT_GROUP 8            /* slots probed per flow */
 
@@ -102,31 +103,6 @@ struct timewait_seg {
     uint32_t plen;                  /* payload bytes */
 };
 
-static uint16_t tw_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t tw_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-
-static void tw_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void tw_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* an Ethernet frame carrying one whole TCP segment (IPv4 unfragmented, or
  * IPv6 with TCP as the first next header) */
 static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
@@ -143,9 +119,9 @@ static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
         if (len < 14 + 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
             return false;
         ihl = (size_t)(ip[0] & 0x0f) * 4;
-        iplen = tw_get16(ip + 2);
+        iplen = util_get_be16(ip + 2);
         if (ihl < 20 || iplen < ihl || 14 + iplen > len ||
-            (tw_get16(ip + 6) & 0x3fff))        /* MF or an offset */
+            (util_get_be16(ip + 6) & 0x3fff))        /* MF or an offset */
             return false;
         s->family = 4;
         s->saddr = ip + 12;
@@ -157,7 +133,7 @@ static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
 
         if (len < 14 + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
             return false;
-        l4len = tw_get16(ip + 4);
+        l4len = util_get_be16(ip + 4);
         if (14 + 40 + l4len > len)
             return false;
         s->family = 6;
@@ -172,10 +148,10 @@ static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
     thl = (size_t)(tcp[12] >> 4) * 4;
     if (thl < 20 || thl > l4len)
         return false;
-    s->sport = tw_get16(tcp);
-    s->dport = tw_get16(tcp + 2);
-    s->seq = tw_get32(tcp + 4);
-    s->ack = tw_get32(tcp + 8);
+    s->sport = util_get_be16(tcp);
+    s->dport = util_get_be16(tcp + 2);
+    s->seq = util_get_be32(tcp + 4);
+    s->ack = util_get_be32(tcp + 8);
     s->flags = tcp[13];
     s->plen = (uint32_t)(l4len - thl);
     return true;
@@ -367,8 +343,8 @@ static size_t timewait_build_rst(const struct timewait_ent *e, uint8_t *f)
     memset(ip, 0, iphl + 20);
     if (k->family == 4) {
         ip[0] = 0x45;
-        tw_put16(ip + 2, 40);
-        tw_put16(ip + 6, 0x4000);           /* DF */
+        util_put_be16(ip + 2, 40);
+        util_put_be16(ip + 6, 0x4000);           /* DF */
         ip[8] = 64;
         ip[9] = 6;
         memcpy(ip + 12, k->gaddr, 4);
@@ -377,15 +353,15 @@ static size_t timewait_build_rst(const struct timewait_ent *e, uint8_t *f)
         memcpy(ip + 10, &csum, 2);      /* in the data's byte order */
     } else {
         ip[0] = 0x60;
-        tw_put16(ip + 4, 20);
+        util_put_be16(ip + 4, 20);
         ip[6] = 6;
         ip[7] = 64;
         memcpy(ip + 8, k->gaddr, 16);
         memcpy(ip + 24, k->raddr, 16);
     }
-    tw_put16(tcp, k->gport);
-    tw_put16(tcp + 2, k->rport);
-    tw_put32(tcp + 4, e->guest_fin_end);
+    util_put_be16(tcp, k->gport);
+    util_put_be16(tcp + 2, k->rport);
+    util_put_be32(tcp + 4, e->guest_fin_end);
     tcp[12] = 5 << 4;
     tcp[13] = TW_RST;
     sum = offload_csum_add(sum, k->gaddr, alen);

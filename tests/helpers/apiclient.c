@@ -186,6 +186,9 @@ int main(int argc, char **argv)
                 closed++;
         }
         printf("%d closed", closed);
+        for (i = 0; i < n; i++)
+            close(fds[i]);
+        free(fds);
         return closed == n ? 0 : 4;
     }
     if (!strcmp(mode, "stdin")) {

@@ -38,7 +38,11 @@ chmod 644 "$T/sc.py"
 _rss() { awk '/^VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 _hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 _up() { ss -Htln "sport = :$1" | grep -q .; }
-_settled() { [ "$(_rss)" -le $((idle + 16384)) ]; }
+# _within KIB LIMIT: the RSS limits hold. Under a sanitizer heap.c is not
+# built in and the runtime's allocator and shadow memory set the RSS: the
+# same traffic runs (for the sanitizer's sake), the limits are not checked
+_within() { [ -n "${SLIRPD_SANITIZED:-}" ] || [ "$1" -le "$2" ]; }
+_settled() { _within "$(_rss)" $((idle + 16384)); }
 
 NS=$(ns_start)
 daemon_start --exit-fd 4 -- -c --api-socket "$API_SOCK" "$NS" tap0
@@ -59,7 +63,7 @@ _idle() {
 	wait_for -t 60 test -s "$T/hold$n.out" || fail "$n: the connections did not open: $(cat "$T/hold$n.log")"
 	assert_eq 400 "$(cat "$T/hold$n.out")" "$n: 400 idle connections open $when"
 	rss=$(_rss)
-	[ "$rss" -le $((base + 16384)) ] || fail "$n: 400 idle connections cost $((rss - base)) KiB $when"
+	_within "$rss" $((base + 16384)) || fail "$n: 400 idle connections cost $((rss - base)) KiB $when"
 	ok "$n: 400 idle connections cost $((rss - base)) KiB $when"
 	kill_wait "$hp"
 }
@@ -76,7 +80,7 @@ echo 5 >"/proc/$DAEMON_PID/clear_refs"  # resets VmHWM
 out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 2000 server)
 assert_eq "2000 0" "$out" "1: 2000 short connections closed by the host, all clean"
 hwm=$(_hwm)
-[ "$hwm" -le $((idle + 8192)) ] || fail "1: peak RSS $hwm KiB, idle $idle KiB"
+_within "$hwm" $((idle + 8192)) || fail "1: peak RSS $hwm KiB, idle $idle KiB"
 ok "1: peak RSS during them $hwm KiB (idle $idle KiB)"
 
 # 3

@@ -154,5 +154,6 @@ int main(void)
     stack_free(st);
     close(peer);
     close(sv[0]);
+    config_free(&cfg);
     return tap_done();
 }

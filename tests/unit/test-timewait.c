@@ -7,6 +7,7 @@
 #include "offload.h"
 #include "tap.h"
 #include "timewait.h"
+#include "util.h"
 
 #define F_FIN 0x01
 #define F_SYN 0x02
@@ -48,10 +49,10 @@ static size_t seg(uint8_t *f, int fam, int from_guest, uint16_t gport,
         memcpy(ip + 8, from_guest ? ga : ra, alen);
         memcpy(ip + 24, from_guest ? ra : ga, alen);
     }
-    *(uint16_t *)tcp = htons(from_guest ? gport : rport);
-    *(uint16_t *)(tcp + 2) = htons(from_guest ? rport : gport);
-    *(uint32_t *)(tcp + 4) = htonl(seq);
-    *(uint32_t *)(tcp + 8) = htonl(ack);
+    util_put_be16(tcp, from_guest ? gport : rport);
+    util_put_be16(tcp + 2, from_guest ? rport : gport);
+    util_put_be32(tcp + 4, seq);
+    util_put_be32(tcp + 8, ack);
     tcp[12] = 5 << 4;
     tcp[13] = flags;
     return 14 + iphl + 20 + plen;
@@ -122,10 +123,10 @@ int main(void)
     TAP_IS_INT(got_n, 1, "its TIME_WAIT socket gets one frame");
     TAP_IS_INT(got_len, 14 + 20 + 20, "an IPv4 TCP segment without options or data");
     TAP_OK(got[14 + 20 + 13] == F_RST, "with only RST set");
-    TAP_IS_INT(ntohl(*(uint32_t *)(got + 14 + 20 + 4)), 7000 + 3 + 1,
+    TAP_IS_INT(util_get_be32(got + 14 + 20 + 4), 7000 + 3 + 1,
                "its sequence number is libslirp's rcv_nxt: after the guest's FIN");
-    TAP_IS_INT(ntohs(*(uint16_t *)(got + 14 + 20)), 40000, "from the guest's port");
-    TAP_IS_INT(ntohs(*(uint16_t *)(got + 14 + 20 + 2)), 80, "to the remote port");
+    TAP_IS_INT(util_get_be16(got + 14 + 20), 40000, "from the guest's port");
+    TAP_IS_INT(util_get_be16(got + 14 + 20 + 2), 80, "to the remote port");
     TAP_OK(!memcmp(got + 14 + 12, guest4, 4) && !memcmp(got + 14 + 16, remote4, 4),
            "from the guest's address to the remote's");
     TAP_OK(got[0] == 0x52 && got[6] == 0x54, "with the guest's Ethernet header");
