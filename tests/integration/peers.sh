@@ -71,7 +71,12 @@ peers_init() {
 	PEERS_NAME=$1
 	shift
 	export LC_ALL=C
-	[ "$(id -u)" = 0 ] || peers_die "must run as root (it drops to $PEERS_USER itself)"
+	# a packager's plain `meson test` as a user: not a failure, but not a
+	# kernel limit either (run-tests.sh, as root, would count it as failed)
+	if [ "$(id -u)" != 0 ]; then
+		printf 'SKIP: %s: needs root (it drops to %s itself)\n' "$PEERS_NAME" "$PEERS_USER"
+		exit 77
+	fi
 	[ -n "${SLIRPD:-}" ] || peers_die "SLIRPD is not set (the binary under test; /usr/bin/slirp4netns validates the harness)"
 	SLIRPD=$(realpath -e "$SLIRPD" 2>/dev/null) || peers_die "SLIRPD: no such file"
 	[ -x "$SLIRPD" ] || peers_die "SLIRPD=$SLIRPD is not executable"
