@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,6 +613,57 @@ void json_null(struct json_writer *w)
     json_item(w);
     json_put(w, "null", 4);
     w->sep = true;
+}
+
+/**
+ * json_tree() - write a parsed value (json_parse()) and everything in it
+ * @w:	the writer
+ * @v:	the value; its key, if any, is not written (json_key() does that)
+ */
+void json_tree(struct json_writer *w, const struct json_value *v)
+{
+    const struct json_value *e;
+    char buf[32];
+    int n;
+
+    switch (v->type) {
+    case JSON_NULL:
+        json_null(w);
+        break;
+    case JSON_BOOL:
+        json_bool(w, v->u.b);
+        break;
+    case JSON_INT:
+        json_int(w, v->u.i);
+        break;
+    case JSON_DOUBLE:
+        if (!isfinite(v->u.d)) {        /* 1e999 parses as infinity */
+            json_null(w);
+            break;
+        }
+        n = snprintf(buf, sizeof(buf), "%.17g", v->u.d);
+        json_item(w);
+        json_put(w, buf, (size_t)n);
+        w->sep = true;
+        break;
+    case JSON_STRING:
+        json_str(w, v->u.s);
+        break;
+    case JSON_ARRAY:
+        json_begin_array(w);
+        for (e = v->u.first; e; e = e->next)
+            json_tree(w, e);     /* depth bounded by json_parse() */
+        json_end_array(w);
+        break;
+    case JSON_OBJECT:
+        json_begin_object(w);
+        for (e = v->u.first; e; e = e->next) {
+            json_key(w, e->key);
+            json_tree(w, e);
+        }
+        json_end_object(w);
+        break;
+    }
 }
 
 /**

@@ -40,7 +40,6 @@ struct json_writer {
     char *buf;
     size_t len, cap;
     bool sep;       /* the next item of the current container needs a comma */
-    bool oom;       /* an allocation failed: json_writer_finish() fails */
 };
 
 void json_writer_init(struct json_writer *w);
@@ -53,4 +52,5 @@ void json_str(struct json_writer *w, const char *s);    /* NULL: null */
 void json_int(struct json_writer *w, int64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+void json_tree(struct json_writer *w, const struct json_value *v);
 char *json_writer_finish(struct json_writer *w, size_t *ret_len);

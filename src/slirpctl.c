@@ -1,8 +1,8 @@
 /* slirpctl.c - command-line client for the API socket (slirpd, slirp4netns) */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "build-config.h"
 #include "commit.h"
 #include "fwd.h"
+#include "json.h"
 #include "util.h"
 
 #define CTL_REPLY_MAX (64 * 1024 * 1024)
@@ -177,102 +178,91 @@ static int ctl_request(const struct ctl *c, const char *req, char **ret_reply)
     return 0;
 }
 
-static const char *ctl_str(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+#define CTL_JSON_DEPTH 32
 
-    if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(n);
+/* the string member @key of @o, or NULL */
+static const char *ctl_str(const struct json_value *o, const char *key)
+{
+    const struct json_value *n = json_member(o, key);
+
+    return n && n->type == JSON_STRING ? n->u.s : NULL;
 }
 
-static const char *ctl_strd(JsonObject *o, const char *key, const char *dflt)
+static const char *ctl_strd(const struct json_value *o, const char *key,
+                            const char *dflt)
 {
     const char *s = ctl_str(o, key);
 
     return s ? s : dflt;
 }
 
-/* the @i-th element of @a if it is an object */
-static JsonObject *ctl_elem(JsonArray *a, guint i)
+/* the member @key of @o if it is of @type */
+static const struct json_value *ctl_typed(const struct json_value *o,
+                                          const char *key, enum json_type type)
 {
-    JsonNode *n = json_array_get_element(a, i);
+    const struct json_value *n = json_member(o, key);
 
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    return n && n->type == type ? n : NULL;
 }
 
-static JsonObject *ctl_obj(JsonObject *o, const char *key)
+/* the reply as an object (for json_free()); a daemon error is printed,
+ * and gives NULL */
+static struct json_value *ctl_parse(const char *reply, int *ret_status)
 {
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *ctl_arr(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-/* the reply as an object; a daemon error is printed, and gives NULL */
-static JsonObject *ctl_parse(JsonParser *p, const char *reply, int *ret_status)
-{
-    JsonNode *root;
-    JsonObject *o, *e;
+    const struct json_value *e;
+    struct json_value *root;
 
     *ret_status = CTL_EXIT_ERROR;
     if (!*reply) {
         ctl_fail("the daemon closed the connection without a reply");
         return NULL;
     }
-    if (!json_parser_load_from_data(p, reply, -1, NULL) ||
-        !(root = json_parser_get_root(p)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+    root = json_parse(reply, strlen(reply), CTL_JSON_DEPTH);
+    if (!root || root->type != JSON_OBJECT) {
+        json_free(root);
         ctl_fail("unexpected reply: %s", reply);
         return NULL;
     }
-    o = json_node_get_object(root);
-    if (json_object_has_member(o, "error")) {
-        e = ctl_obj(o, "error");
+    if (json_member(root, "error")) {
+        e = ctl_typed(root, "error", JSON_OBJECT);
         if (ctl_str(e, "desc"))
             ctl_fail("%s", ctl_str(e, "desc"));
         else
             ctl_fail("the daemon says: %s", reply);
+        json_free(root);
         return NULL;
     }
     *ret_status = 0;
-    return o;
+    return root;
 }
 
-
-static gint64 ctl_int(JsonObject *o, const char *key, gint64 dflt)
+static int64_t ctl_int(const struct json_value *o, const char *key,
+                       int64_t dflt)
 {
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+    const struct json_value *n = json_member(o, key);
 
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-        return dflt;
-    if (json_node_get_value_type(n) == G_TYPE_INT64)
-        return json_node_get_int(n);
-    if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-        return (gint64)json_node_get_double(n);
+    if (n && n->type == JSON_INT)
+        return n->u.i;
+    if (n && n->type == JSON_DOUBLE)
+        return (int64_t)n->u.d;
     return dflt;
 }
 
 /* "addr:port", "[v6]:port", "unix:/path" */
-static char *ctl_endpoint(const char *addr, gint64 port)
+static char *ctl_endpoint(const char *addr, int64_t port)
 {
     if (!addr)
-        return g_strdup_printf("?:%" G_GINT64_FORMAT, port);
+        return g_strdup_printf("?:%" PRId64, port);
     if (!strncmp(addr, "unix:", 5))
         return g_strdup(addr);
     if (strchr(addr, ':'))
-        return g_strdup_printf("[%s]:%" G_GINT64_FORMAT, addr, port);
-    return g_strdup_printf("%s:%" G_GINT64_FORMAT, addr, port);
+        return g_strdup_printf("[%s]:%" PRId64, addr, port);
+    return g_strdup_printf("%s:%" PRId64, addr, port);
 }
 
-static int ctl_send(const struct ctl *c, const char *req, JsonParser *p,
-                    JsonObject **ret_obj, char **ret_reply)
+/* one request; its reply, parsed, in *@ret_obj (json_free()), or NULL */
+static int ctl_send(const struct ctl *c, const char *req,
+                    struct json_value **ret_obj, char **ret_reply)
 {
     int r, status;
 
@@ -284,44 +274,38 @@ static int ctl_send(const struct ctl *c, const char *req, JsonParser *p,
     if (r < 0)
         return ctl_fail("cannot talk to the API socket %s: %s", c->socket,
                         g_strerror(-r));
-    if (c->json) {
+    if (c->json)
         printf("%s\n", *ret_reply);
-        *ret_obj = ctl_parse(p, *ret_reply, &status);
-        return status;
-    }
-    *ret_obj = ctl_parse(p, *ret_reply, &status);
+    *ret_obj = ctl_parse(*ret_reply, &status);
     return status;
 }
 
 /* the JSON of an add_hostfwd request from the raw fields */
 static char *ctl_add_json(const struct fwd_req *req)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
+    struct json_writer w;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, "add_hostfwd");
-    json_builder_set_member_name(b, "arguments");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "proto");
-    json_builder_add_string_value(b, req->proto);
-    json_builder_set_member_name(b, "host_addr");
-    json_builder_add_string_value(b, req->host_addr ? req->host_addr : "");
+    json_writer_init(&w);
+    json_begin_object(&w);
+    json_key(&w, "execute");
+    json_str(&w, "add_hostfwd");
+    json_key(&w, "arguments");
+    json_begin_object(&w);
+    json_key(&w, "proto");
+    json_str(&w, req->proto);
+    json_key(&w, "host_addr");
+    json_str(&w, req->host_addr ? req->host_addr : "");
     if (req->host_port >= 0) {
-        json_builder_set_member_name(b, "host_port");
-        json_builder_add_int_value(b, req->host_port);
+        json_key(&w, "host_port");
+        json_int(&w, req->host_port);
     }
-    json_builder_set_member_name(b, "guest_addr");
-    json_builder_add_string_value(b, req->guest_addr ? req->guest_addr : "");
-    json_builder_set_member_name(b, "guest_port");
-    json_builder_add_int_value(b, req->guest_port);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, NULL);
+    json_key(&w, "guest_addr");
+    json_str(&w, req->guest_addr ? req->guest_addr : "");
+    json_key(&w, "guest_port");
+    json_int(&w, req->guest_port);
+    json_end_object(&w);
+    json_end_object(&w);
+    return json_writer_finish(&w, NULL);
 }
 
 /* "[ADDR:]PORT" or "[IPv6]:PORT" into an address (maybe NULL) and a port */
@@ -358,12 +342,12 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
         { "guest-addr", required_argument, NULL, 'g' },
         { NULL, 0, NULL, 0 },
     };
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autofree char *spec = NULL, *buf = NULL, *req_json = NULL, *reply = NULL;
     g_autofree char *guest_copy = NULL;
     const char *guest_addr = NULL, *why = NULL;
     struct fwd_req req;
-    JsonObject *o, *ret;
+    struct json_value *o = NULL;
+    const struct json_value *ret;
     int opt, status;
 
     optind = 1;
@@ -416,52 +400,53 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
         req.guest_addr = "::";
     req_json = ctl_add_json(&req);
 
-    status = ctl_send(c, req_json, p, &o, &reply);
+    status = ctl_send(c, req_json, &o, &reply);
     if (status || c->json)
-        return status;
-    ret = ctl_obj(o, "return");
-    if (!ret || !json_object_has_member(ret, "id"))
-        return ctl_fail("unexpected reply: %s", reply);
-    if (json_object_has_member(ret, "host_port"))
-        printf("added forward %" G_GINT64_FORMAT " on host port %"
-               G_GINT64_FORMAT "\n",
+        goto out;
+    ret = ctl_typed(o, "return", JSON_OBJECT);
+    if (!json_member(ret, "id"))
+        status = ctl_fail("unexpected reply: %s", reply);
+    else if (json_member(ret, "host_port"))
+        printf("added forward %" PRId64 " on host port %" PRId64 "\n",
                ctl_int(ret, "id", -1), ctl_int(ret, "host_port", -1));
     else
-        printf("added forward %" G_GINT64_FORMAT "\n", ctl_int(ret, "id", -1));
-    return 0;
+        printf("added forward %" PRId64 "\n", ctl_int(ret, "id", -1));
+out:
+    json_free(o);
+    return status;
 }
 
 static int ctl_list(const struct ctl *c)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autofree char *reply = NULL;
-    JsonObject *o;
-    JsonArray *a;
-    guint i;
+    struct json_value *o = NULL;
+    const struct json_value *r, *a, *e;
     int status;
 
-    status = ctl_send(c, "{\"execute\":\"list_hostfwd\"}", p, &o, &reply);
+    status = ctl_send(c, "{\"execute\":\"list_hostfwd\"}", &o, &reply);
     if (status || c->json)
-        return status;
+        goto out;
     /* slirp4netns's real shape, and the one its documentation gives */
-    if (ctl_obj(o, "return"))
-        o = ctl_obj(o, "return");
-    a = ctl_arr(o, "entries");
-    if (!a)
-        return ctl_fail("unexpected reply: %s", reply);
+    r = ctl_typed(o, "return", JSON_OBJECT);
+    a = ctl_typed(r ? r : o, "entries", JSON_ARRAY);
+    if (!a) {
+        status = ctl_fail("unexpected reply: %s", reply);
+        goto out;
+    }
     printf("%-6s %-5s %-32s %s\n", "ID", "PROTO", "HOST", "GUEST");
-    for (i = 0; i < json_array_get_length(a); i++) {
-        JsonObject *e = ctl_elem(a, i);
+    for (e = a->u.first; e; e = e->next) {
         g_autofree char *h = NULL, *g = NULL;
 
-        if (!e)
+        if (e->type != JSON_OBJECT)
             continue;
         h = ctl_endpoint(ctl_str(e, "host_addr"), ctl_int(e, "host_port", 0));
         g = ctl_endpoint(ctl_str(e, "guest_addr"), ctl_int(e, "guest_port", 0));
-        printf("%-6" G_GINT64_FORMAT " %-5s %-32s %s\n", ctl_int(e, "id", -1),
+        printf("%-6" PRId64 " %-5s %-32s %s\n", ctl_int(e, "id", -1),
                ctl_strd(e, "proto", "?"), h, g);
     }
-    return 0;
+out:
+    json_free(o);
+    return status;
 }
 
 static int ctl_remove(const struct ctl *c, int argc, char **argv)
@@ -473,11 +458,10 @@ static int ctl_remove(const struct ctl *c, int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     for (i = 1; i < argc; i++) {
-        g_autoptr(JsonParser) p = json_parser_new();
         g_autofree char *req = NULL, *reply = NULL;
         char *end;
         long long id = strtoll(argv[i], &end, 10);
-        JsonObject *o;
+        struct json_value *o;
         int s;
 
         if (!*argv[i] || *end || id <= 0) {
@@ -486,7 +470,8 @@ static int ctl_remove(const struct ctl *c, int argc, char **argv)
         }
         req = g_strdup_printf("{\"execute\":\"remove_hostfwd\",\"arguments\":"
                               "{\"id\":%lld}}", id);
-        s = ctl_send(c, req, p, &o, &reply);
+        s = ctl_send(c, req, &o, &reply);
+        json_free(o);
         if (s)
             status = s;
         else if (!c->json)
@@ -495,67 +480,75 @@ static int ctl_remove(const struct ctl *c, int argc, char **argv)
     return status;
 }
 
-/* "prefix.key: value" for every leaf */
-static void ctl_print_flat(const char *prefix, JsonNode *n)
+/* "prefix.key: value" for every leaf; arrays as JSON */
+static void ctl_print_flat(const char *prefix, const struct json_value *n)
 {
-    if (JSON_NODE_HOLDS_OBJECT(n)) {
-        JsonObject *o = json_node_get_object(n);
-        g_autoptr(GList) members = json_object_get_members(o);
-        GList *m;
+    const struct json_value *m;
+    struct json_writer w;
+    char *s;
 
-        for (m = members; m; m = m->next) {
+    switch (n->type) {
+    case JSON_OBJECT:
+        for (m = n->u.first; m; m = m->next) {
             g_autofree char *k = *prefix ? g_strdup_printf("%s.%s", prefix,
-                                                           (char *)m->data)
-                                         : g_strdup(m->data);
-            ctl_print_flat(k, json_object_get_member(o, m->data));
+                                                           m->key)
+                                         : g_strdup(m->key);
+            ctl_print_flat(k, m);
         }
-    } else if (JSON_NODE_HOLDS_NULL(n)) {
+        break;
+    case JSON_NULL:
         printf("%s: -\n", prefix);
-    } else if (JSON_NODE_HOLDS_VALUE(n)) {
-        switch (json_node_get_value_type(n)) {
-        case G_TYPE_STRING:
-            printf("%s: %s\n", prefix, json_node_get_string(n));
-            break;
-        case G_TYPE_BOOLEAN:
-            printf("%s: %s\n", prefix, json_node_get_boolean(n) ? "yes" : "no");
-            break;
-        case G_TYPE_INT64:
-            printf("%s: %" G_GINT64_FORMAT "\n", prefix, json_node_get_int(n));
-            break;
-        default:
-            printf("%s: %g\n", prefix, json_node_get_double(n));
-            break;
-        }
-    } else {
-        g_autofree char *s = json_to_string(n, FALSE);
+        break;
+    case JSON_STRING:
+        printf("%s: %s\n", prefix, n->u.s);
+        break;
+    case JSON_BOOL:
+        printf("%s: %s\n", prefix, n->u.b ? "yes" : "no");
+        break;
+    case JSON_INT:
+        printf("%s: %" PRId64 "\n", prefix, n->u.i);
+        break;
+    case JSON_DOUBLE:
+        printf("%s: %g\n", prefix, n->u.d);
+        break;
+    case JSON_ARRAY:
+        json_writer_init(&w);
+        json_tree(&w, n);
+        s = json_writer_finish(&w, NULL);
         printf("%s: %s\n", prefix, s);
+        free(s);
+        break;
     }
 }
 
 static int ctl_info(const struct ctl *c)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autofree char *reply = NULL;
-    JsonObject *o;
+    struct json_value *o = NULL;
+    const struct json_value *r;
     int status;
 
-    status = ctl_send(c, "{\"execute\":\"get_info\"}", p, &o, &reply);
+    status = ctl_send(c, "{\"execute\":\"get_info\"}", &o, &reply);
     if (status || c->json)
-        return status;
-    if (!json_object_has_member(o, "return"))
-        return ctl_fail("unexpected reply: %s", reply);
-    ctl_print_flat("", json_object_get_member(o, "return"));
-    return 0;
+        goto out;
+    r = json_member(o, "return");
+    if (!r)
+        status = ctl_fail("unexpected reply: %s", reply);
+    else
+        ctl_print_flat("", r);
+out:
+    json_free(o);
+    return status;
 }
 
 static int ctl_shutdown(const struct ctl *c)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autofree char *reply = NULL;
-    JsonObject *o;
+    struct json_value *o;
     int status;
 
-    status = ctl_send(c, "{\"execute\":\"shutdown\"}", p, &o, &reply);
+    status = ctl_send(c, "{\"execute\":\"shutdown\"}", &o, &reply);
+    json_free(o);
     if (!status && !c->json)
         printf("the daemon is stopping\n");
     return status;
@@ -563,27 +556,26 @@ static int ctl_shutdown(const struct ctl *c)
 
 static int ctl_connections(const struct ctl *c)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
     g_autofree char *reply = NULL;
-    JsonObject *o, *ret;
-    JsonArray *a;
-    guint i;
+    struct json_value *o = NULL;
+    const struct json_value *ret, *a, *e;
     int status;
 
-    status = ctl_send(c, "{\"execute\":\"get_connections\"}", p, &o, &reply);
+    status = ctl_send(c, "{\"execute\":\"get_connections\"}", &o, &reply);
     if (status || c->json)
-        return status;
-    ret = ctl_obj(o, "return");
-    a = ctl_arr(ret, "connections");
-    if (!a)
-        return ctl_fail("unexpected reply: %s", reply);
+        goto out;
+    ret = ctl_typed(o, "return", JSON_OBJECT);
+    a = ctl_typed(ret, "connections", JSON_ARRAY);
+    if (!a) {
+        status = ctl_fail("unexpected reply: %s", reply);
+        goto out;
+    }
     printf("%-5s %-14s %5s %-32s %-32s %6s %6s\n", "PROTO", "STATE", "FD",
            "SOURCE", "DESTINATION", "RECV-Q", "SEND-Q");
-    for (i = 0; i < json_array_get_length(a); i++) {
-        JsonObject *e = ctl_elem(a, i);
+    for (e = a->u.first; e; e = e->next) {
         g_autofree char *src = NULL, *dst = NULL;
 
-        if (!e)
+        if (e->type != JSON_OBJECT)
             continue;
         /* an IPv6 or UNIX socket: libslirp's table has no address for
          * the host side, the socket itself has */
@@ -597,25 +589,24 @@ static int ctl_connections(const struct ctl *c)
             src = ctl_endpoint("*", ctl_int(e, "src_port", 0));
         dst = ctl_endpoint(ctl_strd(e, "dst_addr", "*"),
                            ctl_int(e, "dst_port", 0));
-        printf("%-5s %-14s %5" G_GINT64_FORMAT " %-32s %-32s %6" G_GINT64_FORMAT
-               " %6" G_GINT64_FORMAT "\n",
+        printf("%-5s %-14s %5" PRId64 " %-32s %-32s %6" PRId64 " %6" PRId64
+               "\n",
                ctl_strd(e, "proto", "?"),
                ctl_strd(e, "state", "?"),
                ctl_int(e, "fd", -1), src, dst, ctl_int(e, "recv_q", 0),
                ctl_int(e, "send_q", 0));
     }
-    a = ctl_arr(ret, "neighbors");
-    if (a && json_array_get_length(a)) {
+    a = ctl_typed(ret, "neighbors", JSON_ARRAY);
+    if (json_count(a)) {
         printf("\n%-6s %-18s %s\n", "TABLE", "MAC", "ADDRESS");
-        for (i = 0; i < json_array_get_length(a); i++) {
-            JsonObject *e = ctl_elem(a, i);
-
-            if (e)
+        for (e = a->u.first; e; e = e->next)
+            if (e->type == JSON_OBJECT)
                 printf("%-6s %-18s %s\n", ctl_strd(e, "table", "?"),
                        ctl_strd(e, "mac", "?"), ctl_strd(e, "addr", "?"));
-        }
     }
-    return 0;
+out:
+    json_free(o);
+    return status;
 }
 
 static int ctl_raw(const struct ctl *c, int argc, char **argv)
