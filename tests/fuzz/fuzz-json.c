@@ -1,9 +1,9 @@
 /* fuzz-json.c - libFuzzer target: any bytes into the JSON parser, and what it reads back through the writer */
 /*
- * Whatever json_parse() accepts is written again with the writer (doubles
- * as their integer part where they have one, else null: the writer has no
- * doubles because no reply needs them) and must parse again to the same
- * tree. Anything refused must stay refused at every depth limit below the
+ * Whatever json_parse() accepts is written again with json_tree() (doubles
+ * with 17 significant digits, which read back to the same double, or as
+ * an integer when that is what they print as; infinities as null) and must
+ * parse again to the same tree. Anything refused must stay refused at every depth limit below the
  * one it failed at. The sanitizers catch any read outside the input.
  *
  * Run: ./fuzz-json -max_total_time=60 [corpus-dir]
@@ -19,53 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_DEPTH 16
 
-static void fuzz_write(struct json_writer *w, const struct json_value *v)
-{
-    const struct json_value *e;
-
-    switch (v->type) {
-    case JSON_NULL:
-        json_null(w);
-        break;
-    case JSON_BOOL:
-        json_bool(w, v->u.b);
-        break;
-    case JSON_INT:
-        json_int(w, v->u.i);
-        break;
-    case JSON_DOUBLE:
-        if (isfinite(v->u.d) && fabs(v->u.d) < 9e18 && v->u.d == floor(v->u.d))
-            json_int(w, (int64_t)v->u.d);
-        else
-            json_null(w);
-        break;
-    case JSON_STRING:
-        json_str(w, v->u.s);
-        break;
-    case JSON_ARRAY:
-    case JSON_OBJECT:
-        if (v->type == JSON_ARRAY)
-            json_begin_array(w);
-        else
-            json_begin_object(w);
-        for (e = v->u.first; e; e = e->next) {
-            if (v->type == JSON_OBJECT)
-                json_key(w, e->key);
-            fuzz_write(w, e);
-        }
-        if (v->type == JSON_ARRAY)
-            json_end_array(w);
-        else
-            json_end_object(w);
-        break;
-    }
-}
-
-/* are @a (as written by fuzz_write()) and @b, read back, the same? */
+/* are @a (as written by json_tree()) and @b, read back, the same? */
 static int fuzz_same(const struct json_value *a, const struct json_value *b)
 {
-    if (a->type == JSON_DOUBLE)
-        return b->type == JSON_INT || b->type == JSON_NULL;
+    if (a->type == JSON_DOUBLE) {
+        if (!isfinite(a->u.d))
+            return b->type == JSON_NULL;
+        if (b->type == JSON_INT)
+            return (double)b->u.i == a->u.d;
+        return b->type == JSON_DOUBLE && b->u.d == a->u.d;
+    }
     if (a->type != b->type)
         return 0;
     switch (a->type) {
@@ -100,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     json_writer_init(&w);
-    fuzz_write(&w, v);
+    json_tree(&w, v);
     out = json_writer_finish(&w, &len);
     if (strlen(out) != len)
         abort();

@@ -268,11 +268,32 @@ static void test_writer(void)
     }
 }
 
+/* json_tree(): a parsed document written back (slirpctl prints arrays so) */
+static void test_tree(void)
+{
+    static const char doc[] =
+        "{\"a\":[1,-2,0.5,1e400,\"x\\u0001\",true,false,null],"
+        "\"b\":{\"c\":{}},\"d\":[],\"e\":1E2}";
+    struct json_value *v = json_parse(doc, sizeof(doc) - 1, 8);
+    struct json_writer w;
+    char *out;
+
+    json_writer_init(&w);
+    json_tree(&w, v);
+    out = json_writer_finish(&w, NULL);
+    TAP_IS_STR(out, "{\"a\":[1,-2,0.5,null,\"x\\u0001\",true,false,null],"
+               "\"b\":{\"c\":{}},\"d\":[],\"e\":100}",
+               "json_tree() writes a parsed document back (infinity as null)");
+    free(out);
+    json_free(v);
+}
+
 int main(void)
 {
-    tap_plan(88);
+    tap_plan(89);
     test_grammar();
     test_values();
     test_writer();
+    test_tree();
     return tap_done();
 }
