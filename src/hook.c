@@ -41,6 +41,7 @@
  *
  * Every failure prints one line on stderr ("slirpd oci-hook: ...") and
  * exits 1, so the runtime aborts the start and nothing is left running.
+ * Annotations only add to the args (ocistate.c).
  *
  * ROOT: --state-dir if given; otherwise, with UID our uid as the parent user
  * namespace sees it (/proc/self/uid_map; our own uid in the initial one),
@@ -94,6 +95,7 @@ struct hook {
     const char *prog;               /* our argv[0] */
     const char *state_dir;          /* --state-dir, or NULL */
     const char *ifname;             /* --ifname, default tap0 */
+    bool ifname_given;              /* --ifname was in the args */
     struct ocistate_args args;      /* the daemon's options */
     struct ocistate st;
     char dir[PATH_MAX];             /* ROOT/<id> */
@@ -363,6 +365,7 @@ static int hook_parse_args(struct hook *h, int argc, char **argv)
         } else if (!strncmp(a, "--ifname", 8) && (a[8] == '=' || !a[8])) {
             dst = &h->ifname;
             name = "--ifname";
+            h->ifname_given = true;
         }
         if (dst) {
             const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : argv[++i];
@@ -835,7 +838,10 @@ static int hook_poststop(struct hook *h)
 
 /* ------------------------------------------------------------ top level */
 
-/* --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options */
+/*
+ * --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options;
+ * like any annotation, it cannot change what the hook's args set
+ */
 static int hook_take_ifname(struct hook *h)
 {
     struct ocistate_args rest = { 0 };
@@ -843,6 +849,13 @@ static int hook_take_ifname(struct hook *h)
     int r = 0;
 
     for (i = 0; r == 0 && i < h->args.n; i++) {
+        if (!strncmp(h->args.v[i], "--ifname=", 9) && h->ifname_given) {
+            ocistate_args_free(&rest);
+            hook_err("container %s: annotation %sifname cannot change "
+                     "--ifname: the hook's args set it", h->st.id,
+                     OCISTATE_ANN_PREFIX);
+            return -EPERM;
+        }
         if (!strncmp(h->args.v[i], "--ifname=", 9)) {
             snprintf(h->ifname_buf, sizeof(h->ifname_buf), "%s",
                      h->args.v[i] + 9);
@@ -919,7 +932,7 @@ int hook_main(int argc, char **argv)
         hook_err("container %s: %s", h.st.id, errbuf);
         goto out;
     }
-    /* io.slirpd.ifname arrives as --ifname=NAME: a hook option, last wins */
+    /* io.slirpd.ifname arrives as --ifname=NAME: a hook option */
     r = hook_take_ifname(&h);
     if (r < 0)
         goto out;

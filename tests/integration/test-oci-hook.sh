@@ -9,13 +9,18 @@
 #   1  createRuntime -> createContainer -> the namespace reaches a host
 #      loopback service through 10.0.2.2 and a published port (-p from the
 #      hook's args, a second from io.slirpd.publish) reaches a server inside;
-#      io.slirpd.mtu wins over --mtu in the args; one daemon runs, with
+#      io.slirpd.mtu sets the MTU; one daemon runs, with
 #      --exit-with-pid; poststop stops it through its API socket and removes
 #      the state: no process, no directory left
 #   2  the daemon ends with the container's process (--exit-with-pid), and
 #      a later poststop cleans the state
 #   3  a waiter whose container dies before createContainer cleans up
 #   4  poststop before createContainer wakes the waiter, which exits
+#   5  annotations only add to the hook's args: one that would take out
+#      --disable-host-loopback, --enable-sandbox or --enable-seccomp, change
+#      --mtu, publish a unix: path or a host port below 1024 is refused; the
+#      allowed ones leave the args' flags in force (get_info, and 10.0.2.2
+#      does not reach the host's loopback)
 # Errors (one line on stderr, exit 1, nothing left behind):
 #   bad JSON, no id, an id with '/', no pid, a PID that exited, an unknown
 #   stage, an unknown io.slirpd.* annotation, a bad option value, an option
@@ -133,7 +138,7 @@ lifecycle() { # WHO: user|root
 	hp2=$((hp + 1))
 	hpu=$(free_port udp)
 	hook "$who" createRuntime "$(state "$id" "$pid" '"io.slirpd.enable":"true","io.slirpd.mtu":"9000","io.slirpd.publish":"127.0.0.1:'"$hp2"':8081,127.0.0.1:'"$hpu"':5353/udp"')" \
-		--mtu=1500 -p "127.0.0.1:$hp:8080" "${EXTRA[@]}"
+		-p "127.0.0.1:$hp:8080" "${EXTRA[@]}"
 	assert_eq 0 "$HOOK_RC" "[$who 1] createRuntime exit status ($HOOK_ERR)"
 	[ -S "$dir/tap.sock" ] || fail "[$who 1] no $dir/tap.sock"
 	[ "$(stat -c %a "$dir")" = 700 ] || fail "[$who 1] $dir is not mode 0700"
@@ -152,7 +157,7 @@ lifecycle() { # WHO: user|root
 	assert_eq "true 3 1" "$(jq -r '"\(.return.splice.available) \(.return.splice.forwards) \(.return.udp_relay.forwards)"' <<<"$out")" \
 		"[$who 1] the splice helper runs in the container: 3 fast-path forwards, 1 of them UDP (relay)"
 	out=$(ns_exec "$pid" ip -o link show tap0)
-	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu wins over --mtu in the args"
+	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu sets the MTU"
 	out=$(ns_exec "$pid" ip -o -4 addr show tap0)
 	assert_contains "$out" "10.0.2.100/24" "[$who 1] tap0 configured"
 	out=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 15 "$pid" socat -t 5 -T 10 - "TCP4:10.0.2.2:$ECHO,connect-timeout=10" 2>&1) || true
@@ -226,6 +231,44 @@ hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
 assert_eq 0 "$HOOK_RC" "[4] poststop ($HOOK_ERR)"
 wait_gone "$w" 5 || fail "[4] the waiter $w is still there"
 expect_nothing_left "[4]" "$dir"
+
+# ---------------------------------------------------------------- annotations
+# --- 5: the hook's args win; annotations only add what the allow-list permits
+FLAGS=(--disable-host-loopback --enable-sandbox --enable-seccomp)
+pid=$(ns_start --user)
+id=c5-$TAG
+dir=$USER_ROOT/$id
+for ann in '"io.slirpd.disable-host-loopback":"false"' '"io.slirpd.enable-sandbox":"false"' \
+	'"io.slirpd.enable-seccomp":"false"' '"io.slirpd.mtu":"9000"' \
+	'"io.slirpd.publish":"unix:'"$T"'/pub.sock:80"' '"io.slirpd.publish":"127.0.0.1:80:8080"' \
+	'"io.slirpd.publish":"127.0.0.1:'"$(free_port tcp)"':8080,1023:53/udp"'; do
+	hook user createRuntime "$(state "$id" "$pid" "$ann")" "${FLAGS[@]}" --mtu=1500
+	key=${ann#\"}
+	expect_fail "[5] $ann" "annotation ${key%%\"*}"
+	assert_contains "$HOOK_ERR" "hook's args" "[5] $ann: refused, the args win"
+	[ ! -e "$dir" ] || fail "[5] $ann: $dir was left"
+done
+[ ! -e "$T/pub.sock" ] || fail "[5] a unix: socket was created"
+ok "[5] no state and no socket left by the refused annotations"
+# allowed: a flag the args set again, a value and a publish they do not set
+hp=$(free_port tcp)
+hook user createRuntime "$(state "$id" "$pid" '"io.slirpd.disable-host-loopback":"true","io.slirpd.enable-sandbox":"true","io.slirpd.mtu":"9000","io.slirpd.publish":"127.0.0.1:'"$hp"':8080"')" \
+	"${FLAGS[@]}"
+assert_eq 0 "$HOOK_RC" "[5] createRuntime with allowed annotations ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+assert_eq 0 "$HOOK_RC" "[5] createContainer ($HOOK_ERR)"
+out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json info)
+assert_eq "true true true 9000 1" \
+	"$(jq -r '.return | "\(.config.disable_host_loopback) \(.config.enable_sandbox) \(.config.enable_seccomp) \(.config.mtu) \(.forwards.count)"' <<<"$out")" \
+	"[5] get_info: the args' flags in force, the annotations' MTU and forward added"
+out=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 15 "$pid" socat -t 3 -T 5 - "TCP4:10.0.2.2:$ECHO,connect-timeout=5" 2>&1) || true
+assert_not_contains "$out" "ping-$TAG" "[5] 10.0.2.2 does not reach the host's loopback (--disable-host-loopback in force)"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[5] poststop ($HOOK_ERR)"
+expect_nothing_left "[5]" "$dir"
+kill_wait "$pid"
+
+pid=$(ns_start --user)  # the container of the error cases
 
 # ---------------------------------------------------------------- errors
 id=e-$TAG
