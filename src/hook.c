@@ -11,8 +11,9 @@
  *
  *   createRuntime    (runtime's namespaces, state has the init's PID)
  *       validates everything (state, args, annotations, the daemon's
- *       options), makes the state directory DIR = ROOT/<id> (mode 0700;
- *       an existing one is an error and is left alone), binds
+ *       options), opens a pidfd of the init, makes the state directory
+ *       DIR = ROOT/<id> (mode 0700; an existing one is an error and is
+ *       left alone), binds
  *       DIR/tap.sock and starts a detached waiter (double fork, own
  *       session, stdin /dev/null, stdout/stderr DIR/slirpd.log, every
  *       other fd closed), then exits 0. The runtime goes on.
@@ -22,11 +23,12 @@
  *       container's net and user namespaces (SCM_RIGHTS) and execs the
  *       daemon in its place:
  *         slirpd OPTIONS --netns-type=tapfd --api-socket=DIR/api.sock
- *                --ready-fd=CONN --exit-with-pid=PID
+ *                --ready-fd=CONN --exit-with-pid=fd:PIDFD
  *                --tap-netns=/proc/self/fd/N --userns-path=/proc/self/fd/U
  *                TAPFD
  *       so its readiness byte goes back to the hook over the same
- *       connection, and it ends with the container.
+ *       connection, and it ends with the container: PIDFD is
+ *       createRuntime's pidfd, never a PID looked up again.
  *   createContainer  (container's namespaces) connects to tap.sock first
  *       (nothing is created when no daemon waits), creates and configures
  *       the tap (as -c does) with the options the waiter sent, hands it
@@ -447,10 +449,13 @@ static int hook_clear_cloexec(int fd)
 /*
  * exec the daemon with the tap (and, when the createContainer hook sent
  * them, its network and user namespaces, for the splice helper: nsfd[0],
- * nsfd[1], or -1); returns only on failure
+ * nsfd[1], or -1) and the container's pidfd, opened by createRuntime while
+ * the container's init was certainly alive (--exit-with-pid=fd:N: the PID
+ * is never looked up again, so it cannot have been reused meanwhile);
+ * returns only on failure
  */
 static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
-                            const int *nsfd)
+                            const int *nsfd, int pidfd)
 {
     struct ocistate_args a = { 0 };
     char api[PATH_MAX + 16], ready[32], pid[48], tap[32], net[48], user[48];
@@ -462,7 +467,7 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
         return r;
     memcpy(api, "--api-socket=", 13);
     snprintf(ready, sizeof(ready), "--ready-fd=%d", conn);
-    snprintf(pid, sizeof(pid), "--exit-with-pid=%d", (int)h->st.pid);
+    snprintf(pid, sizeof(pid), "--exit-with-pid=fd:%d", pidfd);
     snprintf(tap, sizeof(tap), "%d", tapfd);
     r = ocistate_args_add(&a, h->prog);
     for (i = 0; r == 0 && i < h->args.n; i++)
@@ -487,7 +492,8 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
     if (r == 0)
         r = ocistate_args_add(&a, tap);
     if (r == 0 && (r = hook_clear_cloexec(conn)) == 0 &&
-        (r = hook_clear_cloexec(tapfd)) == 0) {
+        (r = hook_clear_cloexec(tapfd)) == 0 &&
+        (r = hook_clear_cloexec(pidfd)) == 0) {
         signal(SIGHUP, SIG_DFL);    /* the daemon starts as any other */
         fflush(NULL);
         execv("/proc/self/exe", a.v);
@@ -575,8 +581,7 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     }
     info("slirpd oci-hook: container %s: received the tap, starting the "
          "daemon", h->st.id);
-    close(pidfd);
-    r = hook_exec_daemon(h, conn, tapfd, nsfd);
+    r = hook_exec_daemon(h, conn, tapfd, nsfd, pidfd);
     err("slirpd oci-hook: cannot start the daemon: %s", strerror(-r));
 fail:
     hook_remove_dir(h);

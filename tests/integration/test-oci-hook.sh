@@ -9,9 +9,10 @@
 #   1  createRuntime -> createContainer -> the namespace reaches a host
 #      loopback service through 10.0.2.2 and a published port (-p from the
 #      hook's args, a second from io.slirpd.publish) reaches a server inside;
-#      io.slirpd.mtu sets the MTU; one daemon runs, with
-#      --exit-with-pid; poststop stops it through its API socket and removes
-#      the state: no process, no directory left
+#      io.slirpd.mtu sets the MTU; one daemon runs, watching the pidfd
+#      createRuntime opened (--exit-with-pid=fd:N: its fd N is a pidfd of the
+#      container's process); poststop stops it through its API socket and
+#      removes the state: no process, no directory left
 #   2  the daemon ends with the container's process (--exit-with-pid), and
 #      a later poststop cleans the state
 #   3  a waiter whose container dies before createContainer cleans up
@@ -122,6 +123,17 @@ expect_nothing_left() { # WHAT DIR
 	ok "$1: no state and no process left"
 }
 
+# expect_pidfd WHAT DAEMON PID: DAEMON was given, as --exit-with-pid=fd:N,
+# an fd N it inherited, a pidfd of PID (never the PID to look up again)
+expect_pidfd() {
+	local cmd n
+	cmd=$(tr '\0' ' ' <"/proc/$2/cmdline")
+	n=$(sed -n 's/.*--exit-with-pid=fd:\([0-9][0-9]*\) .*/\1/p' <<<"$cmd")
+	[ -n "$n" ] || { _afail "$1: the daemon was not given a pidfd: $cmd"; return 0; }
+	assert_match "$(cat "/proc/$2/fdinfo/$n")" "^Pid:[[:space:]]+$3\$" \
+		"$1 the daemon's fd $n, inherited from createRuntime, is a pidfd of the container's process $3"
+}
+
 SVC_LIFETIME=280 svc_start tcp-echo 127.0.0.1
 ECHO=$SVC_PORT
 
@@ -150,7 +162,7 @@ lifecycle() { # WHO: user|root
 	dpid=$(procs_of "$dir")
 	[ "$(printf '%s\n' "$dpid" | grep -c .)" = 1 ] || fail "[$who 1] expected one daemon, got: $dpid"
 	cmd=$(tr '\0' ' ' <"/proc/$dpid/cmdline")
-	assert_contains "$cmd" "--exit-with-pid=$pid" "[$who 1] the daemon ends with the container"
+	expect_pidfd "[$who 1]" "$dpid" "$pid"
 	assert_contains "$cmd" "--netns-type=tapfd" "[$who 1] the daemon got the tap fd"
 	assert_contains "$cmd" "--tap-netns=/proc/self/fd/" "[$who 1] ... and the container's namespaces"
 	out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json info)
@@ -201,6 +213,7 @@ assert_eq 0 "$HOOK_RC" "[2] createRuntime ($HOOK_ERR)"
 hook_in_ns "$pid" "$(state "$id" 0)"
 assert_eq 0 "$HOOK_RC" "[2] createContainer ($HOOK_ERR)"
 dpid=$(procs_of "$dir")
+expect_pidfd "[2]" "$dpid" "$pid"
 kill -KILL "$pid"
 wait_gone "$dpid" 10 || fail "[2] the daemon outlived the container's process"
 ok "[2] the daemon exited with the container's process"
