@@ -15,13 +15,16 @@
 #      removes the state: no process, no directory left
 #   2  the daemon ends with the container's process (--exit-with-pid), and
 #      a later poststop cleans the state
-#   3  a waiter whose container dies before createContainer cleans up
-#   4  poststop before createContainer wakes the waiter, which exits
 #   5  annotations only add to the hook's args: one that would take out
 #      --disable-host-loopback, --enable-sandbox or --enable-seccomp, change
 #      --mtu, publish a unix: path or a host port below 1024 is refused; the
 #      allowed ones leave the args' flags in force (get_info, and 10.0.2.2
 #      does not reach the host's loopback)
+#   6  the state directory: a /tmp/slirpd-UID of another user, or a
+#      symbolic link in its place (in a private /tmp), and a group-writable
+#      ROOT or DIR are refused by every stage, touching nothing in them
+#   3  a waiter whose container dies before createContainer cleans up
+#   4  poststop before createContainer wakes the waiter, which exits
 # Errors (one line on stderr, exit 1, nothing left behind):
 #   bad JSON, no id, an id with '/', no pid, a PID that exited, an unknown
 #   stage, an unknown io.slirpd.* annotation, a bad option value, an option
@@ -281,6 +284,84 @@ assert_eq 0 "$HOOK_RC" "[5] poststop ($HOOK_ERR)"
 expect_nothing_left "[5]" "$dir"
 kill_wait "$pid"
 
+# ---------------------------------------------------------------- state dir
+# --- 6: the state directory must be ours
+
+# hook_privtmp SETUP CHECK STAGE STATE [ARGS...]: the hook as TEST_USER, in a
+# private mount namespace whose /tmp (and /run/user, so that ROOT is
+# /tmp/slirpd-UID) is a new tmpfs: root's shell snippet SETUP puts there what
+# another user could have; CHECK runs after the hook, its output in
+# HOOK_CHECK. Nothing outside the test's own namespace is touched.
+hook_privtmp() {
+	local setup=$1 check=$2 stage=$3 st=$4
+	shift 4
+	HOOK_RC=0
+	printf '%s' "$st" | SETUP=$setup CHECK=$check U=$TEST_USER timeout 30 \
+		unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
+		if [ -d /run/user ]; then mount -t tmpfs tmpfs /run/user || exit 99; fi
+		eval "$SETUP" </dev/null || exit 98
+		rc=0
+		setpriv --reuid="$U" --regid="$U" --init-groups -- "$@" || rc=$?
+		eval "$CHECK" </dev/null >&3
+		exit $rc' sh "$SLIRPD" oci-hook "$stage" "$@" \
+		>"$T/hook.out" 2>"$T/hook.err" 3>"$T/hook.check" || HOOK_RC=$?
+	HOOK_OUT=$(cat "$T/hook.out")
+	HOOK_ERR=$(cat "$T/hook.err")
+	HOOK_CHECK=$(cat "$T/hook.check")
+}
+
+pid=$(ns_start --user)
+id=c6-$TAG
+R=/tmp/slirpd-$UID_T
+# a container's state as a poststop would find it: only files of ours
+victim="mkdir -p $R/$id && echo keep >$R/$id/slirpd.log"
+kept="[ -e $R/$id/slirpd.log ] && echo kept"
+# another user's ROOT, writable by all (so that a hook of ours could delete)
+other="$victim && chmod 0777 $R $R/$id && chmod 0666 $R/$id/slirpd.log && chown -R 65534:65534 $R"
+for stage in createRuntime poststop; do
+	hook_privtmp "$other" "$kept" "$stage" "$(state "$id" "$pid")"
+	expect_fail "[6 $stage] $R owned by another user" "$R is owned by uid 65534, not by us"
+	assert_eq kept "$HOOK_CHECK" "[6 $stage] nothing of the other user's deleted"
+done
+# a symbolic link in ROOT's place (ours, so that protected_symlinks lets us
+# follow it) to a directory of ours
+R2=/tmp/elsewhere
+symlink="${victim//$R/$R2} && chown -R $TEST_USER $R2 && ln -s $R2 $R && chown -h $TEST_USER $R"
+for stage in createRuntime poststop; do
+	hook_privtmp "$symlink" "${kept//$R/$R2}" "$stage" "$(state "$id" "$pid")"
+	expect_fail "[6 $stage] $R a symbolic link" "$R is a symbolic link: refusing it"
+	assert_eq kept "$HOOK_CHECK" "[6 $stage] nothing deleted through the link"
+done
+# group-writable, with --state-dir (the same checks)
+SD=$T/sd
+mkdir -m 0755 "$SD"
+chown "$TEST_USER" "$SD"
+SR=$SD/root
+hook user createRuntime "$(state "$id" "$pid")" --state-dir="$SR"
+assert_eq 0 "$HOOK_RC" "[6] createRuntime with --state-dir ($HOOK_ERR)"
+[ "$(stat -c '%a %U' "$SR")" = "700 $TEST_USER" ] || fail "[6] $SR: $(stat -c '%a %U' "$SR")"
+chmod 0770 "$SR/$id"
+hook_in_ns "$pid" "$(state "$id" 0)" --state-dir="$SR"
+expect_fail "[6] a group-writable DIR at createContainer" "$SR/$id has mode 0770, writable by group or others: refusing it"
+out=$(ns_exec "$pid" ip -o link show)
+assert_not_contains "$out" tap0 "[6] no tap was made"
+chmod 0700 "$SR/$id"
+chmod 0770 "$SR"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+expect_fail "[6] a group-writable ROOT at poststop" "$SR has mode 0770"
+[ -S "$SR/$id/tap.sock" ] || fail "[6] the refused poststop touched the state"
+hook user createRuntime "$(state "$id-2" "$pid")" --state-dir="$SR"
+expect_fail "[6] a group-writable ROOT at createRuntime" "$SR has mode 0770"
+chmod 0700 "$SR"
+chmod 0777 "$SD"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+expect_fail "[6] ROOT in a directory anyone may write to (not sticky)" "$SD has mode 0777, writable by group or others and not sticky"
+chmod 0755 "$SD"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+assert_eq 0 "$HOOK_RC" "[6] poststop once the modes are back ($HOOK_ERR)"
+expect_nothing_left "[6]" "$SR/$id"
+kill_wait "$pid"
 pid=$(ns_start --user)  # the container of the error cases
 
 # ---------------------------------------------------------------- errors
