@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -50,6 +51,16 @@ int config_parse_fd(const char *s, int *ret_fd)
         return r;
     *ret_fd = (int)v;
     return 0;
+}
+
+/*
+ * a pidfd (of a live process or one that has exited)? Signal 0 only checks:
+ * any other fd, or a closed one, gives EBADF
+ */
+static bool config_is_pidfd(int fd)
+{
+    return syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0 ||
+           errno == ESRCH || errno == EPERM;
 }
 
 /**
@@ -342,6 +353,7 @@ int config_from_options(const struct options *o, struct config *ret,
     memset(c, 0, sizeof(*c));
     c->exit_fd = -1;
     c->ready_fd = -1;
+    c->exit_pidfd = -1;
     c->tapfd = -1;
     c->tap_netns_fd = c->tap_userns_fd = -1;
     c->mtu = CONFIG_MTU_DEFAULT;
@@ -365,13 +377,21 @@ int config_from_options(const struct options *o, struct config *ret,
         return util_fail(errbuf, errlen, CONFIG_E_USAGE,
                          "ready-fd must be a non-negative integer: %s",
                          o->ready_fd);
-    if (o->exit_with_pid) {
+    if (o->exit_with_pid && !strncmp(o->exit_with_pid, "fd:", 3)) {
+        if (config_parse_fd(o->exit_with_pid + 3, &c->exit_pidfd) < 0 ||
+            !config_is_pidfd(c->exit_pidfd)) {
+            c->exit_pidfd = -1;
+            return util_fail(errbuf, errlen, -EINVAL,
+                             "exit-with-pid=fd:N needs N to be an open "
+                             "pidfd: %s", o->exit_with_pid);
+        }
+    } else if (o->exit_with_pid) {
         int pid;
 
         if (config_parse_fd(o->exit_with_pid, &pid) < 0 || pid == 0)
             return util_fail(errbuf, errlen, -EINVAL,
-                             "exit-with-pid must be a positive integer: %s",
-                             o->exit_with_pid);
+                             "exit-with-pid must be a positive integer or "
+                             "fd:N: %s", o->exit_with_pid);
         c->exit_with_pid = pid;
     }
     if (o->udp_timeout) {

@@ -79,7 +79,9 @@ struct config {
     /* fds and API */
     int exit_fd;                 /* -1: none */
     int ready_fd;                /* -1: none */
-    pid_t exit_with_pid;         /* --exit-with-pid: 0 none */
+    pid_t exit_with_pid;         /* --exit-with-pid=PID: 0 none */
+    int exit_pidfd;              /* --exit-with-pid=fd:N: -1 none (not
+                                  * owned: daemon_watch_pid() hands it out) */
     char *api_socket;            /* NULL: none */
 };
 

@@ -1,5 +1,6 @@
 /* daemon.c - process-level steps of the daemon: signals, limits, tap, readiness */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,20 +260,35 @@ int daemon_signal_ready(int ready_fd)
 }
 
 /**
- * daemon_watch_pid() - a pidfd that becomes readable when @pid exits
- * @pid:	the process (in our PID namespace)
- * @ret_fd:	the pidfd (O_CLOEXEC is implied by pidfd_open)
+ * daemon_watch_pid() - a pidfd that becomes readable when the process of
+ *			--exit-with-pid exits
+ * @cfg:	the configuration: exit_pidfd (--exit-with-pid=fd:N, a pidfd
+ *		we inherited) or exit_with_pid (a PID); neither: no watch
+ * @ret_fd:	the pidfd (close-on-exec), or -1
  *
  * --exit-with-pid: a daemon started by hand or by the OCI hook never
  * outlives the sandbox it serves. The namespace fds we keep (ns.c) and the
  * splice helper would otherwise keep the namespace, and so the tap, alive.
+ * An inherited pidfd is used as it is: whoever opened it knew the process
+ * was the right one then, while a PID looked up here may have been reused
+ * by another process since (the OCI hook passes fd:N for that reason).
  *
- * Return: 0, -ESRCH if @pid does not exist, or another negative errno
+ * Return: 0, -ESRCH if the PID does not exist, or another negative errno
  */
-int daemon_watch_pid(pid_t pid, int *ret_fd)
+int daemon_watch_pid(const struct config *cfg, int *ret_fd)
 {
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int fd;
 
+    *ret_fd = -1;
+    if (cfg->exit_pidfd >= 0) {
+        if (fcntl(cfg->exit_pidfd, F_SETFD, FD_CLOEXEC) < 0)
+            return util_neg_errno();
+        *ret_fd = cfg->exit_pidfd;
+        return 0;
+    }
+    if (cfg->exit_with_pid <= 0)
+        return 0;
+    fd = (int)syscall(SYS_pidfd_open, cfg->exit_with_pid, 0);
     if (fd < 0)
         return util_neg_errno();
     *ret_fd = fd;

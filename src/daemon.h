@@ -11,4 +11,4 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
 int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why,
                     size_t len);
 int daemon_signal_ready(int ready_fd);
-int daemon_watch_pid(pid_t pid, int *ret_fd);
+int daemon_watch_pid(const struct config *cfg, int *ret_fd);

@@ -11,8 +11,9 @@
  *
  *   createRuntime    (runtime's namespaces, state has the init's PID)
  *       validates everything (state, args, annotations, the daemon's
- *       options), makes the state directory DIR = ROOT/<id> (mode 0700;
- *       an existing one is an error and is left alone), binds
+ *       options), opens a pidfd of the init, makes the state directory
+ *       DIR = ROOT/<id> (mode 0700; an existing one is an error and is
+ *       left alone), binds
  *       DIR/tap.sock and starts a detached waiter (double fork, own
  *       session, stdin /dev/null, stdout/stderr DIR/slirpd.log, every
  *       other fd closed), then exits 0. The runtime goes on.
@@ -22,11 +23,12 @@
  *       container's net and user namespaces (SCM_RIGHTS) and execs the
  *       daemon in its place:
  *         slirpd OPTIONS --netns-type=tapfd --api-socket=DIR/api.sock
- *                --ready-fd=CONN --exit-with-pid=PID
+ *                --ready-fd=CONN --exit-with-pid=fd:PIDFD
  *                --tap-netns=/proc/self/fd/N --userns-path=/proc/self/fd/U
  *                TAPFD
  *       so its readiness byte goes back to the hook over the same
- *       connection, and it ends with the container.
+ *       connection, and it ends with the container: PIDFD is
+ *       createRuntime's pidfd, never a PID looked up again.
  *   createContainer  (container's namespaces) connects to tap.sock first
  *       (nothing is created when no daemon waits), creates and configures
  *       the tap (as -c does) with the options the waiter sent, hands it
@@ -41,6 +43,11 @@
  *
  * Every failure prints one line on stderr ("slirpd oci-hook: ...") and
  * exits 1, so the runtime aborts the start and nothing is left running.
+ *
+ * Every stage checks ROOT and DIR before using them (hook_open_root(),
+ * hook_open_dir(): a directory, not a symbolic link, ours, not writable by
+ * group or others) and then works from their fds, never their paths.
+ * Annotations only add to the args (ocistate.c).
  *
  * ROOT: --state-dir if given; otherwise, with UID our uid as the parent user
  * namespace sees it (/proc/self/uid_map; our own uid in the initial one),
@@ -94,9 +101,13 @@ struct hook {
     const char *prog;               /* our argv[0] */
     const char *state_dir;          /* --state-dir, or NULL */
     const char *ifname;             /* --ifname, default tap0 */
+    bool ifname_given;              /* --ifname was in the args */
     struct ocistate_args args;      /* the daemon's options */
     struct ocistate st;
+    char root[PATH_MAX];            /* ROOT */
     char dir[PATH_MAX];             /* ROOT/<id> */
+    int rootfd;                     /* ROOT, checked: ours (hook_open_dir) */
+    int dirfd;                      /* ROOT/<id>, checked the same way */
     char ifname_buf[IFNAMSIZ + 1];
 };
 
@@ -160,21 +171,6 @@ static bool hook_initial_userns(const char *uid_map)
            in == 0 && out == 0 && len == 4294967295UL;
 }
 
-/* mkdir (0700) unless it exists; it must then be our own directory */
-static int hook_own_dir(const char *path, bool create)
-{
-    struct stat sb;
-
-    if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
-        return -errno;
-    if (lstat(path, &sb) < 0)
-        return -errno;
-    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-        (sb.st_mode & 0022))
-        return -EPERM;
-    return 0;
-}
-
 /**
  * hook_state_root() - the directory holding every container's state dir
  * @state_dir:	--state-dir, or NULL
@@ -218,43 +214,163 @@ static int hook_path(const struct hook *h, const char *name, char *ret, size_t l
     return snprintf(ret, len, "%s/%s", h->dir, name) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
+/* a directory of ours: owned by our euid, not writable by group or others */
+static int hook_check_dir(int fd, const char *path, char *errbuf, size_t errlen)
+{
+    struct stat sb;
+
+    if (fstat(fd, &sb) < 0)
+        return util_fail(errbuf, errlen, -errno, "%s: %s", path,
+                         strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return util_fail(errbuf, errlen, -ENOTDIR, "%s is not a directory",
+                         path);
+    if (sb.st_uid != geteuid())
+        return util_fail(errbuf, errlen, -EPERM, "%s is owned by uid %u, "
+                         "not by us (uid %u): refusing it", path,
+                         (unsigned)sb.st_uid, (unsigned)geteuid());
+    if (sb.st_mode & 0022)
+        return util_fail(errbuf, errlen, -EPERM, "%s has mode %04o, "
+                         "writable by group or others: refusing it", path,
+                         (unsigned)(sb.st_mode & 07777));
+    return 0;
+}
+
+enum hook_open { HOOK_OPEN, HOOK_OPEN_OR_CREATE, HOOK_CREATE };
+
+/*
+ * open directory @name in @parentfd (@path names it in messages), never
+ * through a symbolic link, and check it is ours (hook_check_dir());
+ * HOOK_CREATE: it must not exist yet (-EEXIST). One we create is 0700
+ * whatever the umask. -ENOENT (no message) when it does not exist.
+ */
+static int hook_open_dir(int parentfd, const char *name, const char *path,
+                         enum hook_open how, int *ret_fd, char *errbuf,
+                         size_t errlen)
+{
+    _cleanup_close_ int fd = -1;
+    bool made = false;
+    struct stat sb;
+    int r;
+
+    if (how != HOOK_OPEN) {
+        if (mkdirat(parentfd, name, 0700) == 0)
+            made = true;
+        else if (errno != EEXIST || how == HOOK_CREATE)
+            return util_fail(errbuf, errlen, -errno, "cannot create %s: %s",
+                             path, strerror(errno));
+    }
+    fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        if (r == -ENOENT)
+            return r;
+        if (fstatat(parentfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(sb.st_mode))
+            return util_fail(errbuf, errlen, -ELOOP, "%s is a symbolic "
+                             "link: refusing it", path);
+        return util_fail(errbuf, errlen, r, "%s: %s", path, strerror(-r));
+    }
+    if (made && fchmod(fd, 0700) < 0)
+        r = util_fail(errbuf, errlen, -errno, "%s: chmod: %s", path,
+                      strerror(errno));
+    else
+        r = hook_check_dir(fd, path, errbuf, errlen);
+    if (r < 0) {
+        if (made)
+            unlinkat(parentfd, name, AT_REMOVEDIR);
+        return r;
+    }
+    *ret_fd = util_take_fd(&fd);
+    return 0;
+}
+
+/*
+ * ROOT's fd (h->rootfd). Its parent may be another user's (/tmp, /run) but,
+ * if others may write there, it must be sticky, so that nobody else can
+ * rename ROOT away; ROOT itself must be ours (hook_open_dir()).
+ */
+static int hook_open_root(struct hook *h, bool create, char *errbuf,
+                          size_t errlen)
+{
+    char parent[PATH_MAX];
+    _cleanup_close_ int pfd = -1;
+    struct stat sb;
+    size_t n = strlen(h->root);
+    char *slash;
+
+    while (n > 1 && h->root[n - 1] == '/')
+        h->root[--n] = '\0';
+    slash = strrchr(h->root, '/');
+    if (!slash || !slash[1] || !strcmp(slash + 1, ".") ||
+        !strcmp(slash + 1, ".."))
+        return util_fail(errbuf, errlen, -EINVAL, "%s cannot be a state "
+                         "directory", h->root);
+    snprintf(parent, sizeof(parent), "%.*s", slash == h->root ? 1 :
+             (int)(slash - h->root), h->root);
+    pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0 || fstat(pfd, &sb) < 0)
+        return util_fail(errbuf, errlen, -errno, "%s: %s", parent,
+                         strerror(errno));
+    if ((sb.st_mode & 0022) && !(sb.st_mode & S_ISVTX))
+        return util_fail(errbuf, errlen, -EPERM, "%s has mode %04o, "
+                         "writable by group or others and not sticky: "
+                         "refusing a state directory in it", parent,
+                         (unsigned)(sb.st_mode & 07777));
+    return hook_open_dir(pfd, slash + 1, h->root, create ?
+                         HOOK_OPEN_OR_CREATE : HOOK_OPEN, &h->rootfd, errbuf,
+                         errlen);
+}
+
 /* remove DIR and the files we put there; anything else makes rmdir fail */
 static int hook_remove_dir(const struct hook *h)
 {
     static const char *const files[] = { "tap.sock", "api.sock", "slirpd.log",
                                          "slirpd.pid" };
-    char p[PATH_MAX];
     size_t i;
 
+    if (h->dirfd < 0 || h->rootfd < 0)
+        return 0;
     for (i = 0; i < ARRAY_SIZE(files); i++)
-        if (hook_path(h, files[i], p, sizeof(p)) == 0)
-            unlink(p);
-    return rmdir(h->dir) < 0 && errno != ENOENT ? -errno : 0;
+        unlinkat(h->dirfd, files[i], 0);
+    return unlinkat(h->rootfd, h->st.id, AT_REMOVEDIR) < 0 && errno != ENOENT ?
+           -errno : 0;
 }
 
-static int hook_unix_addr(const char *path, struct sockaddr_un *sun)
+/*
+ * bind (@do_bind) or connect @fd to DIR/@name: from inside DIR (fchdir to
+ * its fd), so the one-component path resolves in the directory we checked
+ */
+static int hook_sock_at(const struct hook *h, int fd, const char *name,
+                        bool do_bind)
 {
-    memset(sun, 0, sizeof(*sun));
-    sun->sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun->sun_path))
-        return -ENAMETOOLONG;
-    strcpy(sun->sun_path, path);
-    return 0;
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    int r;
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
+    if (fchdir(h->dirfd) < 0)
+        return -errno;
+    r = do_bind ? bind(fd, (struct sockaddr *)&sun, sizeof(sun)) :
+                 connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+    r = r < 0 ? -errno : 0;
+    if (chdir("/") < 0 && r == 0)
+        r = -errno;
+    return r;
 }
 
-static int hook_connect(const char *path, int type, int *ret_fd)
+static int hook_connect(const struct hook *h, const char *name, int type,
+                        int *ret_fd)
 {
-    struct sockaddr_un sun;
-    int r = hook_unix_addr(path, &sun);
     _cleanup_close_ int fd = -1;
+    int r;
 
-    if (r < 0)
-        return r;
     fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-        return -errno;
+    r = hook_sock_at(h, fd, name, false);
+    if (r < 0)
+        return r;
     *ret_fd = util_take_fd(&fd);
     return 0;
 }
@@ -363,6 +479,7 @@ static int hook_parse_args(struct hook *h, int argc, char **argv)
         } else if (!strncmp(a, "--ifname", 8) && (a[8] == '=' || !a[8])) {
             dst = &h->ifname;
             name = "--ifname";
+            h->ifname_given = true;
         }
         if (dst) {
             const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : argv[++i];
@@ -444,10 +561,13 @@ static int hook_clear_cloexec(int fd)
 /*
  * exec the daemon with the tap (and, when the createContainer hook sent
  * them, its network and user namespaces, for the splice helper: nsfd[0],
- * nsfd[1], or -1); returns only on failure
+ * nsfd[1], or -1) and the container's pidfd, opened by createRuntime while
+ * the container's init was certainly alive (--exit-with-pid=fd:N: the PID
+ * is never looked up again, so it cannot have been reused meanwhile);
+ * returns only on failure
  */
 static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
-                            const int *nsfd)
+                            const int *nsfd, int pidfd)
 {
     struct ocistate_args a = { 0 };
     char api[PATH_MAX + 16], ready[32], pid[48], tap[32], net[48], user[48];
@@ -459,7 +579,7 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
         return r;
     memcpy(api, "--api-socket=", 13);
     snprintf(ready, sizeof(ready), "--ready-fd=%d", conn);
-    snprintf(pid, sizeof(pid), "--exit-with-pid=%d", (int)h->st.pid);
+    snprintf(pid, sizeof(pid), "--exit-with-pid=fd:%d", pidfd);
     snprintf(tap, sizeof(tap), "%d", tapfd);
     r = ocistate_args_add(&a, h->prog);
     for (i = 0; r == 0 && i < h->args.n; i++)
@@ -484,7 +604,8 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
     if (r == 0)
         r = ocistate_args_add(&a, tap);
     if (r == 0 && (r = hook_clear_cloexec(conn)) == 0 &&
-        (r = hook_clear_cloexec(tapfd)) == 0) {
+        (r = hook_clear_cloexec(tapfd)) == 0 &&
+        (r = hook_clear_cloexec(pidfd)) == 0) {
         signal(SIGHUP, SIG_DFL);    /* the daemon starts as any other */
         fflush(NULL);
         execv("/proc/self/exe", a.v);
@@ -504,11 +625,10 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
 {
     struct pollfd p[2] = { { .fd = lsn, .events = POLLIN },
                            { .fd = pidfd, .events = POLLIN } };
-    int keep[3] = { lsn, pidfd, logfd }, devnull, conn = -1, tapfd = -1, r;
-    int fds[3] = { -1, -1, -1 }, nsfd[2] = { -1, -1 };
+    int keep[5] = { lsn, pidfd, logfd, h->rootfd, h->dirfd }, devnull, r;
+    int fds[3] = { -1, -1, -1 }, nsfd[2] = { -1, -1 }, conn = -1, tapfd = -1;
     int32_t status = 0;
     size_t nfds = 0;
-    char path[PATH_MAX];
 
     devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
@@ -518,18 +638,16 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     }
     dup2(logfd, STDOUT_FILENO);
     dup2(logfd, STDERR_FILENO);
-    qsort(keep, 3, sizeof(int), hook_cmp_int);
-    hook_close_others(keep, 3);
+    qsort(keep, ARRAY_SIZE(keep), sizeof(int), hook_cmp_int);
+    hook_close_others(keep, ARRAY_SIZE(keep));
     close(logfd);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    if (hook_path(h, "slirpd.pid", path, sizeof(path)) == 0) {
-        FILE *f = fopen(path, "we");
-
-        if (f) {
-            fprintf(f, "%d\n", (int)getpid());
-            fclose(f);
-        }
+    r = openat(h->dirfd, "slirpd.pid", O_WRONLY | O_CREAT | O_EXCL |
+               O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (r >= 0) {
+        dprintf(r, "%d\n", (int)getpid());
+        close(r);
     }
     info("slirpd oci-hook: container %s: waiting for its tap (createContainer "
          "hook)", h->st.id);
@@ -548,8 +666,7 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
         goto fail;
     }
     /* one tap per container: a second createContainer finds no socket */
-    if (hook_path(h, "tap.sock", path, sizeof(path)) == 0)
-        unlink(path);
+    unlinkat(h->dirfd, "tap.sock", 0);
     close(lsn);
 
     r = hook_send_options(h, conn);
@@ -572,8 +689,7 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     }
     info("slirpd oci-hook: container %s: received the tap, starting the "
          "daemon", h->st.id);
-    close(pidfd);
-    r = hook_exec_daemon(h, conn, tapfd, nsfd);
+    r = hook_exec_daemon(h, conn, tapfd, nsfd, pidfd);
     err("slirpd oci-hook: cannot start the daemon: %s", strerror(-r));
 fail:
     hook_remove_dir(h);
@@ -584,7 +700,6 @@ fail:
 
 static int hook_create_runtime(struct hook *h)
 {
-    struct sockaddr_un sun;
     char path[PATH_MAX], errbuf[512];
     struct config cfg;
     _cleanup_close_ int lsn = -1, pidfd = -1, logfd = -1;
@@ -608,39 +723,35 @@ static int hook_create_runtime(struct hook *h)
                         (int)h->st.pid, errno == ESRCH ?
                         "no such process (did it exit?)" : strerror(errno));
 
-    if (mkdir(h->dir, 0700) < 0) {
-        if (errno == EEXIST)
-            return hook_err("container %s: %s exists already (a second "
-                            "createRuntime hook for this id?): leaving it "
-                            "alone", h->st.id, h->dir);
-        return hook_err("cannot create %s: %s", h->dir, strerror(errno));
-    }
-    r = hook_path(h, "api.sock", path, sizeof(path));
-    if (r == 0)
-        r = hook_unix_addr(path, &sun);
-    if (r == 0) {
-        r = hook_path(h, "tap.sock", path, sizeof(path));
-        if (r == 0)
-            r = hook_unix_addr(path, &sun);
-    }
-    if (r < 0) {
-        hook_remove_dir(h);
+    /* the daemon binds DIR/api.sock by its path */
+    if (hook_path(h, "api.sock", path, sizeof(path)) < 0 ||
+        strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return hook_err("%s: the path is too long for a UNIX socket (use a "
                         "shorter --state-dir)", h->dir);
-    }
+    r = hook_open_dir(h->rootfd, h->st.id, h->dir, HOOK_CREATE, &h->dirfd,
+                      errbuf, sizeof(errbuf));
+    if (r == -EEXIST)
+        return hook_err("container %s: %s exists already (a second "
+                        "createRuntime hook for this id?): leaving it "
+                        "alone", h->st.id, h->dir);
+    if (r < 0)
+        return hook_err("container %s: %s", h->st.id, errbuf);
     lsn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (lsn < 0 || bind(lsn, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-        listen(lsn, 1) < 0) {
-        r = errno;
+    r = lsn < 0 ? -errno : hook_sock_at(h, lsn, "tap.sock", true);
+    if (r == 0 && listen(lsn, 1) < 0)
+        r = -errno;
+    if (r < 0) {
         hook_remove_dir(h);
-        return hook_err("cannot listen on %s: %s", path, strerror(r));
+        return hook_err("cannot listen on %s/tap.sock: %s", h->dir,
+                        strerror(-r));
     }
-    if (hook_path(h, "slirpd.log", path, sizeof(path)) == 0)
-        logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    logfd = openat(h->dirfd, "slirpd.log", O_WRONLY | O_CREAT | O_EXCL |
+                   O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (logfd < 0) {
         r = errno;
         hook_remove_dir(h);
-        return hook_err("cannot create %s: %s", path, strerror(r));
+        return hook_err("cannot create %s/slirpd.log: %s", h->dir,
+                        strerror(r));
     }
 
     a = fork();
@@ -673,15 +784,15 @@ static int hook_create_runtime(struct hook *h)
 /* the last non-empty line of the daemon's log: why it failed */
 static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
 {
-    char path[PATH_MAX], buf[4096];
+    char buf[4096];
     _cleanup_close_ int fd = -1;
     off_t size;
     ssize_t n;
     char *end, *start;
 
     snprintf(ret, len, "see its log");
-    if (hook_path(h, "slirpd.log", path, sizeof(path)) < 0 ||
-        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    fd = openat(h->dirfd, "slirpd.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
         return;
     size = lseek(fd, 0, SEEK_END);
     if (size < 0)
@@ -705,7 +816,7 @@ static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
 
 static int hook_create_container(struct hook *h)
 {
-    char path[PATH_MAX], msg[HOOK_MSG_MAX + 1], errbuf[512], why[512], c;
+    char msg[HOOK_MSG_MAX + 1], errbuf[512], why[512], c;
     struct ocistate_args args = { 0 };
     _cleanup_close_ int conn = -1, tapfd = -1;
     const char *ifname;
@@ -714,21 +825,22 @@ static int hook_create_container(struct hook *h)
     size_t pos;
     int r;
 
-    r = hook_path(h, "tap.sock", path, sizeof(path));
-    if (r == 0)
-        r = hook_connect(path, SOCK_SEQPACKET, &conn);
+    r = h->dirfd < 0 ? -ENOENT : hook_connect(h, "tap.sock", SOCK_SEQPACKET,
+                                               &conn);
     if (r < 0)
-        return hook_err("container %s: no slirpd waits for a tap at %s (%s): "
-                        "did its createRuntime hook run, with the same "
-                        "--state-dir, and is this the first createContainer "
-                        "hook?", h->st.id, path, strerror(-r));
+        return hook_err("container %s: no slirpd waits for a tap at "
+                        "%s/tap.sock (%s): did its createRuntime hook run, "
+                        "with the same --state-dir, and is this the first "
+                        "createContainer hook?", h->st.id, h->dir,
+                        strerror(-r));
     if (hook_wait_readable(conn, HOOK_READY_MS) <= 0 ||
         (n = recv(conn, msg, sizeof(msg) - 1, 0)) <= 0)
         return hook_err("container %s: the waiting daemon did not send its "
                         "options", h->st.id);
     msg[n] = '\0';
     if (strcmp(msg, HOOK_MAGIC) || msg[n - 1] != '\0')
-        return hook_err("container %s: %s is not slirpd's", h->st.id, path);
+        return hook_err("container %s: %s/tap.sock is not slirpd's",
+                        h->st.id, h->dir);
     pos = strlen(msg) + 1;
     ifname = msg + pos;
     pos += strlen(ifname) + 1;
@@ -788,17 +900,15 @@ static int hook_create_container(struct hook *h)
 static int hook_poststop(struct hook *h)
 {
     static const char req[] = "{\"execute\":\"shutdown\"}";
-    char path[PATH_MAX], buf[512];
+    char buf[512];
     _cleanup_close_ int fd = -1;
     struct timespec t0, t;
     bool gone = true;
-    struct stat sb;
     int r;
 
-    if (lstat(h->dir, &sb) < 0 && errno == ENOENT)
+    if (h->dirfd < 0)
         return 0;   /* nothing of ours: never started, or cleaned already */
-    if (hook_path(h, "api.sock", path, sizeof(path)) == 0 &&
-        hook_connect(path, SOCK_STREAM, &fd) == 0) {
+    if (hook_connect(h, "api.sock", SOCK_STREAM, &fd) == 0) {
         /* the daemon: ask it to stop, then wait until it closes */
         gone = false;
         if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == sizeof(req) - 1) {
@@ -819,8 +929,7 @@ static int hook_poststop(struct hook *h)
                 }
             }
         }
-    } else if (hook_path(h, "tap.sock", path, sizeof(path)) == 0 &&
-               hook_connect(path, SOCK_SEQPACKET, &fd) == 0) {
+    } else if (hook_connect(h, "tap.sock", SOCK_SEQPACKET, &fd) == 0) {
         /* a waiter that never got its tap: EOF makes it clean up and exit */
         hook_wait_readable(fd, HOOK_STOP_MS);
     }
@@ -835,7 +944,10 @@ static int hook_poststop(struct hook *h)
 
 /* ------------------------------------------------------------ top level */
 
-/* --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options */
+/*
+ * --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options;
+ * like any annotation, it cannot change what the hook's args set
+ */
 static int hook_take_ifname(struct hook *h)
 {
     struct ocistate_args rest = { 0 };
@@ -843,6 +955,13 @@ static int hook_take_ifname(struct hook *h)
     int r = 0;
 
     for (i = 0; r == 0 && i < h->args.n; i++) {
+        if (!strncmp(h->args.v[i], "--ifname=", 9) && h->ifname_given) {
+            ocistate_args_free(&rest);
+            hook_err("container %s: annotation %sifname cannot change "
+                     "--ifname: the hook's args set it", h->st.id,
+                     OCISTATE_ANN_PREFIX);
+            return -EPERM;
+        }
         if (!strncmp(h->args.v[i], "--ifname=", 9)) {
             snprintf(h->ifname_buf, sizeof(h->ifname_buf), "%s",
                      h->args.v[i] + 9);
@@ -897,8 +1016,9 @@ static int hook_read_state(struct hook *h)
  */
 int hook_main(int argc, char **argv)
 {
-    struct hook h = { .prog = argv[0], .ifname = "tap0" };
-    char root[PATH_MAX], errbuf[512];
+    struct hook h = { .prog = argv[0], .ifname = "tap0", .rootfd = -1,
+                      .dirfd = -1 };
+    char errbuf[512];
     bool enabled;
     int r;
 
@@ -919,7 +1039,7 @@ int hook_main(int argc, char **argv)
         hook_err("container %s: %s", h.st.id, errbuf);
         goto out;
     }
-    /* io.slirpd.ifname arrives as --ifname=NAME: a hook option, last wins */
+    /* io.slirpd.ifname arrives as --ifname=NAME: a hook option */
     r = hook_take_ifname(&h);
     if (r < 0)
         goto out;
@@ -927,24 +1047,40 @@ int hook_main(int argc, char **argv)
         r = 0;      /* io.slirpd.enable=false: this container opted out */
         goto out;
     }
-    r = hook_state_root(h.state_dir, root, sizeof(root));
+    r = hook_state_root(h.state_dir, h.root, sizeof(h.root));
     if (r < 0) {
         hook_err("cannot find a state directory (%s): pass --state-dir=DIR",
                  strerror(-r));
         goto out;
     }
-    if (snprintf(h.dir, sizeof(h.dir), "%s/%s", root, h.st.id) >= (int)sizeof(h.dir)) {
-        r = hook_err("%s/%s: path too long", root, h.st.id) ? -ENAMETOOLONG : 0;
+    if (snprintf(h.dir, sizeof(h.dir), "%s/%s", h.root, h.st.id) >=
+        (int)sizeof(h.dir)) {
+        r = hook_err("%s/%s: path too long", h.root, h.st.id) ?
+            -ENAMETOOLONG : 0;
         goto out;
     }
-    if (h.stage == HOOK_CREATE_RUNTIME || h.stage == HOOK_CREATE_CONTAINER) {
-        /* ROOT is made by the first container's hook, and must be ours */
-        r = hook_own_dir(root, h.stage == HOOK_CREATE_RUNTIME);
-        if (r < 0) {
-            hook_err("state directory %s: %s", root, r == -EPERM ?
-                     "not a directory of ours with mode 0700" : strerror(-r));
-            goto out;
-        }
+    /*
+     * Every stage checks ROOT and DIR (ours, not writable by others, no
+     * symbolic link) and works from their fds. ROOT is made by the first
+     * container's createRuntime hook, DIR by each one's.
+     */
+    r = hook_open_root(&h, h.stage == HOOK_CREATE_RUNTIME, errbuf,
+                       sizeof(errbuf));
+    if (r == 0 && h.stage != HOOK_CREATE_RUNTIME) {
+        r = hook_open_dir(h.rootfd, h.st.id, h.dir, HOOK_OPEN, &h.dirfd,
+                          errbuf, sizeof(errbuf));
+        if (r == -ENOENT)
+            r = 0;  /* poststop: nothing to do; createContainer: says so */
+    }
+    if (r == -ENOENT && h.stage == HOOK_POSTSTOP) {
+        r = 0;      /* no ROOT: nothing of ours */
+        goto out;
+    }
+    if (r == -ENOENT)
+        snprintf(errbuf, sizeof(errbuf), "%s does not exist", h.root);
+    if (r < 0) {
+        hook_err("state directory: %s", errbuf);
+        goto out;
     }
     switch (h.stage) {
     case HOOK_CREATE_RUNTIME:
@@ -958,6 +1094,10 @@ int hook_main(int argc, char **argv)
         break;
     }
 out:
+    if (h.dirfd >= 0)
+        close(h.dirfd);
+    if (h.rootfd >= 0)
+        close(h.rootfd);
     ocistate_args_free(&h.args);
     ocistate_free(&h.st);
     return r < 0 ? 1 : 0;

@@ -275,13 +275,14 @@ static int isolate_close_fds(const int *keep, size_t n)
  * isolate_initial() - stage 1, right after option parsing: close inherited
  *		       fds that are not ours, note CAP_NET_BIND_SERVICE
  * @iso:	state for the later stages (initialised here)
- * @cfg:	which fds are ours (--ready-fd, --exit-fd, a tapfd)
+ * @cfg:	which fds are ours (--ready-fd, --exit-fd, a tapfd, the pidfd
+ *		of --exit-with-pid=fd:N)
  *
  * Return: 0 or a negative errno (@iso->why says which step)
  */
 int isolate_initial(struct isolate *iso, const struct config *cfg)
 {
-    int keep[5], n = 0, i, r;
+    int keep[6], n = 0, i, r;
 
     memset(iso, 0, sizeof(*iso));
     iso->api_dirfd = -1;
@@ -296,6 +297,8 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
         keep[n++] = cfg->tap_netns_fd;
     if (cfg->tap_userns_fd >= 3)
         keep[n++] = cfg->tap_userns_fd;
+    if (cfg->exit_pidfd >= 3)
+        keep[n++] = cfg->exit_pidfd;
     qsort(keep, (size_t)n, sizeof(keep[0]), isolate_cmp_int);
     for (i = 1; i < n; i++) {
         if (keep[i] == keep[i - 1]) {

@@ -99,13 +99,11 @@ int main(int argc, char **argv)
         log_errno(r, "process setup failed");
         goto out;
     }
-    if (cfg.exit_with_pid > 0) {
-        r = daemon_watch_pid(cfg.exit_with_pid, &pidfd);
-        if (r < 0) {
-            log_errno(r, "--exit-with-pid=%d: cannot watch the process",
-                      (int)cfg.exit_with_pid);
-            goto out;
-        }
+    r = daemon_watch_pid(&cfg, &pidfd);
+    if (r < 0) {
+        log_errno(r, "--exit-with-pid=%s: cannot watch the process",
+                  opts.exit_with_pid);
+        goto out;
     }
     /* the tap's child goes on as the splice helper: one fork, before any
      * isolation, and the ready byte does not wait for the helper */

@@ -10,57 +10,79 @@
  * namespace; "stopped" at poststop.) Nothing here touches the system: the
  * stages live in hook.c; this file is pure and unit-tested and fuzzed.
  *
- * Annotations io.slirpd.NAME set daemon options as if "--NAME=VALUE" (or
- * "--NAME" for a flag) followed the hook's own args, so they win over them;
- * a flag set to "false" takes the flag out of the args. The set is the
- * ocistate_ann[] table below; any other io.slirpd.* key is an error, so a
- * typo is not silently ignored.
+ * Annotations io.slirpd.NAME may only add to the hook's own args, never take
+ * from them: the args are the hook's definition (a hooks.d file, a
+ * config.json) and the annotations may come from a container image (podman
+ * copies an image's annotations into the container's). The allow-list is
+ * the ocistate_ann[] table below; any other io.slirpd.* key is an error, so
+ * a typo is not silently ignored. An annotation is refused when:
+ *   - it would change an option the args set ("--NAME=VALUE" for
+ *     io.slirpd.NAME=VALUE, whatever form the args use: short, abbreviated,
+ *     deprecated alias), or take out a flag they set (NAME=false);
+ *   - a publish in it is a unix: path, or its host port is below 1024
+ *     (or 0): those come only from the args.
  */
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fwd.h"
 #include "json.h"
 #include "ocistate.h"
+#include "options.h"
 #include "util.h"
 
 /* the state is small; anything bigger is not a runtime's state */
 #define OCISTATE_MAX_LEN (1024 * 1024)
 #define OCISTATE_DEPTH_MAX 16
 
+/* the lowest host port an annotation may publish: lower ones need the args */
+#define OCISTATE_PUBLISH_PORT_MIN 1024
+
 enum ocistate_kind {
-    OCISTATE_FLAG,      /* "true" adds --NAME, "false" removes it */
+    OCISTATE_FLAG,      /* "true" adds --NAME, "false" adds nothing */
     OCISTATE_VALUE,     /* --NAME=VALUE */
     OCISTATE_LIST,      /* comma-separated: -p for each item */
     OCISTATE_HOOK,      /* a hook option (--NAME=VALUE), not the daemon's */
     OCISTATE_SELECT,    /* only selects the hook (hooks.d "when"): a flag */
 };
 
+#define OCISTATE_NO_FIELD ((size_t)-1)
+
+/* the allow-list: what an annotation may add to the hook's args */
 static const struct {
     const char *name;
     enum ocistate_kind kind;
-    const char *short_flag;     /* the flag's short form in args, or NULL */
+    size_t field;               /* FLAG: its bool in struct options, VALUE:
+                                 * its string; OCISTATE_NO_FIELD: none */
     const char *opt;            /* the option it becomes, if not --NAME */
 } ocistate_ann[] = {
-    { "enable", OCISTATE_SELECT, NULL, NULL },
-    { "publish", OCISTATE_LIST, NULL, "-p" },
-    { "mtu", OCISTATE_VALUE, NULL, NULL },
-    { "cidr", OCISTATE_VALUE, NULL, NULL },
-    { "macaddress", OCISTATE_VALUE, NULL, NULL },
-    { "outbound-addr", OCISTATE_VALUE, NULL, NULL },
-    { "outbound-addr6", OCISTATE_VALUE, NULL, NULL },
-    { "enable-ipv6", OCISTATE_FLAG, "-6", NULL },
-    { "disable-host-loopback", OCISTATE_FLAG, NULL, NULL },
-    { "disable-dns", OCISTATE_FLAG, NULL, NULL },
-    { "disable-offload", OCISTATE_FLAG, NULL, NULL },
-    { "busy-poll", OCISTATE_VALUE, NULL, NULL },
-    { "enable-sandbox", OCISTATE_FLAG, NULL, NULL },
-    { "enable-seccomp", OCISTATE_FLAG, NULL, NULL },
-    { "ifname", OCISTATE_HOOK, NULL, NULL },
+    { "enable", OCISTATE_SELECT, OCISTATE_NO_FIELD, NULL },
+    { "publish", OCISTATE_LIST, OCISTATE_NO_FIELD, "-p" },
+    { "mtu", OCISTATE_VALUE, offsetof(struct options, mtu), NULL },
+    { "cidr", OCISTATE_VALUE, offsetof(struct options, cidr), NULL },
+    { "macaddress", OCISTATE_VALUE, offsetof(struct options, macaddress), NULL },
+    { "outbound-addr", OCISTATE_VALUE,
+      offsetof(struct options, outbound_addr), NULL },
+    { "outbound-addr6", OCISTATE_VALUE,
+      offsetof(struct options, outbound_addr6), NULL },
+    { "enable-ipv6", OCISTATE_FLAG, offsetof(struct options, enable_ipv6), NULL },
+    { "disable-host-loopback", OCISTATE_FLAG,
+      offsetof(struct options, disable_host_loopback), NULL },
+    { "disable-dns", OCISTATE_FLAG, offsetof(struct options, disable_dns), NULL },
+    { "disable-offload", OCISTATE_FLAG,
+      offsetof(struct options, disable_offload), NULL },
+    { "busy-poll", OCISTATE_VALUE, offsetof(struct options, busy_poll), NULL },
+    { "enable-sandbox", OCISTATE_FLAG,
+      offsetof(struct options, enable_sandbox), NULL },
+    { "enable-seccomp", OCISTATE_FLAG,
+      offsetof(struct options, enable_seccomp), NULL },
+    { "ifname", OCISTATE_HOOK, OCISTATE_NO_FIELD, NULL },
 };
 
 /**
@@ -283,21 +305,6 @@ int ocistate_args_add(struct ocistate_args *a, const char *s)
     return 0;
 }
 
-static void ocistate_args_remove(struct ocistate_args *a, const char *s)
-{
-    size_t i, j;
-
-    for (i = j = 0; i < a->n; i++) {
-        if (!strcmp(a->v[i], s))
-            free(a->v[i]);
-        else
-            a->v[j++] = a->v[i];
-    }
-    a->n = j;
-    if (a->v)
-        a->v[j] = NULL;
-}
-
 /**
  * ocistate_args_free() - release an argument list
  * @a:	the list
@@ -333,86 +340,160 @@ static int ocistate_add_opt(struct ocistate_args *a, const char *name,
     return ocistate_args_add(a, s);
 }
 
+/* the options the hook's args set: getopt's view, so every form counts */
+static int ocistate_args_options(const struct ocistate_args *args,
+                                 struct options *ret, char *errbuf,
+                                 size_t errlen)
+{
+    g_autofree char **argv = g_new0(char *, args->n + 4);
+    size_t i, n = 0;
+    int saved = opterr;
+    enum opt_result r;
+
+    argv[n++] = (char *)"slirpd";
+    for (i = 0; i < args->n; i++)
+        argv[n++] = args->v[i];
+    argv[n++] = (char *)"1";
+    argv[n++] = (char *)"tap0";
+    opterr = 0;     /* one line of ours, not getopt's */
+    r = opt_parse((int)n, argv, ret);
+    opterr = saved;
+    if (r != OPT_RUN) {
+        opt_free(ret);
+        return util_fail(errbuf, errlen, -EINVAL, "bad daemon options in "
+                         "the hook's args (slirpd --help lists them)");
+    }
+    return 0;
+}
+
+/* does @o (the hook's args) set what annotation ocistate_ann[@k] sets? */
+static bool ocistate_args_set(const struct options *o, size_t k)
+{
+    const char *f = (const char *)o + ocistate_ann[k].field;
+
+    if (ocistate_ann[k].field == OCISTATE_NO_FIELD)
+        return false;
+    if (ocistate_ann[k].kind == OCISTATE_FLAG)
+        return *(const bool *)f;
+    return *(const char *const *)f != NULL;
+}
+
+/*
+ * one io.slirpd.publish item: a TCP or UDP port from 1024 up, never a unix:
+ * path (fwd_split_publish() is the daemon's own reading of a spec)
+ */
+static int ocistate_check_publish(const char *key, const char *item,
+                                  char *errbuf, size_t errlen)
+{
+    g_autofree char *buf = g_strdup(item);
+    const char *why = NULL;
+    struct fwd_req req;
+
+    if (!strncmp(item, "unix:", 5) ||
+        (fwd_split_publish(item, buf, strlen(item) + 1, &req, &why) == 0 &&
+         req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
+        return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
+                         "unix: forwards come only from the hook's args",
+                         key, item);
+    if (why)
+        return util_fail(errbuf, errlen, -EINVAL, "annotation %s: \"%s\": "
+                         "%s", key, item, why);
+    if (req.host_port < OCISTATE_PUBLISH_PORT_MIN || req.host_port > 65535)
+        return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
+                         "the host port must be from %d to 65535 (lower "
+                         "ports come only from the hook's args)", key, item,
+                         OCISTATE_PUBLISH_PORT_MIN);
+    return 0;
+}
+
 /**
  * ocistate_apply_annotations() - io.slirpd.* annotations onto the hook's args
  * @st:		the state
- * @args:	the hook's option words; annotations are appended (so they win:
- *		the daemon takes the last value of an option), a flag set to
- *		false is removed (its long and short form as whole words)
+ * @args:	the hook's option words (without the hook's own --state-dir
+ *		and --ifname); what the annotations add is appended
  * @ret_enabled: io.slirpd.enable's value (true when absent)
- * @errbuf, @errlen: one line on failure
+ * @errbuf, @errlen: one line on failure, naming the annotation
  *
- * Return: 0 or a negative errno (an unknown io.slirpd.* key, a bad boolean)
+ * Annotations only add: one that would change an option of the args, or
+ * take out a flag they set, is refused, as is a publish of a unix: path or
+ * of a host port below 1024 (the header comment has the rules).
+ *
+ * Return: 0 or a negative errno (an unknown io.slirpd.* key, a bad boolean,
+ *	   a refused annotation, bad args)
  */
 int ocistate_apply_annotations(const struct ocistate *st,
                                struct ocistate_args *args, bool *ret_enabled,
                                char *errbuf, size_t errlen)
 {
+    struct options fixed;
     size_t i, k;
     int r;
 
     *ret_enabled = true;
-    for (i = 0; i < st->n_ann; i++) {
-        const char *name = st->ann_key[i] + strlen(OCISTATE_ANN_PREFIX);
+    r = ocistate_args_options(args, &fixed, errbuf, errlen);
+    if (r < 0)
+        return r;
+    for (i = 0; r == 0 && i < st->n_ann; i++) {
+        const char *key = st->ann_key[i];
+        const char *name = key + strlen(OCISTATE_ANN_PREFIX);
         const char *val = st->ann_val[i];
         bool b;
 
         for (k = 0; k < G_N_ELEMENTS(ocistate_ann); k++)
             if (!strcmp(name, ocistate_ann[k].name))
                 break;
-        if (k == G_N_ELEMENTS(ocistate_ann))
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "unknown annotation %s (see slirpd(1), "
-                             "OCI HOOK)", st->ann_key[i]);
+        if (k == G_N_ELEMENTS(ocistate_ann)) {
+            r = util_fail(errbuf, errlen, -EINVAL, "unknown annotation %s "
+                          "(see slirpd(1), OCI HOOK)", key);
+            break;
+        }
         switch (ocistate_ann[k].kind) {
         case OCISTATE_SELECT:
         case OCISTATE_FLAG:
-            if (ocistate_parse_bool(val, &b) < 0)
-                return util_fail(errbuf, errlen, -EINVAL,
-                                 "annotation %s must be true or false: "
-                                 "\"%s\"", st->ann_key[i], val);
-            if (ocistate_ann[k].kind == OCISTATE_SELECT) {
-                *ret_enabled = b;
+            if (ocistate_parse_bool(val, &b) < 0) {
+                r = util_fail(errbuf, errlen, -EINVAL, "annotation %s must "
+                              "be true or false: \"%s\"", key, val);
                 break;
             }
-            if (b) {
+            if (ocistate_ann[k].kind == OCISTATE_SELECT)
+                *ret_enabled = b;
+            else if (!b && ocistate_args_set(&fixed, k))
+                r = util_fail(errbuf, errlen, -EPERM, "annotation %s=%s "
+                              "cannot take out --%s: the hook's args set it",
+                              key, val, name);
+            else if (b && !ocistate_args_set(&fixed, k))
                 r = ocistate_add_opt(args, name, NULL);
-                if (r < 0)
-                    return r;
-            } else {
-                g_autofree char *l = g_strdup_printf("--%s", name);
-
-                ocistate_args_remove(args, l);
-                if (ocistate_ann[k].short_flag)
-                    ocistate_args_remove(args, ocistate_ann[k].short_flag);
-            }
             break;
         case OCISTATE_VALUE:
         case OCISTATE_HOOK:
             if (!*val)
-                return util_fail(errbuf, errlen, -EINVAL,
-                                 "annotation %s is empty", st->ann_key[i]);
-            r = ocistate_add_opt(args, name, val);
-            if (r < 0)
-                return r;
+                r = util_fail(errbuf, errlen, -EINVAL, "annotation %s is "
+                              "empty", key);
+            else if (ocistate_args_set(&fixed, k))
+                r = util_fail(errbuf, errlen, -EPERM, "annotation %s cannot "
+                              "change --%s: the hook's args set it", key,
+                              name);
+            else
+                r = ocistate_add_opt(args, name, val);
             break;
         case OCISTATE_LIST: {
             g_auto(GStrv) items = g_strsplit(val, ",", -1);
             char **it;
 
-            for (it = items; *it; it++) {
+            for (it = items; r == 0 && *it; it++) {
                 g_strstrip(*it);
                 if (!**it)
                     continue;
-                r = ocistate_args_add(args, ocistate_ann[k].opt);
+                r = ocistate_check_publish(key, *it, errbuf, errlen);
+                if (r == 0)
+                    r = ocistate_args_add(args, ocistate_ann[k].opt);
                 if (r == 0)
                     r = ocistate_args_add(args, *it);
-                if (r < 0)
-                    return r;
             }
             break;
         }
         }
     }
-    return 0;
+    opt_free(&fixed);
+    return r;
 }

@@ -206,7 +206,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--udp-timeout=SECONDS    idle time after which a relayed UDP flow closes (default=120)\n"
 "--busy-poll=USEC         longest adaptive busy-poll window before sleeping, for lower\n"
 "                         latency (default=50, 0=off)\n"
-"--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder)\n"
+"--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder);\n"
+"                         fd:N: when the process of inherited pidfd N exits\n"
 "-h, --help               show this help and exit\n"
 "-v, --version            show version and exit\n",
         f);

@@ -14,6 +14,9 @@
 #      container; crun kill + crun delete (poststop): nothing left
 #   3  a container whose createRuntime hook fails (a bad annotation): crun
 #      refuses to start it with the hook's one line, nothing left
+#   4  the hook's args have --disable-host-loopback and an annotation says
+#      io.slirpd.disable-host-loopback=false: refused the same way (the
+#      args win), nothing left
 . "$(dirname "$0")/peers.sh"
 
 peers_init test-oci-hook-crun crun jq
@@ -47,10 +50,11 @@ peers_as_user crun spec --rootless --bundle "$B" || peers_die "crun spec --rootl
 [ -f "$B/config.json" ] || peers_die "crun spec wrote no config.json"
 cp "$B/config.json" "$B/config.orig.json"
 
-# bundle_config SCRIPT HP ANNOTATIONS-JSON: the config.json for one run
+# bundle_config SCRIPT HP ANNOTATIONS-JSON [ARG...]: the config.json for one
+# run (ARGs: more createRuntime args)
 bundle_config() {
 	local extra
-	extra=$(printf '%s\n' "${EXTRA[@]}" | jq -R . | jq -s 'map(select(. != ""))')
+	extra=$(printf '%s\n' "${EXTRA[@]}" "${@:4}" | jq -R . | jq -s 'map(select(. != ""))')
 	jq --arg s "$1" --arg hp "$2" --argjson ann "$3" --arg slirpd "$PEERS_SLIRPD" \
 		--argjson extra "$extra" '
 		.process.args = ["/bin/sh", "-c", $s] |
@@ -124,14 +128,17 @@ case_publish() {
 	[ $rc = 0 ] && nothing_left "$id"
 }
 
-case_bad_annotation() {
-	local id=c3-$T out rc=0 hp
+# refused_start ID NEEDLE ANNOTATIONS-JSON [ARG...]: crun refuses to start
+# the container: its createRuntime hook fails with one line naming NEEDLE
+refused_start() {
+	local id=$1 needle=$2 ann=$3 out rc=0 hp
+	shift 3
 	peers_free_port hp
 	# crun discards a hook's stderr unless run.oci.hooks.stderr names a file
 	: >"$PEERS_DIR/hooks.err"
 	chown "$PEERS_UID" "$PEERS_DIR/hooks.err"
 	bundle_config "echo should-not-run-$T" "$hp" \
-		'{"io.slirpd.mttu": "9000", "run.oci.hooks.stderr": "'"$PEERS_DIR/hooks.err"'"}'
+		"$(jq -c --arg f "$PEERS_DIR/hooks.err" '. + {"run.oci.hooks.stderr": $f}' <<<"$ann")" "$@"
 	out=$(peers_crun run --bundle "$B" "$id" 2>&1) || rc=$?
 	echo "crun exit status $rc: $out"
 	echo "hook stderr: $(cat "$PEERS_DIR/hooks.err")"
@@ -139,13 +146,23 @@ case_bad_annotation() {
 	[ $rc != 0 ] || { echo "crun started the container despite the failed hook"; return 1; }
 	peers_expect_contains "$out" "error executing hook" "crun's error" &&
 		peers_expect_contains "$(cat "$PEERS_DIR/hooks.err")" \
-			"slirpd oci-hook: container $id: unknown annotation io.slirpd.mttu" "the hook's stderr" &&
+			"slirpd oci-hook: container $id: $needle" "the hook's stderr" &&
 		[ "$(grep -c . "$PEERS_DIR/hooks.err")" = 1 ] &&
 		peers_expect_not_contains "$out" "should-not-run-$T" "the output" &&
 		nothing_left "$id"
 }
 
+case_bad_annotation() {
+	refused_start "c3-$T" "unknown annotation io.slirpd.mttu" '{"io.slirpd.mttu": "9000"}'
+}
+
+case_undo_flag() {
+	refused_start "c4-$T" "annotation io.slirpd.disable-host-loopback=false cannot take out --disable-host-loopback" \
+		'{"io.slirpd.disable-host-loopback": "false"}' --disable-host-loopback
+}
+
 peers_check "1: crun run: tap0 from the hooks, host loopback via 10.0.2.2, nothing left" case_run
 peers_check "2: crun run -d: a published port reaches the container; kill+delete leave nothing" case_publish
 peers_check "3: a failing createRuntime hook stops the start, nothing left" case_bad_annotation
+peers_check "4: an annotation cannot take out a flag of the hook's args" case_undo_flag
 peers_finish

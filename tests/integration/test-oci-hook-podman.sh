@@ -13,6 +13,9 @@
 #      the published port reaches a server in the container, tap0 has MTU
 #      65520; podman rm -f leaves nothing
 #   3  without the annotation the hooks do not run: only lo
+#   4  podman run --annotation io.slirpd.publish=127.0.0.1:80:8080 (a host
+#      port below 1024) and io.slirpd.publish=unix:PATH:8080: the start
+#      fails with the hook's one line, nothing left, no socket made
 # In the suite's sandbox run the daemons get io.slirpd.enable-sandbox and
 # io.slirpd.enable-seccomp.
 . "$(dirname "$0")/peers.sh"
@@ -117,7 +120,31 @@ case_not_selected() {
 		[ -z "$(slirpd_procs)" ]
 }
 
+# refused ANNOTATION NEEDLE: podman run fails, the createRuntime hook's one
+# line names NEEDLE, nothing is left
+refused() {
+	local out rc=0 err=$PEERS_DIR/hooks.err
+	: >"$err"
+	chown "$PEERS_UID" "$err"
+	out=$(pod run --rm --network none "${ANN[@]}" --annotation "$1" \
+		--annotation run.oci.hooks.stderr="$err" "$PEERS_IMAGE" echo should-not-run-$T 2>&1) || rc=$?
+	echo "podman exit status $rc: $out"
+	echo "hook stderr: $(cat "$err")"
+	[ $rc != 0 ] || { echo "podman started the container despite the failed hook"; return 1; }
+	peers_expect_not_contains "$out" "should-not-run-$T" "the output" &&
+		peers_expect_contains "$(cat "$err")" "$2" "the hook's stderr" &&
+		[ "$(grep -c . "$err")" = 1 ] &&
+		nothing_left
+}
+
+case_refused() {
+	refused io.slirpd.publish=127.0.0.1:80:8080 "annotation io.slirpd.publish: \"127.0.0.1:80:8080\": the host port must be from 1024" &&
+		refused io.slirpd.publish="unix:$PEERS_DIR/pub.sock:8080" "unix: forwards come only from the hook's args" &&
+		[ ! -e "$PEERS_DIR/pub.sock" ]
+}
+
 peers_check "1: --network none + io.slirpd.enable: tap0, host loopback, nothing left" case_run
 peers_check "2: io.slirpd.publish reaches the container, io.slirpd.mtu; rm leaves nothing" case_publish
 peers_check "3: without the annotation the hooks stay out" case_not_selected
+peers_check "4: io.slirpd.publish of a port below 1024 or a unix: path is refused" case_refused
 peers_finish

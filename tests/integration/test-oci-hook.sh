@@ -9,11 +9,20 @@
 #   1  createRuntime -> createContainer -> the namespace reaches a host
 #      loopback service through 10.0.2.2 and a published port (-p from the
 #      hook's args, a second from io.slirpd.publish) reaches a server inside;
-#      io.slirpd.mtu wins over --mtu in the args; one daemon runs, with
-#      --exit-with-pid; poststop stops it through its API socket and removes
-#      the state: no process, no directory left
+#      io.slirpd.mtu sets the MTU; one daemon runs, watching the pidfd
+#      createRuntime opened (--exit-with-pid=fd:N: its fd N is a pidfd of the
+#      container's process); poststop stops it through its API socket and
+#      removes the state: no process, no directory left
 #   2  the daemon ends with the container's process (--exit-with-pid), and
 #      a later poststop cleans the state
+#   5  annotations only add to the hook's args: one that would take out
+#      --disable-host-loopback, --enable-sandbox or --enable-seccomp, change
+#      --mtu, publish a unix: path or a host port below 1024 is refused; the
+#      allowed ones leave the args' flags in force (get_info, and 10.0.2.2
+#      does not reach the host's loopback)
+#   6  the state directory: a /tmp/slirpd-UID of another user, or a
+#      symbolic link in its place (in a private /tmp), and a group-writable
+#      ROOT or DIR are refused by every stage, touching nothing in them
 #   3  a waiter whose container dies before createContainer cleans up
 #   4  poststop before createContainer wakes the waiter, which exits
 # Errors (one line on stderr, exit 1, nothing left behind):
@@ -117,6 +126,17 @@ expect_nothing_left() { # WHAT DIR
 	ok "$1: no state and no process left"
 }
 
+# expect_pidfd WHAT DAEMON PID: DAEMON was given, as --exit-with-pid=fd:N,
+# an fd N it inherited, a pidfd of PID (never the PID to look up again)
+expect_pidfd() {
+	local cmd n
+	cmd=$(tr '\0' ' ' <"/proc/$2/cmdline")
+	n=$(sed -n 's/.*--exit-with-pid=fd:\([0-9][0-9]*\) .*/\1/p' <<<"$cmd")
+	[ -n "$n" ] || { _afail "$1: the daemon was not given a pidfd: $cmd"; return 0; }
+	assert_match "$(cat "/proc/$2/fdinfo/$n")" "^Pid:[[:space:]]+$3\$" \
+		"$1 the daemon's fd $n, inherited from createRuntime, is a pidfd of the container's process $3"
+}
+
 SVC_LIFETIME=280 svc_start tcp-echo 127.0.0.1
 ECHO=$SVC_PORT
 
@@ -133,7 +153,7 @@ lifecycle() { # WHO: user|root
 	hp2=$((hp + 1))
 	hpu=$(free_port udp)
 	hook "$who" createRuntime "$(state "$id" "$pid" '"io.slirpd.enable":"true","io.slirpd.mtu":"9000","io.slirpd.publish":"127.0.0.1:'"$hp2"':8081,127.0.0.1:'"$hpu"':5353/udp"')" \
-		--mtu=1500 -p "127.0.0.1:$hp:8080" "${EXTRA[@]}"
+		-p "127.0.0.1:$hp:8080" "${EXTRA[@]}"
 	assert_eq 0 "$HOOK_RC" "[$who 1] createRuntime exit status ($HOOK_ERR)"
 	[ -S "$dir/tap.sock" ] || fail "[$who 1] no $dir/tap.sock"
 	[ "$(stat -c %a "$dir")" = 700 ] || fail "[$who 1] $dir is not mode 0700"
@@ -145,14 +165,14 @@ lifecycle() { # WHO: user|root
 	dpid=$(procs_of "$dir")
 	[ "$(printf '%s\n' "$dpid" | grep -c .)" = 1 ] || fail "[$who 1] expected one daemon, got: $dpid"
 	cmd=$(tr '\0' ' ' <"/proc/$dpid/cmdline")
-	assert_contains "$cmd" "--exit-with-pid=$pid" "[$who 1] the daemon ends with the container"
+	expect_pidfd "[$who 1]" "$dpid" "$pid"
 	assert_contains "$cmd" "--netns-type=tapfd" "[$who 1] the daemon got the tap fd"
 	assert_contains "$cmd" "--tap-netns=/proc/self/fd/" "[$who 1] ... and the container's namespaces"
 	out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json info)
 	assert_eq "true 3 1" "$(jq -r '"\(.return.splice.available) \(.return.splice.forwards) \(.return.udp_relay.forwards)"' <<<"$out")" \
 		"[$who 1] the splice helper runs in the container: 3 fast-path forwards, 1 of them UDP (relay)"
 	out=$(ns_exec "$pid" ip -o link show tap0)
-	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu wins over --mtu in the args"
+	assert_contains "$out" "mtu 9000" "[$who 1] io.slirpd.mtu sets the MTU"
 	out=$(ns_exec "$pid" ip -o -4 addr show tap0)
 	assert_contains "$out" "10.0.2.100/24" "[$who 1] tap0 configured"
 	out=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 15 "$pid" socat -t 5 -T 10 - "TCP4:10.0.2.2:$ECHO,connect-timeout=10" 2>&1) || true
@@ -196,6 +216,7 @@ assert_eq 0 "$HOOK_RC" "[2] createRuntime ($HOOK_ERR)"
 hook_in_ns "$pid" "$(state "$id" 0)"
 assert_eq 0 "$HOOK_RC" "[2] createContainer ($HOOK_ERR)"
 dpid=$(procs_of "$dir")
+expect_pidfd "[2]" "$dpid" "$pid"
 kill -KILL "$pid"
 wait_gone "$dpid" 10 || fail "[2] the daemon outlived the container's process"
 ok "[2] the daemon exited with the container's process"
@@ -226,6 +247,122 @@ hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
 assert_eq 0 "$HOOK_RC" "[4] poststop ($HOOK_ERR)"
 wait_gone "$w" 5 || fail "[4] the waiter $w is still there"
 expect_nothing_left "[4]" "$dir"
+
+# ---------------------------------------------------------------- annotations
+# --- 5: the hook's args win; annotations only add what the allow-list permits
+FLAGS=(--disable-host-loopback --enable-sandbox --enable-seccomp)
+pid=$(ns_start --user)
+id=c5-$TAG
+dir=$USER_ROOT/$id
+for ann in '"io.slirpd.disable-host-loopback":"false"' '"io.slirpd.enable-sandbox":"false"' \
+	'"io.slirpd.enable-seccomp":"false"' '"io.slirpd.mtu":"9000"' \
+	'"io.slirpd.publish":"unix:'"$T"'/pub.sock:80"' '"io.slirpd.publish":"127.0.0.1:80:8080"' \
+	'"io.slirpd.publish":"127.0.0.1:'"$(free_port tcp)"':8080,1023:53/udp"'; do
+	hook user createRuntime "$(state "$id" "$pid" "$ann")" "${FLAGS[@]}" --mtu=1500
+	key=${ann#\"}
+	expect_fail "[5] $ann" "annotation ${key%%\"*}"
+	assert_contains "$HOOK_ERR" "hook's args" "[5] $ann: refused, the args win"
+	[ ! -e "$dir" ] || fail "[5] $ann: $dir was left"
+done
+[ ! -e "$T/pub.sock" ] || fail "[5] a unix: socket was created"
+ok "[5] no state and no socket left by the refused annotations"
+# allowed: a flag the args set again, a value and a publish they do not set
+hp=$(free_port tcp)
+hook user createRuntime "$(state "$id" "$pid" '"io.slirpd.disable-host-loopback":"true","io.slirpd.enable-sandbox":"true","io.slirpd.mtu":"9000","io.slirpd.publish":"127.0.0.1:'"$hp"':8080"')" \
+	"${FLAGS[@]}"
+assert_eq 0 "$HOOK_RC" "[5] createRuntime with allowed annotations ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+assert_eq 0 "$HOOK_RC" "[5] createContainer ($HOOK_ERR)"
+out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json info)
+assert_eq "true true true 9000 1" \
+	"$(jq -r '.return | "\(.config.disable_host_loopback) \(.config.enable_sandbox) \(.config.enable_seccomp) \(.config.mtu) \(.forwards.count)"' <<<"$out")" \
+	"[5] get_info: the args' flags in force, the annotations' MTU and forward added"
+out=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 15 "$pid" socat -t 3 -T 5 - "TCP4:10.0.2.2:$ECHO,connect-timeout=5" 2>&1) || true
+assert_not_contains "$out" "ping-$TAG" "[5] 10.0.2.2 does not reach the host's loopback (--disable-host-loopback in force)"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[5] poststop ($HOOK_ERR)"
+expect_nothing_left "[5]" "$dir"
+kill_wait "$pid"
+
+# ---------------------------------------------------------------- state dir
+# --- 6: the state directory must be ours
+
+# hook_privtmp SETUP CHECK STAGE STATE [ARGS...]: the hook as TEST_USER, in a
+# private mount namespace whose /tmp (and /run/user, so that ROOT is
+# /tmp/slirpd-UID) is a new tmpfs: root's shell snippet SETUP puts there what
+# another user could have; CHECK runs after the hook, its output in
+# HOOK_CHECK. Nothing outside the test's own namespace is touched.
+hook_privtmp() {
+	local setup=$1 check=$2 stage=$3 st=$4
+	shift 4
+	HOOK_RC=0
+	printf '%s' "$st" | SETUP=$setup CHECK=$check U=$TEST_USER timeout 30 \
+		unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
+		if [ -d /run/user ]; then mount -t tmpfs tmpfs /run/user || exit 99; fi
+		eval "$SETUP" </dev/null || exit 98
+		rc=0
+		setpriv --reuid="$U" --regid="$U" --init-groups -- "$@" || rc=$?
+		eval "$CHECK" </dev/null >&3
+		exit $rc' sh "$SLIRPD" oci-hook "$stage" "$@" \
+		>"$T/hook.out" 2>"$T/hook.err" 3>"$T/hook.check" || HOOK_RC=$?
+	HOOK_OUT=$(cat "$T/hook.out")
+	HOOK_ERR=$(cat "$T/hook.err")
+	HOOK_CHECK=$(cat "$T/hook.check")
+}
+
+pid=$(ns_start --user)
+id=c6-$TAG
+R=/tmp/slirpd-$UID_T
+# a container's state as a poststop would find it: only files of ours
+victim="mkdir -p $R/$id && echo keep >$R/$id/slirpd.log"
+kept="[ -e $R/$id/slirpd.log ] && echo kept"
+# another user's ROOT, writable by all (so that a hook of ours could delete)
+other="$victim && chmod 0777 $R $R/$id && chmod 0666 $R/$id/slirpd.log && chown -R 65534:65534 $R"
+for stage in createRuntime poststop; do
+	hook_privtmp "$other" "$kept" "$stage" "$(state "$id" "$pid")"
+	expect_fail "[6 $stage] $R owned by another user" "$R is owned by uid 65534, not by us"
+	assert_eq kept "$HOOK_CHECK" "[6 $stage] nothing of the other user's deleted"
+done
+# a symbolic link in ROOT's place (ours, so that protected_symlinks lets us
+# follow it) to a directory of ours
+R2=/tmp/elsewhere
+symlink="${victim//$R/$R2} && chown -R $TEST_USER $R2 && ln -s $R2 $R && chown -h $TEST_USER $R"
+for stage in createRuntime poststop; do
+	hook_privtmp "$symlink" "${kept//$R/$R2}" "$stage" "$(state "$id" "$pid")"
+	expect_fail "[6 $stage] $R a symbolic link" "$R is a symbolic link: refusing it"
+	assert_eq kept "$HOOK_CHECK" "[6 $stage] nothing deleted through the link"
+done
+# group-writable, with --state-dir (the same checks)
+SD=$T/sd
+mkdir -m 0755 "$SD"
+chown "$TEST_USER" "$SD"
+SR=$SD/root
+hook user createRuntime "$(state "$id" "$pid")" --state-dir="$SR"
+assert_eq 0 "$HOOK_RC" "[6] createRuntime with --state-dir ($HOOK_ERR)"
+[ "$(stat -c '%a %U' "$SR")" = "700 $TEST_USER" ] || fail "[6] $SR: $(stat -c '%a %U' "$SR")"
+chmod 0770 "$SR/$id"
+hook_in_ns "$pid" "$(state "$id" 0)" --state-dir="$SR"
+expect_fail "[6] a group-writable DIR at createContainer" "$SR/$id has mode 0770, writable by group or others: refusing it"
+out=$(ns_exec "$pid" ip -o link show)
+assert_not_contains "$out" tap0 "[6] no tap was made"
+chmod 0700 "$SR/$id"
+chmod 0770 "$SR"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+expect_fail "[6] a group-writable ROOT at poststop" "$SR has mode 0770"
+[ -S "$SR/$id/tap.sock" ] || fail "[6] the refused poststop touched the state"
+hook user createRuntime "$(state "$id-2" "$pid")" --state-dir="$SR"
+expect_fail "[6] a group-writable ROOT at createRuntime" "$SR has mode 0770"
+chmod 0700 "$SR"
+chmod 0777 "$SD"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+expect_fail "[6] ROOT in a directory anyone may write to (not sticky)" "$SD has mode 0777, writable by group or others and not sticky"
+chmod 0755 "$SD"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")" --state-dir="$SR"
+assert_eq 0 "$HOOK_RC" "[6] poststop once the modes are back ($HOOK_ERR)"
+expect_nothing_left "[6]" "$SR/$id"
+kill_wait "$pid"
+pid=$(ns_start --user)  # the container of the error cases
 
 # ---------------------------------------------------------------- errors
 id=e-$TAG

@@ -1,8 +1,10 @@
 /* test-config.c - unit tests for cidr/MAC/MTU/fd parsing and address derivation */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -275,6 +277,37 @@ int main(void)
     o.tap_netns = "/proc/self/ns/net";
     rejected(&o, "--tap-netns is only for --netns-type=tapfd",
              "--tap-netns without tapfd rejected");
+
+    /* --exit-with-pid=fd:N: N must be an open pidfd, kept as it is */
+    {
+        char v[32];
+        int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+        memset(&o, 0, sizeof(o));
+        o.target = "1";
+        o.ifname = "tap0";
+        snprintf(v, sizeof(v), "fd:%d", pfd);
+        o.exit_with_pid = v;
+        r = from(&o, &c, e, sizeof(e));
+        TAP_IS_INT(r, 0, "--exit-with-pid=fd:N of a pidfd accepted");
+        TAP_OK(c.exit_pidfd == pfd && c.exit_with_pid == 0,
+               "the pidfd is used as it is, no PID to look up");
+        config_free(&c);
+        TAP_OK(fcntl(pfd, F_GETFD) >= 0, "config_free leaves it open");
+        close(pfd);
+        rejected(&o, "exit-with-pid=fd:N needs N to be an open pidfd",
+                 "a closed fd rejected");
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        snprintf(v, sizeof(v), "fd:%d", fd);
+        rejected(&o, "exit-with-pid=fd:N needs N to be an open pidfd",
+                 "an fd that is not a pidfd rejected");
+        close(fd);
+        o.exit_with_pid = "fd:";
+        rejected(&o, "needs N to be an open pidfd", "fd: without N rejected");
+        o.exit_with_pid = "12x";
+        rejected(&o, "exit-with-pid must be a positive integer or fd:N",
+                 "a bad PID rejected");
+    }
 
     /* outbound: interface names resolve with the right option (not
      * slirp4netns's bug of resolving --outbound-addr6 from --outbound-addr) */

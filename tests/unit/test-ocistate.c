@@ -117,7 +117,12 @@ static void test_ids(void)
 
 static void test_annotations(void)
 {
-    static const char *const args[] = { "--mtu=1500", "-6", "--enable-sandbox", NULL };
+    static const char *const args[] = { "-6", "--enable-sandbox", NULL };
+    /* the hook's flags and values, in every form getopt takes */
+    static const char *const fixed[] = { "-m", "1500", "-6", "--enable-sandbox",
+                                         "--no-host-loopback",
+                                         "--enable-seccomp", "--disable-d",
+                                         "--cidr", "10.9.0.0/24", NULL };
     char out[1024], err[512];
     bool en = false;
     int r;
@@ -125,20 +130,23 @@ static void test_annotations(void)
     r = merged("{\"id\":\"c\",\"status\":\"created\"}", args, out,
                sizeof(out), &en, err, sizeof(err));
     TAP_IS_INT(r, 0, "no annotations");
-    TAP_IS_STR(out, "--mtu=1500 -6 --enable-sandbox", "args unchanged");
+    TAP_IS_STR(out, "-6 --enable-sandbox", "args unchanged");
     TAP_OK(en, "enabled when io.slirpd.enable is absent");
 
     r = merged("{\"id\":\"c\",\"status\":\"created\",\"annotations\":{"
                "\"io.slirpd.enable\":\"true\",\"io.slirpd.mtu\":\"65520\","
-               "\"io.slirpd.enable-ipv6\":\"false\",\"io.slirpd.publish\":"
-               "\"127.0.0.1:8080:80, 9090:90/udp,,\",\"io.slirpd.disable-dns\":"
-               "\"true\",\"io.slirpd.cidr\":\"10.5.0.0/24\"}}", args, out,
+               "\"io.slirpd.enable-ipv6\":\"true\",\"io.slirpd.publish\":"
+               "\"127.0.0.1:8080:80, 9090:90/udp,,1024:80,[::1]:65535:81\","
+               "\"io.slirpd.disable-dns\":\"true\",\"io.slirpd.enable-sandbox\":"
+               "\"yes\",\"io.slirpd.disable-offload\":\"false\","
+               "\"io.slirpd.cidr\":\"10.5.0.0/24\"}}", args, out,
                sizeof(out), &en, err, sizeof(err));
-    TAP_IS_INT(r, 0, "annotations apply");
-    TAP_IS_STR(out, "--mtu=1500 --enable-sandbox --mtu=65520 -p 127.0.0.1:8080:80 "
-               "-p 9090:90/udp --disable-dns --cidr=10.5.0.0/24",
-               "values appended (they win), false flag removed in both forms, "
-               "publish list split");
+    TAP_OK(r == 0, "annotations apply (%s)", r ? err : "ok");
+    TAP_IS_STR(out, "-6 --enable-sandbox --mtu=65520 -p 127.0.0.1:8080:80 "
+               "-p 9090:90/udp -p 1024:80 -p [::1]:65535:81 --disable-dns "
+               "--cidr=10.5.0.0/24",
+               "values and flags the args do not set are added, those they "
+               "set are not repeated, false adds nothing, publish list split");
     TAP_OK(en, "io.slirpd.enable=true");
 
     r = merged("{\"id\":\"c\",\"status\":\"created\",\"annotations\":{"
@@ -158,7 +166,28 @@ static void test_annotations(void)
         { "\"io.slirpd.api-socket\":\"/x\"", "unknown annotation" },
         { "\"io.slirpd.enable-ipv6\":\"maybe\"", "must be true or false" },
         { "\"io.slirpd.enable\":\"on\"", "must be true or false" },
-        { "\"io.slirpd.mtu\":\"\"", "is empty" },
+        { "\"io.slirpd.macaddress\":\"\"", "is empty" },
+        /* the args win: no flag taken out, no value changed */
+        { "\"io.slirpd.enable-ipv6\":\"false\"",
+          "io.slirpd.enable-ipv6=false cannot take out --enable-ipv6" },
+        { "\"io.slirpd.enable-sandbox\":\"false\"",
+          "io.slirpd.enable-sandbox=false cannot take out --enable-sandbox" },
+        { "\"io.slirpd.enable-seccomp\":\"no\"",
+          "io.slirpd.enable-seccomp=no cannot take out --enable-seccomp" },
+        { "\"io.slirpd.disable-host-loopback\":\"0\"",
+          "cannot take out --disable-host-loopback" },
+        { "\"io.slirpd.disable-dns\":\"false\"", "cannot take out --disable-dns" },
+        { "\"io.slirpd.mtu\":\"9000\"", "io.slirpd.mtu cannot change --mtu" },
+        { "\"io.slirpd.cidr\":\"10.0.0.0/8\"", "cannot change --cidr" },
+        /* publish: no unix: path, no host port below 1024 */
+        { "\"io.slirpd.publish\":\"unix:/tmp/x.sock:80\"", "unix: forwards come only" },
+        { "\"io.slirpd.publish\":\"8080:80, unix:/x:80/tcp\"", "unix: forwards come only" },
+        { "\"io.slirpd.publish\":\"127.0.0.1:80:80\"", "host port must be from 1024" },
+        { "\"io.slirpd.publish\":\"1023:53/udp\"", "host port must be from 1024" },
+        { "\"io.slirpd.publish\":\"0:80\"", "host port must be from 1024" },
+        { "\"io.slirpd.publish\":\"[::1]:443:443\"", "host port must be from 1024" },
+        { "\"io.slirpd.publish\":\"127.0.0.1::80\"", "host port must be from 1024" },
+        { "\"io.slirpd.publish\":\"8080:80/sctp\"", "io.slirpd.publish" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char json[256];
@@ -166,10 +195,15 @@ static void test_annotations(void)
         snprintf(json, sizeof(json), "{\"id\":\"c\",\"status\":\"created\","
                  "\"annotations\":{%s}}", bad[i].ann);
         err[0] = '\0';
-        r = merged(json, args, out, sizeof(out), &en, err, sizeof(err));
+        r = merged(json, fixed, out, sizeof(out), &en, err, sizeof(err));
         TAP_OK(r < 0 && strstr(err, bad[i].want), "refused: %s -> %s",
                bad[i].ann, err);
     }
+
+    static const char *const bad_args[] = { "--mtu", NULL };
+    r = merged("{\"id\":\"c\",\"status\":\"created\"}", bad_args, out,
+               sizeof(out), &en, err, sizeof(err));
+    TAP_OK(r < 0 && strstr(err, "hook's args"), "bad args: %s", err);
 }
 
 static void test_uid_map(void)
