@@ -428,7 +428,9 @@ enter_private_host_ns() {
 	require_cmd unshare
 	[ -z "$(_mounts_below "$T")" ] && rm -rf --one-file-system "$T"
 	trap - EXIT
-	exec env SLIRPD_IN_PRIVATE_HOST_NS=1 unshare --net --mount --propagation private \
+	# the built binaries, not this run's copies in $T (just removed)
+	exec env SLIRPD="${_SLIRPD_BUILT:-$SLIRPD}" SLIRPD_HELPERS="${_HELPERS_BUILT:-$SLIRPD_HELPERS}" \
+		SLIRPD_IN_PRIVATE_HOST_NS=1 unshare --net --mount --propagation private \
 		-- bash "$0" "$@"
 }
 
@@ -862,6 +864,7 @@ if [ "$(id -u)" = 0 ] && id -u "$TEST_USER" >/dev/null 2>&1 &&
 	done
 	chmod -R a+rX "$T/bin"
 	info "$TEST_USER cannot reach $SLIRPD: using copies in $T/bin"
+	_SLIRPD_BUILT=$SLIRPD _HELPERS_BUILT=$SLIRPD_HELPERS
 	SLIRPD=$T/bin/$(basename "$SLIRPD")
 	SLIRPD_HELPERS=$T/bin/helpers
 	export SLIRPD SLIRPD_HELPERS
