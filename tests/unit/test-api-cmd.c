@@ -12,7 +12,7 @@
 #include "fwd.h"
 #include "slirp-env.h"
 #include "stack.h"
-#include "tap.h"
+#include "tapout.h"
 
 static struct api_cmd_ctx ctx;
 static char last[65536];

@@ -2,7 +2,7 @@
 #include <stdint.h>
 
 #include "busypoll.h"
-#include "tap.h"
+#include "tapout.h"
 
 int main(void)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "offload.h"
-#include "tap.h"
+#include "tapout.h"
 
 struct out {
     struct virtio_net_hdr vh;

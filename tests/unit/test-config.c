@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "tap.h"
+#include "tapout.h"
 
 static const char *ip4(struct in_addr a)
 {

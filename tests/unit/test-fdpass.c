@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "tap.h"
+#include "tapout.h"
 
 int main(void)
 {

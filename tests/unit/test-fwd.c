@@ -15,7 +15,7 @@
 #include "options.h"
 #include "slirp-env.h"
 #include "stack.h"
-#include "tap.h"
+#include "tapout.h"
 
 static struct config cfg4, cfg6;
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "heap.h"
-#include "tap.h"
+#include "tapout.h"
 
 #define SOCKBUF (128 * 1024)    /* libslirp's socket buffer */
 #define REUSE (200 * 1024)      /* a length only the reuse checks use */

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "isolation.h"
-#include "tap.h"
+#include "tapout.h"
 
 /* architectures a rule name must exist on at least one of (typo check) */
 static const uint32_t test_arches[] = {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "tap.h"
+#include "tapout.h"
 
 static struct json_value *parse(const char *s)
 {

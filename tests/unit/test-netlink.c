@@ -13,7 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink.h"
-#include "tap.h"
+#include "tapout.h"
 
 #define MAX_ATTR 64
 

@@ -4,7 +4,7 @@
 
 #include "hook.h"
 #include "ocistate.h"
-#include "tap.h"
+#include "tapout.h"
 
 static int parse(const char *json, struct ocistate *st, char *err, size_t len)
 {

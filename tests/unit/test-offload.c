@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "offload.h"
-#include "tap.h"
+#include "tapout.h"
 
 /* straightforward RFC 1071 reference, byte by byte */
 static uint16_t ref_csum(const uint8_t *p, size_t len, uint32_t sum)

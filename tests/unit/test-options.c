@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "options.h"
-#include "tap.h"
+#include "tapout.h"
 
 #define ARGV(...) ((char *[]){ "slirpd", __VA_ARGS__, NULL })
 #define ARGC(v) ((int)(sizeof(v) / sizeof(char *)) - 1)

@@ -30,7 +30,7 @@
 #include "ns.h"
 #include "splice.h"
 #include "netns.h"
-#include "tap.h"
+#include "tapout.h"
 
 static struct splice *sp;
 

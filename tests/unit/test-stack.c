@@ -10,7 +10,7 @@
 #include "loop.h"
 #include "slirp-env.h"
 #include "stack.h"
-#include "tap.h"
+#include "tapout.h"
 
 static struct stack *st;
 static struct loop l;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "offload.h"
-#include "tap.h"
+#include "tapout.h"
 #include "timewait.h"
 #include "util.h"
 

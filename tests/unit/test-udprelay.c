@@ -28,7 +28,7 @@
 #include "ns.h"
 #include "splice.h"
 #include "netns.h"
-#include "tap.h"
+#include "tapout.h"
 #include "udprelay.h"
 
 #define MAX_FLOWS 64

@@ -1,4 +1,4 @@
-/* tap.h - a minimal TAP (Test Anything Protocol) producer for the unit tests */
+/* tapout.h - a minimal TAP (Test Anything Protocol) producer for the unit tests (not the TUN device: src/tap.h) */
 #pragma once
 
 #include <stdbool.h>

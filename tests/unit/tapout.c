@@ -1,8 +1,8 @@
-/* tap.c - a minimal TAP (Test Anything Protocol) producer for the unit tests */
+/* tapout.c - a minimal TAP (Test Anything Protocol) producer for the unit tests */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "tap.h"
+#include "tapout.h"
 
 static int tap_count;
 static int tap_failed;
