@@ -49,38 +49,20 @@
 
 #define LOOP_TAP_BUDGET 256
 
-static const char *const loop_type_names[] = {
-    [LOOP_REMOVED] = "removed",
-    [LOOP_TAP] = "tap",
-    [LOOP_EXIT_FD] = "exit-fd",
-    [LOOP_SIGNAL] = "signal",
-    [LOOP_EXIT_PID] = "exit-with-pid",
-    [LOOP_API_LISTEN] = "api-listen",
-    [LOOP_API_CONN] = "api-conn",
-    [LOOP_SPLICE] = "splice",
-};
-_Static_assert(sizeof(loop_type_names) / sizeof(loop_type_names[0]) ==
-                   LOOP_TYPE_COUNT,
-               "loop_type_names must name every enum loop_type");
-
-const char *loop_type_name(enum loop_type type)
-{
-    return type < LOOP_TYPE_COUNT ? loop_type_names[type] : "?";
-}
-
 /**
  * loop_init() - an empty loop driving @st
- * @l:	the loop
- * @st:	the libslirp stack whose sockets are polled every iteration
+ * @l:		the loop
+ * @st:		the libslirp stack whose sockets are polled every iteration
+ * @busy_us:	the longest busy-poll window (--busy-poll; 0: none)
  *
  * Return: 0
  */
-int loop_init(struct loop *l, struct stack *st)
+int loop_init(struct loop *l, struct stack *st, unsigned int busy_us)
 {
     memset(l, 0, sizeof(*l));
     l->stack = st;
     l->tap_budget = LOOP_TAP_BUDGET;
-    busypoll_init(&l->busy, 0);
+    busypoll_init(&l->busy, busy_us);
     return 0;
 }
 

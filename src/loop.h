@@ -46,7 +46,7 @@ struct loop {
     int exit_status;
 };
 
-int loop_init(struct loop *l, struct stack *st);
+int loop_init(struct loop *l, struct stack *st, unsigned int busy_us);
 void loop_free(struct loop *l);
 int loop_add(struct loop *l, int fd, short events, enum loop_type type,
              void *data);
@@ -56,4 +56,3 @@ int loop_add_transient(struct loop *l, int fd, short events);
 short loop_transient_revents(const struct loop *l, int idx);
 void loop_quit(struct loop *l, int status);
 int loop_run(struct loop *l);
-const char *loop_type_name(enum loop_type type);

@@ -177,8 +177,7 @@ int main(int argc, char **argv)
     }
     fwd_print(fwd, stdout);
 
-    loop_init(&loop, stack);
-    busypoll_init(&loop.busy, cfg.busy_poll_us);
+    loop_init(&loop, stack, cfg.busy_poll_us);
     if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||
         loop_add(&loop, sigfd, POLLIN, LOOP_SIGNAL, NULL) < 0 ||
         (cfg.exit_fd >= 0 &&

@@ -364,11 +364,6 @@ Slirp *stack_slirp(struct stack *st)
     return st->slirp;
 }
 
-int stack_tapfd(const struct stack *st)
-{
-    return st->tapfd;
-}
-
 /**
  * stack_set_vnet_hdr() - frames on the tap carry a virtio-net header
  * @st:		the stack

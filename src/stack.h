@@ -30,7 +30,6 @@ struct stack;
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret);
 void stack_free(struct stack *st);
 Slirp *stack_slirp(struct stack *st);
-int stack_tapfd(const struct stack *st);
 int stack_set_vnet_hdr(struct stack *st, int len);
 void stack_flush(struct stack *st);
 const struct stack_stats *stack_get_stats(struct stack *st);

@@ -87,7 +87,7 @@ int main(void)
         return 1;
     }
     peer = sv[1];
-    loop_init(&l, st);
+    loop_init(&l, st, 0);
 
     /* one libslirp socket: a listener of a host forward */
     port = free_port();
