@@ -111,6 +111,8 @@
 #define SPLICE_EVENTS 64            /* epoll events per wake-up */
 #define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
 #define SPLICE_HELLO_MS 5000        /* the helper's first word */
+#define SPLICE_REAP_MS 100          /* a helper that is gone: reap it ... */
+#define SPLICE_REAP_TRIES 100       /* ... for up to 10 s */
 
 /*
  * The congestion control of the sockets whose path never leaves the
@@ -219,6 +221,7 @@ struct splice {
     uint64_t batch;         /* splice_on_ready() calls */
     bool hello_pending;     /* the helper's first word not taken yet */
     bool helper_reaped;     /* the helper is gone and reaped */
+    int reap_left;          /* tries left to reap it (SPLICE_REAP_MS apart) */
     int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
 };
@@ -1062,6 +1065,9 @@ static void splice_timer_update(struct splice *sp)
     for (ls = sp->listeners; ls; ls = ls->next)
         if (ls->resume_ms && (!next || ls->resume_ms < next))
             next = ls->resume_ms;
+    if (sp->reap_left > 0 &&
+        (!next || splice_now_ms() + SPLICE_REAP_MS < next))
+        next = splice_now_ms() + SPLICE_REAP_MS;
     if (!next || (sp->timer_ms && sp->timer_ms <= next))
         return;
     its.it_value.tv_sec = next / 1000;
@@ -1309,8 +1315,13 @@ static void splice_helper_gone(struct splice *sp, const char *why)
     for (t = 0; t < 2; t++)
         for (fi = 0; fi < 2; fi++)
             sp->asked_ms[t][fi] = 0;
+    /* its socket closes before it is a zombie: reaped by the timer, if
+     * not now (a stopped one exits when it runs again) */
     if (sp->helper_pid > 0 && waitpid(sp->helper_pid, NULL, WNOHANG) > 0)
         sp->helper_reaped = true;
+    else if (sp->helper_pid > 0)
+        sp->reap_left = SPLICE_REAP_TRIES;
+    splice_timer_update(sp);
     splice_serve_waiting(sp, 0);
     splice_serve_waiting(sp, 1);
     if (sp->on_dgram)
@@ -1523,6 +1534,13 @@ static void splice_on_timer(struct splice *sp)
                          "given up", SPLICE_HELPER_TIMEOUT_MS);
                 splice_helper_gone(sp, why);
             }
+    if (sp->reap_left > 0) {
+        sp->reap_left--;
+        if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0) {
+            sp->helper_reaped = true;
+            sp->reap_left = 0;
+        }
+    }
     for (ls = sp->listeners; ls; ls = ls->next) {
         if (!ls->resume_ms || ls->resume_ms > now)
             continue;
