@@ -73,10 +73,17 @@ static int real_stderr = -1;
 
 /* ------------------------------------------------------------ the log */
 
+/* in a sanitizer build: where its reports go */
+extern void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
 static void log_capture(void)
 {
     logfd = memfd_create("log", MFD_CLOEXEC);
     real_stderr = dup(2);
+    /* a sanitizer's report must not end up in the captured log, which is
+     * lost if the report ends the process */
+    if (__sanitizer_set_report_fd)
+        __sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
     dup2(logfd, 2);
 }
 
