@@ -20,7 +20,9 @@
  * renames itself ("slirpd: splice helper", so nobody looking for the daemon
  * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
  * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
- * exit). It then answers requests "N sockets of family F and type T"
+ * exit), all before its first word; if any of that fails, the word says
+ * so and it exits (every forward then goes through libslirp). It then
+ * answers requests "N sockets of family F and type T"
  * (SOCK_STREAM here, SOCK_DGRAM for udprelay.c) over a SOCK_SEQPACKET
  * socketpair with the sockets (SCM_RIGHTS), unconnected. It
  * exits when the socketpair closes (the daemon is gone: EOF, and
@@ -34,10 +36,26 @@
  * sockets per family and asks the helper for more (asynchronously) when
  * fewer than SPLICE_POOL_LOW are left, so a new connection costs one
  * connect() and no round trip. A connection that finds the pool empty
- * waits (WAIT_SOCK) until the helper's answer arrives.
+ * waits (WAIT_SOCK) until the helper's answer arrives; at most
+ * SPLICE_WAIT_MAX do per family, more are reset at once.
+ *
+ * The helper is not trusted: it lives in the target's namespaces, where
+ * the container can signal or ptrace it. Every answer must be one that was
+ * asked for, with no more descriptors than asked for, each a socket of
+ * the family, type and protocol asked for (fstat, SO_DOMAIN, SO_TYPE,
+ * SO_PROTOCOL); the daemon makes each one non-blocking itself. A helper
+ * that answers anything else, owes an answer for SPLICE_HELPER_TIMEOUT_MS
+ * (stopped, stuck) or exits is given up, with a log line: its socket is
+ * closed (a stopped one exits when it runs again) and it is reaped;
+ * waiting connections are reset, and so are new ones on splice listeners
+ * (open ones run on); new forwards go through libslirp. Since the helper
+ * may keep a copy of any socket it sent, and close() does not take a
+ * socket out of an epoll set while another reference exists (epoll(7)),
+ * every watched fd leaves the set (EPOLL_CTL_DEL) before it is closed.
  *
  * Everything (listeners, both sockets of each connection, the helper's
- * socket and a "kick" eventfd) lives in one epoll set, whose fd is one
+ * socket, a "kick" eventfd and a timerfd for the helper's deadline and
+ * rested listeners) lives in one epoll set, whose fd is one
  * entry (LOOP_SPLICE) of the main poll loop; splice_on_ready() handles a
  * batch of events. Connection sockets are edge-triggered, registered for
  * EPOLLIN | EPOLLRDHUP; EPOLLOUT is added (once, for good) the first time
@@ -71,7 +89,10 @@
  * queued and the kick eventfd is written, so the main loop comes back at
  * once but libslirp and the tap get their turn first. Pipes of cleanly
  * closed connections are kept (up to a few) for the next connection. A
- * removed forward closes its listener only; its connections run on.
+ * removed forward closes its listener only; its connections run on. A
+ * listener whose accept() runs out of fds (EMFILE, ENFILE) or memory
+ * would stay readable and spin the loop: it leaves the set for
+ * SPLICE_ACCEPT_PAUSE_MS and the timer brings it back.
  *
  * Other modules. udprelay.c puts its own sockets into the same epoll set
  * (splice_watch_add(): the event calls the watch's callback) and takes UDP
