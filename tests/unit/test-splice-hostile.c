@@ -627,8 +627,9 @@ static void test_wrong(int lfd, const struct sockaddr_in *srv,
     r = c >= 0 ? read_end(c, 2000) : -1;
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: a client of the "
            "forward is reset at once (%d)", name, r);
-    TAP_OK(recv(udp, buf, sizeof(buf), 0) < 0 && accept4(lfd, NULL, NULL, 0) < 0,
-           "%s: nothing reached the guest", name);
+    TAP_OK(recv(udp, buf, sizeof(buf), 0) < 0 &&
+           accept4(lfd, NULL, NULL, 0) < 0, "%s: nothing reached the guest",
+           name);
     if (c >= 0)
         close(c);
     close(udp);
