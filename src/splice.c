@@ -20,7 +20,9 @@
  * renames itself ("slirpd: splice helper", so nobody looking for the daemon
  * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
  * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
- * exit). It then answers requests "N sockets of family F and type T"
+ * exit), all before its first word; if any of that fails, the word says
+ * so and it exits (every forward then goes through libslirp). It then
+ * answers requests "N sockets of family F and type T"
  * (SOCK_STREAM here, SOCK_DGRAM for udprelay.c) over a SOCK_SEQPACKET
  * socketpair with the sockets (SCM_RIGHTS), unconnected. It
  * exits when the socketpair closes (the daemon is gone: EOF, and
@@ -34,10 +36,26 @@
  * sockets per family and asks the helper for more (asynchronously) when
  * fewer than SPLICE_POOL_LOW are left, so a new connection costs one
  * connect() and no round trip. A connection that finds the pool empty
- * waits (WAIT_SOCK) until the helper's answer arrives.
+ * waits (WAIT_SOCK) until the helper's answer arrives; at most
+ * SPLICE_WAIT_MAX do per family, more are reset at once.
+ *
+ * The helper is not trusted: it lives in the target's namespaces, where
+ * the container can signal or ptrace it. Every answer must be one that was
+ * asked for, with no more descriptors than asked for, each a socket of
+ * the family, type and protocol asked for (fstat, SO_DOMAIN, SO_TYPE,
+ * SO_PROTOCOL); the daemon makes each one non-blocking itself. A helper
+ * that answers anything else, owes an answer for SPLICE_HELPER_TIMEOUT_MS
+ * (stopped, stuck) or exits is given up, with a log line: its socket is
+ * closed (a stopped one exits when it runs again) and it is reaped;
+ * waiting connections are reset, and so are new ones on splice listeners
+ * (open ones run on); new forwards go through libslirp. Since the helper
+ * may keep a copy of any socket it sent, and close() does not take a
+ * socket out of an epoll set while another reference exists (epoll(7)),
+ * every watched fd leaves the set (EPOLL_CTL_DEL) before it is closed.
  *
  * Everything (listeners, both sockets of each connection, the helper's
- * socket and a "kick" eventfd) lives in one epoll set, whose fd is one
+ * socket, a "kick" eventfd and a timerfd for the helper's deadline and
+ * rested listeners) lives in one epoll set, whose fd is one
  * entry (LOOP_SPLICE) of the main poll loop; splice_on_ready() handles a
  * batch of events. Connection sockets are edge-triggered, registered for
  * EPOLLIN | EPOLLRDHUP; EPOLLOUT is added (once, for good) the first time
@@ -71,7 +89,10 @@
  * queued and the kick eventfd is written, so the main loop comes back at
  * once but libslirp and the tap get their turn first. Pipes of cleanly
  * closed connections are kept (up to a few) for the next connection. A
- * removed forward closes its listener only; its connections run on.
+ * removed forward closes its listener only; its connections run on. A
+ * listener whose accept() runs out of fds (EMFILE, ENFILE) or memory
+ * would stay readable and spin the loop: it leaves the set for
+ * SPLICE_ACCEPT_PAUSE_MS and the timer brings it back.
  *
  * Other modules. udprelay.c puts its own sockets into the same epoll set
  * (splice_watch_add(): the event calls the watch's callback) and takes UDP
@@ -96,8 +117,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -106,9 +130,10 @@
 #include "util.h"
 
 #define SPLICE_EVENTS 64            /* epoll events per wake-up */
-#define SPLICE_FDS_PER_MSG 64       /* sockets per helper answer */
 #define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
 #define SPLICE_HELLO_MS 5000        /* the helper's first word */
+#define SPLICE_REAP_MS 100          /* a helper that is gone: reap it ... */
+#define SPLICE_REAP_TRIES 100       /* ... for up to 10 s */
 
 /*
  * The congestion control of the sockets whose path never leaves the
@@ -126,6 +151,7 @@ enum splice_kind {
     SPLICE_K_HELPER,
     SPLICE_K_KICK,
     SPLICE_K_WATCH,     /* another module's fd (struct splice_watch) */
+    SPLICE_K_TIMER,     /* the helper's deadline, paused listeners */
 };
 
 /* what an epoll event points to: the first member of each object */
@@ -141,6 +167,7 @@ struct splice_listener {
     socklen_t guest_len;
     bool local;                 /* bound to loopback: every client is local */
     uint64_t last_batch;        /* the batch that last found it readable */
+    int64_t resume_ms;          /* paused (out of fds) until then; 0: not */
     struct splice_listener *next;
 };
 
@@ -192,6 +219,15 @@ struct splice {
     int dpool[2][SPLICE_POOL_MAX];  /* the same for SOCK_DGRAM */
     int ndpool[2];
     bool drequested[2];
+    /* [0] SOCK_STREAM, [1] SOCK_DGRAM; per family: what the helper owes */
+    int64_t asked_ms[2][2];         /* since when (0: nothing) */
+    int asked[2][2];                /* how many sockets, at most */
+    int nwait[2];                   /* connections on wait_head[] */
+    int timerfd;
+    struct splice_ep timer_ep;
+    int64_t timer_ms;               /* when it fires (0: not armed) */
+    int64_t accept_log_ms;          /* the last "out of fds" line */
+    int64_t wait_log_ms;            /* the last "too many waiting" line */
     void (*on_dgram)(void *arg);    /* splice_set_client() */
     void (*on_batch_end)(void *arg);
     void *client;
@@ -205,17 +241,10 @@ struct splice {
     bool kicked;
     uint64_t batch;         /* splice_on_ready() calls */
     bool hello_pending;     /* the helper's first word not taken yet */
+    bool helper_reaped;     /* the helper is gone and reaped */
+    int reap_left;          /* tries left to reap it (SPLICE_REAP_MS apart) */
     int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
-};
-
-/* the helper's request and answer (SOCK_SEQPACKET: one message each) */
-struct splice_msg {
-    int32_t status;     /* answer: 0 or a negative errno */
-    int32_t family;     /* AF_INET or AF_INET6 */
-    int32_t count;      /* request: how many; answer: how many fds follow */
-    int32_t type;       /* SOCK_STREAM or SOCK_DGRAM */
-    int32_t cc_unset;   /* answer: sockets left without SPLICE_LOCAL_CC */
 };
 
 _Static_assert(offsetof(struct splice_watch, kind) ==
@@ -270,6 +299,25 @@ static void splice_client_cc(int fd, const struct sockaddr *peer)
 static int splice_fi(int family)
 {
     return family == AF_INET6 ? 1 : 0;
+}
+
+static int64_t splice_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* at most one line of a kind per 10 s (*@last: when the last one went) */
+static bool splice_may_log(int64_t *last)
+{
+    int64_t now = splice_now_ms();
+
+    if (*last && now - *last < 10000)
+        return false;
+    *last = now;
+    return true;
 }
 
 /* --------------------------------------------------------------- helper */
@@ -336,8 +384,14 @@ static void splice_helper_rename(void)
                                                 sizeof(name) - 1);
 }
 
-/* no capabilities, no new privileges, and only what the helper calls */
-static void splice_helper_lockdown(void)
+/*
+ * No capabilities, no new privileges, and only what the helper calls. A
+ * helper that cannot have all three must not run: it lives in the
+ * target's namespaces with the daemon's uid for the daemon's life.
+ *
+ * Return: 0 or a negative errno
+ */
+static int splice_helper_lockdown(void)
 {
     static const char *const allow[] = {
         "setsockopt", "close", "recvmsg", "recvfrom", "sendmsg", "sendto",
@@ -347,19 +401,20 @@ static void splice_helper_lockdown(void)
     scmp_filter_ctx ctx;
     cap_t caps;
     size_t i;
+    int r;
 
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -errno;
     caps = cap_init();
-    if (caps) {
-        cap_set_proc(caps);
-        cap_free(caps);
-    }
+    if (!caps)
+        return -ENOMEM;
+    r = cap_set_proc(caps) < 0 ? -errno : 0;
+    cap_free(caps);
+    if (r < 0)
+        return r;
     ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (!ctx) {
-        /* the helper's top level: say so, it still has no capabilities */
-        warn("splice helper: no seccomp filter (seccomp_init failed)");
-        return;
-    }
+    if (!ctx)
+        return -ENOMEM;
     for (i = 0; i < ARRAY_SIZE(allow); i++) {
         int nr = seccomp_syscall_resolve_name(allow[i]);
 
@@ -372,9 +427,9 @@ static void splice_helper_lockdown(void)
                      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
                      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    if (seccomp_load(ctx) < 0)
-        warn("splice helper: no seccomp filter (seccomp_load failed)");
     /* not released: free() after the filter is not worth a rule */
+    r = seccomp_load(ctx);
+    return r < 0 ? r : 0;
 }
 
 static int splice_helper_send(int sock, const struct splice_msg *m,
@@ -420,7 +475,7 @@ void splice_helper_run(int sock, void *arg)
     struct splice_msg m = { 0 };
     sigset_t none;
     int fds[SPLICE_FDS_PER_MSG];
-    int i, j;
+    int i, j, r;
 
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -428,12 +483,17 @@ void splice_helper_run(int sock, void *arg)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     splice_helper_close_fds(keep, 1);   /* the namespace fds, the tap's */
     splice_helper_rename();
-    /* the first word: the daemon takes it whenever it comes (it only
-     * needs it before the first splice forward); no request is read before
-     * the lock-down below is complete (they wait in the socket) */
-    if (splice_helper_send(sock, &m, NULL, 0) < 0)
+    /* the first word, once locked down: the daemon takes it whenever it
+     * comes (it only needs it before the first splice forward). A helper
+     * that could not lock itself down says why and exits: the daemon then
+     * carries every forward through libslirp */
+    r = splice_helper_lockdown();
+    if (r < 0)
+        warn("splice helper: cannot lock itself down (%s): exiting",
+             strerror(-r));
+    m.status = r;
+    if (splice_helper_send(sock, &m, NULL, 0) < 0 || r < 0)
         _exit(1);
-    splice_helper_lockdown();
 
     for (;;) {
         struct splice_msg req;
@@ -533,22 +593,26 @@ int splice_new_from(int sock, pid_t pid, struct splice **ret)
         close(sock);
         return -ENOMEM;
     }
-    sp->epfd = sp->kickfd = -1;
+    sp->epfd = sp->kickfd = sp->timerfd = -1;
     sp->helper_fd = sock;
     sp->helper_pid = pid;
     sp->helper_ep.kind = SPLICE_K_HELPER;
     sp->kick_ep.kind = SPLICE_K_KICK;
+    sp->timer_ep.kind = SPLICE_K_TIMER;
     sp->hello_pending = true;
 
     sp->epfd = epoll_create1(EPOLL_CLOEXEC);
     sp->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (sp->epfd < 0 || sp->kickfd < 0) {
+    sp->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (sp->epfd < 0 || sp->kickfd < 0 || sp->timerfd < 0) {
         r = -errno;
         goto fail;
     }
     r = splice_epoll_add(sp, sp->helper_fd, EPOLLIN, &sp->helper_ep);
     if (r == 0)
         r = splice_epoll_add(sp, sp->kickfd, EPOLLIN, &sp->kick_ep);
+    if (r == 0)
+        r = splice_epoll_add(sp, sp->timerfd, EPOLLIN, &sp->timer_ep);
     if (r < 0)
         goto fail;
     *ret = sp;
@@ -688,7 +752,14 @@ static void splice_conn_end(struct splice *sp, struct splice_conn *c,
             continue;
         if (reset)
             splice_linger0(c->fd[i]);
-        close(c->fd[i]);    /* also leaves the epoll set */
+        /* close() alone does not take a socket out of the epoll set while
+         * another fd refers to it (epoll(7)): the namespace socket came
+         * from the helper, which may keep one, and an event would then
+         * point to @c, freed at the end of the batch */
+        if (c->watched[i])
+            epoll_ctl(sp->epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+        c->watched[i] = false;
+        close(c->fd[i]);
         c->fd[i] = -1;
     }
     if (!reset && !c->dir[0].pending && !c->dir[1].pending &&
@@ -993,19 +1064,67 @@ static void splice_conn_open(struct splice *sp, struct splice_conn *c)
         splice_conn_end(sp, c, true);
 }
 
-static void splice_request(struct splice *sp, int fi)
+/*
+ * Arm the timer for the first of: the helper's deadline (the oldest
+ * request it has not answered + SPLICE_HELPER_TIMEOUT_MS), a paused
+ * listener's retry. A timer armed for later is moved; one armed for
+ * earlier stays (splice_on_timer() looks again when it fires).
+ */
+static void splice_timer_update(struct splice *sp)
+{
+    struct itimerspec its = { 0 };
+    struct splice_listener *ls;
+    int64_t next = 0;
+    int t, fi;
+
+    for (t = 0; t < 2; t++)
+        for (fi = 0; fi < 2; fi++)
+            if (sp->asked_ms[t][fi] &&
+                (!next || sp->asked_ms[t][fi] + SPLICE_HELPER_TIMEOUT_MS <
+                          next))
+                next = sp->asked_ms[t][fi] + SPLICE_HELPER_TIMEOUT_MS;
+    for (ls = sp->listeners; ls; ls = ls->next)
+        if (ls->resume_ms && (!next || ls->resume_ms < next))
+            next = ls->resume_ms;
+    if (sp->reap_left > 0 &&
+        (!next || splice_now_ms() + SPLICE_REAP_MS < next))
+        next = splice_now_ms() + SPLICE_REAP_MS;
+    if (!next || (sp->timer_ms && sp->timer_ms <= next))
+        return;
+    its.it_value.tv_sec = next / 1000;
+    its.it_value.tv_nsec = (next % 1000) * 1000000;
+    if (timerfd_settime(sp->timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+        sp->timer_ms = next;
+}
+
+/* ask the helper for sockets of @type (index @t), family index @fi */
+static void splice_ask(struct splice *sp, int t, int fi, int count)
 {
     struct splice_msg m = {
         .family = fi ? AF_INET6 : AF_INET,
-        .count = SPLICE_POOL_MAX - sp->npool[fi],
-        .type = SOCK_STREAM,
+        .count = count,
+        .type = t ? SOCK_DGRAM : SOCK_STREAM,
     };
 
-    if (sp->requested[fi] || !sp->st.helper_alive || m.count <= 0)
+    /*
+     * Owed from now on, whether the send went or not: a helper whose
+     * socket does not take a request is as stuck as one that does not
+     * answer, and the deadline covers both.
+     */
+    send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+    sp->asked_ms[t][fi] = splice_now_ms();
+    sp->asked[t][fi] = count;
+    splice_timer_update(sp);
+}
+
+static void splice_request(struct splice *sp, int fi)
+{
+    int count = SPLICE_POOL_MAX - sp->npool[fi];
+
+    if (sp->requested[fi] || !sp->st.helper_alive || count <= 0)
         return;
-    if (send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-        sizeof(m))
-        sp->requested[fi] = true;
+    sp->requested[fi] = true;
+    splice_ask(sp, 0, fi, count);
 }
 
 /* give @c a namespace socket and connect it; or queue it for one */
@@ -1018,6 +1137,14 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
             splice_conn_end(sp, c, true);
             return;
         }
+        if (sp->nwait[fi] >= SPLICE_WAIT_MAX) {
+            if (splice_may_log(&sp->wait_log_ms))
+                warn("splice forwards: %d connections wait for the "
+                     "namespace helper already: resetting new ones",
+                     sp->nwait[fi]);
+            splice_conn_end(sp, c, true);
+            return;
+        }
         c->state = SPLICE_WAIT_SOCK;
         sp->st.pool_waits++;
         c->queued = true;
@@ -1027,6 +1154,7 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
         else
             sp->wait_head[fi] = c;
         sp->wait_tail[fi] = c;
+        sp->nwait[fi]++;
         splice_request(sp, fi);
         return;
     }
@@ -1049,6 +1177,24 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
 }
 
 /*
+ * accept() ran out of fds or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+ * the connection stays queued, and the listener, level-triggered, would
+ * be reported again at once, for ever. It leaves the epoll set and the
+ * timer brings it back after SPLICE_ACCEPT_PAUSE_MS.
+ */
+static void splice_listener_pause(struct splice *sp,
+                                  struct splice_listener *ls, int err)
+{
+    if (splice_may_log(&sp->accept_log_ms))
+        warn("splice forward: accept: %s: the listener rests for %d ms",
+             strerror(err), SPLICE_ACCEPT_PAUSE_MS);
+    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+    ls->resume_ms = splice_now_ms() + SPLICE_ACCEPT_PAUSE_MS;
+    sp->st.accept_paused++;
+    splice_timer_update(sp);
+}
+
+/*
  * Accept what @ls has queued. A listener that was not readable in the
  * batch before this one takes one connection: the accept4() after it
  * would, for connections that come one at a time, only say EAGAIN, and
@@ -1059,6 +1205,8 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
 {
     int i, budget = ls->last_batch + 1 == sp->batch ? SPLICE_ACCEPT_BUDGET : 1;
 
+    if (ls->resume_ms)
+        return;     /* paused in this batch, by an earlier event */
     ls->last_batch = sp->batch;
     for (i = 0; i < budget; i++) {
         struct sockaddr_storage peer;
@@ -1068,8 +1216,12 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
                          ls->local ? NULL : &plen,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                splice_listener_pause(sp, ls, errno);
             return;     /* EAGAIN; or an aborted/failed accept: next time */
+        }
         if (!ls->local)
             splice_client_cc(fd, (struct sockaddr *)&peer);
         c = calloc(1, sizeof(*c));
@@ -1131,17 +1283,28 @@ static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
     splice_conn_run(sp, c, mask, settled, fin);
 }
 
+/* take the first connection off the wait list of family index @fi */
+static struct splice_conn *splice_wait_pop(struct splice *sp, int fi)
+{
+    struct splice_conn *c = sp->wait_head[fi];
+
+    if (!c)
+        return NULL;
+    sp->wait_head[fi] = c->lnext;
+    if (!sp->wait_head[fi])
+        sp->wait_tail[fi] = NULL;
+    sp->nwait[fi]--;
+    c->queued = false;
+    c->lnext = NULL;
+    return c;
+}
+
 /* serve connections waiting for a namespace socket of family index @fi */
 static void splice_serve_waiting(struct splice *sp, int fi)
 {
     while (sp->wait_head[fi] && (sp->npool[fi] || !sp->st.helper_alive)) {
-        struct splice_conn *c = sp->wait_head[fi];
+        struct splice_conn *c = splice_wait_pop(sp, fi);
 
-        sp->wait_head[fi] = c->lnext;
-        if (!sp->wait_head[fi])
-            sp->wait_tail[fi] = NULL;
-        c->queued = false;
-        c->lnext = NULL;
         if (c->state == SPLICE_CLOSED) {
             c->lnext = sp->dead;
             sp->dead = c;
@@ -1151,16 +1314,120 @@ static void splice_serve_waiting(struct splice *sp, int fi)
     }
 }
 
-static void splice_helper_gone(struct splice *sp)
+/*
+ * The helper is of no more use (@why: it exited, or was given up): new
+ * forwards go through libslirp, connections to splice forwards are reset
+ * (those that wait now, and new ones), open ones run on. Its socket is
+ * closed, so a helper that was only stopped exits when it runs again.
+ */
+static void splice_helper_gone(struct splice *sp, const char *why)
 {
+    int t, fi;
+
     if (!sp->st.helper_alive)
         return;
     sp->st.helper_alive = false;
+    warn("splice helper (pid %d) %s: new connections to splice forwards are "
+         "reset, new forwards go through libslirp", (int)sp->helper_pid,
+         why);
     epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
+    util_closep(&sp->helper_fd);
+    sp->helper_fd = -1;
+    for (t = 0; t < 2; t++)
+        for (fi = 0; fi < 2; fi++)
+            sp->asked_ms[t][fi] = 0;
+    /* its socket closes before it is a zombie: reaped by the timer, if
+     * not now (a stopped one exits when it runs again) */
+    if (sp->helper_pid > 0 && waitpid(sp->helper_pid, NULL, WNOHANG) > 0)
+        sp->helper_reaped = true;
+    else if (sp->helper_pid > 0)
+        sp->reap_left = SPLICE_REAP_TRIES;
+    splice_timer_update(sp);
     splice_serve_waiting(sp, 0);
     splice_serve_waiting(sp, 1);
     if (sp->on_dgram)
         sp->on_dgram(sp->client);   /* splice_take_dgram() says -EHOSTDOWN */
+}
+
+/*
+ * Is @fd what the helper was asked for: a socket of @family and @type, TCP
+ * or UDP? It is made non-blocking here: nothing the helper set is trusted
+ * (a blocking socket would stall the whole daemon in splice()).
+ *
+ * Return: 0, or a negative errno that says what is wrong
+ */
+static int splice_check_sock(int fd, int family, int type)
+{
+    int want[3] = { family, type, type == SOCK_STREAM ? IPPROTO_TCP :
+                                                       IPPROTO_UDP };
+    static const int opt[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+    static const int bad[3] = { -EAFNOSUPPORT, -EPROTOTYPE,
+                                -EPROTONOSUPPORT };
+    struct stat st;
+    int i;
+
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISSOCK(st.st_mode))
+        return -ENOTSOCK;
+    for (i = 0; i < 3; i++) {
+        int v = -1;
+        socklen_t len = sizeof(v);
+
+        if (getsockopt(fd, SOL_SOCKET, opt[i], &v, &len) < 0)
+            return -errno;
+        if (v != want[i])
+            return bad[i];
+    }
+    return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/*
+ * Check an answer of the helper and its @n descriptors @fds.
+ *
+ * Return: NULL if it is one that was asked for and every descriptor is a
+ *	   socket of the kind asked for (non-blocking now), else what is
+ *	   wrong (*@ret_err: the errno, or 0)
+ */
+static const char *splice_check_answer(struct splice *sp,
+                                       const struct splice_msg *m,
+                                       ssize_t len, int flags, const int *fds,
+                                       size_t n, int *ret_err)
+{
+    int t = m->type == SOCK_DGRAM, fi = splice_fi(m->family);
+    size_t i;
+
+    *ret_err = 0;
+    if (len != sizeof(*m) || (m->family != AF_INET && m->family != AF_INET6) ||
+        (m->type != SOCK_STREAM && m->type != SOCK_DGRAM))
+        return "sent a malformed answer";
+    if (!sp->asked_ms[t][fi])
+        return "sent an answer nobody asked for";
+    if ((flags & MSG_CTRUNC) || m->count < 0 || (size_t)m->count != n ||
+        n > (size_t)sp->asked[t][fi])
+        return "sent more descriptors than asked for, or fewer than it said";
+    for (i = 0; i < n; i++) {
+        *ret_err = splice_check_sock(fds[i], m->family, m->type);
+        if (*ret_err < 0)
+            return "sent a descriptor that is not the socket asked for";
+    }
+    return NULL;
+}
+
+/*
+ * Give the helper up: it answered with something it was not asked for,
+ * or did not answer in time. Whatever it does from now on is ignored.
+ */
+static void splice_helper_fail(struct splice *sp, const char *why, int err)
+{
+    char buf[160];
+
+    if (err)
+        snprintf(buf, sizeof(buf), "%s (%s), dropped; given up", why,
+                 strerror(-err));
+    else
+        snprintf(buf, sizeof(buf), "%s; given up", why);
+    splice_helper_gone(sp, buf);
 }
 
 static void splice_on_helper(struct splice *sp)
@@ -1176,49 +1443,71 @@ static void splice_on_helper(struct splice *sp)
         .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
     };
     struct cmsghdr *cmsg;
-    bool ok, dgram;
+    int fds[SPLICE_FDS_PER_MSG];
+    size_t nfd = 0, i;
+    const char *why;
+    bool dgram;
     ssize_t n;
-    int fi;
+    int fi, err;
 
     if (sp->hello_pending) {
         /* the first word: readable now, so this does not block */
         splice_settle(sp);
         return;
     }
+    if (!sp->st.helper_alive)
+        return;
     n = recvmsg(sp->helper_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (n <= 0) {
-        splice_helper_gone(sp);
-        return;
-    }
-    fi = splice_fi(m.family);
-    ok = n == sizeof(m) && (m.family == AF_INET || m.family == AF_INET6) &&
-         (m.type == SOCK_STREAM || m.type == SOCK_DGRAM);
-    dgram = m.type == SOCK_DGRAM;
-    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        size_t i, nfd;
+    err = n < 0 ? errno : 0;
+    for (cmsg = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cmsg;
+         cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        size_t k;
 
         if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
             continue;
-        nfd = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (i = 0; i < nfd; i++) {
+        k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < k; i++) {
             int fd;
 
             memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-            if (ok && dgram && sp->ndpool[fi] < SPLICE_POOL_MAX) {
-                sp->dpool[fi][sp->ndpool[fi]++] = fd;
-            } else if (ok && !dgram && sp->npool[fi] < SPLICE_POOL_MAX) {
-                if (m.cc_unset > 0)
-                    splice_local_cc(fd);    /* as the helper could not */
-                sp->pool[fi][sp->npool[fi]++] = fd;
-            } else {
+            if (nfd < SPLICE_FDS_PER_MSG)
+                fds[nfd++] = fd;
+            else
                 close(fd);
-            }
         }
     }
-    if (!ok)
+    if (n <= 0) {
+        for (i = 0; i < nfd; i++)
+            close(fds[i]);
+        /* a peer that is gone: EOF, or ECONNRESET if it was killed with
+         * a message unread */
+        splice_helper_gone(sp, n == 0 || err == ECONNRESET ?
+                               "exited" : "cannot be read from");
         return;
+    }
+    why = splice_check_answer(sp, &m, n, msg.msg_flags, fds, nfd, &err);
+    if (why) {
+        for (i = 0; i < nfd; i++)
+            close(fds[i]);
+        splice_helper_fail(sp, why, err);
+        return;
+    }
+    fi = splice_fi(m.family);
+    dgram = m.type == SOCK_DGRAM;
+    sp->asked_ms[dgram][fi] = 0;
+    for (i = 0; i < nfd; i++) {
+        if (dgram && sp->ndpool[fi] < SPLICE_POOL_MAX) {
+            sp->dpool[fi][sp->ndpool[fi]++] = fds[i];
+        } else if (!dgram && sp->npool[fi] < SPLICE_POOL_MAX) {
+            if (m.cc_unset > 0)
+                splice_local_cc(fds[i]);    /* as the helper could not */
+            sp->pool[fi][sp->npool[fi]++] = fds[i];
+        } else {
+            close(fds[i]);
+        }
+    }
     if (dgram) {
         sp->drequested[fi] = false;
         if (sp->on_dgram)
@@ -1230,10 +1519,7 @@ static void splice_on_helper(struct splice *sp)
         /* the namespace cannot make such sockets: nobody waits in vain */
         struct splice_conn *c;
 
-        while ((c = sp->wait_head[fi])) {
-            sp->wait_head[fi] = c->lnext;
-            c->queued = false;
-            c->lnext = NULL;
+        while ((c = splice_wait_pop(sp, fi))) {
             if (c->state != SPLICE_CLOSED)
                 splice_conn_end(sp, c, true);
             else {
@@ -1241,12 +1527,48 @@ static void splice_on_helper(struct splice *sp)
                 sp->dead = c;
             }
         }
-        sp->wait_tail[fi] = NULL;
         return;
     }
     splice_serve_waiting(sp, fi);
     if (sp->npool[fi] < SPLICE_POOL_LOW || sp->wait_head[fi])
         splice_request(sp, fi);
+}
+
+/* the helper's deadline, and listeners whose rest is over */
+static void splice_on_timer(struct splice *sp)
+{
+    struct splice_listener *ls;
+    int64_t now = splice_now_ms();
+    uint64_t v;
+    int t, fi;
+
+    if (read(sp->timerfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        return;
+    sp->timer_ms = 0;
+    for (t = 0; t < 2; t++)
+        for (fi = 0; fi < 2; fi++)
+            if (sp->st.helper_alive && sp->asked_ms[t][fi] &&
+                now - sp->asked_ms[t][fi] >= SPLICE_HELPER_TIMEOUT_MS) {
+                char why[96];
+
+                snprintf(why, sizeof(why), "did not answer in %d ms; "
+                         "given up", SPLICE_HELPER_TIMEOUT_MS);
+                splice_helper_gone(sp, why);
+            }
+    if (sp->reap_left > 0) {
+        sp->reap_left--;
+        if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0) {
+            sp->helper_reaped = true;
+            sp->reap_left = 0;
+        }
+    }
+    for (ls = sp->listeners; ls; ls = ls->next) {
+        if (!ls->resume_ms || ls->resume_ms > now)
+            continue;
+        ls->resume_ms = 0;
+        splice_epoll_add(sp, ls->fd, EPOLLIN, &ls->ep);
+    }
+    splice_timer_update(sp);
 }
 
 static void splice_on_kick(struct splice *sp)
@@ -1314,6 +1636,9 @@ void splice_on_ready(struct splice *sp)
             break;
         case SPLICE_K_KICK:
             splice_on_kick(sp);
+            break;
+        case SPLICE_K_TIMER:
+            splice_on_timer(sp);
             break;
         case SPLICE_K_WATCH: {
             struct splice_watch *w = (struct splice_watch *)(void *)ep;
@@ -1427,6 +1752,7 @@ int splice_unlisten(struct splice *sp, int fd)
         if (ls->fd != fd)
             continue;
         *p = ls->next;
+        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
         close(ls->fd);
         free(ls);
         sp->st.listeners--;
@@ -1483,9 +1809,10 @@ void splice_foreach_conn(struct splice *sp,
  * @fd:		the fd
  * @events:	epoll events
  * @w:		what the event points to; @w->fn is called with the events
- *		from splice_on_ready(). Closing @fd takes it out of the set,
- *		but an event of the current batch may still point to @w:
- *		free @w from the batch-end hook (splice_set_client()) only.
+ *		from splice_on_ready(). Take @fd out with splice_watch_del()
+ *		before closing it; an event of the current batch may still
+ *		point to @w: free @w from the batch-end hook
+ *		(splice_set_client()) only.
  *
  * Return: 0 or the errno of epoll_ctl()
  */
@@ -1515,6 +1842,20 @@ int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
 }
 
 /**
+ * splice_watch_del() - take an fd of splice_watch_add() out of the set
+ * @sp:	the engine
+ * @fd:	the fd; call this before closing it: close() alone leaves it in the
+ *	set while another process or fd refers to the same socket (one
+ *	that came from the helper: the helper may have kept it)
+ *
+ * Return: 0 or the errno of epoll_ctl()
+ */
+int splice_watch_del(struct splice *sp, int fd)
+{
+    return epoll_ctl(sp->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+/**
  * splice_set_client() - the module that uses datagram sockets (udprelay.c)
  * @sp:			the engine
  * @on_dgram:		called when datagram sockets arrived after
@@ -1532,17 +1873,12 @@ void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
 
 static void splice_request_dgram(struct splice *sp, int fi)
 {
-    struct splice_msg m = {
-        .family = fi ? AF_INET6 : AF_INET,
-        .count = SPLICE_POOL_MAX - sp->ndpool[fi],
-        .type = SOCK_DGRAM,
-    };
+    int count = SPLICE_POOL_MAX - sp->ndpool[fi];
 
-    if (sp->drequested[fi] || !sp->st.helper_alive || m.count <= 0)
+    if (sp->drequested[fi] || !sp->st.helper_alive || count <= 0)
         return;
-    if (send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-        sizeof(m))
-        sp->drequested[fi] = true;
+    sp->drequested[fi] = true;
+    splice_ask(sp, 1, fi, count);
 }
 
 /**
@@ -1608,6 +1944,7 @@ void splice_free(struct splice *sp)
                                        sp->conns->dir[1].pending);
     while ((ls = sp->listeners)) {
         sp->listeners = ls->next;
+        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
         close(ls->fd);
         free(ls);
     }
@@ -1639,8 +1976,9 @@ void splice_free(struct splice *sp)
     }
     util_closep(&sp->epfd);
     util_closep(&sp->kickfd);
+    util_closep(&sp->timerfd);
     util_closep(&sp->helper_fd);
-    if (sp->helper_pid > 0) {
+    if (sp->helper_pid > 0 && !sp->helper_reaped) {
         /* EOF on its socket ends it; reap it if it is quick about it */
         for (i = 0; i < 50; i++) {
             if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0)

@@ -19,6 +19,28 @@ struct loop;
 #define SPLICE_LISTEN_BACKLOG 4096
 /* accept() calls per listener and wake-up */
 #define SPLICE_ACCEPT_BUDGET 64
+/* sockets in one answer of the helper */
+#define SPLICE_FDS_PER_MSG 64
+/* a helper that owes an answer this long is given up (it is stopped or
+ * stuck): connections waiting for its sockets are reset */
+#define SPLICE_HELPER_TIMEOUT_MS 3000
+/* connections waiting for a namespace socket, per address family; more
+ * are reset at once */
+#define SPLICE_WAIT_MAX 1024
+/* a listener whose accept() ran out of fds (or memory) rests this long */
+#define SPLICE_ACCEPT_PAUSE_MS 100
+
+/*
+ * The helper's request and answer (SOCK_SEQPACKET: one message each). An
+ * answer carries its sockets (SCM_RIGHTS); the daemon checks each one.
+ */
+struct splice_msg {
+    int32_t status;     /* answer: 0 or a negative errno */
+    int32_t family;     /* AF_INET or AF_INET6 */
+    int32_t count;      /* request: how many; answer: how many fds follow */
+    int32_t type;       /* SOCK_STREAM or SOCK_DGRAM */
+    int32_t cc_unset;   /* answer: sockets left without SPLICE_LOCAL_CC */
+};
 
 struct splice_stats {
     uint64_t accepted;          /* host connections accepted */
@@ -33,6 +55,7 @@ struct splice_stats {
     uint64_t pool_v4, pool_v6;  /* pre-opened namespace sockets now */
     uint64_t pool_waits;        /* connections that found the pool empty */
     uint64_t dpool_v4, dpool_v6;/* ... UDP ones (udprelay.c) */
+    uint64_t accept_paused;     /* listeners paused: out of fds */
     bool helper_alive;          /* the namespace helper answers */
 };
 
@@ -79,6 +102,7 @@ int splice_watch_add(struct splice *sp, int fd, uint32_t events,
                      struct splice_watch *w);
 int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
                      struct splice_watch *w);
+int splice_watch_del(struct splice *sp, int fd);
 void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
                        void (*on_batch_end)(void *arg), void *arg);
 int splice_take_dgram(struct splice *sp, int family);

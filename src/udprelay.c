@@ -34,9 +34,11 @@
  * oldest flow; any datagram either way refreshes a flow), when the
  * listener is removed (the host socket is gone, so replies could not be
  * sent), to make room for a new one beyond the flow limit (the least
- * recently used one), and in udprelay_free(). A closed flow's fd is closed
- * at once; its memory at the end of the engine's batch, since an event of
- * that batch may still point to it.
+ * recently used one), and in udprelay_free(). A closed flow's fd leaves the
+ * epoll set and is closed at once (explicitly: the helper may still hold
+ * the socket, and close() alone would leave it in the set); its memory goes
+ * at the end of the engine's batch, since an event of that batch may still
+ * point to it.
  */
 #include <errno.h>
 #include <glib.h>
@@ -210,7 +212,10 @@ static void udprelay_flow_close(struct udprelay *u, struct udprelay_flow *f)
 {
     if (f->fd < 0)
         return;
-    close(f->fd);       /* also leaves the epoll set */
+    /* the helper may keep the socket: close() alone would leave it in the
+     * epoll set, its events pointing to @f once freed */
+    splice_watch_del(u->sp, f->fd);
+    close(f->fd);
     f->fd = -1;
     g_hash_table_remove(u->flows, f);
     udprelay_lru_unlink(u, f);
@@ -354,8 +359,14 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
         return NULL;
     }
     udprelay_bufs(fd);
-    if (connect(fd, (const struct sockaddr *)&ls->guest, ls->guest_len) < 0)
+    if (connect(fd, (const struct sockaddr *)&ls->guest, ls->guest_len) < 0) {
+        /* EAGAIN here: no local port is free in the namespace; not the
+         * pool's -EAGAIN (wait for the helper), or the listener would
+         * wait for sockets nobody sends: the datagram is dropped */
+        if (errno == EAGAIN)
+            errno = EADDRNOTAVAIL;
         goto fail;
+    }
     f = calloc(1, sizeof(*f));
     if (!f)
         goto fail;
@@ -615,6 +626,7 @@ static void udprelay_listener_free(struct udprelay *u,
         udprelay_flow_close(u, ls->flows);
     for (i = 0; i < ls->nheld; i++)
         free(ls->held[i].data);
+    splice_watch_del(u->sp, ls->fd);
     close(ls->fd);
     free(ls);
     u->st.listeners--;
@@ -638,6 +650,7 @@ void udprelay_free(struct udprelay *u)
     }
     udprelay_free_dead(u);
     splice_set_client(u->sp, NULL, NULL, NULL);
+    splice_watch_del(u->sp, u->timerfd);
     close(u->timerfd);
     g_hash_table_destroy(u->flows);
     free(u->buf);

@@ -153,6 +153,71 @@ static bool round_trip(int c, const char *tag)
     return !strncmp(buf, "echo:", 5) && !strcmp(buf + 5, tag);
 }
 
+/*
+ * No local port is free in the namespace (its ip_local_port_range is one
+ * port, and that is taken): connect() of a flow's socket says EAGAIN. The
+ * datagram is dropped; the forward must not wait for helper sockets that
+ * nobody sends, and carries the next client once a port is free.
+ */
+static void test_no_local_port(const struct sockaddr_storage *gaddr,
+                               socklen_t glen)
+{
+    static const char range[] = "/proc/sys/net/ipv4/ip_local_port_range";
+    struct sockaddr_in host = { .sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in taken = { .sin_family = AF_INET,
+                                 .sin_port = htons(61000) };
+    struct sockaddr_storage bound;
+    struct udprelay_stats st;
+    char saved[64] = "";
+    socklen_t blen;
+    int pf, hold, fwd = -1, cl, cl2, ok;
+    uint64_t dropped;
+    ssize_t n = -1;
+
+    /* the forward and its client have their ports before */
+    udprelay_listen(u, (struct sockaddr *)&host, sizeof(host),
+                    (const struct sockaddr *)gaddr, glen, &fwd, &bound, &blen);
+    cl = client(&bound, blen);
+    pump(200);  /* a full pool: nothing is asked of the helper */
+    pf = open(range, O_RDWR | O_CLOEXEC);
+    if (pf >= 0)
+        n = read(pf, saved, sizeof(saved) - 1);
+    hold = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (n <= 0 || pwrite(pf, "61000 61000", 11, 0) != 11 ||
+        bind(hold, (struct sockaddr *)&taken, sizeof(taken)) < 0) {
+        TAP_OK(true, "# SKIP cannot narrow %s here", range);
+        TAP_OK(true, "# SKIP");
+        TAP_OK(true, "# SKIP");
+        if (n > 0 && pwrite(pf, saved, (size_t)n, 0) < 0)
+            n = 0;
+        if (pf >= 0)
+            close(pf);
+        close(hold);
+        close(cl);
+        udprelay_unlisten(u, fwd);
+        return;
+    }
+    udprelay_get_stats(u, &st);
+    dropped = st.dropped;
+    send(cl, "no port", 7, 0);
+    pump(200);
+    udprelay_get_stats(u, &st);
+    TAP_IS_INT(st.dropped, dropped + 1, "no local port in the namespace: "
+               "the datagram is dropped, counted");
+    if (pwrite(pf, saved, (size_t)n, 0) != n)
+        TAP_OK(false, "restore %s", range);
+    close(hold);
+    cl2 = client(&bound, blen);
+    ok = round_trip(cl2, "a port again");
+    TAP_OK(ok, "... and the forward carries the next client");
+    TAP_OK(round_trip(cl, "me too"), "... and the first one, now");
+    close(cl);
+    close(cl2);
+    close(pf);
+    udprelay_unlisten(u, fwd);
+}
+
 static void test_choose_path(void)
 {
     struct config cfg;
@@ -446,6 +511,8 @@ int main(void)
         close(s3);
         close(cl);
     }
+
+    test_no_local_port(&gaddr, glen);
 
     for (i = 0; i < MAX_FLOWS + 8; i++)
         close(c[i]);

@@ -1,0 +1,943 @@
+/* test-splice-hostile.c - the splice engine and the UDP relay against a namespace helper that misbehaves */
+/*
+ * The helper lives in the target's namespaces, where a process of the
+ * container may ptrace or signal it: it is not trusted. Here the test
+ * plays the helper itself on the other end of the engine's socketpair (a
+ * "fake" answering the requests from the test's own loop) and misbehaves
+ * on purpose: it keeps a duplicate of every socket it sends, sends
+ * blocking sockets, sends a file, a socket of another type, family or
+ * domain, more descriptors than asked for, or answers what nobody asked.
+ * The real helper (ns_call_then(), as the daemon starts it) is stopped
+ * (SIGSTOP) and killed; one whose seccomp filter cannot be loaded must not
+ * run. A listener whose accept() runs out of fds must not spin.
+ *
+ * Each case checks that the engine logs, gives the helper up where it
+ * must, resets the clients it cannot serve instead of holding them, lets
+ * new forwards go through libslirp (fwd_choose_path()), and that nothing
+ * of a freed connection or flow stays in the epoll set. As test-splice.c,
+ * the process runs in a private network namespace whose loopback is both
+ * the host and the target; every wait is bounded. Arguments name the
+ * cases to run (good, dup, blocking, wrong, stall, dies, seccomp, emfile);
+ * none runs them all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fwd.h"
+#include "ns.h"
+#include "splice.h"
+#include "netns.h"
+#include "tap.h"
+#include "udprelay.h"
+
+enum fake_mode {
+    FAKE_GOOD,          /* what the real helper sends */
+    FAKE_DUP,           /* ... and keeps a duplicate of each socket */
+    FAKE_BLOCKING,      /* blocking sockets (duplicates kept, to look) */
+    FAKE_FILE,          /* /dev/null instead of a socket */
+    FAKE_WRONG_TYPE,    /* a UDP socket where TCP was asked, and back */
+    FAKE_WRONG_FAMILY,  /* AF_INET6 where AF_INET was asked, and back */
+    FAKE_UNIX,          /* an AF_UNIX socket */
+    FAKE_EXTRA,         /* one descriptor more than asked for */
+    FAKE_UNASKED,       /* an answer for the other family, not asked for */
+};
+
+static struct {
+    int sock;               /* the fake helper's end; -1: none */
+    enum fake_mode mode;
+    int kept[512];          /* duplicates it keeps */
+    int nkept;
+    int answers;
+} fk = { .sock = -1 };
+
+static struct splice *sp;
+static int logfd = -1;      /* stderr goes here (the engine's log lines) */
+static int real_stderr = -1;
+
+/* ------------------------------------------------------------ the log */
+
+/* in a sanitizer build: where its reports go */
+extern void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
+static void log_capture(void)
+{
+    logfd = memfd_create("log", MFD_CLOEXEC);
+    real_stderr = dup(2);
+    /* a sanitizer's report must not end up in the captured log, which is
+     * lost if the report ends the process */
+    if (__sanitizer_set_report_fd)
+        __sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
+    dup2(logfd, 2);
+}
+
+/* the engine's log since the last log_clear() contains @needle; the log
+ * is copied to the real stderr so that it shows in the test's output */
+static bool log_has(const char *needle)
+{
+    static char buf[65536];
+    ssize_t n;
+
+    fflush(stderr);
+    n = pread(logfd, buf, sizeof(buf) - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    return strstr(buf, needle) != NULL;
+}
+
+static void log_clear(void)
+{
+    static char buf[65536];
+    ssize_t n;
+
+    fflush(stderr);
+    n = pread(logfd, buf, sizeof(buf), 0);
+    if (n > 0 && write(real_stderr, buf, (size_t)n) < 0)
+        n = 0;
+    if (ftruncate(logfd, 0) == 0)
+        lseek(logfd, 0, SEEK_SET);
+}
+
+/* ------------------------------------------------------ the fake helper */
+
+static int fake_socket(const struct splice_msg *req)
+{
+    int other = req->family == AF_INET ? AF_INET6 : AF_INET;
+    int otype = req->type == SOCK_STREAM ? SOCK_DGRAM : SOCK_STREAM;
+
+    switch (fk.mode) {
+    case FAKE_BLOCKING:
+        return socket(req->family, req->type | SOCK_CLOEXEC, 0);
+    case FAKE_FILE:
+        return open("/dev/null", O_RDWR | O_CLOEXEC);
+    case FAKE_WRONG_TYPE:
+        return socket(req->family, otype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    case FAKE_WRONG_FAMILY:
+        return socket(other, req->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    case FAKE_UNIX:
+        return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    default:
+        return socket(req->family, req->type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                      0);
+    }
+}
+
+static int fake_send(const struct splice_msg *m, const int *fds, int n)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * (SPLICE_FDS_PER_MSG + 1))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+
+    if (n > 0) {
+        memset(&u, 0, sizeof(u));
+        msg.msg_control = u.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
+    }
+    return sendmsg(fk.sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* answer every request that is there, as the mode says */
+static void fake_answer(void)
+{
+    struct splice_msg req;
+
+    while (fk.sock >= 0 &&
+           recv(fk.sock, &req, sizeof(req), MSG_DONTWAIT) == sizeof(req)) {
+        struct splice_msg m = { .family = req.family, .type = req.type };
+        int fds[SPLICE_FDS_PER_MSG + 1], n, i;
+
+        n = req.count < 1 ? 1 : req.count > SPLICE_FDS_PER_MSG ?
+            SPLICE_FDS_PER_MSG : req.count;
+        if (fk.mode == FAKE_EXTRA)
+            n++;
+        if (fk.mode == FAKE_UNASKED)
+            m.family = req.family == AF_INET ? AF_INET6 : AF_INET;
+        for (i = 0; i < n; i++) {
+            fds[i] = fake_socket(&m);
+            if (fds[i] < 0)
+                break;
+        }
+        m.count = i;
+        fake_send(&m, fds, i);
+        fk.answers++;
+        while (i-- > 0) {
+            if ((fk.mode == FAKE_DUP || fk.mode == FAKE_BLOCKING) &&
+                fk.nkept < (int)(sizeof(fk.kept) / sizeof(fk.kept[0])))
+                fk.kept[fk.nkept++] = fds[i];
+            else
+                close(fds[i]);
+        }
+    }
+}
+
+/* an engine around the fake helper in @mode (it said hello already) */
+static int engine_fake(enum fake_mode mode)
+{
+    struct splice_msg hello = { 0 };
+    int sv[2], r;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    fk.sock = sv[1];
+    fk.mode = mode;
+    fk.nkept = 0;
+    fk.answers = 0;
+    send(fk.sock, &hello, sizeof(hello), 0);
+    r = splice_new_from(sv[0], 0, &sp);
+    if (r == 0)
+        r = splice_wait_helper(sp);
+    return r;
+}
+
+static void engine_done(void)
+{
+    int i;
+
+    splice_free(sp);
+    sp = NULL;
+    if (fk.sock >= 0)
+        close(fk.sock);
+    fk.sock = -1;
+    for (i = 0; i < fk.nkept; i++)
+        close(fk.kept[i]);
+    fk.nkept = 0;
+    log_clear();
+}
+
+/* ---------------------------------------------------------- the loop */
+
+/* wait up to 20 ms for the engine, the fake or @fd; run what is ready.
+ * Return: whether the engine had events */
+static bool drive(int fd)
+{
+    struct pollfd p[3] = {
+        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = fk.sock, .events = POLLIN },
+        { .fd = fd, .events = POLLIN },
+    };
+
+    poll(p, 3, 20);
+    if (p[0].revents)
+        splice_on_ready(sp);
+    if (p[1].revents)
+        fake_answer();
+    return p[0].revents != 0;
+}
+
+static void pump(int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+
+    while (netns_now_ms() < end)
+        drive(-1);
+}
+
+static int listen_lo(struct sockaddr_in *ret)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof(*ret);
+
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) < 0 ||
+        listen(fd, 4096) < 0 ||
+        getsockname(fd, (struct sockaddr *)ret, &len) < 0)
+        return -1;
+    return fd;
+}
+
+static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int accept_within(int lfd, int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+
+    while (netns_now_ms() < end) {
+        int fd;
+
+        drive(lfd);
+        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+    }
+    return -1;
+}
+
+/* wait up to @ms for @fd to read EOF (0) or an error (-errno) */
+static int read_end(int fd, int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+    char c[4096];
+
+    while (netns_now_ms() < end) {
+        ssize_t k;
+
+        drive(fd);
+        k = recv(fd, c, sizeof(c), 0);
+        if (k == 0)
+            return 0;
+        if (k < 0 && errno != EAGAIN)
+            return -errno;
+    }
+    return -ETIMEDOUT;
+}
+
+/* @a sends @tag, @b reads it within @ms: true if it came intact */
+static bool one_way(int a, int b, const char *tag, int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+    size_t len = strlen(tag), got = 0;
+    char buf[256];
+
+    if (send(a, tag, len, MSG_NOSIGNAL) != (ssize_t)len)
+        return false;
+    while (got < len && netns_now_ms() < end) {
+        ssize_t k;
+
+        drive(b);
+        k = recv(b, buf + got, sizeof(buf) - got, 0);
+        if (k > 0)
+            got += (size_t)k;
+        else if (k == 0 || errno != EAGAIN)
+            return false;
+    }
+    return got == len && !memcmp(buf, tag, len);
+}
+
+static void linger0_close(int fd)
+{
+    struct linger lg = { 1, 0 };
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
+/* registrations in the engine's epoll set (/proc/self/fdinfo: "tfd:") */
+static int epoll_entries(void)
+{
+    char path[64], buf[65536], *p;
+    int fd, n = 0;
+    ssize_t k;
+
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", splice_epoll_fd(sp));
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    k = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[k > 0 ? k : 0] = 0;
+    for (p = buf; (p = strstr(p, "tfd:")); p++)
+        n++;
+    return n;
+}
+
+/* the forward an auto path takes for tcp 127.0.0.1 -> guest with @sp */
+static enum fwd_path auto_path(void)
+{
+    struct config cfg;
+    struct options o = { .target = "1", .ifname = "tap0" };
+    struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
+    struct fwd_table *t;
+    struct fwd_spec s;
+    enum fwd_field field;
+    enum fwd_path p = FWD_PATH_AUTO;
+    const char *why;
+    char errbuf[256];
+
+    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0)
+        return p;
+    if (fwd_new(NULL, 0, &t) == 0) {
+        if (fwd_spec_from_req(&req, &cfg, &s, &field, &why) == 0) {
+            fwd_set_splice(t, sp, FWD_PATH_AUTO);
+            p = fwd_choose_path(t, &s);
+            fwd_set_splice(t, NULL, FWD_PATH_AUTO);
+        }
+        fwd_free(t);
+    }
+    config_free(&cfg);
+    return p;
+}
+
+/* a splice forward 127.0.0.1:0 -> @guest */
+static int forward(const struct sockaddr_in *guest, int *fwdfd,
+                   struct sockaddr_storage *bound, socklen_t *blen)
+{
+    struct sockaddr_in host = { .sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+    return splice_listen(sp, (struct sockaddr *)&host, sizeof(host),
+                         (const struct sockaddr *)guest, sizeof(*guest),
+                         fwdfd, bound, blen);
+}
+
+/* ------------------------------------------------------------- cases */
+
+/* the fake itself, behaving: the protocol the tests speak is the engine's */
+static void test_good(int lfd, const struct sockaddr_in *srv)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen;
+    int fwdfd, c, s;
+
+    TAP_IS_INT(engine_fake(FAKE_GOOD), 0, "good fake: the engine takes it");
+    TAP_IS_INT(forward(srv, &fwdfd, &bound, &blen), 0, "good fake: forward");
+    pump(100);
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "ping", 2000) &&
+           one_way(s, c, "pong", 2000), "good fake: data both ways");
+    TAP_IS_INT(epoll_entries(), 4 + 2, "good fake: helper, kick, timer, "
+               "listener and the connection's 2 sockets in the epoll set");
+    close(c);
+    close(s);
+    pump(100);
+    TAP_IS_INT(epoll_entries(), 4, "good fake: the connection left the set");
+    TAP_OK(splice_available(sp) && !log_has("splice helper"),
+           "good fake: available, nothing logged");
+    engine_done();
+}
+
+/*
+ * (a) The helper keeps a duplicate of every socket: closing the daemon's
+ * fd does not take the socket out of the epoll set (epoll(7) Q6). Once the
+ * connection is freed, the guest writes to its side: an event for a freed
+ * connection, unless the engine took the socket out first. The same for a
+ * UDP relay flow that expired.
+ */
+static void test_dup(int lfd, const struct sockaddr_in *srv)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen;
+    int fwdfd, c, s, i, bad = 0, entries;
+
+    engine_fake(FAKE_DUP);
+    forward(srv, &fwdfd, &bound, &blen);
+    pump(100);
+    for (i = 0; i < 20; i++) {
+        c = connect_to(&bound, blen);
+        s = accept_within(lfd, 2000);
+        if (c < 0 || s < 0 || !one_way(c, s, "x", 2000)) {
+            bad++;
+            break;
+        }
+        if (i % 2)
+            linger0_close(c);   /* reset: the engine resets both sides */
+        else
+            close(c);           /* FIN */
+        pump(30);
+        /* the guest's side is still connected (the duplicate keeps the
+         * namespace socket): it writes, then closes */
+        send(s, "late", 4, MSG_NOSIGNAL);
+        close(s);
+        pump(30);
+    }
+    TAP_IS_INT(bad, 0, "dup: 20 connections through a helper that keeps "
+               "duplicates");
+    entries = epoll_entries();
+    TAP_IS_INT(entries, 4, "dup: no ended connection is left in the epoll "
+               "set");
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "still", 2000) &&
+           one_way(s, c, "here", 2000), "dup: the engine still serves");
+    close(c);
+    close(s);
+    pump(50);
+
+    /* the UDP relay: a flow expires, then the guest answers it */
+    {
+        struct udprelay *u = NULL;
+        struct sockaddr_in g = { .sin_family = AF_INET,
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in from;
+        struct sockaddr_storage ub;
+        socklen_t glen = sizeof(g), flen = sizeof(from), ublen;
+        int gs = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int ufd = -1, cl, before;
+        char buf[64];
+        ssize_t n = -1;
+        int64_t end;
+
+        bind(gs, (struct sockaddr *)&g, sizeof(g));
+        getsockname(gs, (struct sockaddr *)&g, &glen);
+        udprelay_new(sp, 200, 16, &u);
+        before = epoll_entries();
+        udprelay_listen(u, (struct sockaddr *)&(struct sockaddr_in){
+                            .sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+                        sizeof(struct sockaddr_in), (struct sockaddr *)&g,
+                        sizeof(g), &ufd, &ub, &ublen);
+        pump(100);
+        cl = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        connect(cl, (struct sockaddr *)&ub, ublen);
+        send(cl, "hi", 2, 0);
+        for (end = netns_now_ms() + 2000; n < 0 && netns_now_ms() < end;) {
+            drive(gs);
+            n = recvfrom(gs, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+                         &flen);
+        }
+        TAP_IS_INT(n, 2, "dup: a datagram through the relay");
+        pump(600);  /* the flow expires (200 ms) */
+        sendto(gs, "late", 4, 0, (struct sockaddr *)&from, flen);
+        pump(100);
+        TAP_IS_INT(epoll_entries(), before + 1, "dup: the expired flow left "
+                   "the epoll set (the listener is in it)");
+        close(cl);
+        udprelay_free(u);
+        close(gs);
+    }
+    TAP_OK(!log_has("splice helper"), "dup: nothing to say about it");
+    engine_done();
+}
+
+static volatile sig_atomic_t stuck;
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "Bail out! the engine blocked in a system call "
+                              "(a blocking socket from the helper)\n";
+
+    (void)sig;
+    stuck = 1;
+    if (write(1, msg, sizeof(msg) - 1) < 0)
+        _exit(2);
+    _exit(1);
+}
+
+/*
+ * (b) Blocking sockets: the engine makes them non-blocking (the flag is
+ * the open file's: the duplicates the fake keeps show it). Then a guest
+ * that does not read: the client's bytes fill the namespace socket's send
+ * buffer, and a blocking splice() into it would stop the whole daemon.
+ */
+static void test_blocking(int lfd, const struct sockaddr_in *srv)
+{
+    static char buf[1 << 16];
+    struct sockaddr_storage bound;
+    socklen_t blen;
+    int fwdfd, c, s, i, blocking = 0;
+    uint64_t sent = 0, got = 0;
+    int64_t end;
+
+    engine_fake(FAKE_BLOCKING);
+    forward(srv, &fwdfd, &bound, &blen);
+    pump(100);
+    for (i = 0; i < fk.nkept; i++)
+        blocking += !(fcntl(fk.kept[i], F_GETFL) & O_NONBLOCK);
+    TAP_OK(fk.nkept > 0 && blocking == 0, "blocking: the engine made all %d "
+           "sockets non-blocking (%d were not)", fk.nkept, blocking);
+    c = connect_to(&bound, blen);
+    s = accept_within(lfd, 2000);
+    signal(SIGALRM, on_alarm);
+    alarm(20);
+    memset(buf, 'b', sizeof(buf));
+    for (end = netns_now_ms() + 1000; c >= 0 && netns_now_ms() < end;) {
+        ssize_t k = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
+
+        if (k > 0)
+            sent += (uint64_t)k;
+        drive(-1);
+    }
+    /* now the guest reads it all, and the client ends */
+    shutdown(c, SHUT_WR);
+    for (end = netns_now_ms() + 10000; s >= 0 && netns_now_ms() < end;) {
+        ssize_t k;
+
+        drive(s);
+        k = recv(s, buf, sizeof(buf), 0);
+        if (k > 0)
+            got += (uint64_t)k;
+        else if (k == 0 || errno != EAGAIN)
+            break;
+    }
+    alarm(0);
+    TAP_OK(sent > (1 << 20) && got == sent, "blocking: a stalled guest did "
+           "not stall the engine; %llu bytes sent, %llu came",
+           (unsigned long long)sent, (unsigned long long)got);
+    close(c);
+    close(s);
+    engine_done();
+}
+
+/*
+ * (c) What is not the socket asked for: dropped, never used, logged once;
+ * the helper is given up, clients are reset, forwards go through libslirp.
+ */
+static void test_wrong(int lfd, const struct sockaddr_in *srv,
+                       enum fake_mode mode, const char *name)
+{
+    struct sockaddr_storage bound;
+    struct sockaddr_in us = *srv;
+    socklen_t blen;
+    int fwdfd, c, r, fds0 = netns_count_fds(), udp, pathr;
+    char buf[64];
+
+    engine_fake(mode);
+    /* a UDP socket on the guest's port: a UDP socket connected and used
+     * in place of the TCP one would deliver here */
+    udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    bind(udp, (struct sockaddr *)&us, sizeof(us));
+    r = forward(srv, &fwdfd, &bound, &blen);
+    pump(100);
+    TAP_OK(fk.answers >= 1 && log_has("splice helper (pid 0) sent"),
+           "%s: the answer was refused, with a log line", name);
+    TAP_OK(!splice_available(sp), "%s: the helper is given up", name);
+    pathr = auto_path();
+    TAP_IS_INT(pathr, FWD_PATH_SLIRP, "... new auto forwards go through "
+               "libslirp");
+    c = r == 0 ? connect_to(&bound, blen) : -1;
+    r = c >= 0 ? read_end(c, 2000) : -1;
+    TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: a client of the "
+           "forward is reset at once (%d)", name, r);
+    TAP_OK(recv(udp, buf, sizeof(buf), 0) < 0 &&
+           accept4(lfd, NULL, NULL, 0) < 0, "%s: nothing reached the guest",
+           name);
+    if (c >= 0)
+        close(c);
+    close(udp);
+    engine_done();
+    TAP_IS_INT(netns_count_fds(), fds0, "... no fd is left");
+}
+
+/* the real helper, as the daemon starts it */
+static int engine_real(pid_t *ret_pid)
+{
+    struct ns ns = { -1, -1, false };
+    int nullfd = -1, hsock = -1, status = 0, r;
+
+    ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+                     &nullfd, &status, &hsock, ret_pid);
+    close(ns.netns_fd);
+    if (r < 0)
+        return r;
+    close(nullfd);
+    r = splice_new_from(hsock, *ret_pid, &sp);
+    if (r == 0)
+        r = splice_wait_helper(sp);
+    return r;
+}
+
+/* @pid exits within @ms (reaped by the engine or here) */
+static bool gone_within(pid_t pid, int ms)
+{
+    int64_t end = netns_now_ms() + ms;
+
+    while (netns_now_ms() < end) {
+        pid_t w = waitpid(pid, NULL, WNOHANG);
+
+        if (w == pid || (w < 0 && errno == ECHILD))
+            return true;
+        pump(20);
+    }
+    return false;
+}
+
+/*
+ * (d) The helper stops (SIGSTOP from inside the container): connections
+ * that wait for its sockets are capped, then reset at its deadline; the
+ * helper is given up. Its socket is closed, so it exits once continued.
+ */
+static void test_stall(int lfd, const struct sockaddr_in *srv)
+{
+    enum { EXTRA = 5 };
+    static int cl[SPLICE_WAIT_MAX + EXTRA];
+    struct sockaddr_storage bound;
+    socklen_t blen;
+    pid_t hpid = -1;
+    int fwdfd, i, r, reset = 0, pending = 0, conn = 0;
+    int64_t t0, t1;
+
+    r = engine_real(&hpid);
+    TAP_IS_INT(r, 0, "stall: the real helper");
+    if (r < 0)
+        return;
+    kill(hpid, SIGSTOP);
+    t0 = netns_now_ms();
+    forward(srv, &fwdfd, &bound, &blen);     /* asks for sockets */
+    for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
+        cl[i] = connect_to(&bound, blen);
+        conn += cl[i] >= 0;
+        if (i % 64 == 63)
+            drive(-1);
+    }
+    pump(300);
+    for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
+        char x;
+        ssize_t k = cl[i] >= 0 ? recv(cl[i], &x, 1, 0) : 0;
+
+        reset += k < 0 && errno == ECONNRESET;
+        pending += k < 0 && errno == EAGAIN;
+    }
+    TAP_OK(netns_now_ms() - t0 < SPLICE_HELPER_TIMEOUT_MS - 500,
+           "stall: (within the helper's deadline so far)");
+    TAP_OK(conn == SPLICE_WAIT_MAX + EXTRA && reset == EXTRA &&
+           pending == SPLICE_WAIT_MAX, "stall: %d connections wait, the %d "
+           "past the cap are reset at once (%d reset, %d wait)",
+           SPLICE_WAIT_MAX, EXTRA, reset, pending);
+    TAP_OK(log_has("wait for the namespace helper already"),
+           "stall: ... with a log line");
+    r = read_end(cl[0], SPLICE_HELPER_TIMEOUT_MS + 3000);
+    t1 = netns_now_ms();
+    TAP_IS_INT(r, -ECONNRESET, "stall: the waiting clients are reset");
+    TAP_OK(t1 - t0 >= SPLICE_HELPER_TIMEOUT_MS - 100 &&
+           t1 - t0 < SPLICE_HELPER_TIMEOUT_MS + 1500,
+           "stall: ... at the helper's deadline (%lld ms)",
+           (long long)(t1 - t0));
+    pump(100);
+    reset = 0;
+    for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
+        char x;
+        ssize_t k = cl[i] >= 0 ? recv(cl[i], &x, 1, 0) : 1;
+
+        /* a reset read before reads as EOF now */
+        reset += k == 0 || (k < 0 && errno == ECONNRESET);
+        if (cl[i] >= 0)
+            close(cl[i]);
+    }
+    TAP_IS_INT(reset, SPLICE_WAIT_MAX + EXTRA, "stall: every client was "
+               "reset, none hangs");
+    TAP_OK(log_has("did not answer in"), "stall: a log line says so");
+    TAP_OK(!splice_available(sp) && auto_path() == FWD_PATH_SLIRP,
+           "stall: new forwards go through libslirp");
+    i = connect_to(&bound, blen);
+    r = i >= 0 ? read_end(i, 1000) : -1;
+    TAP_OK(r == -ECONNRESET, "stall: a new client of the forward is reset at "
+           "once (%d)", r);
+    if (i >= 0)
+        close(i);
+    kill(hpid, SIGCONT);
+    TAP_OK(gone_within(hpid, 3000), "stall: the helper exits once continued "
+           "(its socket is closed)");
+    TAP_OK(accept4(lfd, NULL, NULL, 0) < 0, "stall: nothing reached the "
+           "guest");
+    engine_done();
+}
+
+/* (e) The helper dies while a client waits for its sockets */
+static void test_dies(int lfd, const struct sockaddr_in *srv)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen;
+    pid_t hpid = -1;
+    int fwdfd, c, r;
+    int64_t t0;
+
+    r = engine_real(&hpid);
+    TAP_IS_INT(r, 0, "dies: the real helper");
+    if (r < 0)
+        return;
+    kill(hpid, SIGSTOP);
+    forward(srv, &fwdfd, &bound, &blen);
+    /* the pool is empty: the client waits */
+    c = connect_to(&bound, blen);
+    pump(100);
+    t0 = netns_now_ms();
+    kill(hpid, SIGKILL);
+    r = read_end(c, 2000);
+    TAP_IS_INT(r, -ECONNRESET, "dies: the waiting client is reset");
+    TAP_OK(netns_now_ms() - t0 < 1000, "dies: ... at once, not at the "
+           "deadline");
+    TAP_OK(log_has("exited"), "dies: a log line says so");
+    TAP_OK(!splice_available(sp) && auto_path() == FWD_PATH_SLIRP,
+           "dies: new forwards go through libslirp");
+    TAP_OK(gone_within(hpid, 1000), "dies: the helper is reaped");
+    close(c);
+    engine_done();
+}
+
+/*
+ * A helper whose seccomp filter cannot be loaded (here: the process it
+ * runs in refuses seccomp(2) and prctl(PR_SET_SECCOMP) with EPERM) must
+ * not run: it says so and exits, and the engine is not available.
+ */
+static int seccomp_refused_helper(int sock)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+    if (!ctx ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(seccomp), 0) ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1,
+                         SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP)) ||
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_load(ctx) < 0)
+        return 2;
+    splice_helper_run(sock, NULL);
+}
+
+static void test_no_seccomp(void)
+{
+    int sv[2], r;
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        TAP_OK(false, "socketpair: %s", strerror(errno));
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        _exit(seccomp_refused_helper(sv[1]));
+    }
+    close(sv[1]);
+    r = splice_new_from(sv[0], pid, &sp);
+    if (r == 0)
+        r = splice_wait_helper(sp);
+    TAP_OK(r < 0, "no seccomp: the helper reports its failure (%d)", r);
+    TAP_OK(!splice_available(sp), "no seccomp: the engine is not available");
+    TAP_OK(log_has("cannot lock itself down"), "no seccomp: the helper says "
+           "why");
+    TAP_OK(gone_within(pid, 2000), "no seccomp: the helper exited");
+    engine_done();
+}
+
+/*
+ * accept() at the fd limit: the connection stays queued and the
+ * level-triggered listener readable; the engine must rest it, not spin,
+ * and take the connection when fds are free again.
+ */
+static void test_emfile(int lfd, const struct sockaddr_in *srv)
+{
+    static int fill[1024];
+    struct sockaddr_storage bound;
+    struct rlimit old, low;
+    socklen_t blen;
+    int fwdfd, c, s, nfill = 0, wakeups = 0, i;
+    int64_t end;
+
+    engine_fake(FAKE_GOOD);
+    forward(srv, &fwdfd, &bound, &blen);
+    pump(100);
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    low.rlim_cur = 512;
+    c = connect_to(&bound, blen);
+    if (setrlimit(RLIMIT_NOFILE, &low) < 0 || c < 0) {
+        TAP_OK(false, "emfile: set-up: %s", strerror(errno));
+        return;
+    }
+    while (nfill < 1024 && (fill[nfill] = dup(logfd)) >= 0)
+        nfill++;
+    for (end = netns_now_ms() + 500; netns_now_ms() < end;)
+        wakeups += drive(-1);
+    TAP_OK(wakeups < 30, "emfile: the engine rests the listener (%d "
+           "wake-ups in 500 ms)", wakeups);
+    TAP_OK(log_has("accept: Too many open files"), "emfile: a log line");
+    for (i = 0; i < nfill; i++)
+        close(fill[i]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    s = accept_within(lfd, 2000);
+    TAP_OK(s >= 0 && one_way(c, s, "later", 2000), "emfile: with fds again, "
+           "the connection is served");
+    if (s >= 0)
+        close(s);
+    close(c);
+    engine_done();
+}
+
+/* run case @name: all of them without arguments, else those named */
+static bool want(int argc, char **argv, const char *name)
+{
+    int i;
+
+    for (i = 1; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return true;
+    return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct sockaddr_in srv;
+    struct rlimit rl;
+    int lfd;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    if (unshare(CLONE_NEWNET) < 0 &&
+        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        printf("1..0 # SKIP no private network namespace: %s\n",
+               strerror(errno));
+        return 0;
+    }
+    if (netns_lo_up() < 0) {
+        printf("1..0 # SKIP cannot bring lo up\n");
+        return 0;
+    }
+    /* the stall case holds SPLICE_WAIT_MAX connections: 2 fds each */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192) {
+        rl.rlim_cur = 8192;
+        if (rl.rlim_max < 8192)
+            rl.rlim_max = 8192;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            printf("1..0 # SKIP cannot raise RLIMIT_NOFILE to 8192\n");
+            return 0;
+        }
+    }
+    log_capture();
+    lfd = listen_lo(&srv);
+    TAP_OK(lfd >= 0, "the guest: a server on 127.0.0.1:%d",
+           ntohs(srv.sin_port));
+
+    if (want(argc, argv, "good"))
+        test_good(lfd, &srv);
+    if (want(argc, argv, "dup"))
+        test_dup(lfd, &srv);
+    if (want(argc, argv, "blocking"))
+        test_blocking(lfd, &srv);
+    if (want(argc, argv, "wrong")) {
+        test_wrong(lfd, &srv, FAKE_FILE, "a file");
+        test_wrong(lfd, &srv, FAKE_WRONG_TYPE, "a UDP socket for TCP");
+        test_wrong(lfd, &srv, FAKE_WRONG_FAMILY, "an IPv6 socket for IPv4");
+        test_wrong(lfd, &srv, FAKE_UNIX, "a unix socket");
+        test_wrong(lfd, &srv, FAKE_EXTRA, "one socket too many");
+        test_wrong(lfd, &srv, FAKE_UNASKED, "an answer not asked for");
+    }
+    if (want(argc, argv, "stall"))
+        test_stall(lfd, &srv);
+    if (want(argc, argv, "dies"))
+        test_dies(lfd, &srv);
+    if (want(argc, argv, "seccomp"))
+        test_no_seccomp();
+    if (want(argc, argv, "emfile"))
+        test_emfile(lfd, &srv);
+    close(lfd);
+    return tap_done();
+}
