@@ -44,7 +44,7 @@
 #include "ns.h"
 #include "splice.h"
 #include "netns.h"
-#include "tap.h"
+#include "tapout.h"
 #include "udprelay.h"
 
 enum fake_mode {
