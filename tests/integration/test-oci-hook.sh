@@ -298,7 +298,13 @@ hook_privtmp() {
 	HOOK_RC=0
 	printf '%s' "$st" | SETUP=$setup CHECK=$check U=$TEST_USER timeout 30 \
 		unshare -m --propagation private sh -c '
+		# the binary may be a copy in $T (a build the user cannot
+		# reach): its directory, held as cwd, is bound back in place
+		bin=$(dirname "$1")
+		cd "$bin" || exit 97
 		mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
+		case $bin in /tmp/*) { mkdir -p "$bin" && mount --bind . "$bin"; } || exit 97 ;; esac
+		cd /
 		if [ -d /run/user ]; then mount -t tmpfs tmpfs /run/user || exit 99; fi
 		eval "$SETUP" </dev/null || exit 98
 		rc=0
