@@ -17,7 +17,19 @@
  * live on after that, inside the namespaces, as another function (the
  * splice helper: one fork for both).
  *
- * A process inside the namespace can stop the child (SIGSTOP): ns_await()
+ * Such a child is reachable from inside the namespace: once it has joined
+ * the target's user namespace, its credentials live there, so whatever holds
+ * CAP_SYS_PTRACE in that namespace (its root, at least) passes ptrace's
+ * checks on credentials, and a child that is still dumpable could then be
+ * attached: a process with our host uid (root's, for a root daemon) in the
+ * host's mount namespace. ns_enter() therefore makes it non-dumpable first:
+ * ptrace then also needs CAP_SYS_PTRACE in the user namespace the process
+ * was exec'd in (the host's), which nothing in the container has. Nothing
+ * in the child needs its own /proc afterwards, whose files become root's
+ * (close_range(), and /proc/self/cmdline which the helper reads, stay
+ * allowed to the process itself).
+ *
+ * The same processes can stop the child (SIGSTOP from inside): ns_await()
  * gives its first answer a deadline, after which the child is killed and
  * reaped, so the daemon's start fails clearly instead of hanging.
  */
@@ -27,6 +39,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -122,14 +135,18 @@ void ns_close(struct ns *ns)
  * ns_enter() - join the user namespace (if any), then the network namespace
  * @ns:	as filled by ns_open()
  *
- * Failing to join the user namespace is tolerated unless it was named with
- * --userns-path, as slirp4netns does: a caller that is already inside it
- * cannot join it again.
+ * The calling process is made non-dumpable first, for good: from then on
+ * nothing in the namespace can ptrace it or read its memory (see the top
+ * of this file). Failing to join the user namespace is tolerated unless it
+ * was named with --userns-path, as slirp4netns does: a caller that is
+ * already inside it cannot join it again.
  *
  * Return: 0 or a negative errno
  */
 int ns_enter(const struct ns *ns)
 {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return -errno;
     if (ns->userns_fd >= 0 && setns(ns->userns_fd, CLONE_NEWUSER) < 0 &&
         ns->userns_required)
         return -errno;

@@ -1,10 +1,11 @@
-/* test-ns.c - the children that act inside the namespaces: a deadline on their answer */
+/* test-ns.c - the children that act inside the namespaces: a deadline on their answer, never dumpable */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,15 @@ static void check_deadline(enum child_kind kind, const char *what)
     close(sock);
 }
 
+/* ns_fn: hands over /dev/null if this child is not dumpable */
+static int undumpable_fn(void *arg)
+{
+    (void)arg;
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return -EPERM;
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 /* ns_fn: stops itself, as a process in the namespace could make it */
 static int stopped_fn(void *arg)
 {
@@ -123,6 +133,13 @@ int main(void)
         return tap_done();
     }
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    TAP_OK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1,
+           "premise: this process is dumpable");
+    fd = -1;
+    r = ns_call(&ns, undumpable_fn, NULL, &fd, &status);
+    TAP_IS_INT(r, 0, "the child that joined the namespaces is not dumpable");
+    if (fd >= 0)
+        close(fd);
     t0 = netns_now_ms();
     r = ns_call(&ns, stopped_fn, NULL, &fd, &status);
     dt = netns_now_ms() - t0;
