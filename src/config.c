@@ -342,7 +342,8 @@ static int config_target(const struct options *o, struct config *c,
  *	   (fds, MTU, target, namespace paths, --target-type, --macaddress
  *	   without -c: the usage is printed too), or a negative errno for the
  *	   configuration errors it reports without the usage (cidr, outbound
- *	   addresses, a malformed MAC)
+ *	   addresses, a malformed MAC; -EBADF: an exit or ready fd that is not
+ *	   open)
  */
 int config_from_options(const struct options *o, struct config *ret,
                         char *errbuf, size_t errlen)
@@ -377,6 +378,16 @@ int config_from_options(const struct options *o, struct config *ret,
         return util_fail(errbuf, errlen, CONFIG_E_USAGE,
                          "ready-fd must be a non-negative integer: %s",
                          o->ready_fd);
+    /* checked here, before anything of ours takes a free number: an fd
+     * opened later could get the number and stand in for a closed one */
+    if (c->exit_fd >= 0 && fcntl(c->exit_fd, F_GETFD) < 0)
+        return util_fail(errbuf, errlen, -EBADF,
+                         "exit-fd %d is not an open file descriptor",
+                         c->exit_fd);
+    if (c->ready_fd >= 0 && fcntl(c->ready_fd, F_GETFD) < 0)
+        return util_fail(errbuf, errlen, -EBADF,
+                         "ready-fd %d is not an open file descriptor",
+                         c->ready_fd);
     if (o->exit_with_pid && !strncmp(o->exit_with_pid, "fd:", 3)) {
         if (config_parse_fd(o->exit_with_pid + 3, &c->exit_pidfd) < 0 ||
             !config_is_pidfd(c->exit_pidfd)) {

@@ -161,7 +161,11 @@ static int daemon_tap_child(void *arg)
  *		child)
  * @ret_pid:	with @then: that child
  *
- * Return: 0 or a negative errno (already logged in detail by the child)
+ * The child must hand the tap over within NS_ANSWER_TIMEOUT_MS: one that
+ * is stopped or stuck inside the namespace is killed, and start-up fails.
+ *
+ * Return: 0 or a negative errno (already logged in detail by the child),
+ *	   -ETIMEDOUT for a child that did not answer in time
  */
 int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
                    int *ret_tapfd, int *ret_vnet_len, int *ret_sock,
@@ -213,6 +217,12 @@ int daemon_get_tap(const struct config *cfg, struct ns *ns, ns_then_fn then,
                          cfg->netns_path);
     r = ns_call_then(ns, daemon_tap_child, (void *)cfg, then, NULL, &fd,
                      &status, ret_sock, ret_pid);
+    if (r == -ETIMEDOUT) {
+        err("child failed: no tap from inside the namespace within %d s "
+            "(the child was stopped or is stuck there); killed it",
+            NS_ANSWER_TIMEOUT_MS / 1000);
+        return r;
+    }
     if (r < 0) {
         if (WIFSIGNALED(status))
             err("child failed(signal %d)", WTERMSIG(status));

@@ -43,6 +43,14 @@
  * few resident pages to an idle connection. calloc() always maps fresh
  * (zero) pages. The cache is the only state, behind a spin lock (the
  * daemon is single-threaded; the lock costs one atomic).
+ *
+ * When the kernel refuses a mapping (RLIMIT_AS, vm.max_map_count, memory
+ * pressure), the block comes from glibc instead, as it would without this
+ * file: glibc can still serve it from free heap space, and free() tells its
+ * chunks apart as always. A realloc() whose mremap() is refused moves the
+ * block into glibc's heap the same way. glibc's malloc_usable_size() is
+ * reached through dlsym(): if that lookup fails, the process stops with a
+ * message, since no size of a glibc chunk could be trusted any more.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -205,9 +213,14 @@ static void *heap_map(size_t size, bool fresh)
 
 void *malloc(size_t size)
 {
-    if (size >= HEAP_MMAP_MIN)
-        return heap_map(size, false);
-    return __libc_malloc(size);
+    void *p;
+
+    if (size >= HEAP_MMAP_MIN) {
+        p = heap_map(size, false);
+        if (p || !heap_len_for(size))
+            return p;
+    }
+    return __libc_malloc(size);     /* small, or no mapping to be had */
 }
 
 void *calloc(size_t n, size_t size)
@@ -218,8 +231,12 @@ void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (total >= HEAP_MMAP_MIN)
-        return heap_map(total, true);   /* fresh anonymous pages are zero */
+    if (total >= HEAP_MMAP_MIN) {
+        void *p = heap_map(total, true);    /* fresh pages are zero */
+
+        if (p || !heap_len_for(total))
+            return p;
+    }
     return __libc_calloc(n, size);
 }
 
@@ -236,14 +253,27 @@ void free(void *p)
     __libc_free(p);
 }
 
+/* stop with a message; for what cannot go on (no stdio: we are malloc) */
+static void heap_die(const char *msg)
+{
+    ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
+
+    (void)w;
+    abort();
+}
+
 /* glibc's own, for its chunks (not exported under another name) */
 static size_t heap_libc_usable(void *p)
 {
     static size_t (*fn)(void *);
 
-    if (!fn)
+    if (!fn) {
         fn = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-    return fn ? fn(p) : 0;
+        if (!fn)
+            heap_die("slirpd: heap: dlsym() cannot find glibc's "
+                     "malloc_usable_size(); aborting\n");
+    }
+    return fn(p);
 }
 
 size_t malloc_usable_size(void *p)
@@ -261,10 +291,11 @@ void *realloc(void *p, size_t size)
     if (!heap_is_mapped(p)) {
         if (!p || size < HEAP_MMAP_MIN)
             return p ? __libc_realloc(p, size) : malloc(size);
-        /* a small chunk of glibc's grows past the line: into a mapping */
+        /* a small chunk of glibc's grows past the line: into a mapping,
+         * or where glibc puts it when there is none */
         q = heap_map(size, false);
         if (!q)
-            return NULL;
+            return heap_len_for(size) ? __libc_realloc(p, size) : NULL;
         old = heap_libc_usable(p);
         memcpy(q, p, old < size ? old : size);
         __libc_free(p);
@@ -292,8 +323,16 @@ void *realloc(void *p, size_t size)
         return p;
     q = mremap(heap_hdr(p), old, len, MREMAP_MAYMOVE);
     if (q == MAP_FAILED) {
-        errno = ENOMEM;
-        return NULL;
+        /* no room for the mapping to grow (a shrink never fails): into
+         * glibc's heap, which may still have some */
+        q = __libc_malloc(size);
+        if (!q) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        memcpy(q, p, old - HEAP_HDR < size ? old - HEAP_HDR : size);
+        free(p);
+        return q;
     }
     ((size_t *)q)[1] = len | HEAP_LEN_TAG;
     return (char *)q + HEAP_HDR;

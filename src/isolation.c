@@ -46,9 +46,10 @@
  *       except CAP_NET_BIND_SERVICE where it is held (as slirp4netns:
  *       root's and podman's daemon keep the low ports, a daemon in the
  *       target's user namespace keeps a capability that grants nothing on
- *       the host). The process stays dumpable, as slirp4netns's: the
- *       user who started it can inspect /proc/PID/root (slirp4netns's own
- *       sandbox test does).
+ *       the host). The process stays dumpable, as slirp4netns's (the
+ *       user who started it can inspect /proc/PID/root; slirp4netns's own
+ *       sandbox test does), unless it joined the target's user namespace
+ *       in stage 2 (see "Dumpability" below).
  *       Where pivot_root() is impossible (EINVAL: the root is the initial
  *       rootfs/initramfs, or its parent mount is shared), the same tmpfs is
  *       entered with chroot() instead: the old root stays mounted underneath
@@ -68,6 +69,21 @@
  * With --enable-sandbox, capabilities are per thread, so stage 3 refuses
  * to run in a multi-threaded process as well. Every failure is fatal and
  * reported by main(): there is no half sandbox.
+ *
+ * Dumpability. A tracer needs CAP_SYS_PTRACE in the user namespace of the
+ * tracee's credentials (or to be in that very namespace with the same uid
+ * and at least its capabilities) and, unless the tracee is dumpable, also
+ * in the user namespace it was exec'd in. The daemon is exec'd outside the
+ * container's user namespace, where nothing in the container holds a
+ * capability, so nothing there can attach to it as long as its credentials
+ * stay where they were. Joining the target's user namespace in stage 2
+ * moves them into the container's: anything there with CAP_SYS_PTRACE
+ * could then attach to a dumpable daemon, which still holds host sockets.
+ * So the daemon becomes non-dumpable right before it joins (as the
+ * children of ns.c do before they join), and stays dumpable otherwise.
+ * The price: the user who started a daemon that joined can no longer read
+ * its /proc/PID/root or ptrace it; root still can. docs/isolation.md,
+ * "Dumpability and ptrace".
  *
  * What stays reachable afterwards: the fds we hold (tap, libslirp's sockets,
  * the API socket, the namespace fds from ns_open()), the resolv.conf
@@ -383,12 +399,21 @@ int isolate_after_tap(struct isolate *iso, const struct config *cfg,
         return r;
 
     if (ns && ns->userns_fd >= 0) {
+        /* our credentials are about to live in the container's user
+         * namespace: not dumpable first, or whatever holds CAP_SYS_PTRACE
+         * there could attach to us (see "Dumpability" at the top) */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+            return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
         if (setns(ns->userns_fd, CLONE_NEWUSER) == 0) {
             iso->userns = ISOLATE_USERNS_JOINED;
             goto check;
         }
         warn("sandbox: cannot join the target's user namespace: %s; "
              "creating one of our own", strerror(errno));
+        /* one of our own is nobody else's; and writing its maps needs our
+         * /proc files to be ours */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
     }
     r = isolate_create_userns();
     if (r < 0)

@@ -16,14 +16,33 @@
  * parent receives, then reaps the child. ns_call_then() lets the child
  * live on after that, inside the namespaces, as another function (the
  * splice helper: one fork for both).
+ *
+ * Such a child is reachable from inside the namespace: once it has joined
+ * the target's user namespace, its credentials live there, so whatever holds
+ * CAP_SYS_PTRACE in that namespace (its root, at least) passes ptrace's
+ * checks on credentials, and a child that is still dumpable could then be
+ * attached: a process with our host uid (root's, for a root daemon) in the
+ * host's mount namespace. ns_enter() therefore makes it non-dumpable first:
+ * ptrace then also needs CAP_SYS_PTRACE in the user namespace the process
+ * was exec'd in (the host's), which nothing in the container has. Nothing
+ * in the child needs its own /proc afterwards, whose files become root's
+ * (close_range(), and /proc/self/cmdline which the helper reads, stay
+ * allowed to the process itself).
+ *
+ * The same processes can stop the child (SIGSTOP from inside): ns_await()
+ * gives its first answer a deadline, after which the child is killed and
+ * reaped, so the daemon's start fails clearly instead of hanging.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,14 +135,18 @@ void ns_close(struct ns *ns)
  * ns_enter() - join the user namespace (if any), then the network namespace
  * @ns:	as filled by ns_open()
  *
- * Failing to join the user namespace is tolerated unless it was named with
- * --userns-path, as slirp4netns does: a caller that is already inside it
- * cannot join it again.
+ * The calling process is made non-dumpable first, for good: from then on
+ * nothing in the namespace can ptrace it or read its memory (see the top
+ * of this file). Failing to join the user namespace is tolerated unless it
+ * was named with --userns-path, as slirp4netns does: a caller that is
+ * already inside it cannot join it again.
  *
  * Return: 0 or a negative errno
  */
 int ns_enter(const struct ns *ns)
 {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return -errno;
     if (ns->userns_fd >= 0 && setns(ns->userns_fd, CLONE_NEWUSER) < 0 &&
         ns->userns_required)
         return -errno;
@@ -185,6 +208,42 @@ pid_t ns_fork(int *ret_sock)
 }
 
 /**
+ * ns_await() - a child's first answer, within a deadline
+ * @sock:	this process's end of the socketpair to the child (blocking)
+ * @pid:	the child
+ * @timeout_ms:	the most to wait, in milliseconds
+ * @ret_fd:	the fd the child sent (close-on-exec), or -1 if none came
+ * @ret_status:	the status word the child sent
+ *
+ * A child that neither answers nor exits in time (stopped from inside the
+ * namespace, or stuck there) is killed with SIGKILL; the caller reaps it.
+ *
+ * Return: 0, -ETIMEDOUT (the child was killed), -EPIPE if it closed its end
+ *	   without a word, or another negative errno
+ */
+int ns_await(int sock, pid_t pid, int timeout_ms, int *ret_fd,
+             int32_t *ret_status)
+{
+    struct timeval tv = { .tv_sec = timeout_ms / 1000,
+                          .tv_usec = (timeout_ms % 1000) * 1000 };
+    struct timeval none = { 0, 0 };
+    int r;
+
+    /* a receive timeout on the socket, not a poll(): the isolation tests'
+     * LD_PRELOAD probes take the first poll() for the loop's */
+    if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    r = fdpass_recv(sock, ret_fd, ret_status);
+    /* a socket that goes on to a helper blocks as before */
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+    if (r == -EAGAIN || r == -EWOULDBLOCK) {
+        kill(pid, SIGKILL);
+        return -ETIMEDOUT;
+    }
+    return r;
+}
+
+/**
  * ns_call() - run @fn inside the target's namespaces and get its fd back
  * @ns:			as filled by ns_open()
  * @fn:			returns an fd, or a negative errno
@@ -192,8 +251,9 @@ pid_t ns_fork(int *ret_sock)
  * @ret_fd:		the fd @fn returned, valid in this process
  * @ret_child_status:	exit status of the child (wait status), for messages
  *
- * Return: 0, the negative errno @fn (or joining) failed with, or -ECHILD if
- *	   the child died without a word
+ * Return: 0, the negative errno @fn (or joining) failed with, -ECHILD if
+ *	   the child died without a word, or -ETIMEDOUT if it gave none within
+ *	   NS_ANSWER_TIMEOUT_MS (it was killed and reaped)
  */
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status)
@@ -222,7 +282,10 @@ int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
  * namespace goes on as the splice helper, so the daemon forks once, and
  * its start waits for one child instead of two.
  *
- * Return: as ns_call()
+ * The child's answer has NS_ANSWER_TIMEOUT_MS (ns_await()).
+ *
+ * Return: as ns_call(), or -ETIMEDOUT if the child did not answer in time
+ *	   (it was killed and reaped)
  */
 int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
                  void *then_arg, int *ret_fd, int *ret_child_status,
@@ -237,7 +300,7 @@ int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
         return (int)pid;
     if (pid == 0)
         ns_child(ns, fn, arg, then, then_arg, sock);
-    r = fdpass_recv(sock, &fd, &child_r);
+    r = ns_await(sock, pid, NS_ANSWER_TIMEOUT_MS, &fd, &child_r);
     if (then && r == 0 && child_r == 0 && fd >= 0) {
         /* the child goes on: keep its socket, do not wait for it */
         *ret_fd = fd;
@@ -250,6 +313,8 @@ int ns_call_then(const struct ns *ns, ns_fn fn, void *arg, ns_then_fn then,
         ;
     if (ret_child_status)
         *ret_child_status = status;
+    if (r == -ETIMEDOUT)
+        return r;
     if (r < 0)
         return -ECHILD;
     if (child_r < 0 || fd < 0) {

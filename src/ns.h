@@ -2,9 +2,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
+
+/* a child in the namespaces must hand its fd over within this (ns_call()) */
+#define NS_ANSWER_TIMEOUT_MS 5000
 
 struct ns {
     int userns_fd;          /* -1: no user namespace to join */
@@ -22,6 +26,8 @@ void ns_close(struct ns *ns);
 int ns_adopt(struct ns *ns, int netns_fd, int userns_fd, bool required);
 int ns_enter(const struct ns *ns);
 pid_t ns_fork(int *ret_sock);
+int ns_await(int sock, pid_t pid, int timeout_ms, int *ret_fd,
+             int32_t *ret_status);
 int ns_call(const struct ns *ns, ns_fn fn, void *arg, int *ret_fd,
             int *ret_child_status);
 int ns_spawn(const struct ns *ns, ns_then_fn then, void *then_arg,

@@ -17,7 +17,12 @@
  * super-frame (TSO6) cannot go in whole: offload_rx_tso6() cuts it into
  * gso_size segments in software, the way the kernel's GSO would have, with
  * full checksums. That still saves the namespace's per-packet transmit work
- * and our per-frame reads. UFO/USO are never advertised (libslirp would
+ * and our per-frame reads. The namespace chooses gso_size, and each segment
+ * costs a copy, a checksum and a pass through libslirp (often a send() to
+ * the host): a gso_size below OFFLOAD_TSO6_GSO_MIN is refused, so that one
+ * 64 KiB frame cannot become 64 Ki segments. A gso_size at or above the
+ * payload gives one segment, the frame itself: a segment never exceeds the
+ * frame it is cut from. UFO/USO are never advertised (libslirp would
  * forward a GSO UDP datagram as one giant datagram).
  */
 #include <endian.h>
@@ -139,6 +144,8 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len)
  * the kernel's tcp_gso_segment() does.
  *
  * Return: the number of segments, or -EINVAL for a frame we cannot cut
+ *	   (not TCP/IPv6 without extension headers, a header outside the
+ *	   frame, or a gso_size below OFFLOAD_TSO6_GSO_MIN)
  */
 int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
                     size_t len, uint8_t *scratch, offload_input_fn fn,
@@ -151,7 +158,7 @@ int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
     int n = 0;
 
     if (len < 14 + 40 + 20 || frame[12] != 0x86 || frame[13] != 0xdd ||
-        ip[6] != 6 || gso == 0)
+        ip[6] != 6 || gso < OFFLOAD_TSO6_GSO_MIN)
         return -EINVAL;
     thl = (size_t)(th[12] >> 4) * 4;
     hlen = 14 + 40 + thl;

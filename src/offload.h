@@ -11,6 +11,14 @@ uint64_t offload_csum_add(uint64_t sum, const void *buf, size_t len);
 uint16_t offload_csum_fold(uint64_t sum);
 int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len);
 
+/*
+ * The smallest gso_size offload_rx_tso6() cuts with: a Linux socket sends
+ * at least this much payload per segment (TCP_MAXSEG's floor of 88, less
+ * the 40 bytes all TCP options can take), so only a hostile sender asks
+ * for less; it bounds a 64 KiB frame to about 1400 segments.
+ */
+#define OFFLOAD_TSO6_GSO_MIN 48
+
 typedef void (*offload_input_fn)(void *opaque, const uint8_t *frame,
                                  size_t len);
 int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,

@@ -10,7 +10,8 @@
 # slirpd-specific (gated on is_slirpd): --enable-sandbox/--enable-seccomp are
 # either not advertised by --help or work when used, --outbound-addr6=lo resolves lo's
 # IPv6 address, --target-type=bess is rejected naming bess, and
-# --netns-type=tapfd with a non-fd fails clearly.
+# --netns-type=tapfd with a non-fd fails clearly, and --exit-fd/--ready-fd
+# numbers that are not open are refused at once.
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -59,6 +60,14 @@ for v in -1 x; do
 	usage_error "-r '$v'" "ready-fd must be a non-negative integer" "${h[@]}" -r "$v" "$pid" tap0
 done
 usage_error "--ready-fd=-2" "ready-fd must be a non-negative integer" "${h[@]}" --ready-fd=-2 "$pid" tap0
+if [ -n "$slirpd" ]; then
+	# fds that are not open (slirp4netns: -e exits 0 via POLLNVAL, -r fails
+	# to write): refused before anything is opened, exit 1, no usage
+	config_error "-e 57 (not open)" "exit-fd 57 is not an open file descriptor" -e 57 "$pid" tap0
+	config_error "--exit-fd=10 (not open)" "exit-fd 10 is not an open file descriptor" --exit-fd=10 "$pid" tap0
+	config_error "-r 58 (not open)" "ready-fd 58 is not an open file descriptor" "${h[@]}" -r 58 "$pid" tap0
+	assert_not_contains "$CLI_OUT$CLI_ERR" "tapfd" "-r 58 (not open): refused before the tap is made"
+fi
 
 # --- MTU
 for v in 0 65522 70000 abc -5 ""; do

@@ -2,7 +2,8 @@
 # test-fds.sh - the ready and exit fds (contract 1.3, 1.5, 3.3):
 #   * the ready fd gets a byte once tap0 is configured, then EOF (closed);
 #   * closing the write end of the exit pipe makes the daemon exit 0 promptly;
-#   * -e with a closed fd number makes it exit 0 (POLLNVAL);
+#   * -e with a closed fd number: slirpd refuses it at once (exit 1, a
+#     message), before opening anything; slirp4netns exits 0 (POLLNVAL);
 #   * podman <= 4.6 (-c -e 3 -r 4 PID tap0) and >= 4.7 (-c -r 3 -e 4
 #     --netns-type=path NETNS tap0, run inside the user namespace) both work,
 #     as root and as TEST_USER;
@@ -65,10 +66,22 @@ daemon_start --raw --ready-fd 12 --exit-fd 17 -- --ready-fd=12 --exit-fd=17 -c "
 ready_then_eof "root --ready-fd=12 --exit-fd=17"
 exit_by_exit_fd "root --ready-fd=12 --exit-fd=17"
 
-# -e with a closed fd number: POLLNVAL ends the daemon with status 0
-daemon_start --raw --ready-fd 3 --no-wait -- -c -r 3 -e 57 "$pid" tap0
-daemon_wait_exit 10 || fail "[-e 57 (closed)] the daemon is still running after 10 s"
-assert_eq 0 "$DAEMON_STATUS" "[-e 57 (closed)] exit status"
+# -e with a closed fd number: slirp4netns exits at once (POLLNVAL, status 0);
+# slirpd refuses it before it opens anything (exit 1, a clear message): a
+# low number such as 10 would otherwise be taken by an fd of its own, which
+# never hangs up, and it would run forever
+for e in 10 57; do
+	daemon_start --raw --ready-fd 3 --no-wait -- -c -r 3 -e "$e" "$pid" tap0
+	daemon_wait_exit 10 || fail "[-e $e (closed)] the daemon is still running after 10 s"
+	if is_slirpd; then
+		assert_eq 1 "$DAEMON_STATUS" "[-e $e (closed)] exit status"
+		assert_contains "$(cat "$DAEMON_LOG")" "exit-fd $e is not an open file descriptor" \
+			"[-e $e (closed)] the message names the fd"
+		assert_not_contains "$(cat "$DAEMON_LOG")" "tapfd" "[-e $e (closed)] refused before the tap"
+	else
+		assert_eq 0 "$DAEMON_STATUS" "[-e $e (closed)] exit status"
+	fi
+done
 
 # an exit pipe that is already hung up before the daemon starts
 daemon_start --raw --ready-fd 3 --exit-fd 4 --no-wait -- -c -r 3 -e 4 "$pid" tap0

@@ -9,8 +9,9 @@
 #     (/usr, /proc, /tmp, the binary), nothing writable, no other mounts;
 #   * slirp4netns's own sandbox checks, as the user who started it:
 #     getpcaps names cap_net_bind_service, /proc/PID/root/{etc,run} are
-#     there (the daemon stays dumpable, as slirp4netns), home, root, var
-#     are not;
+#     there, home, root, var are not; the user's daemon, which joined the
+#     target's user namespace, is not dumpable, so its /proc/PID/root is
+#     read as root and refused to the user;
 #   * DNS, TCP, UDP out and an API port forward in keep working;
 #   * a user's daemon given a tap fd (no user namespace to join) makes its
 #     own user namespace for the sandbox;
@@ -69,15 +70,25 @@ for who in "${variants[@]}"; do
 	caps=$("${by[@]}" getpcaps "$DAEMON_PID" 2>&1 | tail -n 1)
 	assert_contains "$caps" cap_net_bind_service "[$who] getpcaps (by the daemon's user) names cap_net_bind_service"
 	assert_not_contains "$caps" cap_sys_admin "[$who] getpcaps: no cap_sys_admin"
+	if [ "$who" = user ]; then
+		# it joined the target's user namespace, so it is not dumpable:
+		# its /proc/PID/root is root's alone (docs/isolation.md)
+		assert_contains "$(cat "$DAEMON_LOG")" "user namespace: the target's" \
+			"[$who] the daemon joined the target's user namespace"
+		"${by[@]}" test -e "/proc/$DAEMON_PID/root/etc" &&
+			fail "[$who] a daemon in the target's user namespace is dumpable: its user reads /proc/PID/root"
+		ok "[$who] /proc/PID/root is closed to the daemon's user (not dumpable)"
+		by=()
+	fi
 	for p in etc run; do
 		"${by[@]}" test -e "/proc/$DAEMON_PID/root/$p" ||
-			fail "[$who] /proc/PID/root/$p is not there for the daemon's user"
+			fail "[$who] /proc/PID/root/$p is not there"
 	done
 	for p in home root var; do
 		"${by[@]}" test ! -e "/proc/$DAEMON_PID/root/$p" ||
 			fail "[$who] /proc/PID/root/$p is there"
 	done
-	ok "[$who] /proc/PID/root (read by the daemon's user) has etc and run, not home, root, var"
+	ok "[$who] /proc/PID/root has etc and run, not home, root, var"
 	assert_match "$(cat "$DAEMON_LOG")" "^sandbox: pivot_root root" "[$who] log names the pivot_root sandbox"
 
 	out=$(ns_exec -t 15 "$pid" "$DNSRESP" --query 10.0.2.3 "$NAME" 53 5 2>&1) || true

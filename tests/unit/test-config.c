@@ -54,8 +54,8 @@ int main(void)
     struct in_addr a;
     unsigned int p, mtu;
     uint8_t mac[6];
-    char e[512];
-    int fd, r;
+    char e[512], efd[16], rfd[16], want[128];
+    int fd, r, pfd[2];
 
     /* cidr */
     TAP_IS_INT(config_parse_cidr("10.0.2.0/24", &a, &p, e, sizeof(e)), 0,
@@ -158,14 +158,18 @@ int main(void)
         }
     }
 
-    /* derivation: --cidr 10.8.0.0/16, fds, mtu, mac */
+    /* derivation: --cidr 10.8.0.0/16, fds (open ones), mtu, mac */
+    if (pipe(pfd) < 0)
+        return 1;
+    snprintf(efd, sizeof(efd), "%d", pfd[0]);
+    snprintf(rfd, sizeof(rfd), "%d", pfd[1]);
     memset(&o, 0, sizeof(o));
     o.target = "1";
     o.ifname = "tap0";
     o.cidr = "10.8.0.0/16";
     o.mtu = "65520";
-    o.exit_fd = "4";
-    o.ready_fd = "3";
+    o.exit_fd = efd;
+    o.ready_fd = rfd;
     o.configure = true;
     o.macaddress = "02:00:00:00:00:09";
     r = from(&o, &c, e, sizeof(e));
@@ -176,8 +180,8 @@ int main(void)
     TAP_IS_STR(ip4(c.recommended), "10.8.0.100", "/16 guest");
     TAP_IS_INT(c.prefix, 16, "/16 prefix");
     TAP_IS_INT(c.mtu, 65520, "mtu 65520");
-    TAP_IS_INT(c.exit_fd, 4, "exit fd");
-    TAP_IS_INT(c.ready_fd, 3, "ready fd");
+    TAP_IS_INT(c.exit_fd, pfd[0], "exit fd");
+    TAP_IS_INT(c.ready_fd, pfd[1], "ready fd");
     TAP_OK(c.mac_set && c.mac[5] == 9, "mac set");
     config_free(&c);
 
@@ -197,6 +201,19 @@ int main(void)
 
     BAD(exit_fd, "-1", "exit-fd must be a non-negative integer: -1");
     BAD(ready_fd, "abc", "ready-fd must be a non-negative integer: abc");
+    /* fds that are not open: refused, whatever could take the number later */
+    fd = dup(pfd[0]);
+    close(fd);
+    snprintf(efd, sizeof(efd), "%d", fd);
+    snprintf(want, sizeof(want), "exit-fd %d is not an open file descriptor",
+             fd);
+    BAD(exit_fd, efd, want);
+    snprintf(want, sizeof(want), "ready-fd %d is not an open file descriptor",
+             fd);
+    BAD(ready_fd, efd, want);
+    BAD(exit_fd, "100000", "exit-fd 100000 is not an open file descriptor");
+    close(pfd[0]);
+    close(pfd[1]);
     BAD(mtu, "65522", "MTU must be a positive integer (< 65522)");
     BAD(mtu, "0", "--mtu 0");
     BAD(cidr, "10.0.2.100/24", "not like 10.0.2.100/24: 10.0.2.100/24");
@@ -281,20 +298,20 @@ int main(void)
     /* --exit-with-pid=fd:N: N must be an open pidfd, kept as it is */
     {
         char v[32];
-        int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 
         memset(&o, 0, sizeof(o));
         o.target = "1";
         o.ifname = "tap0";
-        snprintf(v, sizeof(v), "fd:%d", pfd);
+        snprintf(v, sizeof(v), "fd:%d", pidfd);
         o.exit_with_pid = v;
         r = from(&o, &c, e, sizeof(e));
         TAP_IS_INT(r, 0, "--exit-with-pid=fd:N of a pidfd accepted");
-        TAP_OK(c.exit_pidfd == pfd && c.exit_with_pid == 0,
+        TAP_OK(c.exit_pidfd == pidfd && c.exit_with_pid == 0,
                "the pidfd is used as it is, no PID to look up");
         config_free(&c);
-        TAP_OK(fcntl(pfd, F_GETFD) >= 0, "config_free leaves it open");
-        close(pfd);
+        TAP_OK(fcntl(pidfd, F_GETFD) >= 0, "config_free leaves it open");
+        close(pidfd);
         rejected(&o, "exit-with-pid=fd:N needs N to be an open pidfd",
                  "a closed fd rejected");
         fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

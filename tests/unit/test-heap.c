@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "heap.h"
@@ -50,6 +53,102 @@ static bool filled(const unsigned char *p, size_t len, unsigned char v)
     return true;
 }
 
+#define FALLBACK (300 * 1024)   /* a length no other block here has */
+
+/* the process's address space now, in bytes (no allocation: no stdio) */
+static long vm_size(void)
+{
+    char buf[128];
+    ssize_t n;
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) * 4096;
+}
+
+/*
+ * In a child whose address space may not grow (RLIMIT_AS at its current
+ * size), but whose glibc heap has 4 MiB free: no mapping can be made, so
+ * every large request must come from that heap. Returns a bit per failed
+ * check (0: all passed).
+ */
+static int heap_fallback_child(void)
+{
+    enum { GLIBC_POOL = 128, POOL_CHUNK = 32 * 1024 };
+    void *pool[GLIBC_POOL];
+    unsigned char *m, *p, *c, *g, *q;
+    struct rlimit rl;
+    int bad = 0, i;
+    long vm;
+
+    mallopt(M_MMAP_MAX, 0);                 /* glibc: the brk heap only */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);    /* ... and it keeps what is freed */
+    for (i = 0; i < GLIBC_POOL; i++)
+        pool[i] = malloc(POOL_CHUNK);
+    for (i = GLIBC_POOL - 1; i >= 0; i--)
+        free(pool[i]);
+    m = malloc(HEAP_MMAP_MIN + 4096);       /* a mapping, made before */
+    g = malloc(1000);
+    if (!m || !heap_is_mapped(m) || !g)
+        return 0x80;
+    memset(m, 0x3c, HEAP_MMAP_MIN + 4096);
+    memset(g, 0x4d, 1000);
+    vm = vm_size();
+    if (vm <= 0 || getrlimit(RLIMIT_AS, &rl) < 0)
+        return 0x80;
+    rl.rlim_cur = (rlim_t)vm;
+    if (setrlimit(RLIMIT_AS, &rl) < 0)
+        return 0x80;
+    if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+             -1, 0) != MAP_FAILED)
+        return 0x40;                        /* premise: no mapping now */
+
+    p = malloc(FALLBACK);
+    if (!p || heap_is_mapped(p))
+        bad |= 1;
+    else
+        memset(p, 0x11, FALLBACK);
+    c = calloc(1, FALLBACK);
+    if (!c || heap_is_mapped(c) || !filled(c, FALLBACK, 0))
+        bad |= 2;
+    q = realloc(m, 2 * FALLBACK);           /* mremap() cannot grow it */
+    if (!q || heap_is_mapped(q) || !filled(q, HEAP_MMAP_MIN + 4096, 0x3c))
+        bad |= 4;
+    else
+        m = q;
+    q = realloc(g, FALLBACK);               /* past the line, no mapping */
+    if (!q || heap_is_mapped(q) || !filled(q, 1000, 0x4d))
+        bad |= 8;
+    else
+        g = q;
+    if (malloc_usable_size(p) < FALLBACK)
+        bad |= 16;
+    free(p);
+    free(c);
+    free(m);
+    free(g);
+    return bad;
+}
+
+/* run heap_fallback_child() in a child process: its failure bits */
+static int heap_fallback(void)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(heap_fallback_child());
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return 0x100;
+    return WEXITSTATUS(status);
+}
+
 int main(void)
 {
     void *small[256], *keep, *b, *c, *q;
@@ -63,7 +162,7 @@ int main(void)
         TAP_OK(true, "# SKIP malloc is glibc's in this build");
         return tap_done();
     }
-    tap_plan(39);
+    tap_plan(45);
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);   /* as the daemon (daemon.c) */
 
     /* the line */
@@ -204,5 +303,18 @@ int main(void)
     q = memalign(64, 100);
     TAP_OK(q && !heap_is_mapped(q), "memalign stays glibc's");
     free(q);
+
+    /* no mapping to be had: glibc's heap serves the large blocks */
+    e = heap_fallback();
+    if (!TAP_OK(!(e & 0x1c0), "premise: a child with free glibc heap and "
+                "an address space that cannot grow (bits %#x)", e))
+        e = 0x1f;
+    TAP_OK(!(e & 1), "malloc(large) without a mapping: glibc's block");
+    TAP_OK(!(e & 2), "calloc(large) without a mapping: glibc's, zero");
+    TAP_OK(!(e & 4), "realloc of a mapping mremap() cannot grow: moved into "
+           "glibc's heap, bytes kept");
+    TAP_OK(!(e & 8), "realloc of a glibc chunk past the line without a "
+           "mapping: glibc's realloc, bytes kept");
+    TAP_OK(!(e & 16), "malloc_usable_size of such a block");
     return tap_done();
 }

@@ -218,6 +218,28 @@ int main(void)
     check_tso6(1440 * 10 + 7, 1440, 0x99);
     check_tso6(500, 1440, 0x11);
     check_tso6(65000, 1220, 0x10);
+    /* the smallest gso_size accepted, and gso_size at and above the payload */
+    check_tso6(OFFLOAD_TSO6_GSO_MIN * 10 + 5, OFFLOAD_TSO6_GSO_MIN, 0x18);
+    check_tso6(OFFLOAD_TSO6_GSO_MIN * 3, OFFLOAD_TSO6_GSO_MIN + 1, 0x10);
+    check_tso6(1000, 1000, 0x18);
+    check_tso6(1000, 1001, 0x18);
+    check_tso6(500, 65535, 0x11);
+    {
+        static uint8_t g[70000], scratch[70000];
+        struct virtio_net_hdr v6h = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
+        size_t len = build(g, 1, 0, 65000, 3);
+        unsigned int bad[] = { 1, 2, OFFLOAD_TSO6_GSO_MIN - 1 };
+        size_t k;
+
+        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            v6h.gso_size = htole16((uint16_t)bad[k]);
+            nseg = 0;
+            TAP_OK(offload_rx_tso6(&v6h, g, len, scratch, seg_cb, NULL) ==
+                       -EINVAL && nseg == 0,
+                   "TSO6 with gso_size %u (below %d) refused, nothing passed on",
+                   bad[k], OFFLOAD_TSO6_GSO_MIN);
+        }
+    }
     {
         static uint8_t g[200], scratch[200];
         struct virtio_net_hdr v6h = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
