@@ -24,9 +24,11 @@
  * Who may talk: the socket file is made mode 0600 (bind() under umask
  * 0177: the mode is set as the file is created, with no window in which
  * it is wider), and every accepted client's SO_PEERCRED uid must be the
- * daemon's or 0 (as seen from the daemon's user namespace). Anyone else
- * gets one error reply and the close, before any request is read, and
- * takes no connection slot.
+ * daemon's or 0, as seen from the daemon's user namespace (in a rootless
+ * sandbox's user namespace host root is unmapped, shown as the overflow
+ * uid, and taken as such: api_userns_peers()). Anyone else gets one error
+ * reply and the close, before any request is read, and takes no
+ * connection slot; a client that writes only after that close sees EPIPE.
  *
  * The path: its directory is held as an fd from the start (sockpath.c). A
  * socket file already there is replaced only when a connect() probe is
@@ -37,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,6 +78,8 @@ struct api {
     dev_t dev;              /* the socket file we bound */
     ino_t ino;
     uid_t uid;              /* ours: peers must have it, or be root */
+    uid_t overflow_uid;     /* a peer our user namespace cannot name */
+    bool overflow_ok;       /* ... is taken: we are not in the initial one */
     api_handler_fn handler;
     void *handler_data;
     struct api_conn *conns;
@@ -85,6 +90,37 @@ struct api {
 };
 
 static void api_conn_read(struct api *api, struct loop *l, struct api_conn *c);
+
+/*
+ * In a user namespace of our own or of the target (a rootless sandbox,
+ * isolation.c), host root is not mapped: SO_PEERCRED shows it, like every
+ * other unmapped uid, as the overflow uid. Such a peer is taken there: to
+ * connect at all it got through the socket file's mode 0600, owned by our
+ * own host uid, which only root (or the owner widening the mode) allows.
+ * In the initial user namespace every uid is mapped and none is taken.
+ */
+static void api_userns_peers(struct api *api)
+{
+    unsigned int in = 1, out = 1, count = 0, v;
+    FILE *f = fopen("/proc/self/uid_map", "re");
+
+    api->overflow_uid = 65534;
+    api->overflow_ok = false;
+    if (!f)
+        return;     /* cannot tell: strict */
+    if (fscanf(f, "%u %u %u", &in, &out, &count) != 3)
+        count = 0;
+    fclose(f);
+    if (in == 0 && out == 0 && count == UINT32_MAX)
+        return;     /* the initial user namespace */
+    api->overflow_ok = true;
+    f = fopen("/proc/sys/kernel/overflowuid", "re");
+    if (f) {
+        if (fscanf(f, "%u", &v) == 1)
+            api->overflow_uid = v;
+        fclose(f);
+    }
+}
 
 /**
  * api_new() - bind and listen on a UNIX socket path
@@ -182,6 +218,7 @@ int api_new(const char *path, api_handler_fn fn, void *data, struct api **ret)
     api->dev = dev;
     api->ino = ino;
     api->uid = geteuid();
+    api_userns_peers(api);
     api->listen_fd = util_take_fd(&fd);
     api->handler = fn;
     api->handler_data = data;
@@ -405,7 +442,8 @@ static void api_refuse(int fd, const char *reply)
     close(fd);
 }
 
-/* may this client use the API? its uid must be ours, or root */
+/* may this client use the API? its uid must be ours, or root (or the
+ * overflow uid: see api_userns_peers()) */
 static bool api_peer_ok(const struct api *api, int fd, uid_t *ret_uid)
 {
     struct ucred cred;
@@ -417,7 +455,8 @@ static bool api_peer_ok(const struct api *api, int fd, uid_t *ret_uid)
         return false;
     }
     *ret_uid = cred.uid;
-    return cred.uid == api->uid || cred.uid == 0;
+    return cred.uid == api->uid || cred.uid == 0 ||
+           (api->overflow_ok && cred.uid == api->overflow_uid);
 }
 
 /**
