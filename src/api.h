@@ -1,6 +1,7 @@
 /* api.h - the API socket server: non-blocking transport, one reply per connection */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,4 +33,19 @@ void api_on_conn(struct api *api, struct loop *l, int fd, short revents);
 void api_timeout(struct api *api, int *timeout_ms);
 void api_expire(struct api *api, struct loop *l);
 
+/*
+ * Where the scan for the end of a request stopped: the next call goes on
+ * from @pos with the bracket depth and string state it had there.
+ */
+struct api_scan {
+    size_t pos;         /* bytes looked at */
+    int depth;          /* brackets open outside strings */
+    bool in_str, esc;   /* inside a string; after its backslash */
+    bool seen;          /* a bracket was opened */
+    bool done;          /* the newline after a complete value was seen */
+};
+
+int api_scan_feed(struct api_scan *s, const char *buf, size_t len);
 int api_request_complete(const char *buf, size_t len);
+uint64_t api_scanned_bytes(const struct api *api);
+uint64_t api_refused_count(const struct api *api);

@@ -223,7 +223,7 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
     if (r == -ENOSPC)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: too many "
                               "forwards (the limit is %zu)", fwd_max(ctx->fwd));
-    if (r == -EPERM || r == -ENOTSOCK)
+    if (r == -EPERM || r == -ENOTSOCK || r == -ELOOP)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
                               "arguments.host_addr (%s)", fwd_strerror(r));
     if (r == -EEXIST)
@@ -499,9 +499,16 @@ static void api_cmd_add_port_text(struct json_writer *b, const char *name,
         json_null(b);
 }
 
+/*
+ * @fd's own (or, with @peer, its peer's) address as @addr_key/@port_key.
+ * A UNIX forward's listener is bound through its directory fd (fwd.c):
+ * with @fwd, that name is shown as the path the forward was asked for.
+ */
 static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
-                                 const char *port_key, int fd, bool peer)
+                                 const char *port_key, int fd, bool peer,
+                                 const struct fwd_table *fwd)
 {
+    const struct fwd_rule *rule;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     int r;
@@ -515,7 +522,8 @@ static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
     /* an unnamed (or abstract) UNIX peer has no path to show */
     if (ss.ss_family == AF_UNIX && !((struct sockaddr_un *)&ss)->sun_path[0])
         return;
-    api_cmd_add_addr(b, addr_key, &ss);
+    rule = fwd ? fwd_find_unix_bound(fwd, &ss) : NULL;
+    api_cmd_add_addr(b, addr_key, rule ? &rule->spec.host : &ss);
     if (ss.ss_family != AF_UNIX)
         api_cmd_add_int(b, port_key, fwd_addr_port(&ss));
 }
@@ -529,7 +537,8 @@ static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
  * they are reported as null, and the socket's own local and peer addresses
  * are added for every entry.
  */
-static bool api_cmd_add_conn_line(struct json_writer *b, const char *line)
+static bool api_cmd_add_conn_line(struct json_writer *b, const char *line,
+                                  const struct fwd_table *fwd)
 {
     char proto[16], src[64], sport[16], dst[64], dport[16];
     const char *open = strchr(line, '['), *close = strchr(line, ']');
@@ -573,8 +582,8 @@ static bool api_cmd_add_conn_line(struct json_writer *b, const char *line)
     api_cmd_add_str(b, "family", fam == AF_INET ? "ipv4" : fam == AF_INET6 ?
                                  "ipv6" : fam == AF_UNIX ? "unix" : NULL);
     if (fam >= 0) {
-        api_cmd_add_sockname(b, "local_addr", "local_port", fd, false);
-        api_cmd_add_sockname(b, "peer_addr", "peer_port", fd, true);
+        api_cmd_add_sockname(b, "local_addr", "local_port", fd, false, fwd);
+        api_cmd_add_sockname(b, "peer_addr", "peer_port", fd, true, fwd);
     }
     json_end_object(b);
     return true;
@@ -615,7 +624,7 @@ static void api_cmd_begin_entry(struct json_writer *b, const char *proto,
     api_cmd_add_int(b, "send_q", (int64_t)send_q);
     api_cmd_add_str(b, "family", self.ss_family == AF_INET ? "ipv4" :
                                  self.ss_family == AF_INET6 ? "ipv6" : NULL);
-    api_cmd_add_sockname(b, "local_addr", "local_port", fd, false);
+    api_cmd_add_sockname(b, "local_addr", "local_port", fd, false, NULL);
 }
 
 /* a splice forward's listener, in the shape of libslirp's HOST_FORWARD */
@@ -658,7 +667,7 @@ static void api_cmd_add_splice_conn(const struct splice_conn_info *ci,
         state = api_cmd_tcp_states[ti.tcpi_state];
     api_cmd_begin_entry(b, "tcp", state, ci->fd, ci->guest, ci->recv_q,
                         ci->send_q);
-    api_cmd_add_sockname(b, "peer_addr", "peer_port", ci->fd, true);
+    api_cmd_add_sockname(b, "peer_addr", "peer_port", ci->fd, true, NULL);
     api_cmd_add_str(b, "path", "splice");
     json_end_object(b);
 }
@@ -707,7 +716,7 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
     json_begin_array(b);
     lines = g_strsplit(conns ? conns : "", "\n", -1);
     for (i = 1; lines[0] && lines[i]; i++)  /* [0] is the header */
-        api_cmd_add_conn_line(b, lines[i]);
+        api_cmd_add_conn_line(b, lines[i], ctx->fwd);
     for (i = 0; ctx->fwd && i < fwd_count(ctx->fwd); i++) {
         const struct fwd_rule *r = fwd_get(ctx->fwd, i);
 

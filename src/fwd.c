@@ -32,13 +32,22 @@
  * the splice path is named (per forward or --forward-path=splice).
  *
  * Rules live in one array in insertion order; ids grow from 1 and are
- * never reused, so the array is sorted by id. UNIX socket files are made by
- * libslirp's bind(); a stale one (nobody accepts on it) is replaced, a live
- * one is "in use". The file is unlinked on remove and in fwd_free(), through
- * a directory fd opened at add time and only if it is still the file we
- * made, so this keeps working inside a sandbox. Once fwd_restrict_unix() is
- * called (after the sandbox's pivot_root, when no new path could be bound)
- * new UNIX forwards are refused: they are accepted from --publish only.
+ * never reused, so the array is sorted by id.
+ *
+ * UNIX socket files (sockpath.c): the directory of the path is opened
+ * first, without following a symbolic link anywhere on the way (the path
+ * may lie in a directory the namespace's processes can write, such as a
+ * volume), and held as an fd for the rule's life. libslirp's bind() gets
+ * the address "/proc/self/fd/N/NAME", which creates NAME in that very
+ * directory; it is also the listener's getsockname(), unique to the rule,
+ * so slirp_remove_hostxfwd() cannot take another rule's listener with the
+ * same file name elsewhere. A stale socket file there (nobody accepts on
+ * it) is replaced, a live one is "in use"; nothing outside that directory
+ * is ever unlinked. The file is unlinked on remove and in fwd_free(),
+ * through the directory fd and only if it is still the file we made, so
+ * this keeps working inside a sandbox. Once fwd_restrict_unix() is called
+ * (after the sandbox's pivot_root, when no new path could be bound) new
+ * UNIX forwards are refused: they are accepted from --publish only.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -56,6 +65,7 @@
 
 #include "config.h"
 #include "fwd.h"
+#include "sockpath.h"
 #include "splice.h"
 #include "udprelay.h"
 #include "util.h"
@@ -108,14 +118,9 @@ static const char *fwd_unix_name(const struct fwd_rule *r)
 /* unlink the socket file of a UNIX forward, if it is still the one we made */
 static void fwd_unix_cleanup(struct fwd_rule *r)
 {
-    struct stat st;
-
     if (r->dirfd < 0)
         return;
-    if (fstatat(r->dirfd, fwd_unix_name(r), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISSOCK(st.st_mode) && st.st_dev == r->unix_dev &&
-        st.st_ino == r->unix_ino)
-        unlinkat(r->dirfd, fwd_unix_name(r), 0);
+    sockpath_unlink_if(r->dirfd, fwd_unix_name(r), r->unix_dev, r->unix_ino);
     close(r->dirfd);
     r->dirfd = -1;
 }
@@ -319,6 +324,36 @@ const struct fwd_rule *fwd_find(const struct fwd_table *t, uint32_t id)
 }
 
 /**
+ * fwd_find_unix_bound() - the UNIX rule whose listener has address @ss
+ * @t:	the table
+ * @ss:	a getsockname() result: the listener's, or that of a connection
+ *	it accepted
+ *
+ * A UNIX listener is bound as "/proc/self/fd/N/NAME" (fwd_add()); this
+ * finds the rule, whose spec has the path as it was asked for.
+ *
+ * Return: the rule (valid until the next add or remove), or NULL
+ */
+const struct fwd_rule *fwd_find_unix_bound(const struct fwd_table *t,
+                                           const struct sockaddr_storage *ss)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+    size_t i;
+
+    if (!t || ss->ss_family != AF_UNIX)
+        return NULL;
+    for (i = 0; i < t->n; i++) {
+        const struct fwd_rule *r = &t->rules[i];
+
+        if (r->bound.ss_family == AF_UNIX &&
+            !strncmp(((const struct sockaddr_un *)&r->bound)->sun_path,
+                     sun->sun_path, sizeof(sun->sun_path)))
+            return r;
+    }
+    return NULL;
+}
+
+/**
  * fwd_proto_name() - "tcp" or "udp"
  * @proto:	the protocol
  *
@@ -503,6 +538,10 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
         if (strlen(path) >= sizeof(sun->sun_path))
             return fwd_bad(FWD_FIELD_HOST_ADDR,
                            "unix: path too long (107 bytes at most)",
+                           ret_field, ret_why);
+        if (strlen(strrchr(path, '/') + 1) > SOCKPATH_NAME_MAX)
+            return fwd_bad(FWD_FIELD_HOST_ADDR,
+                           "unix: file name too long (82 bytes at most)",
                            ret_field, ret_why);
         if (s.proto != FWD_TCP)
             return fwd_bad(FWD_FIELD_HOST_ADDR,
@@ -711,42 +750,29 @@ static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
     return 0;
 }
 
-/* the socket file's directory; a stale socket file there is removed */
-static int fwd_unix_prepare(const struct fwd_spec *spec, int *ret_dirfd)
+/*
+ * The socket file's directory, opened without following symbolic links,
+ * and the address that binds NAME in it; a stale socket file there is
+ * removed.
+ */
+static int fwd_unix_prepare(const struct fwd_spec *spec, int *ret_dirfd,
+                            struct sockaddr_un *ret_addr)
 {
     const struct sockaddr_un *sun = (const struct sockaddr_un *)&spec->host;
     char dir[sizeof(sun->sun_path)];
+    _cleanup_close_ int dfd = -1;
     const char *name;
-    char *slash;
-    struct stat st;
-    _cleanup_close_ int dfd = -1, probe = -1;
+    int r;
 
-    strcpy(dir, sun->sun_path);
-    slash = strrchr(dir, '/');
-    name = sun->sun_path + (slash - dir) + 1;
-    if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (!S_ISSOCK(st.st_mode))
-            return -ENOTSOCK;
-        /* a socket file: stale (left by a killed daemon) or someone's? */
-        probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (probe < 0)
-            return -errno;
-        if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
-            errno != ECONNREFUSED)
-            return -EADDRINUSE;
-        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-            return -errno;
-    } else if (errno != ENOENT) {
-        return -errno;
-    }
+    r = sockpath_split(sun->sun_path, dir, sizeof(dir), &name);
+    if (r == 0)
+        r = sockpath_open_dir(dir, true, &dfd);
+    if (r == 0)
+        r = sockpath_at(dfd, name, ret_addr);
+    if (r == 0)
+        r = sockpath_clear(dfd, name, ret_addr);
+    if (r < 0)
+        return r;
     *ret_dirfd = util_take_fd(&dfd);
     return 0;
 }
@@ -881,6 +907,7 @@ static int fwd_grow(struct fwd_table *t)
  *	   fwd_restrict_unix(); -EADDRINUSE if a rule or a live UNIX socket
  *	   holds the address; -EEXIST for a second UDP forward to the same
  *	   guest address and port; -ENOTSOCK if a UNIX path is not a socket;
+ *	   -ELOOP if its directory is reached through a symbolic link;
  *	   the errno of libslirp's (or splice_listen()'s) socket/bind/listen
  *	   (e.g. -EADDRINUSE, -EACCES, -EADDRNOTAVAIL); -EIO if the new
  *	   listener cannot be found; -EAFNOSUPPORT if the forward is between
@@ -891,6 +918,7 @@ static int fwd_grow(struct fwd_table *t)
 int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
             const struct fwd_rule **ret)
 {
+    struct fwd_spec bind_spec;
     struct fwd_rule r;
     int flags = 0, guess, family = spec->host.ss_family, rc;
     enum fwd_path path;
@@ -941,10 +969,16 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
             *ret = &t->rules[t->n - 1];
         return 0;
     }
+    /* what libslirp binds: for UNIX, the name in the directory we hold */
+    bind_spec = *spec;
     if (family == AF_UNIX) {
-        rc = fwd_unix_prepare(spec, &r.dirfd);
+        struct sockaddr_un at;
+
+        rc = fwd_unix_prepare(spec, &r.dirfd, &at);
         if (rc < 0)
             return rc;
+        memcpy(&bind_spec.host, &at, sizeof(at));
+        bind_spec.host_len = sizeof(at);
     }
     if (spec->proto == FWD_UDP)
         flags |= SLIRP_HOSTFWD_UDP;
@@ -953,8 +987,8 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
 
     guess = fwd_lowest_free_fd();
     errno = 0;
-    if (slirp_add_hostxfwd(t->slirp, (const struct sockaddr *)&spec->host,
-                           spec->host_len,
+    if (slirp_add_hostxfwd(t->slirp, (const struct sockaddr *)&bind_spec.host,
+                           bind_spec.host_len,
                            (const struct sockaddr *)&spec->guest,
                            spec->guest_len, flags) < 0) {
         rc = errno > 0 ? -errno : -EIO;
@@ -962,31 +996,25 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
         return rc;
     }
 
-    r.fd = fwd_find_listener(t, spec, guess, &r.bound, &r.bound_len);
+    r.fd = fwd_find_listener(t, &bind_spec, guess, &r.bound, &r.bound_len);
     if (r.fd < 0) {
         /* not seen in practice; without the real address only a fully
          * specified listener can be taken back */
         if (family == AF_UNIX || fwd_addr_port(&spec->host))
             slirp_remove_hostxfwd(t->slirp,
-                                  (const struct sockaddr *)&spec->host,
-                                  spec->host_len, flags);
+                                  (const struct sockaddr *)&bind_spec.host,
+                                  bind_spec.host_len, flags);
         util_closep(&r.dirfd);
         return -EIO;
     }
     if (spec->proto == FWD_TCP)
         listen(r.fd, FWD_BACKLOG);   /* best effort: backlog 1 still works */
     r.spec = *spec;
-    if (family == AF_UNIX) {
-        struct stat st;
-
-        if (fstatat(r.dirfd, fwd_unix_name(&r), &st,
-                    AT_SYMLINK_NOFOLLOW) == 0) {
-            r.unix_dev = st.st_dev;
-            r.unix_ino = st.st_ino;
-        } else {
-            util_closep(&r.dirfd);   /* never unlink what we can't identify */
-            r.dirfd = -1;
-        }
+    if (family == AF_UNIX &&
+        sockpath_identify(r.dirfd, fwd_unix_name(&r), &r.unix_dev,
+                          &r.unix_ino) < 0) {
+        util_closep(&r.dirfd);   /* never unlink what we can't identify */
+        r.dirfd = -1;
     }
     r.id = t->next_id++;
     r.ephemeral = family != AF_UNIX && fwd_addr_port(&spec->host) == 0;
@@ -1015,6 +1043,9 @@ const char *fwd_strerror(int r)
                "(libslirp 4.7 would send the replies of both through one)";
     case -ENOTSOCK:
         return "the path exists and is not a socket";
+    case -ELOOP:
+        return "unix: the path goes through a symbolic link (unix: paths "
+               "are resolved without following any)";
     case -EIO:
         return "libslirp's new listener cannot be found";
     case -EAFNOSUPPORT:

@@ -79,7 +79,8 @@ struct fwd_rule {
     int fd;                         /* the listener: libslirp's, or splice's */
     enum fwd_path path;             /* the path taken: SPLICE or SLIRP */
     bool ephemeral;                 /* host port 0 was asked for */
-    int dirfd;                      /* AF_UNIX: the socket file's directory */
+    int dirfd;                      /* AF_UNIX: the socket file's directory;
+                                     * bound is "/proc/self/fd/DIRFD/NAME" */
     dev_t unix_dev;                 /* AF_UNIX: the socket file we made */
     ino_t unix_ino;
 };
@@ -116,6 +117,8 @@ size_t fwd_max(const struct fwd_table *t);
 uint32_t fwd_next_id(const struct fwd_table *t);
 const struct fwd_rule *fwd_get(const struct fwd_table *t, size_t i);
 const struct fwd_rule *fwd_find(const struct fwd_table *t, uint32_t id);
+const struct fwd_rule *fwd_find_unix_bound(const struct fwd_table *t,
+                                           const struct sockaddr_storage *ss);
 
 const char *fwd_proto_name(enum fwd_proto proto);
 int fwd_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);

@@ -131,12 +131,14 @@ static const struct isolate_rule isolate_allow[] = {
 #define SECCOMP_ALLOW(n) { #n, -1, 0, 0, false, 0 },
 #define SECCOMP_ALLOW_ARG(n, a, m, v) { #n, a, m, v, false, 0 },
 #define SECCOMP_ALLOW_SELF(n, a) { #n, a, 0xffffffff, 0, true, 0 },
+#define SECCOMP_ENOSYS(n) { #n, -1, 0, 0, false, ENOSYS },
 #define SECCOMP_ESCAPE(n, e)
 #define SECCOMP_ESCAPE_ARG(n, a, m, v, e)
 #include "seccomp_rules.h"
 #undef SECCOMP_ALLOW
 #undef SECCOMP_ALLOW_ARG
 #undef SECCOMP_ALLOW_SELF
+#undef SECCOMP_ENOSYS
 #undef SECCOMP_ESCAPE
 #undef SECCOMP_ESCAPE_ARG
 };
@@ -145,12 +147,14 @@ static const struct isolate_rule isolate_escape[] = {
 #define SECCOMP_ALLOW(n)
 #define SECCOMP_ALLOW_ARG(n, a, m, v)
 #define SECCOMP_ALLOW_SELF(n, a)
+#define SECCOMP_ENOSYS(n)
 #define SECCOMP_ESCAPE(n, e) { #n, -1, 0, 0, false, e },
 #define SECCOMP_ESCAPE_ARG(n, a, m, v, e) { #n, a, m, v, false, e },
 #include "seccomp_rules.h"
 #undef SECCOMP_ALLOW
 #undef SECCOMP_ALLOW_ARG
 #undef SECCOMP_ALLOW_SELF
+#undef SECCOMP_ENOSYS
 #undef SECCOMP_ESCAPE
 #undef SECCOMP_ESCAPE_ARG
 };
@@ -840,7 +844,8 @@ static int isolate_caps(struct isolate *iso)
     return 0;
 }
 
-/* add @rules to @ctx with @action for each (allow) or each rule's errno */
+/* add @rules to @ctx: allow each (an allow rule with an errno: fail with
+ * it), or, for escape rules, fail with each rule's errno */
 static int isolate_add_rules(scmp_filter_ctx ctx, const struct isolate_rule *rules,
                              size_t n, bool allow, unsigned int *ret_added,
                              unsigned int *ret_skipped, const char **ret_name)
@@ -849,7 +854,8 @@ static int isolate_add_rules(scmp_filter_ctx ctx, const struct isolate_rule *rul
 
     for (i = 0; i < n; i++) {
         const struct isolate_rule *rl = &rules[i];
-        uint32_t action = allow ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(rl->err);
+        uint32_t action = allow && !rl->err ? SCMP_ACT_ALLOW
+                                            : SCMP_ACT_ERRNO(rl->err);
         int nr = seccomp_syscall_resolve_name(rl->name), r;
 
         if (nr == __NR_SCMP_ERROR) {

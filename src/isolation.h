@@ -72,7 +72,8 @@ int isolate_thread_count(void);
  * @mask:	the argument is masked with this ...
  * @value:	... and must then equal this
  * @self:	... or, if true, equal our own PID (known only at run time)
- * @err:	escape rules: the errno returned instead (allow rules: 0)
+ * @err:	escape rules: the errno returned instead (allow rules: 0, or
+ *		ENOSYS for SECCOMP_ENOSYS: refused without a trap)
  */
 struct isolate_rule {
     const char *name;

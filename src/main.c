@@ -198,7 +198,9 @@ int main(int argc, char **argv)
         if (r == 0)
             r = api_attach(api, &loop);
         if (r < 0) {
-            log_errno(r, "cannot listen on the API socket %s", cfg.api_socket);
+            log_errno(r, "cannot listen on the API socket %s%s", cfg.api_socket,
+                      r == -EADDRINUSE ? " (a running process listens on it; "
+                      "it is left alone)" : "");
             goto out_loop;
         }
         actx.api = api;

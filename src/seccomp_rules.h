@@ -1,7 +1,7 @@
 /* seccomp_rules.h - the seccomp rules as data: the --enable-seccomp allow-list and the chroot-fallback escape list */
 /*
  * This file is an X-macro table, included (more than once, no include guard)
- * by src/isolation.c, which defines the four macros before each inclusion:
+ * by src/isolation.c, which defines the five macros before each inclusion:
  *
  *   SECCOMP_ALLOW(name)                  allowed, any arguments
  *   SECCOMP_ALLOW_ARG(name, n, mask, v)  allowed only when (argument n & mask)
@@ -9,6 +9,10 @@
  *                                        OR'ed (32-bit values: mask 0xffffffff)
  *   SECCOMP_ALLOW_SELF(name, n)          allowed only when argument n is our
  *                                        own PID (tgkill from abort())
+ *   SECCOMP_ENOSYS(name)                 allow-list: fails with ENOSYS instead
+ *                                        of trapping, for a call whose
+ *                                        arguments the filter cannot check
+ *                                        and whose caller falls back
  *   SECCOMP_ESCAPE(name, err)            chroot fallback only: fails with err
  *   SECCOMP_ESCAPE_ARG(name, n, mask, v, err)
  *
@@ -162,6 +166,11 @@ SECCOMP_ALLOW(lseek)
 SECCOMP_ALLOW(_llseek)
 SECCOMP_ALLOW(unlink)
 SECCOMP_ALLOW(unlinkat)
+/* a unix: forward added through the API opens its directory without
+ * following links (sockpath.c): openat2()'s flags are in memory the filter
+ * cannot read, so it would allow opens for writing; ENOSYS sends the
+ * caller to its walk of openat(O_PATH | O_NOFOLLOW) calls, allowed above */
+SECCOMP_ENOSYS(openat2)
 
 /* --- randomness (glib, libslirp) ---------------------------------------- */
 SECCOMP_ALLOW(getrandom)

@@ -6,7 +6,11 @@
 #      and to its explicit address; UDP over IPv6; [::]:P and 0.0.0.0:P side
 #      by side (IPV6_V6ONLY)
 #   3  a UNIX-socket listener (unix:/path): data, list entry, the file is
-#      removed on remove_hostfwd and at exit
+#      removed on remove_hostfwd and at exit; a path through a symlinked
+#      directory is refused and the stale socket behind the link is left
+#      alone; named without the link, that stale socket is replaced (also
+#      under --enable-seccomp alone, where openat2 answers ENOSYS and the
+#      directory is walked)
 #   4  ephemeral ports (host_port 0): the reply carries the port, TCP and UDP
 #   5  remove_hostfwd closes the listener (a connection already accepted
 #      finishes), ids are never reused
@@ -20,10 +24,44 @@ enter_private_host_ns "$@"
 
 require_root
 require_cmd ip nsenter unshare socat ss awk
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+[ -n "$PY" ] || skip "needs python3 (a stale socket file)"
 is_slirpd || skip "slirpd-only: IPv6, UNIX and ephemeral forwards"
 api_init
 
 _established() { [ -n "$(ss -Htn state established "dport = :$1")" ]; }
+
+# a socket file nobody listens on, as a killed process leaves it
+stale_socket() { # root|user PATH
+	local pre=()
+	[ "$1" = user ] && pre=(as_user)
+	"${pre[@]}" "$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$2"
+}
+
+# 3: unix: paths are resolved without following symbolic links, and a stale
+# socket is replaced only in the directory the forward names
+unix_no_symlinks() { # WHO DIR (API_SOCK: a running daemon's)
+	local who=$1 dir=$2 id msg ino
+	mkdir -p "$dir/real"
+	ln -sfn real "$dir/link"
+	[ "$who" = user ] && chown -h "$TEST_USER" "$dir/real" "$dir/link"
+	stale_socket "$who" "$dir/real/s.sock"
+	ino=$(stat -c %i "$dir/real/s.sock")
+	api rootlesskit "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"unix:$dir/link/s.sock\",\"guest_port\":80}}"
+	assert_eq '{"error":{"desc":"bad request: add_hostfwd: bad arguments.host_addr (unix: the path goes through a symbolic link (unix: paths are resolved without following any))"}}' \
+		"$API_REPLY" "[$who] 3: a unix: path through a symlinked directory is refused"
+	[ -S "$dir/real/s.sock" ] && [ "$(stat -c %i "$dir/real/s.sock")" = "$ino" ] ||
+		fail "[$who] 3: the stale socket behind the symlink was touched"
+	ok "[$who] 3: ... and the stale socket behind the link is left alone"
+	api_add "{\"proto\":\"tcp\",\"host_addr\":\"unix:$dir/real/s.sock\",\"guest_port\":80}"
+	id=$API_ID
+	msg=$(unix_roundtrip "$dir/real/s.sock" 100000) || fail "[$who] 3: $msg"
+	ok "[$who] 3: named without the link, the stale socket was replaced by a working forward"
+	api_remove "$id"
+	[ ! -e "$dir/real/s.sock" ] || fail "[$who] 3: the socket file is left after remove_hostfwd"
+	rm -f "$dir/link"
+	rmdir "$dir/real"
+}
 
 run_variant() { # root|user
 	local who=$1 uopt=() pid dir id p p6 pu pu6 g6 msg out i n start burst
@@ -64,6 +102,7 @@ run_variant() { # root|user
 	api_remove "$id"
 	[ ! -e "$dir/fwd.sock" ] || fail "[$who] 3: the socket file is left after remove_hostfwd"
 	ok "[$who] 3: remove_hostfwd unlinked the socket file"
+	unix_no_symlinks "$who" "$dir"
 	api_add "{\"proto\":\"tcp\",\"host_addr\":\"unix:$dir/exit.sock\",\"guest_port\":80}"
 	fi
 
@@ -181,6 +220,21 @@ run_variant() { # root|user
 }
 
 run_variant root
+# --enable-seccomp alone keeps run-time unix: forwards: the filter answers
+# openat2 with ENOSYS and the directory is walked with O_NOFOLLOW instead
+if ! sandboxed; then
+	dir=$T/seccomp
+	mkdir -p "$dir"
+	API_SOCK=$dir/api.sock
+	pid=$(ns_start)
+	daemon_start --exit-fd 4 -- -c --enable-seccomp --api-socket "$API_SOCK" "$pid" tap0
+	ns_server "$pid" tcp-echo 80
+	unix_no_symlinks seccomp "$dir"
+	alive "$DAEMON_PID" || fail "[seccomp] the daemon died"
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "[seccomp] exit status"
+	kill_wait "$pid"
+fi
 if have_test_user; then
 	run_variant user
 else

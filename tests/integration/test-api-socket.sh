@@ -13,6 +13,13 @@
 #      directions: the transfer keeps its pace, other API clients are
 #      served at once, the idle/slow clients are dropped at their deadline;
 #      with every connection slot taken a client is told so, not hung
+#   7  who may use the socket: started under umask 000 the file is still
+#      mode 0600, so another uid cannot connect; with the mode opened by
+#      hand, a client of another uid gets an error reply, not the forwards
+#   8  the path: a second daemon on a live daemon's path is refused at
+#      start and the first keeps answering; a stale socket file (nobody
+#      listens) is replaced; at exit a file someone else put at the path is
+#      not unlinked
 # Everything runs in a private network namespace whose loopback is "the
 # host" (podman's request listens on 0.0.0.0:8080).
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +28,8 @@ enter_private_host_ns "$@"
 
 require_root
 require_cmd ip nsenter unshare socat ss iperf3 awk
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+[ -n "$PY" ] || skip "needs python3 (a stale socket file)"
 is_slirpd || skip "slirpd-only: non-blocking API, byte-exact new error texts"
 api_init
 
@@ -203,4 +212,64 @@ daemon_stop
 assert_eq 0 "$DAEMON_STATUS" "exit status"
 [ ! -e "$API_SOCK" ] || fail "the API socket file is left after exit"
 ok "the API socket file is removed at exit"
+
+# a socket file nobody listens on, as a killed daemon leaves it
+stale_socket() { # PATH
+	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$1"
+}
+
+# --- 7: the file's mode and the peer's uid
+API_SOCK=$T/api7.sock
+old_umask=$(umask)
+umask 000
+daemon_start --exit-fd 4 -- -c --api-socket "$API_SOCK" "$pid" tap0
+umask "$old_umask"
+assert_eq 600 "$(stat -c %a "$API_SOCK")" "7: started under umask 000, the API socket is mode 0600"
+if have_test_user; then
+	reply=$(as_user "$API_CLIENT" podman "$API_SOCK" '{"execute":"list_hostfwd"}' 2>&1) || true
+	assert_not_contains "$reply" '"entries"' "7: $TEST_USER cannot list the forwards"
+	assert_contains "$reply" "Permission denied" "7: $TEST_USER's connect() is refused by the file's mode"
+	# the mode opened by hand (or a directory the caller chose badly): the
+	# daemon itself refuses the other uid
+	chmod 666 "$API_SOCK"
+	reply=$(as_user "$API_CLIENT" rootlesskit "$API_SOCK" '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1","host_port":8099,"guest_port":80}}' 2>&1) || true
+	# (the refusal comes at accept(), before the request is read: a client
+	# whose write comes after the close sees EPIPE instead of the reply)
+	case $reply in
+	*"Broken pipe"*|*"Connection reset"*) ok "7: a client of another uid is closed at once" ;;
+	*) assert_eq "{\"error\":{\"desc\":\"permission denied: uid $(id -u "$TEST_USER") may not use this API socket\"}}" \
+		"$reply" "7: a client of another uid gets an error reply" ;;
+	esac
+	api podman '{"execute":"list_hostfwd"}'
+	assert_eq '{"entries":[]}' "$API_REPLY" "7: ... and added nothing; the owner (root) is served"
+else
+	info "no usable $TEST_USER: skipping the other-uid cases of 7"
+fi
+
+# --- 8: a live daemon's path, a stale file, a file put there by someone else
+pid2=$(ns_start)
+run_cli --hup-exit-fd 5 -c --api-socket "$API_SOCK" "$pid2" tap0
+assert_eq 1 "$CLI_RC" "8: a second daemon on a live daemon's API socket path: exit status 1"
+assert_contains "$CLI_ERR" "a running process listens on it" "8: ... with a clear message"
+api podman '{"execute":"list_hostfwd"}'
+assert_eq '{"entries":[]}' "$API_REPLY" "8: the first daemon still answers on its socket"
+alive "$DAEMON_PID" || fail "8: the first daemon died"
+# someone else takes the name over; our exit must not remove their file
+rm -f "$API_SOCK"
+stale_socket "$API_SOCK"
+ino=$(stat -c %i "$API_SOCK")
+daemon_stop
+assert_eq 0 "$DAEMON_STATUS" "8: exit status"
+[ -S "$API_SOCK" ] && [ "$(stat -c %i "$API_SOCK")" = "$ino" ] ||
+	fail "8: the daemon unlinked a socket file that was not its own at exit"
+ok "8: at exit, a file someone else put at the path is left alone"
+# that file is stale: the next daemon replaces it
+daemon_start --exit-fd 4 -- -c --api-socket "$API_SOCK" "$pid2" tap0
+api podman '{"execute":"list_hostfwd"}'
+assert_eq '{"entries":[]}' "$API_REPLY" "8: a stale socket file at the path is replaced"
+daemon_stop
+assert_eq 0 "$DAEMON_STATUS" "8: exit status"
+[ ! -e "$API_SOCK" ] || fail "8: the daemon's own socket file is left after exit"
+ok "8: the daemon's own socket file is removed at exit"
+kill_wait "$pid2"
 info "PASS"

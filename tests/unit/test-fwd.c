@@ -505,6 +505,79 @@ static void test_unix(void)
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
     TAP_IS_INT(fwd_add(t, &s, NULL), -ENOENT, "a missing directory");
 
+    /* a symbolic link on the way is refused, and a stale socket file at
+     * its target is not touched: nothing outside the named directory */
+    {
+        char real[64], link[64], target[96];
+        struct sockaddr_un tsun = { .sun_family = AF_UNIX };
+
+        snprintf(real, sizeof(real), "%s/real", dir);
+        snprintf(link, sizeof(link), "%s/link", dir);
+        snprintf(target, sizeof(target), "%s/s.sock", real);
+        mkdir(real, 0700);
+        TAP_IS_INT(symlink("real", link), 0, "a symlink to a directory");
+        strcpy(tsun.sun_path, target);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bind(fd, (struct sockaddr *)&tsun, sizeof(tsun));
+        close(fd);
+        snprintf(host, sizeof(host), "unix:%s/s.sock", link);
+        s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
+        TAP_IS_INT(fwd_add(t, &s, NULL), -ELOOP,
+                   "a unix: path through a symlinked directory is refused");
+        TAP_OK(path_exists(target),
+               "... and the stale socket behind the link is left alone");
+        /* the same directory named without the link: replaced there */
+        snprintf(host, sizeof(host), "unix:%s", target);
+        s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
+        TAP_IS_INT(fwd_add(t, &s, &r), 0,
+                   "named directly, the stale socket is replaced");
+        strcpy(tsun.sun_path, target);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        TAP_IS_INT(connect(fd, (struct sockaddr *)&tsun, sizeof(tsun)), 0,
+                   "... by our listening one");
+        close(fd);
+        TAP_OK(((struct sockaddr_un *)&r->bound)->sun_path[0] == '/' &&
+               !strncmp(((struct sockaddr_un *)&r->bound)->sun_path,
+                        "/proc/self/fd/", 14),
+               "bound through the directory fd");
+        TAP_OK(fwd_find_unix_bound(t, &r->bound) == r,
+               "the bound name leads back to the rule");
+
+        /* the same file name in another directory: removing one rule
+         * takes its own listener and file, not the other's */
+        {
+            uint32_t first = r->id;
+            snprintf(host, sizeof(host), "unix:%s/s.sock", dir);
+            s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
+            TAP_IS_INT(fwd_add(t, &s, &r), 0, "the same name elsewhere");
+            TAP_IS_INT(fwd_remove(t, r->id), 0, "remove the second");
+            snprintf(host, sizeof(host), "%s/s.sock", dir);
+            TAP_OK(!path_exists(host), "its file is gone");
+            TAP_OK(path_exists(target), "the first one's file stays");
+            strcpy(tsun.sun_path, target);
+            fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            TAP_IS_INT(connect(fd, (struct sockaddr *)&tsun, sizeof(tsun)), 0,
+                       "... and still accepts");
+            close(fd);
+            TAP_IS_INT(fwd_remove(t, first), 0, "remove the first");
+        }
+        TAP_OK(!path_exists(target), "its file is gone too");
+        unlink(link);
+        rmdir(real);
+    }
+    {
+        char name[100];
+        memset(name, 'n', 83);
+        name[83] = '\0';
+        snprintf(host, sizeof(host), "unix:/%s", name);
+        bad(&cfg4, "tcp", host, 0, "", 80, FWD_FIELD_HOST_ADDR,
+            "file name too long", "unix: a file name of 83 bytes");
+        name[82] = '\0';
+        snprintf(host, sizeof(host), "unix:/%s", name);
+        TAP_IS_INT(spec(&cfg4, "tcp", host, 0, "", 80, &s, NULL, NULL), 0,
+                   "unix: a file name of 82 bytes");
+    }
+
     /* after fwd_restrict_unix (the sandbox), only --publish had them */
     snprintf(host, sizeof(host), "unix:%s", path);
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
