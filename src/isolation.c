@@ -16,9 +16,10 @@
  *    only). Building a mount namespace needs CAP_SYS_ADMIN in our user
  *    namespace. root and podman (which runs us inside its rootless user
  *    namespace) have it; an unprivileged caller (RootlessKit, a user's
- *    `slirpd PID tap0`) joins the target's user namespace with the fd
- *    ns_open() kept, or, with no target user namespace to join (a netns
- *    path, a tap fd), creates one of its own mapping only its own IDs.
+ *    `slirpd PID tap0`) creates a user namespace of its own mapping only
+ *    its own IDs, or, where that is refused, joins the target's with the
+ *    fd ns_open() kept. slirp4netns joins the target's; ours is a child of
+ *    the host's, where nothing in the container holds a capability.
  *    setns() into a user namespace needs a single-threaded process: if
  *    anything (glib included) started a thread, this stage fails and says
  *    how many there are.
@@ -44,12 +45,12 @@
  *       PR_SET_NO_NEW_PRIVS, and every capability dropped from the
  *       bounding, ambient, inheritable, permitted and effective sets,
  *       except CAP_NET_BIND_SERVICE where it is held (as slirp4netns:
- *       root's and podman's daemon keep the low ports, a daemon in the
- *       target's user namespace keeps a capability that grants nothing on
+ *       root's and podman's daemon keep the low ports, a daemon in a user
+ *       namespace of its own keeps a capability that grants nothing on
  *       the host). The process stays dumpable, as slirp4netns's (the
  *       user who started it can inspect /proc/PID/root; slirp4netns's own
- *       sandbox test does), unless it joined the target's user namespace
- *       in stage 2 (see "Dumpability" below).
+ *       sandbox test does), unless it had to join the target's user
+ *       namespace in stage 2 (see "Dumpability" below).
  *       Where pivot_root() is impossible (EINVAL: the root is the initial
  *       rootfs/initramfs, or its parent mount is shared), the same tmpfs is
  *       entered with chroot() instead: the old root stays mounted underneath
@@ -76,13 +77,15 @@
  * in the user namespace it was exec'd in. The daemon is exec'd outside the
  * container's user namespace, where nothing in the container holds a
  * capability, so nothing there can attach to it as long as its credentials
- * stay where they were. Joining the target's user namespace in stage 2
- * moves them into the container's: anything there with CAP_SYS_PTRACE
- * could then attach to a dumpable daemon, which still holds host sockets.
- * So the daemon becomes non-dumpable right before it joins (as the
- * children of ns.c do before they join), and stays dumpable otherwise.
- * The price: the user who started a daemon that joined can no longer read
- * its /proc/PID/root or ptrace it; root still can. docs/isolation.md,
+ * stay where they were, or move to a user namespace of the daemon's own
+ * (stage 2's choice). Joining the target's user namespace, stage 2's
+ * fallback and slirp4netns's way, moves them into the container's:
+ * anything there with CAP_SYS_PTRACE could then attach to a dumpable
+ * daemon, which still holds host sockets. So the daemon becomes
+ * non-dumpable right before it joins (as the children of ns.c do before
+ * they join), and stays dumpable otherwise. The price, only where it had
+ * to join: the user who started it can no longer read its /proc/PID/root
+ * or ptrace it; root still can. docs/isolation.md,
  * "Dumpability and ptrace".
  *
  * What stays reachable afterwards: the fds we hold (tap, libslirp's sockets,
@@ -354,16 +357,13 @@ static int isolate_write_proc(const char *file, const char *s)
     return w == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
-/* a user namespace of our own, mapping only our own uid and gid */
-static int isolate_create_userns(void)
+/* in a user namespace of our own, just made: map only our uid and gid
+ * (@uid, @gid: ours from before the unshare()) */
+static int isolate_map_own_ids(uid_t uid, gid_t gid)
 {
     char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
     int r;
 
-    if (unshare(CLONE_NEWUSER) < 0)
-        return -errno;
     r = isolate_write_proc("setgroups", "deny");
     if (r < 0 && r != -ENOENT)
         return r;
@@ -383,15 +383,17 @@ static int isolate_create_userns(void)
  * @ns:		the target's namespace fds from ns_open() (userns_fd may be -1)
  *
  * Nothing to do without --enable-sandbox, or with CAP_SYS_ADMIN already
- * (root; podman, which runs us inside its user namespace). Otherwise join
- * the target's user namespace, or create one of our own when there is none
- * to join or joining it is refused.
+ * (root; podman, which runs us inside its user namespace). Otherwise create
+ * a user namespace of our own, or, where that is refused (a limit on user
+ * namespaces), join the target's.
  *
  * Return: 0 or a negative errno (@iso->why says which step)
  */
 int isolate_after_tap(struct isolate *iso, const struct config *cfg,
                       const struct ns *ns)
 {
+    uid_t uid;
+    gid_t gid;
     int r;
 
     iso->userns = ISOLATE_USERNS_KEPT;
@@ -402,29 +404,34 @@ int isolate_after_tap(struct isolate *iso, const struct config *cfg,
     if (r < 0)
         return r;
 
-    if (ns && ns->userns_fd >= 0) {
-        /* our credentials are about to live in the container's user
-         * namespace: not dumpable first, or whatever holds CAP_SYS_PTRACE
-         * there could attach to us (see "Dumpability" at the top) */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-            return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
-        if (setns(ns->userns_fd, CLONE_NEWUSER) == 0) {
-            iso->userns = ISOLATE_USERNS_JOINED;
-            goto check;
-        }
-        warn("sandbox: cannot join the target's user namespace: %s; "
-             "creating one of our own", strerror(errno));
-        /* one of our own is nobody else's; and writing its maps needs our
-         * /proc files to be ours */
-        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-            return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
+    /* a user namespace of our own first: our credentials then stay out of
+     * the container's, where anything holding CAP_SYS_PTRACE could attach
+     * to us, and we stay dumpable (see "Dumpability" at the top) */
+    uid = geteuid();
+    gid = getegid();
+    if (unshare(CLONE_NEWUSER) == 0) {
+        r = isolate_map_own_ids(uid, gid);
+        if (r < 0)
+            return isolate_fail(iso, r, "sandbox: cannot map our IDs in a "
+                                "new user namespace");
+        iso->userns = ISOLATE_USERNS_CREATED;
+        goto check;
     }
-    r = isolate_create_userns();
-    if (r < 0)
+    r = -errno;
+    if (!ns || ns->userns_fd < 0)
         return isolate_fail(iso, r, "sandbox: cannot create a user namespace "
                             "(no CAP_SYS_ADMIN here, and no target user "
                             "namespace to join)");
-    iso->userns = ISOLATE_USERNS_CREATED;
+    warn("sandbox: cannot create a user namespace: %s; joining the "
+         "target's", strerror(-r));
+    /* our credentials are about to live in the container's user namespace:
+     * not dumpable first */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
+    if (setns(ns->userns_fd, CLONE_NEWUSER) < 0)
+        return isolate_fail(iso, -errno, "sandbox: cannot join the target's "
+                            "user namespace either");
+    iso->userns = ISOLATE_USERNS_JOINED;
 check:
     if (!isolate_has_cap(CAP_SYS_ADMIN))
         return isolate_fail(iso, -EPERM, "sandbox: no CAP_SYS_ADMIN in the "

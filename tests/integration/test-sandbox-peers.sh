@@ -11,7 +11,7 @@
 #     container
 #  2  RootlessKit 1.1.0 with --slirp4netns-sandbox=true
 #     --slirp4netns-seccomp=true --port-driver=slirp4netns: same checks, the
-#     daemon joined the child's user namespace and keeps CAP_NET_BIND_SERVICE
+#     daemon made a user namespace of its own and keeps CAP_NET_BIND_SERVICE
 #     there (as slirp4netns; it grants nothing on the host),
 #     `rootlessctl add-ports` through the API, and the child reaches the host
 # Root only; the clients run as the unprivileged user (peers.sh).
