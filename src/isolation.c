@@ -91,8 +91,9 @@
  * What stays reachable afterwards: the fds we hold (tap, libslirp's sockets,
  * the API socket, the namespace fds from ns_open()), the resolv.conf
  * directory (read-only), the directories of the API socket and of UNIX-socket
- * forwards through their confined fds (to unlink those files at exit:
- * isolate_at_exit() for the API socket), nothing else.
+ * forwards through their confined fds (api.c and fwd.c unlink those files
+ * at exit through them, only while they are still the sockets bound),
+ * nothing else.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -308,7 +309,6 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
     int keep[6], n = 0, i, r;
 
     memset(iso, 0, sizeof(*iso));
-    iso->api_dirfd = -1;
 
     if (cfg->ready_fd >= 3)
         keep[n++] = cfg->ready_fd;
@@ -656,50 +656,6 @@ static int isolate_confine_dirfds(struct isolate *iso)
     return 0;
 }
 
-/* keep a (confined) handle on the API socket's directory, to unlink it at exit */
-static void isolate_keep_api_dir(struct isolate *iso, const char *sock)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(sock, '/');
-    struct stat st;
-
-    if (!slash || strlen(slash + 1) >= sizeof(iso->api_name) ||
-        lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
-        return;
-    if (slash == sock)
-        strcpy(dir, "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sock), sock);
-    iso->api_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (iso->api_dirfd < 0)
-        return;
-    strcpy(iso->api_name, slash + 1);
-    iso->api_dev = st.st_dev;
-    iso->api_ino = st.st_ino;
-}
-
-/**
- * isolate_at_exit() - remove the API socket file the sandbox hides from us
- * @iso:	state of the stages (initialised with ISOLATE_INIT)
- *
- * Through the confined directory handle kept by isolate_before_ready(), and
- * only while the name still is the socket we bound. Without a sandbox,
- * api_free() has done it by path.
- */
-void isolate_at_exit(struct isolate *iso)
-{
-    struct stat st;
-
-    if (iso->api_dirfd < 0)
-        return;
-    if (fstatat(iso->api_dirfd, iso->api_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISSOCK(st.st_mode) && st.st_dev == iso->api_dev &&
-        st.st_ino == iso->api_ino)
-        unlinkat(iso->api_dirfd, iso->api_name, 0);
-    close(iso->api_dirfd);
-    iso->api_dirfd = -1;
-}
-
 /* stage 3a: the mount namespace with an empty, read-only root */
 static int isolate_root(struct isolate *iso, const struct config *cfg)
 {
@@ -714,8 +670,6 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
         return isolate_fail(iso, -errno, "sandbox: cannot make / private%s",
                             errno == EINVAL ? " (is the root a chroot "
                             "directory that is not a mount point?)" : "");
-    if (cfg->api_socket)
-        isolate_keep_api_dir(iso, cfg->api_socket);
     r = isolate_confine_dirfds(iso);
     if (r < 0)
         return r;

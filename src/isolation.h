@@ -31,11 +31,6 @@ enum isolate_root {
  * @seccomp:			the allow-list is loaded
  * @seccomp_rules:		allow rules added (native arch)
  * @seccomp_skipped:		names this libseccomp does not know (skipped)
- * @api_dirfd:			confined handle on the API socket's directory
- *				(sandbox only, else -1), for isolate_at_exit()
- * @api_name:			the socket's file name in it
- * @api_dev:			... and its device,
- * @api_ino:			inode: unlink only what we bound
  * @why:			the step that failed, for the top level's message
  */
 struct isolate {
@@ -45,21 +40,13 @@ struct isolate {
     bool seccomp;
     unsigned int seccomp_rules;
     unsigned int seccomp_skipped;
-    int api_dirfd;
-    char api_name[108];
-    dev_t api_dev;
-    ino_t api_ino;
     char why[256];
 };
-
-/* for a struct isolate that may reach isolate_at_exit() before isolate_initial() */
-#define ISOLATE_INIT { .api_dirfd = -1 }
 
 int isolate_initial(struct isolate *iso, const struct config *cfg);
 int isolate_after_tap(struct isolate *iso, const struct config *cfg,
                       const struct ns *ns);
 int isolate_before_ready(struct isolate *iso, const struct config *cfg);
-void isolate_at_exit(struct isolate *iso);
 
 /* building blocks, exposed for the unit tests */
 int isolate_resolv_target(const char *path, char *ret, size_t len);

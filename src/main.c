@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     enum fwd_path fpath = FWD_PATH_AUTO;
     struct api *api = NULL;
     struct api_cmd_ctx actx;
-    struct isolate iso = ISOLATE_INIT;
+    struct isolate iso = { 0 };
     struct loop loop;
     char errbuf[512];
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
@@ -229,7 +229,6 @@ out:
     fwd_free(fwd);
     udprelay_free(relay);
     splice_free(splice);
-    isolate_at_exit(&iso);
     stack_free(stack);
     if (tapfd >= 0)
         close(tapfd);
