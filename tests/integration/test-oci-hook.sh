@@ -303,7 +303,7 @@ hook_privtmp() {
 		bin=$(dirname "$1")
 		cd "$bin" || exit 97
 		mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
-		case $bin in /tmp/*) { mkdir -p "$bin" && mount --bind . "$bin"; } || exit 97 ;; esac
+		case $bin in /tmp/*) { mkdir -p "$bin" && mount --no-canonicalize --bind . "$bin"; } || exit 97 ;; esac
 		cd /
 		if [ -d /run/user ]; then mount -t tmpfs tmpfs /run/user || exit 99; fi
 		eval "$SETUP" </dev/null || exit 98
