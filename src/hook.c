@@ -81,6 +81,7 @@
 #include "daemon.h"
 #include "fdpass.h"
 #include "fwd.h"
+#include "fdclose.h"
 #include "hook.h"
 #include "log.h"
 #include "ocistate.h"
@@ -500,25 +501,6 @@ static int hook_parse_args(struct hook *h, int argc, char **argv)
 
 /* ------------------------------------------------------------ the waiter */
 
-/* close every fd but those in @keep (sorted, ascending) */
-static void hook_close_others(const int *keep, size_t n)
-{
-    unsigned int from = 3;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if ((unsigned int)keep[i] > from)
-            syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
-        from = (unsigned int)keep[i] + 1;
-    }
-    syscall(SYS_close_range, from, ~0U, 0);
-}
-
-static int hook_cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
 /* the waiter's message: magic, tap name, the daemon's options, NUL-separated */
 static const char *hook_msg_word(const struct hook *h, size_t i)
 {
@@ -638,8 +620,7 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
     }
     dup2(logfd, STDOUT_FILENO);
     dup2(logfd, STDERR_FILENO);
-    qsort(keep, ARRAY_SIZE(keep), sizeof(int), hook_cmp_int);
-    hook_close_others(keep, ARRAY_SIZE(keep));
+    fdclose_except(keep, ARRAY_SIZE(keep));
     close(logfd);
     setvbuf(stdout, NULL, _IOLBF, 0);
 

@@ -118,6 +118,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdclose.h"
 #include "isolation.h"
 #include "log.h"
 #include "util.h"
@@ -240,61 +241,6 @@ static int isolate_single_threaded(struct isolate *iso, const char *what)
     return 0;
 }
 
-static int isolate_cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* close every fd >= 3 not in @keep (fallback for kernels without close_range) */
-static int isolate_close_fds_proc(const int *keep, size_t n)
-{
-    int fds[1024], dfd, r = 0;
-    size_t nfds = 0, i, j;
-    struct dirent *de;
-    DIR *d;
-
-    d = opendir("/proc/self/fd");
-    if (!d)
-        return -errno;
-    dfd = dirfd(d);
-    while ((de = readdir(d)) && nfds < ARRAY_SIZE(fds)) {
-        int fd = atoi(de->d_name);
-
-        if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd < 3 || fd == dfd)
-            continue;
-        for (j = 0; j < n && keep[j] != fd; j++)
-            ;
-        if (j == n)
-            fds[nfds++] = fd;
-    }
-    if (de)
-        r = -EMFILE;
-    closedir(d);
-    for (i = 0; i < nfds; i++)
-        close(fds[i]);
-    return r;
-}
-
-/* close every fd >= 3 that is not in @keep (sorted, unique, all >= 3) */
-static int isolate_close_fds(const int *keep, size_t n)
-{
-    unsigned int from = 3;
-    size_t i;
-
-    for (i = 0; i <= n; i++) {
-        unsigned int to = i < n ? (unsigned int)keep[i] - 1 : ~0U;
-
-        if (to >= from && close_range(from, to, 0) < 0) {
-            if (errno == ENOSYS || errno == EINVAL)
-                return isolate_close_fds_proc(keep, n);
-            return -errno;
-        }
-        if (i < n)
-            from = (unsigned int)keep[i] + 1;
-    }
-    return 0;
-}
-
 /**
  * isolate_initial() - stage 1, right after option parsing: close inherited
  *		       fds that are not ours, note CAP_NET_BIND_SERVICE
@@ -306,7 +252,7 @@ static int isolate_close_fds(const int *keep, size_t n)
  */
 int isolate_initial(struct isolate *iso, const struct config *cfg)
 {
-    int keep[6], n = 0, i, r;
+    int keep[6], n = 0, r;
 
     memset(iso, 0, sizeof(*iso));
 
@@ -322,15 +268,7 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
         keep[n++] = cfg->tap_userns_fd;
     if (cfg->exit_pidfd >= 3)
         keep[n++] = cfg->exit_pidfd;
-    qsort(keep, (size_t)n, sizeof(keep[0]), isolate_cmp_int);
-    for (i = 1; i < n; i++) {
-        if (keep[i] == keep[i - 1]) {
-            memmove(&keep[i], &keep[i + 1], (size_t)(n - i - 1) * sizeof(int));
-            n--;
-            i--;
-        }
-    }
-    r = isolate_close_fds(keep, (size_t)n);
+    r = fdclose_except(keep, (size_t)n);
     if (r < 0)
         return isolate_fail(iso, r, "cannot close inherited file descriptors");
     return 0;

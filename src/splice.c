@@ -120,10 +120,10 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdclose.h"
 #include "loop.h"
 #include "log.h"
 #include "splice.h"
@@ -322,41 +322,6 @@ static bool splice_may_log(int64_t *last)
 
 /* --------------------------------------------------------------- helper */
 
-/* close every fd >= 3 but @keep (sorted, ascending, -1 entries ignored) */
-static void splice_helper_close_fds(const int *keep, size_t n)
-{
-    unsigned int from = 3;
-    size_t i;
-    DIR *d;
-    struct dirent *de;
-
-    for (i = 0; i < n; i++) {
-        if (keep[i] < (int)from)
-            continue;
-        if ((unsigned int)keep[i] > from &&
-            close_range(from, (unsigned int)keep[i] - 1, 0) < 0)
-            goto fallback;
-        from = (unsigned int)keep[i] + 1;
-    }
-    if (close_range(from, ~0U, 0) == 0)
-        return;
-fallback:
-    d = opendir("/proc/self/fd");
-    if (!d)
-        return;
-    while ((de = readdir(d))) {
-        char *end;
-        long fd = strtol(de->d_name, &end, 10);
-        bool kept = fd == dirfd(d) || fd < 3 || *end;
-
-        for (i = 0; i < n && !kept; i++)
-            kept = keep[i] == fd;
-        if (!kept)
-            close((int)fd);
-    }
-    closedir(d);
-}
-
 /*
  * Name the helper in ps and /proc/PID/cmdline ("slirpd: splice helper"),
  * so that nobody takes it for the daemon (callers look for the daemon by
@@ -481,7 +446,7 @@ void splice_helper_run(int sock, void *arg)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    splice_helper_close_fds(keep, 1);   /* the namespace fds, the tap's */
+    fdclose_except(keep, 1);    /* the namespace fds, the tap's */
     splice_helper_rename();
     /* the first word, once locked down: the daemon takes it whenever it
      * comes (it only needs it before the first splice forward). A helper

@@ -1,0 +1,6 @@
+/* fdclose.h - close every file descriptor but a few */
+#pragma once
+
+#include <stddef.h>
+
+int fdclose_except(int *keep, size_t n);
