@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "offload.h"
+#include "util.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define OFF_TCP_FLAG_FIN_ 0x01
@@ -247,23 +248,6 @@ struct offload_seg {
     uint8_t flags;
 };
 
-static uint16_t off_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t off_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-
-static void off_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* parse a frame as a plain TCP segment we could merge; 0 if it is one */
 static int offload_seg_parse(const uint8_t *f, size_t len,
                              struct offload_seg *s)
@@ -274,14 +258,14 @@ static int offload_seg_parse(const uint8_t *f, size_t len,
 
     if (len < OFF_ETH_LEN + 20)
         return -1;
-    ethertype = off_get16(f + 12);
+    ethertype = util_get_be16(f + 12);
     if (ethertype == 0x0800) {
         size_t tot;
         if (ip[0] != 0x45 || ip[9] != 6)
             return -1;                          /* options or not TCP */
-        if (off_get16(ip + 6) & 0x3fff)
+        if (util_get_be16(ip + 6) & 0x3fff)
             return -1;                          /* a fragment */
-        tot = off_get16(ip + 2);
+        tot = util_get_be16(ip + 2);
         if (tot < 20 || OFF_ETH_LEN + tot != len)
             return -1;
         s->v6 = 0;
@@ -290,7 +274,7 @@ static int offload_seg_parse(const uint8_t *f, size_t len,
     } else if (ethertype == 0x86dd) {
         if (len < OFF_ETH_LEN + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
             return -1;                          /* extension headers */
-        l4len = off_get16(ip + 4);
+        l4len = util_get_be16(ip + 4);
         if (OFF_ETH_LEN + 40 + l4len != len)
             return -1;
         s->v6 = 1;
@@ -308,7 +292,7 @@ static int offload_seg_parse(const uint8_t *f, size_t len,
     s->len = len;
     s->hlen = OFF_ETH_LEN + s->l3len + thlen;
     s->plen = l4len - thlen;
-    s->seq = off_get32(th + 4);
+    s->seq = util_get_be32(th + 4);
     s->flags = th[13];
     return 0;
 }
@@ -346,7 +330,7 @@ static int offload_seg_follows(const struct offload_seg *first,
     }
     /* ports; ack, data offset (flags checked above), window; options */
     if (memcmp(ft, nt, 4) || memcmp(ft + 8, nt + 8, 5) ||
-        memcmp(ft + 14, nt + 14, 2) || off_get16(nt + 18) ||
+        memcmp(ft + 14, nt + 14, 2) || util_get_be16(nt + 18) ||
         memcmp(ft + 20, nt + 20, first->hlen - OFF_ETH_LEN - first->l3len - 20))
         return 0;
     return 1;
@@ -418,12 +402,12 @@ static int offload_write_merged(struct offload_txq *q,
     l4len = len - OFF_ETH_LEN - first->l3len;
 
     if (first->v6) {
-        off_put16(ip + 4, (uint16_t)l4len);
+        util_put_be16(ip + 4, (uint16_t)l4len);
         sum = offload_csum_add(0, ip + 8, 32);
     } else {
-        off_put16(ip + 2, (uint16_t)(len - OFF_ETH_LEN));
+        util_put_be16(ip + 2, (uint16_t)(len - OFF_ETH_LEN));
         uint16_t c;
-        off_put16(ip + 10, 0);
+        util_put_be16(ip + 10, 0);
         c = (uint16_t)~offload_csum_fold(offload_csum_add(0, ip, 20));
         memcpy(ip + 10, &c, 2); /* the sum is in memory order */
         sum = offload_csum_add(0, ip + 12, 8);
