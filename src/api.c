@@ -280,10 +280,6 @@ void api_free(struct api *api)
     free(api);
 }
 
-const char *api_path(const struct api *api)
-{
-    return api->path;
-}
 
 size_t api_conn_count(const struct api *api)
 {

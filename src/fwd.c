@@ -70,11 +70,6 @@
 #include "udprelay.h"
 #include "util.h"
 
-/* "auto" sends TCP forwards bound to a loopback address to the splice path */
-#define FWD_AUTO_SPLICE_LOOPBACK true
-/* ... and UDP ones to the relay (udprelay.c; docs/performance.md) */
-#define FWD_AUTO_UDP_RELAY_LOOPBACK true
-
 struct fwd_table {
     Slirp *slirp;
     struct fwd_rule *rules;     /* insertion order, hence id order */
@@ -684,9 +679,9 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
         return FWD_PATH_SLIRP;
     if (fwd_family_why(spec))
         return FWD_PATH_SPLICE;
-    if (!util_addr_is_loopback((const struct sockaddr *)&spec->host))
-        return FWD_PATH_SLIRP;
-    return (udp ? FWD_AUTO_UDP_RELAY_LOOPBACK : FWD_AUTO_SPLICE_LOOPBACK) ?
+    /* "auto": a forward bound to a loopback address takes the splice path
+     * (TCP) or the relay (UDP; udprelay.c, docs/performance.md) */
+    return util_addr_is_loopback((const struct sockaddr *)&spec->host) ?
            FWD_PATH_SPLICE : FWD_PATH_SLIRP;
 }
 

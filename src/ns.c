@@ -143,7 +143,7 @@ void ns_close(struct ns *ns)
  *
  * Return: 0 or a negative errno
  */
-int ns_enter(const struct ns *ns)
+static int ns_enter(const struct ns *ns)
 {
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         return -errno;

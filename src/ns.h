@@ -24,7 +24,6 @@ typedef void (*ns_then_fn)(int sock, void *arg);
 int ns_open(struct ns *ns, const struct config *cfg);
 void ns_close(struct ns *ns);
 int ns_adopt(struct ns *ns, int netns_fd, int userns_fd, bool required);
-int ns_enter(const struct ns *ns);
 pid_t ns_fork(int *ret_sock);
 int ns_await(int sock, pid_t pid, int timeout_ms, int *ret_fd,
              int32_t *ret_status);
