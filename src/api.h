@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* api.h - the API socket server: non-blocking transport, one reply per connection */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* api_cmd.c - the API's JSON commands: slirp4netns's three and two new ones */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* api_cmd.h - the API's JSON commands: slirp4netns's three and two new ones */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* busypoll.c - adaptive busy polling: how long the loop polls before it sleeps */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* busypoll.h - adaptive busy polling: how long the loop polls before it sleeps */
 #pragma once
 

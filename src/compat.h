@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* compat.h - the only place that tests libslirp's build-time config version */
 #pragma once
 

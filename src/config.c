@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.c - struct options to a validated, derived struct config */
 #include <arpa/inet.h>
 #include <ctype.h>

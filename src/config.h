@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.h - the validated, derived configuration the daemon runs with */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon.c - process-level steps of the daemon: signals, limits, tap, readiness */
 #include <errno.h>
 #include <fcntl.h>

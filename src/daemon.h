@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon.h - process-level steps of the daemon: signals, limits, tap, readiness */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fdclose.c - close every file descriptor but a few: the daemon at start, the splice helper, the hook's waiter */
 #include <dirent.h>
 #include <errno.h>

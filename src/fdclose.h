@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fdclose.h - close every file descriptor but a few */
 #pragma once
 

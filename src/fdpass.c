@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fdpass.c - pass file descriptors and a status over a UNIX socket (SCM_RIGHTS) */
 #include <errno.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fdpass.h - pass file descriptors and a status over a UNIX socket (SCM_RIGHTS) */
 #pragma once
 

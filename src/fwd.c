@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fwd.c - the port-forward rule table shared by --publish and the API */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fwd.h - the port-forward rule table shared by --publish and the API */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* heap.c - large allocations straight from mmap(), never from glibc's heap (the daemon's malloc, free, calloc, realloc) */
 /*
  * DOC: Theory of Operation

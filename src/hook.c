@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hook.c - "slirpd oci-hook STAGE": a rootless network for an OCI container, from its runtime's hooks */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hook.h - "slirpd oci-hook STAGE": a rootless network for an OCI container, from its runtime's hooks */
 #pragma once
 

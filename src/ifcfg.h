@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ifcfg.h - the -c/--configure step: set up lo and the tap inside the netns */
 #pragma once
 

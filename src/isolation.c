@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isolation.c - staged self-isolation (prefix isolate_): fds, user and mount namespaces, caps, seccomp */
 /*
  * DOC: Theory of Operation

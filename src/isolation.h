@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isolation.h - staged self-isolation (prefix isolate_): fds, user and mount namespaces, caps, seccomp */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* json.h - the API's JSON: a strict, bounded parser into a tree, and a compact writer */
 #pragma once
 

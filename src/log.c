@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.c - the one logger: levels, stderr sink, bridge for glib/libslirp logs */
 #include <errno.h>
 #include <glib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.h - the one logger: levels, stderr sink, bridge for glib/libslirp logs */
 #pragma once
 

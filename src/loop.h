@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* loop.h - the one poll loop: typed fds, libslirp's sockets and timers */
 #pragma once
 

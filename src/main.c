@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* main.c - slirpd's top level: options, tap, stack, loop; the only place that exits */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netlink.c - minimal rtnetlink client (links, addresses, routes) on libmnl */
 #include <errno.h>
 #include <net/if.h>

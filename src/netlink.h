@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netlink.h - minimal rtnetlink client (links, addresses, routes) on libmnl */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns.c - the target's namespaces: open once, keep for life, run code inside */
 /*
  * DOC: Theory of Operation

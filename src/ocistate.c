@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ocistate.c - the OCI hook's inputs: state JSON, container ids, io.slirpd.* annotations */
 /*
  * An OCI runtime runs a hook with the container's state on stdin:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ocistate.h - the OCI hook's inputs: state JSON, container ids, io.slirpd.* annotations */
 #pragma once
 

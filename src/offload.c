@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload.c - virtio-net header offloads: checksum completion, TSO frames, GSO coalescing */
 /*
  * DOC: Theory of Operation

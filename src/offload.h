@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload.h - virtio-net header offloads: checksum completion, TSO frames, GSO coalescing */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* options.c - argv to struct options: raw strings and flags, nothing derived */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* options.h - argv to struct options: raw strings and flags, nothing derived */
 #pragma once
 

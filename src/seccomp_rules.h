@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* seccomp_rules.h - the seccomp rules as data: the --enable-seccomp allow-list and the chroot-fallback escape list */
 /*
  * This file is an X-macro table, included (more than once, no include guard)

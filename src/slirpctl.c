@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* slirpctl.c - command-line client for the API socket (slirpd, slirp4netns) */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sockpath.h - UNIX socket files: a held directory, names bound through it, stale files replaced only when dead */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* splice.c - TCP port forwards at kernel speed: host listener, namespace socket, splice() both ways */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stack.c - libslirp glue: SlirpConfig from our config, SlirpCb, tap <-> slirp */
 #include <errno.h>
 #include <glib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stack.h - libslirp glue: SlirpConfig from our config, SlirpCb, tap <-> slirp */
 #pragma once
 

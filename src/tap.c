@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tap.c - /dev/net/tun: create or attach a tap, learn the flags of one we got */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* timewait.c - ends libslirp's TIME_WAIT at once for flows it closed first, once both FINs are acked */
 /*
  * DOC: Theory of Operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* udprelay.h - UDP port forwards without libslirp: host socket, one namespace socket per client, recvmmsg/sendmmsg */
 #pragma once
 

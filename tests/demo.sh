@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.sh - install, build, and show the main job: an unprivileged user's
 # network namespace gets a network from slirpd; it reaches a service on the
 # host's loopback through 10.0.2.2, and the host reaches a service inside it

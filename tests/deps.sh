@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh - install what building, the demo or the test suite needs on Debian 12 (as root). Idempotent.
 #
 #   bash tests/deps.sh [build|demo|test]     (default: test)

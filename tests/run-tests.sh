@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-tests.sh - install what is needed (Debian 12, as root), build, and run the
 # whole test suite: unit tests, integration tests, and a bounded fuzz run.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # seccomp-trace.sh - find the system calls the sandboxed daemon makes, to
 # (re)build the allow-list in src/seccomp_rules.h.  Runs the integration
 # scripts (all, or those named) with SLIRPD pointing to a wrapper that runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # udp-forward.sh - UDP port forwards: libslirp's path against slirpd's relay (run-bench has no UDP test)
 #
 #   flock /tmp/slirpd-bench.lock tests/bench/udp-forward.sh [--rounds N]

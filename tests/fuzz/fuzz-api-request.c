@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz-api-request.c - libFuzzer target: any bytes into the API request handler */
 /*
  * The handler runs with a real libslirp instance and forward table, so

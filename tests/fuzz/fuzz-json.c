@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz-json.c - libFuzzer target: any bytes into the JSON parser, and what it reads back through the writer */
 /*
  * Whatever json_parse() accepts is written again with json_tree() (doubles

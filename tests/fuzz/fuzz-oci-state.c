@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz-oci-state.c - libFuzzer target: any bytes as the OCI state a runtime gives the hook */
 /*
  * The state comes from the runtime, and its annotations from whoever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz-timewait.c - libFuzzer target: any frames both ways, and any listing, through the TIME_WAIT reaper */
 /*
  * Frames from the namespace are the guest's to choose, and libslirp's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apiclient.c - test helper: talk to an API socket exactly as podman, RootlessKit and bad clients do */
 /*
  * apiclient MODE SOCKET [ARGS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ptraceprobe.c - try PTRACE_SEIZE on each PID given and say what happened (test-ptrace.sh) */
 /*
  * Usage: ptraceprobe PID...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # isolation-lib.sh - checks shared by test-sandbox*.sh and test-seccomp.sh,
 # sourced after lib.sh:

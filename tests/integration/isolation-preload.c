@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isolation-preload.c - LD_PRELOAD probe for the isolation tests: does things the sandboxed daemon must not */
 /*
  * Built by test-seccomp.sh / test-sandbox.sh (cc -shared -fPIC) and preloaded

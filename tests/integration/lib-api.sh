@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # lib-api.sh - helpers for the API socket and port-forwarding tests
 # (test-api-*.sh, test-publish.sh). Source it after lib.sh:

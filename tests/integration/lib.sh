@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID):
 # shellcheck disable=SC2034

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # peers.sh - shared helpers for the integration tests that drive real
 # slirp4netns clients (podman 4.3.1, RootlessKit 1.1.0) as an unprivileged

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shortconn.py - TCP peers for the connection-churn tests (test-timewait.sh,
 # test-memory.sh): who closes first, half-close, bursts, idle connections.
 # Every loop is bounded in count and time; output goes to stdout or a file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stop-child-preload.c - LD_PRELOAD for test-start-deadline.sh: a process that joins a network namespace stops there */
 /*
  * Built by test-start-deadline.sh (cc -shared -fPIC) and preloaded into the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-api-forward.sh - forwards added through the API carry real data both
 # ways (host side -> daemon -> namespace -> echo server -> back):
 #   1  TCP and UDP on IPv4, 1 MB / 512 B and 8000 B datagrams

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-api-many.sh - podman's `-p 10000-20000:10000-20000` with
 # port_handler=slirp4netns: 10 001 add_hostfwd requests, each on a new
 # connection with podman's framing (one read of at most 2048 bytes), fit in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-api-slirpctl.sh - the slirpctl client against a running daemon:
 #   1  usage errors exit 2; a missing socket exits 1 and says so
 #   2  add (the --publish syntax and the three-word form, ephemeral

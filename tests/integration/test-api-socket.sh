@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-api-socket.sh - the API socket as podman and RootlessKit use it, and
 # as bad clients abuse it, through a real socket, with data flowing:
 #   1  a path of 108 bytes or more is a clear start-up error

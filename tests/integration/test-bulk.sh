@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-bulk.sh - 200 MiB each way through the daemon (namespace -> host and
 # host -> namespace over a connection the namespace opened), with offloads on
 # and off, at MTU 1500 and 65520, IPv4 and IPv6; SHA-256 of what arrived must

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-busy-poll.sh - the loop's adaptive busy polling (src/busypoll.c,
 # --busy-poll): after small exchanges the daemon polls without sleeping for
 # a short window, an idle daemon sleeps:

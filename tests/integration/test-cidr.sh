@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-cidr.sh - --cidr: 10.8.0.0/16 gives 10.8.0.100/16 on tap0, default
 # route via 10.8.0.2, and 10.8.0.2 reaches the host loopback; a /25 with a
 # non-zero base works too; every malformed CIDR exits 1 with the slirp4netns

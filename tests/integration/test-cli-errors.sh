@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-cli-errors.sh - command-line parsing (contract 3.1 table and "More
 # parsing rules", 3.2):
 #   * parse errors: exit 1, message on stderr, usage on stdout;

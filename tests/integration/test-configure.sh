@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-configure.sh - `-c PID tap0`: the daemon creates and configures the tap
 # inside the target namespace (podman shape), as root and as TEST_USER.
 #   tap0 10.0.2.100/24, UP, MTU 1500, default route via 10.0.2.2, lo UP;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-dns.sh - the built-in DNS forwarder at cidr+3: queries sent to 10.0.2.3
 # (10.6.0.3 with --cidr 10.6.0.0/24) from the namespace reach the host's
 # resolver from /etc/resolv.conf and the answer comes back; with --disable-dns

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-exit-with-pid.sh - --exit-with-pid=PID ends the daemon when PID exits
 # (a pidfd in the poll loop), so a daemon started by hand or by the OCI hook
 # never outlives its sandbox; and the API's {"execute":"shutdown"}.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-fds.sh - the ready and exit fds (contract 1.3, 1.5, 3.3):
 #   * the ready fd gets a byte once tap0 is configured, then EOF (closed);
 #   * closing the write end of the exit pipe makes the daemon exit 0 promptly;

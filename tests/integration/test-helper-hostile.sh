@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-helper-hostile.sh - the splice helper stopped or killed from inside
 # the namespace (as root there, where the host's PIDs are visible): the
 # daemon lives on and keeps carrying libslirp traffic. As root and rootless:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-host-loopback.sh - 10.0.2.2 reaches 127.0.0.1 on the host by default;
 # with --disable-host-loopback TCP connections to 10.0.2.2 fail (refused or no
 # answer, bounded) and UDP gets no echo, while the daemon keeps working.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-ipv6.sh - -6/--enable-ipv6: libslirp's router advertisements give tap0
 # a global fd00::/64 SLAAC address (bounded wait) and a default route via
 # fe80::2, and TCP to [fd00::2]:PORT reaches a host service on [::1].  Root

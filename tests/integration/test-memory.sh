@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-memory.sh - the daemon's memory under connection churn, bursts and
 # many idle connections (src/timewait.c; the mmap threshold, daemon.c):
 #   2  (run first, on the fresh daemon) 400 idle connections held open

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-oci-hook-crun.sh - a rootless `crun run` (Debian's crun, as the
 # unprivileged test user) whose config.json carries slirpd's OCI hooks:
 #   createRuntime  slirpd oci-hook createRuntime -p 127.0.0.1:HP:8080

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-oci-hook-podman.sh - rootless podman 4.3.1 with `--network none`, the
 # hooks.d files slirpd installs (docs/oci-hooks/*.json.in, @SLIRPD@ = the
 # binary under test) in a --hooks-dir, selected per container by the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-oci-hook.sh - "slirpd oci-hook STAGE" driven the way an OCI runtime
 # drives it (the state JSON on stdin, createContainer run inside the
 # container's user+net namespaces), without a runtime, so that every error

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-path-mode.sh - --netns-type=path and --userns-path:
 #   A. RootlessKit 2/3 (--detach-netns) shape, no -c, pre-made tap:
 #      `--mtu 65520 -r 3 --userns-path=/proc/PID/ns/user

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-podman-api.sh - rootless podman 4.3.1 with
 # `--network slirp4netns:port_handler=slirp4netns -p ...`: podman starts the
 # daemon under test with `--api-socket <tmpdir>/<ctrID>.net`, waits for the

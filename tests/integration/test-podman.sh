@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-podman.sh - rootless podman 4.3.1 with `--network slirp4netns` runs the
 # daemon under test ($SLIRPD, via containers.conf network_cmd_path).
 #

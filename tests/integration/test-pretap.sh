@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-pretap.sh - RootlessKit 1.x shape: the tap is created persistent and UP
 # by the caller (ip tuntap add name tap0 mode tap), the daemon attaches to it
 # without -c (`--mtu 65520 -r 3 PID tap0`), touches no address/route/MTU, and

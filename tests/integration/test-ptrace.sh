@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-ptrace.sh - nothing inside the namespace can ptrace what the daemon
 # runs there. An attacker is root of the namespace's user namespace (nsenter
 # -U -n into the holder: CAP_SYS_PTRACE there), with the host's PIDs in view

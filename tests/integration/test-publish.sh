@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-publish.sh - -p/--publish: forwards from the command line
 #   1  a bad spec is a start-up error (exit 1, one clear line), before the
 #      namespace is touched; so is a port in use

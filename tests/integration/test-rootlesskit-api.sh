@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-rootlesskit-api.sh - RootlessKit 1.1.0 `--net=slirp4netns
 # --port-driver=slirp4netns`: RootlessKit starts the daemon under test with
 # `--api-socket STATE/.s4nn.sock` and turns `rootlessctl add-ports` /

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-rootlesskit.sh - RootlessKit 1.1.0 `--net=slirp4netns
 # --slirp4netns-binary=$SLIRPD` as an unprivileged user.  RootlessKit creates
 # tap0 itself and runs the daemon under test as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-sandbox-fallback.sh - --enable-sandbox where pivot_root() is
 # impossible (rootfs/initramfs hosts, slirp4netns#249).  pivot_root() fails
 # with the same EINVAL when the parent of the root mount is shared, so the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-sandbox-peers.sh - the isolation as the real clients turn it on:
 #  1  rootless podman 4.3.1 (which passes --enable-sandbox --enable-seccomp
 #     because --help lists them, and starts the daemon in a new mount

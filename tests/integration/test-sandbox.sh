@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-sandbox.sh - --enable-sandbox (with --enable-seccomp), as root and as
 # TEST_USER, inside a private network + mount namespace playing "the host":
 #   * every thread's /proc/PID/task/TID/status: NoNewPrivs 1, Seccomp 2,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-seccomp.sh - the --enable-seccomp allow-list and the thread rules,
 # with an LD_PRELOAD probe (isolation-preload.c) so the shipped binary has
 # no test hook:

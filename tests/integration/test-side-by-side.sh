@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-side-by-side.sh - run one compact set of checks against $SLIRPD and
 # against the reference /usr/bin/slirp4netns, and compare the results line by
 # line: interface state after -c (address, route, MTU, UP, lo), --mtu/--cidr,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-signals.sh - signals and the API socket file:
 #   * SIGTERM / SIGINT: slirpd exits 0 and unlinks its --api-socket file
 #     (slirpd-specific; slirp4netns dies by the signal and leaves the file);

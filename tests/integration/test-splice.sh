@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-splice.sh - TCP forwards on the splice path (src/splice.c): the host
 # listener is slirpd's, the namespace socket comes from the helper, bytes
 # move with splice():

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-start-deadline.sh - a tap child stuck inside the namespace does not
 # hang the daemon's start. The child that joins the target's namespaces to
 # make the tap is stopped there (SIGSTOP, as a process inside the namespace

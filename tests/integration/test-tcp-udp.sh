@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-tcp-udp.sh - TCP and UDP from inside the namespace to loopback services
 # on the host through the gateway 10.0.2.2 (host loopback), data both ways,
 # compared byte for byte; as root and as TEST_USER.

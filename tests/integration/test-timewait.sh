@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-timewait.sh - libslirp's TIME_WAIT ended at once (src/timewait.c) for
 # connections whose host side closed first, through a real libslirp:
 #   1  500 namespace -> host connections, each answered and closed by the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-udp-forward.sh - UDP forwards through slirpd's relay (src/udprelay.c):
 # the host socket is slirpd's, each client address gets a UDP socket made in
 # the namespace by the splice helper, datagrams move with recvmmsg/sendmmsg:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netns.h - helpers the unit tests that run in a private network namespace share */
 #pragma once
 

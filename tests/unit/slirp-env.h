@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* slirp-env.h - unit-test setup: a private network namespace, a config, a real libslirp */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tapout.c - a minimal TAP (Test Anything Protocol) producer for the unit tests */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tapout.h - a minimal TAP (Test Anything Protocol) producer for the unit tests (not the TUN device: src/tap.h) */
 #pragma once
 

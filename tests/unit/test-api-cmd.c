@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-api-cmd.c - the JSON commands: every reply shape and error text, byte for byte */
 #include <arpa/inet.h>
 #include <errno.h>

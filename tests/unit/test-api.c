@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-api.c - the API socket's transport: file mode, a live daemon's path, stale files, peers, the framing scan */
 #include <errno.h>
 #include <fcntl.h>

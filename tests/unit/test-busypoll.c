@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-busypoll.c - the adaptive busy-poll window: growth, shrinking, bulk, limits */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-coalesce.c - unit tests for merging libslirp's TCP segments into GSO frames */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-config.c - unit tests for cidr/MAC/MTU/fd parsing and address derivation */
 #include <arpa/inet.h>
 #include <errno.h>

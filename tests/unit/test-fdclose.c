@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-fdclose.c - fdclose_except(): the kept fds stay, every other fd >= 3 is closed, stdio never */
 #include <fcntl.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-fdpass.c - unit tests for passing fds and status over a socketpair */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-fwd.c - the forward table: validation, --publish specs, real listeners */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-heap.c - the daemon's malloc: large blocks are mappings of their own, also when glibc's heap has room */
 #include <errno.h>
 #include <malloc.h>

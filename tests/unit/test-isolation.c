@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-isolation.c - unit tests for isolation.c: resolv.conf resolution, the rule tables, stage 1 */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-json.c - the built-in JSON codec: what it accepts, what it refuses, what it writes */
 #include <math.h>
 #include <stdint.h>

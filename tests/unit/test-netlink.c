@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-netlink.c - rtnetlink message builders, and a round trip in a netns */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-ns.c - the children that act inside the namespaces: a deadline on their answer, never dumpable */
 #include <errno.h>
 #include <fcntl.h>

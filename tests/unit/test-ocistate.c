@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-ocistate.c - unit tests for the OCI hook's inputs: state JSON, ids, annotations, uid maps */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-offload.c - unit tests for checksum completion of virtio-net frames */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-options.c - unit tests for argv parsing: both forms, permutation, errors */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-sockpath.c - socket files through a held directory: no symbolic link followed, stale files only when dead */
 #include <errno.h>
 #include <fcntl.h>

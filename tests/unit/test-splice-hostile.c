@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-splice-hostile.c - the splice engine and the UDP relay against a namespace helper that misbehaves */
 /*
  * The helper lives in the target's namespaces, where a process of the

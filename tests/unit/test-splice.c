@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-splice.c - the splice engine against real sockets in a private network namespace */
 /*
  * The test process moves into a network namespace of its own (root, or a

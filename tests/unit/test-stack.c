@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-stack.c - the stack's walks over libslirp's sockets: left out only when they cannot do anything */
 #include <arpa/inet.h>
 #include <poll.h>

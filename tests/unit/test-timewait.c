@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-timewait.c - which closes end libslirp's TIME_WAIT, and the RST that does it */
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-udprelay.c - the UDP relay against real sockets in a private network namespace */
 /*
  * As test-splice.c: the test process moves into a network namespace of its
