@@ -36,6 +36,7 @@
 #include "config.h"
 #include "fwd.h"
 #include "json.h"
+#include "slirpinfo.h"
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
@@ -541,45 +542,31 @@ static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
 static bool api_cmd_add_conn_line(struct json_writer *b, const char *line,
                                   const struct fwd_table *fwd)
 {
-    char proto[16], src[64], sport[16], dst[64], dport[16];
-    const char *open = strchr(line, '['), *close = strchr(line, ']');
-    g_autofree char *state = NULL;
-    int fd, recvq, sendq, fam = -1;
+    struct slirpinfo_conn c;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    size_t plen, i;
+    int fd, fam = -1;
 
-    if (!open || !close || close < open)
+    if (!slirpinfo_parse(line, strlen(line), &c))
         return false;
-    while (*line == ' ')
-        line++;
-    plen = (size_t)(open - line);
-    if (plen == 0 || plen >= sizeof(proto))
-        return false;
-    for (i = 0; i < plen; i++)
-        proto[i] = g_ascii_tolower(line[i]);
-    proto[plen] = '\0';
-    if (sscanf(close + 1, "%d %63s %15s %63s %15s %d %d", &fd, src, sport, dst,
-               dport, &recvq, &sendq) != 7)
-        return false;
-    state = g_strndup(open + 1, (size_t)(close - open - 1));
+    fd = c.fd;
     if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
         fam = ss.ss_family;
 
     json_begin_object(b);
-    api_cmd_add_str(b, "proto", proto);
-    api_cmd_add_str(b, "state", state);
+    api_cmd_add_str(b, "proto", c.proto);
+    api_cmd_add_str(b, "state", c.state);
     api_cmd_add_int(b, "fd", fd);
     api_cmd_add_str(b, "src_addr", fam == AF_INET6 || fam == AF_UNIX ? NULL :
-                                   strcmp(src, "*") ? src : "0.0.0.0");
+                                   strcmp(c.src, "*") ? c.src : "0.0.0.0");
     if (fam == AF_UNIX)
         api_cmd_add_str(b, "src_port", NULL);
     else
-        api_cmd_add_port_text(b, "src_port", sport);
-    api_cmd_add_str(b, "dst_addr", fam == AF_INET6 ? NULL : dst);
-    api_cmd_add_port_text(b, "dst_port", dport);
-    api_cmd_add_int(b, "recv_q", recvq);
-    api_cmd_add_int(b, "send_q", sendq);
+        api_cmd_add_port_text(b, "src_port", c.sport);
+    api_cmd_add_str(b, "dst_addr", fam == AF_INET6 ? NULL : c.dst);
+    api_cmd_add_port_text(b, "dst_port", c.dport);
+    api_cmd_add_int(b, "recv_q", c.recvq);
+    api_cmd_add_int(b, "send_q", c.sendq);
     api_cmd_add_str(b, "family", fam == AF_INET ? "ipv4" : fam == AF_INET6 ?
                                  "ipv6" : fam == AF_UNIX ? "unix" : NULL);
     if (fam >= 0) {

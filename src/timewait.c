@@ -59,6 +59,7 @@
 #include <sys/socket.h>
 
 #include "offload.h"
+#include "slirpinfo.h"
 #include "timewait.h"
 #include "util.h"
 
@@ -389,20 +390,12 @@ static size_t timewait_lines(const char *info, struct timewait_line **ret)
     const char *l = info;
 
     while (l && *l) {
-        const char *nl = strchr(l, '\n'), *open, *close;
-        char sa[64], sp[16], da[64], dp[16];
-        int fd;
-        long rq, sq;
+        const char *nl = strchr(l, '\n');
+        struct slirpinfo_conn c;
 
-        while (*l == ' ')
-            l++;
-        open = strchr(l, '[');
-        close = open ? strchr(open, ']') : NULL;
         /* a forward's listener is no connection */
-        if (!strncmp(l, "TCP[", 4) && close && (!nl || close < nl) &&
-            strncmp(open + 1, "HOST_FORWARD]", 13) &&
-            sscanf(close + 1, "%d %63s %15s %63s %15s %ld %ld", &fd, sa, sp,
-                   da, dp, &rq, &sq) == 7) {
+        if (slirpinfo_parse(l, nl ? (size_t)(nl - l) : strlen(l), &c) &&
+            !strcmp(c.proto, "tcp") && strcmp(c.state, "HOST_FORWARD")) {
             if (n == cap) {
                 struct timewait_line *w;
 
@@ -412,12 +405,11 @@ static size_t timewait_lines(const char *info, struct timewait_line **ret)
                     break;
                 v = w;
             }
-            v[n].fd = fd;
-            v[n].p1 = (uint16_t)atoi(sp);
-            v[n].p2 = (uint16_t)atoi(dp);
-            v[n].time_wait = (size_t)(close - open - 1) == 9 &&
-                             !strncmp(open + 1, "TIME_WAIT", 9);
-            v[n].recvq = rq;
+            v[n].fd = c.fd;
+            v[n].p1 = (uint16_t)atoi(c.sport);
+            v[n].p2 = (uint16_t)atoi(c.dport);
+            v[n].time_wait = !strcmp(c.state, "TIME_WAIT");
+            v[n].recvq = c.recvq;
             n++;
         }
         l = nl ? nl + 1 : NULL;
