@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "sockpath.h"
@@ -412,25 +413,50 @@ static void api_conn_handle(struct api *api, struct loop *l,
     api_conn_reply(api, l, c, reply, rlen);
 }
 
+/**
+ * api_error_reply() - the reply {"error":{"desc":@desc}}, as slirp4netns's
+ * @desc:	the description (escaped here)
+ * @ret_len:	the reply's length, or NULL
+ *
+ * Return: the reply, for free()
+ */
+char *api_error_reply(const char *desc, size_t *ret_len)
+{
+    struct json_writer w;
+
+    json_writer_init(&w);
+    json_begin_object(&w);
+    json_key(&w, "error");
+    json_begin_object(&w);
+    json_key(&w, "desc");
+    json_str(&w, desc);
+    json_end_object(&w);
+    json_end_object(&w);
+    return json_writer_finish(&w, ret_len);
+}
+
 static void api_conn_error(struct api *api, struct loop *l,
                            struct api_conn *c, const char *desc)
 {
-    char *reply = g_strdup_printf("{\"error\":{\"desc\":\"%s\"}}", desc);
+    size_t len;
+    char *reply = api_error_reply(desc, &len);
 
-    api_conn_reply(api, l, c, reply, strlen(reply));
+    api_conn_reply(api, l, c, reply, len);
 }
 
 /*
- * Answer @fd with @reply at once and close it, without taking a slot: what
- * the client sent so far is read and dropped first, so that it sees the
+ * Answer @fd with the error @desc at once and close it, without taking a
+ * slot: what the client sent so far is read and dropped first, so that it sees the
  * reply and EOF, not a reset.
  */
-static void api_refuse(int fd, const char *reply)
+static void api_refuse(int fd, const char *desc)
 {
+    size_t len;
+    g_autofree char *reply = api_error_reply(desc, &len);
     char sink[4096];
     int i;
 
-    if (send(fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    if (send(fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         debug("API socket: refusal: %s", strerror(errno));
     for (i = 0; i < 16; i++) {
         if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
@@ -477,17 +503,17 @@ void api_on_listen(struct api *api, struct loop *l)
             return;
         }
         if (!api_peer_ok(api, fd, &uid)) {
-            char reply[128];
+            char desc[80];
 
-            snprintf(reply, sizeof(reply), "{\"error\":{\"desc\":\"permission "
-                     "denied: uid %d may not use this API socket\"}}", (int)uid);
+            snprintf(desc, sizeof(desc), "permission denied: uid %d may not "
+                     "use this API socket", (int)uid);
             api->n_refused++;
             debug("API client of uid %d refused", (int)uid);
-            api_refuse(fd, reply);
+            api_refuse(fd, desc);
             continue;
         }
         if (api->n_conns >= API_CONN_MAX) {
-            api_refuse(fd, "{\"error\":{\"desc\":\"too many API connections\"}}");
+            api_refuse(fd, "too many API connections");
             continue;
         }
         c = calloc(1, sizeof(*c));

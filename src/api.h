@@ -24,6 +24,7 @@ struct api;
 
 int api_new(const char *path, api_handler_fn fn, void *data, struct api **ret);
 int api_attach(struct api *api, struct loop *l);
+char *api_error_reply(const char *desc, size_t *ret_len);
 void api_free(struct api *api);
 size_t api_conn_count(const struct api *api);
 uint64_t api_request_count(const struct api *api);

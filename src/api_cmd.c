@@ -56,28 +56,6 @@ static char *api_cmd_reply(struct json_writer *b, size_t *ret_len)
     return json_writer_finish(b, ret_len);
 }
 
-/**
- * api_cmd_error() - the reply {"error":{"desc":@desc}}
- * @desc:	the description (escaped here)
- * @ret_len:	the reply's length
- *
- * Return: the reply, for free()
- */
-char *api_cmd_error(const char *desc, size_t *ret_len)
-{
-    struct json_writer wr, *b = &wr;
-
-    json_writer_init(b);
-    json_begin_object(b);
-    json_key(b, "error");
-    json_begin_object(b);
-    json_key(b, "desc");
-    json_str(b, desc);
-    json_end_object(b);
-    json_end_object(b);
-    return api_cmd_reply(b, ret_len);
-}
-
 static char *api_cmd_errorf(size_t *ret_len, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -89,7 +67,7 @@ static char *api_cmd_errorf(size_t *ret_len, const char *fmt, ...)
     va_start(ap, fmt);
     desc = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    return api_cmd_error(desc, ret_len);
+    return api_error_reply(desc, ret_len);
 }
 
 static void api_cmd_add_str(struct json_writer *b, const char *name, const char *v)
@@ -219,7 +197,7 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
                               api_cmd_field_names[field], why ? " (" : "",
                               why ? why : "", why ? ")" : "");
     if (!ctx->fwd)
-        return api_cmd_error("bad request: add_hostfwd: port forwarding is "
+        return api_error_reply("bad request: add_hostfwd: port forwarding is "
                              "not available", ret_len);
     r = fwd_add(ctx->fwd, &spec, &rule);
     if (r == -ENOSPC)
@@ -318,10 +296,10 @@ static char *api_cmd_remove_hostfwd(struct api_cmd_ctx *ctx,
     if (id > 0 && ctx->fwd)
         r = fwd_remove(ctx->fwd, (uint32_t)id);
     if (r == -EIO)
-        return api_cmd_error("bad request: remove_hostfwd: "
+        return api_error_reply("bad request: remove_hostfwd: "
                              "slirp_remove_hostfwd failed", ret_len);
     if (r < 0)
-        return api_cmd_error("bad request: remove_hostfwd: bad arguments.id",
+        return api_error_reply("bad request: remove_hostfwd: bad arguments.id",
                              ret_len);
     return api_cmd_empty_return(ret_len);
 }
@@ -690,7 +668,7 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
     size_t i;
 
     if (!ctx->stack)
-        return api_cmd_error("bad request: get_connections: not available",
+        return api_error_reply("bad request: get_connections: not available",
                              ret_len);
     slirp = stack_slirp(ctx->stack);
     conns = slirp_connection_info(slirp);
@@ -745,7 +723,7 @@ static char *api_cmd_shutdown(struct api_cmd_ctx *ctx,
                               const struct json_value *args, size_t *ret_len)
 {
     if (!ctx->loop)
-        return api_cmd_error("shutdown is not available", ret_len);
+        return api_error_reply("shutdown is not available", ret_len);
     info("API: shutdown requested");
     loop_quit(ctx->loop, 0);
     return api_cmd_empty_return(ret_len);
@@ -786,14 +764,14 @@ char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len)
 
     root = json_parse(req, len, API_CMD_DEPTH_MAX);
     if (!root)
-        return api_cmd_error("bad request: cannot parse JSON", ret_len);
+        return api_error_reply("bad request: cannot parse JSON", ret_len);
     if (root->type != JSON_OBJECT) {
-        reply = api_cmd_error("bad request: json_object() failed", ret_len);
+        reply = api_error_reply("bad request: json_object() failed", ret_len);
         goto out;
     }
     n = json_member(root, "execute");
     if (!n || n->type != JSON_STRING) {
-        reply = api_cmd_error("bad request: no execute found", ret_len);
+        reply = api_error_reply("bad request: no execute found", ret_len);
         goto out;
     }
     args = json_member(root, "arguments");
@@ -806,7 +784,7 @@ char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len)
             goto out;
         }
     }
-    reply = api_cmd_error("bad request: unknown execute", ret_len);
+    reply = api_error_reply("bad request: unknown execute", ret_len);
 out:
     json_free(root);
     return reply;

@@ -27,4 +27,3 @@ struct api_cmd_ctx {
 };
 
 char *api_cmd_handle(void *data, const char *req, size_t len, size_t *ret_len);
-char *api_cmd_error(const char *desc, size_t *ret_len);

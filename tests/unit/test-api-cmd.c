@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "api_cmd.h"
 #include "config.h"
 #include "fwd.h"
@@ -406,9 +407,9 @@ int main(void)
     test_connections();
     {
         size_t len;
-        char *e = api_cmd_error("quote \" and \\ and \n", &len);
+        char *e = api_error_reply("quote \" and \\ and \n", &len);
         TAP_IS_STR(e, "{\"error\":{\"desc\":\"quote \\\" and \\\\ and \\n\"}}",
-                   "api_cmd_error escapes the text");
+                   "api_error_reply escapes the text");
         free(e);
     }
     fwd_free(fwd);
