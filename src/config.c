@@ -1,5 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.c - struct options to a validated, derived struct config */
+/*
+ * DOC: Theory of Operation
+ *
+ * options.c only splits the command line into strings (struct options);
+ * this file decides what they mean, once, before anything is opened:
+ *
+ *   - every value is validated and the first bad one is reported in one
+ *     line that names the option and the value, in slirp4netns's words
+ *     where callers or users know them (CONFIG_E_USAGE for the errors
+ *     slirp4netns reports with its usage text, a negative errno for the
+ *     others);
+ *   - the target (a PID, a path, or a tap fd) and the namespace files are
+ *     resolved; fds given on the command line are checked to be open now,
+ *     before an fd of ours could take a free number;
+ *   - every address is derived from --cidr as slirp4netns does: the
+ *     network, gateway/host cidr+2, DNS cidr+3, DHCP start cidr+15, the
+ *     address -c gives the tap cidr+100; IPv6 fd00::/64 with ::2 and ::3;
+ *   - config_print() writes the banner slirp4netns prints at start, which
+ *     podman and users read.
+ *
+ * Nothing here touches the network or starts a process; everything after
+ * it reads struct config only.
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon.c - process-level steps of the daemon: signals, limits, tap, readiness */
+/*
+ * DOC: Theory of Operation
+ *
+ * The steps main() takes around the network itself, each a function:
+ *
+ *   daemon_process_init()   SIGPIPE ignored (libslirp send()s without
+ *                           MSG_NOSIGNAL), RLIMIT_NOFILE raised, the mmap
+ *                           threshold fixed, SIGTERM/SIGINT through a
+ *                           signalfd (no thread: setns() into a user
+ *                           namespace needs a single-threaded process)
+ *   daemon_watch_pid()      --exit-with-pid: a pidfd for the loop, either
+ *                           inherited (fd:N, from the OCI hook) or opened
+ *   daemon_get_tap()        the tap: inherited (--netns-type=tapfd), or
+ *                           made by a child inside the target's namespaces
+ *                           (ns.c), which daemon_make_tap() configures (-c)
+ *                           and which goes on as the splice helper
+ *   daemon_signal_ready()   the ready byte, after the last isolation stage
+ *
+ * The child that makes the tap runs daemon_tap_child() as its own top
+ * level: it logs its detailed reason itself (podman shows it to the user)
+ * and the parent only learns the errno.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>

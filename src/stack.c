@@ -1,5 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stack.c - libslirp glue: SlirpConfig from our config, SlirpCb, tap <-> slirp */
+/*
+ * DOC: Theory of Operation
+ *
+ * libslirp is a library without a loop of its own: it is given frames
+ * (slirp_input()), hands frames back through SlirpCb.send_packet, and asks
+ * its caller to poll its host sockets (slirp_pollfds_fill()) and to tell
+ * it what happened (slirp_pollfds_poll()), plus timers it arms through
+ * SlirpCb. This file is that caller, for one Slirp instance behind one tap:
+ *
+ *   tap -> stack_tap_read() -> [offload_rx: checksums, TSO6 cut] ->
+ *          slirp_input() (timewait.c watches each frame)
+ *   libslirp -> stack_send_packet() -> [offload txq: MSS segments merged
+ *          into GSO frames] -> stack_flush() -> tap (virtio-net header)
+ *   loop.c -> stack_fill() before poll(), stack_poll() after it
+ *
+ * Both of libslirp's calls walk every socket it has, so they are skipped
+ * when they cannot matter: stack_fill() keeps the last fill's entries while
+ * libslirp has not run since (stack_touch() marks that it has), and
+ * stack_poll() calls slirp_pollfds_poll() only for an event on one of its
+ * sockets, a due timer (its 2 ms and 499 ms wishes, or once a second), or a
+ * frame other than TCP (ARP and NDP answers release output libslirp held
+ * back, and only that call retries it). stack_reap() ends libslirp's
+ * TIME_WAIT sockets early (timewait.c), at most a tenth of the time.
+ *
+ * The configuration (SlirpConfig) is derived once from struct config in
+ * stack_new(), which also refuses a libslirp older than 4.7 at run time.
+ */
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
