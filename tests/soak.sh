@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # soak.sh - a long run of one slirpd daemon under mixed, bounded traffic,
 # watching its fd count and RSS. Run by hand, as root, on Debian 12: it is
 # NOT part of the meson suites nor of tests/run-tests.sh (CI).
