@@ -333,7 +333,7 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
                               const struct fwd_spec *spec)
 {
     enum fwd_path p = spec->path != FWD_PATH_AUTO ? spec->path : t->dflt;
-    bool any = fwd_ip_is_any(&spec->guest), udp = spec->proto == FWD_UDP;
+    bool any = fwd_spec_ip_is_any(&spec->guest), udp = spec->proto == FWD_UDP;
     bool avail = splice_available(t->splice) && (!udp || t->relay);
 
     if (spec->host.ss_family == AF_UNIX || p == FWD_PATH_SLIRP)
@@ -343,7 +343,7 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
                                                       FWD_PATH_SPLICE;
     if (!avail || any)
         return FWD_PATH_SLIRP;
-    if (fwd_family_why(spec))
+    if (fwd_spec_family_why(spec))
         return FWD_PATH_SPLICE;
     /* "auto": a forward bound to a loopback address takes the splice path
      * (TCP) or the relay (UDP; udprelay.c, docs/performance.md) */
@@ -354,7 +354,8 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
 static bool fwd_guest_equal(const struct sockaddr_storage *a,
                             const struct sockaddr_storage *b)
 {
-    return fwd_ip_equal(a, b) && fwd_addr_port(a) == fwd_addr_port(b);
+    return fwd_spec_ip_equal(a, b) &&
+           fwd_spec_addr_port(a) == fwd_spec_addr_port(b);
 }
 
 /*
@@ -368,7 +369,7 @@ static bool fwd_guest_equal(const struct sockaddr_storage *a,
 static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
                          enum fwd_path path)
 {
-    int port = fwd_addr_port(&spec->host);
+    int port = fwd_spec_addr_port(&spec->host);
     size_t i;
 
     for (i = 0; i < t->n; i++) {
@@ -389,10 +390,10 @@ static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
                 return -EADDRINUSE;
             continue;
         }
-        if (port == 0 || fwd_addr_port(&r->bound) != port)
+        if (port == 0 || fwd_spec_addr_port(&r->bound) != port)
             continue;
-        if (fwd_ip_equal(&r->bound, &spec->host) ||
-            fwd_ip_is_any(&r->bound) || fwd_ip_is_any(&spec->host))
+        if (fwd_spec_ip_equal(&r->bound, &spec->host) ||
+            fwd_spec_ip_is_any(&r->bound) || fwd_spec_ip_is_any(&spec->host))
             return -EADDRINUSE;
     }
     return 0;
@@ -453,9 +454,9 @@ static bool fwd_listener_matches(int fd, const struct fwd_spec *spec,
                     sizeof(((struct sockaddr_un *)&ss)->sun_path)))
             return false;
     } else {
-        port = fwd_addr_port(&spec->host);
-        if (!fwd_ip_equal(&ss, &spec->host) ||
-            (port && fwd_addr_port(&ss) != port))
+        port = fwd_spec_addr_port(&spec->host);
+        if (!fwd_spec_ip_equal(&ss, &spec->host) ||
+            (port && fwd_spec_addr_port(&ss) != port))
             return false;
     }
     *ret_bound = ss;
@@ -559,7 +560,7 @@ static int fwd_grow(struct fwd_table *t)
  *	   the errno of libslirp's (or splice_listen()'s) socket/bind/listen
  *	   (e.g. -EADDRINUSE, -EACCES, -EADDRNOTAVAIL); -EIO if the new
  *	   listener cannot be found; -EAFNOSUPPORT if the forward is between
- *	   IPv6 and IPv4 and takes libslirp (fwd_family_why() says why);
+ *	   IPv6 and IPv4 and takes libslirp (fwd_spec_family_why() says why);
  *	   -EHOSTDOWN if it must take the splice path and that is not
  *	   available (fwd_strerror() words them all)
  */
@@ -578,7 +579,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     if (family == AF_UNIX && t->unix_restricted)
         return -EPERM;
     path = fwd_choose_path(t, spec);
-    if (path == FWD_PATH_SLIRP && fwd_family_why(spec))
+    if (path == FWD_PATH_SLIRP && fwd_spec_family_why(spec))
         return -EAFNOSUPPORT;
     if (path == FWD_PATH_SPLICE && (!splice_available(t->splice) ||
                                     (spec->proto == FWD_UDP && !t->relay)))
@@ -611,7 +612,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
             return rc;
         r.spec = *spec;
         r.id = t->next_id++;
-        r.ephemeral = fwd_addr_port(&spec->host) == 0;
+        r.ephemeral = fwd_spec_addr_port(&spec->host) == 0;
         t->rules[t->n++] = r;
         if (ret)
             *ret = &t->rules[t->n - 1];
@@ -648,7 +649,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     if (r.fd < 0) {
         /* not seen in practice; without the real address only a fully
          * specified listener can be taken back */
-        if (family == AF_UNIX || fwd_addr_port(&spec->host))
+        if (family == AF_UNIX || fwd_spec_addr_port(&spec->host))
             slirp_remove_hostxfwd(t->slirp,
                                   (const struct sockaddr *)&bind_spec.host,
                                   bind_spec.host_len, flags);
@@ -665,7 +666,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
         r.dirfd = -1;
     }
     r.id = t->next_id++;
-    r.ephemeral = family != AF_UNIX && fwd_addr_port(&spec->host) == 0;
+    r.ephemeral = family != AF_UNIX && fwd_spec_addr_port(&spec->host) == 0;
     t->rules[t->n++] = r;
     if (ret)
         *ret = &t->rules[t->n - 1];
@@ -763,7 +764,7 @@ int fwd_publish(struct fwd_table *t, const char *const *specs, size_t n,
     int r;
 
     for (i = 0; i < n; i++) {
-        r = fwd_parse_publish(specs[i], cfg, &s, errbuf, errlen);
+        r = fwd_spec_parse_publish(specs[i], cfg, &s, errbuf, errlen);
         if (r < 0)
             return r;
         r = fwd_add(t, &s, NULL);
@@ -792,18 +793,19 @@ void fwd_print(const struct fwd_table *t, FILE *f)
         bool v6h = r->spec.host.ss_family == AF_INET6;
         bool v6g = r->spec.guest.ss_family == AF_INET6;
 
-        if (fwd_format_addr(&r->spec.host, h, sizeof(h)) < 0 ||
-            fwd_format_addr(&r->spec.guest, g, sizeof(g)) < 0)
+        if (fwd_spec_format_addr(&r->spec.host, h, sizeof(h)) < 0 ||
+            fwd_spec_format_addr(&r->spec.guest, g, sizeof(g)) < 0)
             continue;
         if (r->spec.host.ss_family == AF_UNIX)
             fprintf(f, "* %-17s%s %s -> %s:%d\n", "Forward:",
-                    fwd_proto_name(r->spec.proto), h, g,
-                    fwd_addr_port(&r->spec.guest));
+                    fwd_spec_proto_name(r->spec.proto), h, g,
+                    fwd_spec_addr_port(&r->spec.guest));
         else
             fprintf(f, "* %-17s%s %s%s%s:%d -> %s%s%s:%d\n", "Forward:",
-                    fwd_proto_name(r->spec.proto), v6h ? "[" : "", h,
-                    v6h ? "]" : "", fwd_addr_port(&r->bound), v6g ? "[" : "",
-                    g, v6g ? "]" : "", fwd_addr_port(&r->spec.guest));
+                    fwd_spec_proto_name(r->spec.proto), v6h ? "[" : "", h,
+                    v6h ? "]" : "", fwd_spec_addr_port(&r->bound),
+                    v6g ? "[" : "", g, v6g ? "]" : "",
+                    fwd_spec_addr_port(&r->spec.guest));
     }
     fflush(f);
 }

@@ -6,7 +6,7 @@
  * The pure half of the forwards, with no libslirp and no table (fwd.c has
  * those): it turns what a caller writes into a struct fwd_spec and back.
  *
- *   -p text  -> fwd_split_publish() cuts [HOSTADDR:]HOSTPORT:GUESTPORT
+ *   -p text  -> fwd_spec_split_publish() cuts [HOSTADDR:]HOSTPORT:GUESTPORT
  *               [/PROTO] into the raw fields of a struct fwd_req, which is
  *               also what add_hostfwd's JSON arguments give;
  *   fwd_req  -> fwd_spec_from_req() checks each field in slirp4netns's
@@ -17,8 +17,8 @@
  *               reach an IPv4 guest, nor an IPv4 listener an IPv6 guest,
  *               and a UNIX listener reaches IPv4 only (unless the splice
  *               path is named, which crosses families);
- *   sockaddr -> fwd_format_addr() and fwd_addr_port(), as the API and the
- *               banner show them.
+ *   sockaddr -> fwd_spec_format_addr() and fwd_spec_addr_port(), as the
+ *               API and the banner show them.
  *
  * slirpctl links this file (and json.c) alone, to check a spec before it
  * is sent; the daemon, the unit tests and the fuzzers get it through the
@@ -39,13 +39,13 @@
 #include "util.h"
 
 /**
- * fwd_path_parse() - "auto", "splice" or "slirp"
+ * fwd_spec_path_parse() - "auto", "splice" or "slirp"
  * @s:		the name
  * @ret:	the path
  *
  * Return: 0 or -EINVAL
  */
-int fwd_path_parse(const char *s, enum fwd_path *ret)
+int fwd_spec_path_parse(const char *s, enum fwd_path *ret)
 {
     if (!s)
         return -EINVAL;
@@ -61,30 +61,30 @@ int fwd_path_parse(const char *s, enum fwd_path *ret)
 }
 
 /**
- * fwd_path_name() - the name fwd_path_parse() takes
+ * fwd_spec_path_name() - the name fwd_spec_path_parse() takes
  * @path:	the path
  *
  * Return: "auto", "splice" or "slirp"
  */
-const char *fwd_path_name(enum fwd_path path)
+const char *fwd_spec_path_name(enum fwd_path path)
 {
     return path == FWD_PATH_SPLICE ? "splice" :
            path == FWD_PATH_SLIRP ? "slirp" : "auto";
 }
 
 /**
- * fwd_proto_name() - "tcp" or "udp"
+ * fwd_spec_proto_name() - "tcp" or "udp"
  * @proto:	the protocol
  *
  * Return: its name as the API spells it
  */
-const char *fwd_proto_name(enum fwd_proto proto)
+const char *fwd_spec_proto_name(enum fwd_proto proto)
 {
     return proto == FWD_UDP ? "udp" : "tcp";
 }
 
 /**
- * fwd_format_addr() - the address of @ss as the API shows it, without port
+ * fwd_spec_format_addr() - the address of @ss as the API shows it, without port
  * @ss:		AF_INET ("10.0.2.100"), AF_INET6 ("::1", "fe80::1%eth0") or
  *		AF_UNIX ("unix:/path")
  * @buf:	where to write
@@ -93,7 +93,8 @@ const char *fwd_proto_name(enum fwd_proto proto)
  *
  * Return: 0, -ENOSPC, or -EAFNOSUPPORT
  */
-int fwd_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+int fwd_spec_format_addr(const struct sockaddr_storage *ss, char *buf,
+                         size_t len)
 {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
@@ -126,12 +127,12 @@ int fwd_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 }
 
 /**
- * fwd_addr_port() - the port of an IP socket address, in host order
+ * fwd_spec_addr_port() - the port of an IP socket address, in host order
  * @ss:	the address
  *
  * Return: the port, 0 for AF_UNIX
  */
-int fwd_addr_port(const struct sockaddr_storage *ss)
+int fwd_spec_addr_port(const struct sockaddr_storage *ss)
 {
     if (ss->ss_family == AF_INET)
         return ntohs(((const struct sockaddr_in *)ss)->sin_port);
@@ -140,7 +141,7 @@ int fwd_addr_port(const struct sockaddr_storage *ss)
     return 0;
 }
 
-static void fwd_set_port(struct sockaddr_storage *ss, int port)
+static void fwd_spec_set_port(struct sockaddr_storage *ss, int port)
 {
     if (ss->ss_family == AF_INET)
         ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
@@ -149,8 +150,8 @@ static void fwd_set_port(struct sockaddr_storage *ss, int port)
 }
 
 /* an IPv4 or IPv6 literal (IPv6 with an optional %zone if @zone_ok) */
-static int fwd_parse_ip(const char *s, bool zone_ok,
-                        struct sockaddr_storage *ret, socklen_t *ret_len)
+static int fwd_spec_parse_ip(const char *s, bool zone_ok,
+                             struct sockaddr_storage *ret, socklen_t *ret_len)
 {
     struct sockaddr_in *sin = (struct sockaddr_in *)ret;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ret;
@@ -194,8 +195,8 @@ static int fwd_parse_ip(const char *s, bool zone_ok,
     return 0;
 }
 
-static int fwd_bad(enum fwd_field field, const char *why,
-                   enum fwd_field *ret_field, const char **ret_why)
+static int fwd_spec_bad(enum fwd_field field, const char *why,
+                        enum fwd_field *ret_field, const char **ret_why)
 {
     if (ret_field)
         *ret_field = field;
@@ -204,7 +205,7 @@ static int fwd_bad(enum fwd_field field, const char *why,
     return -EINVAL;
 }
 
-static bool fwd_port_ok(int64_t port, int64_t min)
+static bool fwd_spec_port_ok(int64_t port, int64_t min)
 {
     return port >= min && port <= 65535;
 }
@@ -238,76 +239,77 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
         *ret_why = NULL;
 
     if (!req->proto)
-        return fwd_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
     if (!strcmp(req->proto, "tcp"))
         s.proto = FWD_TCP;
     else if (!strcmp(req->proto, "udp"))
         s.proto = FWD_UDP;
     else
-        return fwd_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
 
     if (ha && !strncmp(ha, "unix:", 5)) {
         struct sockaddr_un *sun = (struct sockaddr_un *)&s.host;
         const char *path = ha + 5;
 
         if (path[0] != '/' || path[strlen(path) - 1] == '/')
-            return fwd_bad(FWD_FIELD_HOST_ADDR,
-                           "unix: needs an absolute path to a socket file",
-                           ret_field, ret_why);
+            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
+                                "unix: needs an absolute path to a socket file",
+                                ret_field, ret_why);
         if (strlen(path) >= sizeof(sun->sun_path))
-            return fwd_bad(FWD_FIELD_HOST_ADDR,
-                           "unix: path too long (107 bytes at most)",
-                           ret_field, ret_why);
+            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
+                                "unix: path too long (107 bytes at most)",
+                                ret_field, ret_why);
         if (strlen(strrchr(path, '/') + 1) > SOCKPATH_NAME_MAX)
-            return fwd_bad(FWD_FIELD_HOST_ADDR,
-                           "unix: file name too long (82 bytes at most)",
-                           ret_field, ret_why);
+            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
+                                "unix: file name too long (82 bytes at most)",
+                                ret_field, ret_why);
         if (s.proto != FWD_TCP)
-            return fwd_bad(FWD_FIELD_HOST_ADDR,
-                           "unix: forwards are TCP only", ret_field, ret_why);
+            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
+                                "unix: forwards are TCP only",
+                                ret_field, ret_why);
         sun->sun_family = AF_UNIX;
         strcpy(sun->sun_path, path);
         s.host_len = sizeof(*sun);
-    } else if (fwd_parse_ip(ha && *ha ? ha : "0.0.0.0", true, &s.host,
-                            &s.host_len) < 0) {
-        return fwd_bad(FWD_FIELD_HOST_ADDR, NULL, ret_field, ret_why);
+    } else if (fwd_spec_parse_ip(ha && *ha ? ha : "0.0.0.0", true, &s.host,
+                                 &s.host_len) < 0) {
+        return fwd_spec_bad(FWD_FIELD_HOST_ADDR, NULL, ret_field, ret_why);
     }
     hfam = s.host.ss_family;
 
     if (hfam == AF_UNIX) {
         if (req->host_port != 0 && req->host_port != FWD_PORT_MISSING)
-            return fwd_bad(FWD_FIELD_HOST_PORT,
-                           "must be 0 or left out with a unix: host_addr",
-                           ret_field, ret_why);
+            return fwd_spec_bad(FWD_FIELD_HOST_PORT,
+                                "must be 0 or left out with a unix: host_addr",
+                                ret_field, ret_why);
     } else {
-        if (!fwd_port_ok(req->host_port, 0))
-            return fwd_bad(FWD_FIELD_HOST_PORT, NULL, ret_field, ret_why);
-        fwd_set_port(&s.host, (int)req->host_port);
+        if (!fwd_spec_port_ok(req->host_port, 0))
+            return fwd_spec_bad(FWD_FIELD_HOST_PORT, NULL, ret_field, ret_why);
+        fwd_spec_set_port(&s.host, (int)req->host_port);
     }
 
-    if (fwd_parse_ip(ga && *ga ? ga : "0.0.0.0", false, &s.guest,
-                     &s.guest_len) < 0)
-        return fwd_bad(FWD_FIELD_GUEST_ADDR, NULL, ret_field, ret_why);
+    if (fwd_spec_parse_ip(ga && *ga ? ga : "0.0.0.0", false, &s.guest,
+                          &s.guest_len) < 0)
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR, NULL, ret_field, ret_why);
     if (!ga || !*ga)
         ((struct sockaddr_in *)&s.guest)->sin_addr = cfg->recommended;
     gfam = s.guest.ss_family;
     if (gfam == AF_INET6 && !cfg->enable_ipv6)
-        return fwd_bad(FWD_FIELD_GUEST_ADDR,
-                       "IPv6 is not enabled (--enable-ipv6)",
-                       ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+                            "IPv6 is not enabled (--enable-ipv6)",
+                            ret_field, ret_why);
 
-    if (!fwd_port_ok(req->guest_port, 1))
-        return fwd_bad(FWD_FIELD_GUEST_PORT, NULL, ret_field, ret_why);
-    fwd_set_port(&s.guest, (int)req->guest_port);
+    if (!fwd_spec_port_ok(req->guest_port, 1))
+        return fwd_spec_bad(FWD_FIELD_GUEST_PORT, NULL, ret_field, ret_why);
+    fwd_spec_set_port(&s.guest, (int)req->guest_port);
 
     path_ok = !req->path || !*req->path ||
-              fwd_path_parse(req->path, &want) == 0;
+              fwd_spec_path_parse(req->path, &want) == 0;
     if (!path_ok)
-        return fwd_bad(FWD_FIELD_PATH, "auto, splice or slirp",
-                       ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_PATH, "auto, splice or slirp",
+                            ret_field, ret_why);
     if (want == FWD_PATH_SPLICE && hfam == AF_UNIX)
-        return fwd_bad(FWD_FIELD_PATH, "the splice path forwards from an "
-                       "IP host address only", ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_PATH, "the splice path forwards from an "
+                            "IP host address only", ret_field, ret_why);
     s.path = want;
     /* the splice path connects across families; libslirp cannot. Whether
      * the splice path is there is known at fwd_add(), which refuses the
@@ -315,36 +317,38 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
     cross_ok = want != FWD_PATH_SLIRP && hfam != AF_UNIX;
 
     if (hfam == AF_INET6 && gfam != AF_INET6 && !cross_ok)
-        return fwd_bad(FWD_FIELD_GUEST_ADDR,
-                       "an IPv6 host_addr needs an IPv6 guest_addr: libslirp "
-                       "4.7 cannot forward IPv6 to IPv4",
-                       ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+                            "an IPv6 host_addr needs an IPv6 guest_addr: "
+                            "libslirp 4.7 cannot forward IPv6 to IPv4",
+                            ret_field, ret_why);
     if (hfam == AF_INET && gfam != AF_INET && !cross_ok)
-        return fwd_bad(FWD_FIELD_GUEST_ADDR,
-                       "an IPv4 host_addr needs an IPv4 guest_addr: libslirp "
-                       "4.7 cannot forward IPv4 to IPv6",
-                       ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+                            "an IPv4 host_addr needs an IPv4 guest_addr: "
+                            "libslirp 4.7 cannot forward IPv4 to IPv6",
+                            ret_field, ret_why);
     if (gfam == AF_INET6 && s.proto == FWD_UDP &&
         IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&s.guest)->sin6_addr))
-        return fwd_bad(FWD_FIELD_GUEST_ADDR,
-                       "libslirp 4.7 learns the guest's IPv6 address (\"::\") "
-                       "for TCP only: give it for UDP", ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+                            "libslirp 4.7 learns the guest's IPv6 address "
+                            "(\"::\") for TCP only: give it for UDP",
+                            ret_field, ret_why);
     if (hfam == AF_UNIX && gfam != AF_INET)
-        return fwd_bad(FWD_FIELD_GUEST_ADDR,
-                       "a unix: host_addr forwards to an IPv4 guest_addr only",
-                       ret_field, ret_why);
+        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+                            "a unix: host_addr forwards to an IPv4 "
+                            "guest_addr only",
+                            ret_field, ret_why);
 
     *ret = s;
     return 0;
 }
 
 /**
- * fwd_ip_is_any() - is @ss the unspecified address (0.0.0.0 or ::)?
+ * fwd_spec_ip_is_any() - is @ss the unspecified address (0.0.0.0 or ::)?
  * @ss:	an AF_INET or AF_INET6 address
  *
  * Return: true if it is
  */
-bool fwd_ip_is_any(const struct sockaddr_storage *ss)
+bool fwd_spec_ip_is_any(const struct sockaddr_storage *ss)
 {
     if (ss->ss_family == AF_INET)
         return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == INADDR_ANY;
@@ -354,13 +358,13 @@ bool fwd_ip_is_any(const struct sockaddr_storage *ss)
 }
 
 /**
- * fwd_family_why() - why libslirp 4.7 cannot carry @spec, if it cannot
+ * fwd_spec_family_why() - why libslirp 4.7 cannot carry @spec, if it cannot
  * @spec:	a forward
  *
  * Return: the reason (the text fwd_spec_from_req() gives for a NULL
  *	   path), or NULL if the host and guest families fit libslirp
  */
-const char *fwd_family_why(const struct fwd_spec *spec)
+const char *fwd_spec_family_why(const struct fwd_spec *spec)
 {
     int hfam = spec->host.ss_family, gfam = spec->guest.ss_family;
 
@@ -374,14 +378,14 @@ const char *fwd_family_why(const struct fwd_spec *spec)
 }
 
 /**
- * fwd_ip_equal() - the same family and IP address (ports not compared)
+ * fwd_spec_ip_equal() - the same family and IP address (ports not compared)
  * @a:	an AF_INET or AF_INET6 address
  * @b:	another
  *
  * Return: true if they are equal
  */
-bool fwd_ip_equal(const struct sockaddr_storage *a,
-                  const struct sockaddr_storage *b)
+bool fwd_spec_ip_equal(const struct sockaddr_storage *a,
+                       const struct sockaddr_storage *b)
 {
     if (a->ss_family != b->ss_family)
         return false;
@@ -394,7 +398,7 @@ bool fwd_ip_equal(const struct sockaddr_storage *a,
 }
 
 /* "" (missing), a decimal port, or FWD_PORT_INVALID */
-static int64_t fwd_publish_port(const char *s)
+static int64_t fwd_spec_publish_port(const char *s)
 {
     size_t i;
 
@@ -408,7 +412,7 @@ static int64_t fwd_publish_port(const char *s)
 }
 
 /**
- * fwd_split_publish() - split a --publish spec into its raw fields
+ * fwd_spec_split_publish() - split a --publish spec into its raw fields
  * @spec:	[HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], with an IPv6 HOSTADDR
  *		in brackets ([::1]:8080:80), or unix:/path:GUESTPORT[/tcp]
  * @buf:	scratch space the returned strings point into
@@ -418,8 +422,8 @@ static int64_t fwd_publish_port(const char *s)
  *
  * Return: 0, -EINVAL, or -ENOSPC if @buf is too small
  */
-int fwd_split_publish(const char *spec, char *buf, size_t buflen,
-                      struct fwd_req *ret, const char **ret_why)
+int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
+                           struct fwd_req *ret, const char **ret_why)
 {
     char *p, *proto, *last, *first;
 
@@ -449,7 +453,7 @@ int fwd_split_publish(const char *spec, char *buf, size_t buflen,
         return -EINVAL;
     }
     *last = '\0';
-    ret->guest_port = fwd_publish_port(last + 1);
+    ret->guest_port = fwd_spec_publish_port(last + 1);
 
     if (!strncmp(buf, "unix:", 5)) {
         ret->host_addr = buf;
@@ -464,12 +468,12 @@ int fwd_split_publish(const char *spec, char *buf, size_t buflen,
         }
         *p = '\0';
         ret->host_addr = buf + 1;
-        ret->host_port = fwd_publish_port(p + 2);
+        ret->host_port = fwd_spec_publish_port(p + 2);
         return 0;
     }
     first = strrchr(buf, ':');
     if (!first) {
-        ret->host_port = fwd_publish_port(buf);
+        ret->host_port = fwd_spec_publish_port(buf);
         return 0;
     }
     *first = '\0';
@@ -479,11 +483,11 @@ int fwd_split_publish(const char *spec, char *buf, size_t buflen,
         return -EINVAL;
     }
     ret->host_addr = buf;
-    ret->host_port = fwd_publish_port(first + 1);
+    ret->host_port = fwd_spec_publish_port(first + 1);
     return 0;
 }
 
-static const char *const fwd_field_words[] = {
+static const char *const fwd_spec_field_words[] = {
     [FWD_FIELD_NONE] = "value",
     [FWD_FIELD_PROTO] = "protocol",
     [FWD_FIELD_HOST_ADDR] = "host address",
@@ -494,8 +498,8 @@ static const char *const fwd_field_words[] = {
 };
 
 /**
- * fwd_parse_publish() - one --publish spec to a forward
- * @spec:	see fwd_split_publish()
+ * fwd_spec_parse_publish() - one --publish spec to a forward
+ * @spec:	see fwd_spec_split_publish()
  * @cfg:	the configuration (guest address, IPv6)
  * @ret:	the forward
  * @errbuf:	on failure, one line naming the spec and the problem
@@ -508,8 +512,8 @@ static const char *const fwd_field_words[] = {
  *
  * Return: 0, -EINVAL, or -ENOMEM
  */
-int fwd_parse_publish(const char *spec, const struct config *cfg,
-                      struct fwd_spec *ret, char *errbuf, size_t errlen)
+int fwd_spec_parse_publish(const char *spec, const struct config *cfg,
+                           struct fwd_spec *ret, char *errbuf, size_t errlen)
 {
     size_t buflen = strlen(spec) + 1;
     char *buf = malloc(buflen);
@@ -521,7 +525,7 @@ int fwd_parse_publish(const char *spec, const struct config *cfg,
     if (!buf)
         return util_fail(errbuf, errlen, -ENOMEM, "--publish %s: %s", spec,
                          strerror(ENOMEM));
-    r = fwd_split_publish(spec, buf, buflen, &req, &why);
+    r = fwd_spec_split_publish(spec, buf, buflen, &req, &why);
     if (r == 0 && req.host_addr && strncmp(req.host_addr, "unix:", 5) &&
         strchr(req.host_addr, ':'))
         req.guest_addr = "::";
@@ -530,7 +534,8 @@ int fwd_parse_publish(const char *spec, const struct config *cfg,
     if (r < 0) {
         if (field != FWD_FIELD_NONE)
             snprintf(errbuf, errlen, "--publish %s: bad %s%s%s", spec,
-                     fwd_field_words[field], why ? ": " : "", why ? why : "");
+                     fwd_spec_field_words[field], why ? ": " : "",
+                     why ? why : "");
         else
             snprintf(errbuf, errlen, "--publish %s: %s", spec,
                      why ? why : "cannot parse");
@@ -540,7 +545,7 @@ int fwd_parse_publish(const char *spec, const struct config *cfg,
 }
 
 /**
- * fwd_publish_check() - validate every --publish spec (before start-up)
+ * fwd_spec_publish_check() - validate every --publish spec (before start-up)
  * @specs:	the specs
  * @n:		how many
  * @cfg:	the configuration
@@ -549,14 +554,15 @@ int fwd_parse_publish(const char *spec, const struct config *cfg,
  *
  * Return: 0 or -EINVAL
  */
-int fwd_publish_check(const char *const *specs, size_t n,
-                      const struct config *cfg, char *errbuf, size_t errlen)
+int fwd_spec_publish_check(const char *const *specs, size_t n,
+                           const struct config *cfg, char *errbuf,
+                           size_t errlen)
 {
     struct fwd_spec s;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (fwd_parse_publish(specs[i], cfg, &s, errbuf, errlen) < 0)
+        if (fwd_spec_parse_publish(specs[i], cfg, &s, errbuf, errlen) < 0)
             return -EINVAL;
     }
     return 0;

@@ -61,24 +61,26 @@ struct fwd_spec {
     bool path_given;                /* asked for by name ("path" given) */
 };
 
-int fwd_path_parse(const char *s, enum fwd_path *ret);
-const char *fwd_path_name(enum fwd_path path);
-const char *fwd_family_why(const struct fwd_spec *spec);
+int fwd_spec_path_parse(const char *s, enum fwd_path *ret);
+const char *fwd_spec_path_name(enum fwd_path path);
+const char *fwd_spec_family_why(const struct fwd_spec *spec);
 
 int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
                       struct fwd_spec *ret, enum fwd_field *ret_field,
                       const char **ret_why);
 
-const char *fwd_proto_name(enum fwd_proto proto);
-int fwd_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);
-int fwd_addr_port(const struct sockaddr_storage *ss);
-bool fwd_ip_is_any(const struct sockaddr_storage *ss);
-bool fwd_ip_equal(const struct sockaddr_storage *a,
-                  const struct sockaddr_storage *b);
+const char *fwd_spec_proto_name(enum fwd_proto proto);
+int fwd_spec_format_addr(const struct sockaddr_storage *ss, char *buf,
+                         size_t len);
+int fwd_spec_addr_port(const struct sockaddr_storage *ss);
+bool fwd_spec_ip_is_any(const struct sockaddr_storage *ss);
+bool fwd_spec_ip_equal(const struct sockaddr_storage *a,
+                       const struct sockaddr_storage *b);
 
-int fwd_split_publish(const char *spec, char *buf, size_t buflen,
-                      struct fwd_req *ret, const char **ret_why);
-int fwd_parse_publish(const char *spec, const struct config *cfg,
-                      struct fwd_spec *ret, char *errbuf, size_t errlen);
-int fwd_publish_check(const char *const *specs, size_t n,
-                      const struct config *cfg, char *errbuf, size_t errlen);
+int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
+                           struct fwd_req *ret, const char **ret_why);
+int fwd_spec_parse_publish(const char *spec, const struct config *cfg,
+                           struct fwd_spec *ret, char *errbuf, size_t errlen);
+int fwd_spec_publish_check(const char *const *specs, size_t n,
+                           const struct config *cfg, char *errbuf,
+                           size_t errlen);

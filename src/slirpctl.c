@@ -384,7 +384,7 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
     }
 
     buf = g_malloc(strlen(spec) + 1);
-    if (fwd_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
+    if (fwd_spec_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
         fprintf(stderr, "slirpctl: add: %s: %s\n", spec,
                 why ? why : "bad spec");
         return CTL_EXIT_USAGE;
