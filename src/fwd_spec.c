@@ -15,8 +15,10 @@
  *               cannot carry: libslirp 4.7 takes the family of a forwarded
  *               connection from the host side, so an IPv6 listener cannot
  *               reach an IPv4 guest, nor an IPv4 listener an IPv6 guest,
- *               and a UNIX listener reaches IPv4 only (unless the splice
- *               path is named, which crosses families);
+ *               and a UNIX listener reaches IPv4 only. A forward between
+ *               IPv6 and IPv4 that does not name the slirp path passes:
+ *               the splice path can carry it, and fwd_add() (fwd.c) knows
+ *               whether that path is there;
  *   sockaddr -> fwd_spec_format_addr() and fwd_spec_addr_port(), as the
  *               API and the banner show them.
  *
