@@ -44,7 +44,7 @@
 #include "stack.h"
 #include "timewait.h"
 
-/* room for fwd_format_addr(): an IPv6 address with a zone, or unix:PATH */
+/* room for fwd_spec_format_addr(): an IPv6 address with a zone, or unix:PATH */
 #define API_CMD_ADDR_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + \
                           sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
 
@@ -96,7 +96,7 @@ static void api_cmd_add_addr(struct json_writer *b, const char *name,
 {
     char buf[API_CMD_ADDR_MAX];
 
-    api_cmd_add_str(b, name, fwd_format_addr(ss, buf, sizeof(buf)) == 0 ?
+    api_cmd_add_str(b, name, fwd_spec_format_addr(ss, buf, sizeof(buf)) == 0 ?
                                  buf : NULL);
 }
 
@@ -209,10 +209,10 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
     if (r == -EEXIST)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
                               "arguments.guest_port (%s)", fwd_strerror(r));
-    if (r == -EAFNOSUPPORT && fwd_family_why(&spec))
+    if (r == -EAFNOSUPPORT && fwd_spec_family_why(&spec))
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
                               "arguments.guest_addr (%s)",
-                              fwd_family_why(&spec));
+                              fwd_spec_family_why(&spec));
     if (r == -EHOSTDOWN)
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
                               "arguments.path (%s)", fwd_strerror(r));
@@ -226,7 +226,7 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
     json_begin_object(b);
     api_cmd_add_int(b, "id", rule->id);
     if (rule->ephemeral)
-        api_cmd_add_int(b, "host_port", fwd_addr_port(&rule->bound));
+        api_cmd_add_int(b, "host_port", fwd_spec_addr_port(&rule->bound));
     json_end_object(b);
     json_end_object(b);
     return api_cmd_reply(b, ret_len);
@@ -236,11 +236,11 @@ static void api_cmd_add_rule(struct json_writer *b, const struct fwd_rule *r)
 {
     json_begin_object(b);
     api_cmd_add_int(b, "id", r->id);
-    api_cmd_add_str(b, "proto", fwd_proto_name(r->spec.proto));
+    api_cmd_add_str(b, "proto", fwd_spec_proto_name(r->spec.proto));
     api_cmd_add_addr(b, "host_addr", &r->spec.host);
-    api_cmd_add_int(b, "host_port", fwd_addr_port(&r->bound));
+    api_cmd_add_int(b, "host_port", fwd_spec_addr_port(&r->bound));
     api_cmd_add_addr(b, "guest_addr", &r->spec.guest);
-    api_cmd_add_int(b, "guest_port", fwd_addr_port(&r->spec.guest));
+    api_cmd_add_int(b, "guest_port", fwd_spec_addr_port(&r->spec.guest));
     /* new keys only after slirp4netns's, and only where there is news */
     if (r->spec.host.ss_family == AF_INET6)
         api_cmd_add_str(b, "family", "ipv6");
@@ -251,7 +251,7 @@ static void api_cmd_add_rule(struct json_writer *b, const struct fwd_rule *r)
     /* the path taken, where the request named one (what "auto" chose is
      * in get_connections and get_info) */
     if (r->spec.path != FWD_PATH_AUTO)
-        api_cmd_add_str(b, "path", fwd_path_name(r->path));
+        api_cmd_add_str(b, "path", fwd_spec_path_name(r->path));
     json_end_object(b);
 }
 
@@ -423,7 +423,8 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         json_begin_object(b);
         api_cmd_add_bool(b, "available", ss.helper_alive);
         api_cmd_add_str(b, "default_path", ctx->fwd ?
-                        fwd_path_name(fwd_default_path(ctx->fwd)) : "auto");
+                        fwd_spec_path_name(fwd_default_path(ctx->fwd)) :
+                        "auto");
         api_cmd_add_int(b, "forwards", ctx->fwd ?
                         (int64_t)fwd_count_path(ctx->fwd, FWD_PATH_SPLICE) : 0);
         api_cmd_add_int(b, "active", (int64_t)ss.active);
@@ -505,7 +506,7 @@ static void api_cmd_add_sockname(struct json_writer *b, const char *addr_key,
     rule = fwd ? fwd_find_unix_bound(fwd, &ss) : NULL;
     api_cmd_add_addr(b, addr_key, rule ? &rule->spec.host : &ss);
     if (ss.ss_family != AF_UNIX)
-        api_cmd_add_int(b, port_key, fwd_addr_port(&ss));
+        api_cmd_add_int(b, port_key, fwd_spec_addr_port(&ss));
 }
 
 /*
@@ -580,12 +581,12 @@ static void api_cmd_begin_entry(struct json_writer *b, const char *proto,
         api_cmd_add_addr(b, "src_addr", &self);
     else
         api_cmd_add_str(b, "src_addr", NULL);
-    api_cmd_add_int(b, "src_port", fwd_addr_port(&self));
+    api_cmd_add_int(b, "src_port", fwd_spec_addr_port(&self));
     if (guest->ss_family == AF_INET)
         api_cmd_add_addr(b, "dst_addr", guest);
     else
         api_cmd_add_str(b, "dst_addr", NULL);
-    api_cmd_add_int(b, "dst_port", fwd_addr_port(guest));
+    api_cmd_add_int(b, "dst_port", fwd_spec_addr_port(guest));
     api_cmd_add_int(b, "recv_q", (int64_t)recv_q);
     api_cmd_add_int(b, "send_q", (int64_t)send_q);
     api_cmd_add_str(b, "family", self.ss_family == AF_INET ? "ipv4" :
@@ -597,7 +598,7 @@ static void api_cmd_begin_entry(struct json_writer *b, const char *proto,
 static void api_cmd_add_splice_listener(struct json_writer *b,
                                         const struct fwd_rule *r)
 {
-    api_cmd_begin_entry(b, fwd_proto_name(r->spec.proto), "HOST_FORWARD",
+    api_cmd_begin_entry(b, fwd_spec_proto_name(r->spec.proto), "HOST_FORWARD",
                         r->fd, &r->spec.guest, 0, 0);
     api_cmd_add_str(b, "path", "splice");
     json_end_object(b);
@@ -653,7 +654,7 @@ static void api_cmd_add_relay_flow(const struct udprelay_flow_info *fi,
              (fi->left_ms + 999) / 1000);
     api_cmd_begin_entry(b, "udp", state, fi->host_fd, fi->guest, 0, 0);
     api_cmd_add_addr(b, "peer_addr", fi->client);
-    api_cmd_add_int(b, "peer_port", fwd_addr_port(fi->client));
+    api_cmd_add_int(b, "peer_port", fwd_spec_addr_port(fi->client));
     api_cmd_add_str(b, "path", "splice");
     json_end_object(b);
 }

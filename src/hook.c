@@ -445,7 +445,8 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
         if (r == CONFIG_E_USAGE)
             r = -EINVAL;
         if (r == 0)
-            r = fwd_publish_check(o.publish, o.n_publish, cfg, errbuf, errlen);
+            r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, errbuf,
+                                       errlen);
     }
     opt_free(&o);
     free(argv);

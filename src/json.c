@@ -21,15 +21,15 @@
  * (strtod; the daemon never changes its "C" locale). A repeated key is
  * kept, and json_member() finds the last one (json-glib's behaviour).
  *
- * The writer appends to one growing buffer (g_realloc: like the rest of
- * glib it aborts when memory runs out, so a reply is never lost halfway).
+ * The writer appends to one growing buffer (realloc(), and abort() when
+ * memory runs out, as glib's allocator does in the rest of the daemon: a
+ * reply is never lost halfway).
  * Strings are escaped as json-glib 1.6 did, so replies stay byte for byte
  * what they were: '"' and '\\' with a backslash, \b \t \n \f \r by name,
  * the other control characters and DEL as \u00xx (lower-case hex; json-glib
  * forgot 0x1f, we don't), everything else - UTF-8 included - as is.
  */
 #include <errno.h>
-#include <glib.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -499,7 +499,11 @@ static void json_put(struct json_writer *w, const char *s, size_t n)
 
         while (cap < w->len + n + 1)
             cap *= 2;
-        w->buf = g_realloc(w->buf, cap);
+        char *p = realloc(w->buf, cap);
+
+        if (!p)
+            abort();
+        w->buf = p;
         w->cap = cap;
     }
     memcpy(w->buf + w->len, s, n);

@@ -73,14 +73,14 @@ int main(int argc, char **argv)
 
     r = config_from_options(&opts, &cfg, errbuf, sizeof(errbuf));
     if (r == 0 && opts.forward_path &&
-        fwd_path_parse(opts.forward_path, &fpath) < 0) {
+        fwd_spec_path_parse(opts.forward_path, &fpath) < 0) {
         snprintf(errbuf, sizeof(errbuf), "--forward-path must be auto, "
                  "splice or slirp: %s", opts.forward_path);
         r = -EINVAL;
     }
     if (r == 0)
-        r = fwd_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
-                              sizeof(errbuf));
+        r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
+                                   sizeof(errbuf));
     if (r < 0) {
         err("%s: %s", log_progname(), errbuf);
         if (r == CONFIG_E_USAGE)

@@ -381,7 +381,7 @@ static bool ocistate_args_set(const struct options *o, size_t k)
 
 /*
  * one io.slirpd.publish item: a TCP or UDP port from 1024 up, never a unix:
- * path (fwd_split_publish() is the daemon's own reading of a spec)
+ * path (fwd_spec_split_publish() is the daemon's own reading of a spec)
  */
 static int ocistate_check_publish(const char *key, const char *item,
                                   char *errbuf, size_t errlen)
@@ -391,7 +391,7 @@ static int ocistate_check_publish(const char *key, const char *item,
     struct fwd_req req;
 
     if (!strncmp(item, "unix:", 5) ||
-        (fwd_split_publish(item, buf, strlen(item) + 1, &req, &why) == 0 &&
+        (fwd_spec_split_publish(item, buf, strlen(item) + 1, &req, &why) == 0 &&
          req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
         return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
                          "unix: forwards come only from the hook's args",

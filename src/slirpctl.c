@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <glib.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 
 #include "build-config.h"
 #include "commit.h"
-#include "fwd.h"
+#include "fwd_spec.h"
 #include "json.h"
 #include "util.h"
 
@@ -76,6 +76,24 @@ static int ctl_fail(const char *fmt, ...)
     return CTL_EXIT_ERROR;
 }
 
+/* a formatted string, for free(); like glib's allocator, no NULL: abort */
+static char *ctl_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static char *ctl_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    return s;
+}
+
 static int64_t ctl_now_ms(void)
 {
     struct timespec ts;
@@ -112,9 +130,9 @@ static int ctl_request(const struct ctl *c, const char *req, char **ret_reply)
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     int64_t deadline = ctl_now_ms() + c->timeout_ms;
     _cleanup_close_ int fd = -1;
-    g_autofree char *msg = g_strconcat(req, "\n", NULL);
-    GString *reply;
-    size_t off = 0, len = strlen(msg);
+    _cleanup_free_ char *msg = ctl_printf("%s\n", req);
+    _cleanup_free_ char *reply = NULL;
+    size_t off = 0, len = strlen(msg), used = 0;
     char buf[65536];
     int r;
 
@@ -148,35 +166,36 @@ static int ctl_request(const struct ctl *c, const char *req, char **ret_reply)
     }
     shutdown(fd, SHUT_WR);
 
-    reply = g_string_new(NULL);
     for (;;) {
         ssize_t n = read(fd, buf, sizeof(buf));
 
         if (n > 0) {
-            g_string_append_len(reply, buf, n);
-            if (reply->len > CTL_REPLY_MAX) {
-                g_string_free(reply, TRUE);
+            char *p;
+
+            if (used + (size_t)n > CTL_REPLY_MAX)
                 return -EMSGSIZE;
-            }
+            p = realloc(reply, used + (size_t)n + 1);
+            if (!p)
+                return -ENOMEM;
+            reply = p;
+            memcpy(reply + used, buf, (size_t)n);
+            used += (size_t)n;
+            reply[used] = '\0';
             continue;
         }
         if (n == 0)
             break;
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN) {
-            r = -errno;
-            g_string_free(reply, TRUE);
-            return r;
-        }
+        if (errno != EAGAIN)
+            return -errno;
         r = ctl_wait(fd, POLLIN, deadline);
-        if (r < 0) {
-            g_string_free(reply, TRUE);
+        if (r < 0)
             return r;
-        }
     }
-    *ret_reply = g_string_free(reply, FALSE);
-    return 0;
+    *ret_reply = reply ? reply : strdup("");
+    reply = NULL;
+    return *ret_reply ? 0 : -ENOMEM;
 }
 
 #define CTL_JSON_DEPTH 32
@@ -253,12 +272,12 @@ static int64_t ctl_int(const struct json_value *o, const char *key,
 static char *ctl_endpoint(const char *addr, int64_t port)
 {
     if (!addr)
-        return g_strdup_printf("?:%" PRId64, port);
+        return ctl_printf("?:%" PRId64, port);
     if (!strncmp(addr, "unix:", 5))
-        return g_strdup(addr);
+        return ctl_printf("%s", addr);
     if (strchr(addr, ':'))
-        return g_strdup_printf("[%s]:%" PRId64, addr, port);
-    return g_strdup_printf("%s:%" PRId64, addr, port);
+        return ctl_printf("[%s]:%" PRId64, addr, port);
+    return ctl_printf("%s:%" PRId64, addr, port);
 }
 
 /* one request; its reply, parsed, in *@ret_obj (json_free()), or NULL */
@@ -274,7 +293,7 @@ static int ctl_send(const struct ctl *c, const char *req,
                         c->timeout_ms / 1000);
     if (r < 0)
         return ctl_fail("cannot talk to the API socket %s: %s", c->socket,
-                        g_strerror(-r));
+                        strerror(-r));
     if (c->json)
         printf("%s\n", *ret_reply);
     *ret_obj = ctl_parse(*ret_reply, &status);
@@ -343,8 +362,8 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
         { "guest-addr", required_argument, NULL, 'g' },
         { NULL, 0, NULL, 0 },
     };
-    g_autofree char *spec = NULL, *buf = NULL, *req_json = NULL, *reply = NULL;
-    g_autofree char *guest_copy = NULL;
+    _cleanup_free_ char *spec = NULL, *buf = NULL, *req_json = NULL;
+    _cleanup_free_ char *reply = NULL, *guest_copy = NULL;
     const char *guest_addr = NULL, *why = NULL;
     struct fwd_req req;
     struct json_value *o = NULL;
@@ -363,13 +382,13 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
     argv += optind;
 
     if (argc == 1) {
-        spec = g_strdup(argv[0]);
+        spec = ctl_printf("%s", argv[0]);
     } else if (argc == 3) {
         const char *gaddr;
         char *gport;
 
         /* tcp|udp HOST GUEST -> HOST:GUESTPORT/PROTO (+ the guest address) */
-        guest_copy = g_strdup(argv[2]);
+        guest_copy = ctl_printf("%s", argv[2]);
         if (!ctl_split_endpoint(guest_copy, &gaddr, &gport)) {
             fprintf(stderr, "slirpctl: add: bad GUEST %s: expected [ADDR:]PORT "
                     "or [IPv6]:PORT\n", argv[2]);
@@ -377,14 +396,14 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
         }
         if (gaddr && !guest_addr)
             guest_addr = gaddr;
-        spec = g_strdup_printf("%s:%s/%s", argv[1], gport, argv[0]);
+        spec = ctl_printf("%s:%s/%s", argv[1], gport, argv[0]);
     } else {
         ctl_usage(stderr);
         return CTL_EXIT_USAGE;
     }
 
-    buf = g_malloc(strlen(spec) + 1);
-    if (fwd_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
+    buf = ctl_printf("%s", spec);
+    if (fwd_spec_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
         fprintf(stderr, "slirpctl: add: %s: %s\n", spec,
                 why ? why : "bad spec");
         return CTL_EXIT_USAGE;
@@ -419,7 +438,7 @@ out:
 
 static int ctl_list(const struct ctl *c)
 {
-    g_autofree char *reply = NULL;
+    _cleanup_free_ char *reply = NULL;
     struct json_value *o = NULL;
     const struct json_value *r, *a, *e;
     int status;
@@ -436,7 +455,7 @@ static int ctl_list(const struct ctl *c)
     }
     printf("%-6s %-5s %-32s %s\n", "ID", "PROTO", "HOST", "GUEST");
     for (e = a->u.first; e; e = e->next) {
-        g_autofree char *h = NULL, *g = NULL;
+        _cleanup_free_ char *h = NULL, *g = NULL;
 
         if (e->type != JSON_OBJECT)
             continue;
@@ -459,7 +478,7 @@ static int ctl_remove(const struct ctl *c, int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     for (i = 1; i < argc; i++) {
-        g_autofree char *req = NULL, *reply = NULL;
+        _cleanup_free_ char *req = NULL, *reply = NULL;
         char *end;
         long long id = strtoll(argv[i], &end, 10);
         struct json_value *o;
@@ -469,8 +488,8 @@ static int ctl_remove(const struct ctl *c, int argc, char **argv)
             fprintf(stderr, "slirpctl: remove: bad ID %s\n", argv[i]);
             return CTL_EXIT_USAGE;
         }
-        req = g_strdup_printf("{\"execute\":\"remove_hostfwd\",\"arguments\":"
-                              "{\"id\":%lld}}", id);
+        req = ctl_printf("{\"execute\":\"remove_hostfwd\",\"arguments\":"
+                         "{\"id\":%lld}}", id);
         s = ctl_send(c, req, &o, &reply);
         json_free(o);
         if (s)
@@ -491,9 +510,9 @@ static void ctl_print_flat(const char *prefix, const struct json_value *n)
     switch (n->type) {
     case JSON_OBJECT:
         for (m = n->u.first; m; m = m->next) {
-            g_autofree char *k = *prefix ? g_strdup_printf("%s.%s", prefix,
-                                                           m->key)
-                                         : g_strdup(m->key);
+            _cleanup_free_ char *k = *prefix ? ctl_printf("%s.%s", prefix,
+                                                          m->key)
+                                             : ctl_printf("%s", m->key);
             ctl_print_flat(k, m);
         }
         break;
@@ -524,7 +543,7 @@ static void ctl_print_flat(const char *prefix, const struct json_value *n)
 
 static int ctl_info(const struct ctl *c)
 {
-    g_autofree char *reply = NULL;
+    _cleanup_free_ char *reply = NULL;
     struct json_value *o = NULL;
     const struct json_value *r;
     int status;
@@ -544,7 +563,7 @@ out:
 
 static int ctl_shutdown(const struct ctl *c)
 {
-    g_autofree char *reply = NULL;
+    _cleanup_free_ char *reply = NULL;
     struct json_value *o;
     int status;
 
@@ -557,7 +576,7 @@ static int ctl_shutdown(const struct ctl *c)
 
 static int ctl_connections(const struct ctl *c)
 {
-    g_autofree char *reply = NULL;
+    _cleanup_free_ char *reply = NULL;
     struct json_value *o = NULL;
     const struct json_value *ret, *a, *e;
     int status;
@@ -574,7 +593,7 @@ static int ctl_connections(const struct ctl *c)
     printf("%-5s %-14s %5s %-32s %-32s %6s %6s\n", "PROTO", "STATE", "FD",
            "SOURCE", "DESTINATION", "RECV-Q", "SEND-Q");
     for (e = a->u.first; e; e = e->next) {
-        g_autofree char *src = NULL, *dst = NULL;
+        _cleanup_free_ char *src = NULL, *dst = NULL;
 
         if (e->type != JSON_OBJECT)
             continue;
@@ -612,7 +631,7 @@ out:
 
 static int ctl_raw(const struct ctl *c, int argc, char **argv)
 {
-    g_autofree char *reply = NULL;
+    _cleanup_free_ char *reply = NULL;
     int r;
 
     if (argc != 2) {
@@ -622,7 +641,7 @@ static int ctl_raw(const struct ctl *c, int argc, char **argv)
     r = ctl_request(c, argv[1], &reply);
     if (r < 0)
         return ctl_fail("cannot talk to the API socket %s: %s", c->socket,
-                        g_strerror(-r));
+                        strerror(-r));
     printf("%s\n", reply);
     return strstr(reply, "\"error\"") ? CTL_EXIT_ERROR : 0;
 }

@@ -9,10 +9,12 @@
  * it what happened (slirp_pollfds_poll()), plus timers it arms through
  * SlirpCb. This file is that caller, for one Slirp instance behind one tap:
  *
- *   tap -> stack_tap_read() -> [offload_rx: checksums, TSO6 cut] ->
- *          slirp_input() (timewait.c watches each frame)
+ *   tap -> stack_tap_read() -> tap_read_frames() [tap.c, offload_rx:
+ *          checksums, TSO6 cut] -> slirp_input() (timewait.c watches
+ *          each frame)
  *   libslirp -> stack_send_packet() -> [offload txq: MSS segments merged
- *          into GSO frames] -> stack_flush() -> tap (virtio-net header)
+ *          into GSO frames] -> stack_flush() -> tap_write_frame() [tap.c:
+ *          virtio-net header]
  *   loop.c -> stack_fill() before poll(), stack_poll() after it
  *
  * Both of libslirp's calls walk every socket it has, so they are skipped
@@ -37,18 +39,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/uio.h>
-
 #include "compat.h"
 #include "log.h"
 #include "loop.h"
 #include "offload.h"
 #include "stack.h"
 #include "busypoll.h"
+#include "tap.h"
 #include "timewait.h"
 
-/* room for the largest frame: IP MTU 65521 + Ethernet header (+ slack) */
-#define STACK_FRAME_MAX (65536 + 256 + 12)
 #define STACK_TIMERS_MAX 8
 /* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
 #define STACK_REAP_FACTOR 10
@@ -82,15 +81,12 @@ struct stack_timer {
 
 struct stack {
     Slirp *slirp;
-    int tapfd;
-    int vnet_len;           /* virtio-net header before each frame, or 0 */
+    struct tap *tap;        /* frames to and from the namespace */
     bool coalesce;          /* queue frames, merge TCP runs at flush */
     struct offload_txq txq;
     struct stack_timer timers[STACK_TIMERS_MAX];
     struct stack_stats stats;
     int64_t last_guest_error_ms;
-    uint8_t *buf;
-    uint8_t *segbuf;        /* one software-segmented TSO6 segment */
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     int64_t reap_next_us;   /* no slirp_connection_info() before this */
     struct loop *loop;      /* during fill/poll: where slirp's fds go */
@@ -118,32 +114,13 @@ int64_t stack_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* write one frame, with its virtio-net header if the tap has them */
+/* offload_write_fn: one frame to the tap (dropped if it is full) */
 static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
                              const void *buf, size_t len)
 {
     struct stack *st = opaque;
-    uint8_t hdr[16] = { 0 };
-    struct iovec iov[2] = {
-        { .iov_base = hdr, .iov_len = (size_t)st->vnet_len },
-        { .iov_base = (void *)buf, .iov_len = len },
-    };
-    ssize_t n;
 
-    if (st->vnet_len)
-        memcpy(hdr, vh, sizeof(*vh));
-    do
-        n = st->vnet_len ? writev(st->tapfd, iov, 2)
-                         : write(st->tapfd, buf, len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        /* the guest can't take it now: drop, TCP retransmits */
-        st->stats.tx_dropped++;
-        return -errno;
-    }
-    st->stats.tx_frames++;
-    st->stats.tx_bytes += len;
-    return 0;
+    return tap_write_frame(st->tap, vh, buf, len);
 }
 
 /* implements SlirpCb.send_packet */
@@ -320,13 +297,9 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    st->tapfd = tapfd;
     st->last_guest_error_ms = INT64_MIN / 2;
-    st->buf = malloc(STACK_FRAME_MAX);
-    st->segbuf = malloc(STACK_FRAME_MAX);
-    if (!st->buf || !st->segbuf || timewait_new(&st->tw) < 0) {
-        free(st->buf);
-        free(st->segbuf);
+    if (tap_new(tapfd, &st->tap) < 0 || timewait_new(&st->tw) < 0) {
+        tap_free(st->tap);
         free(st);
         return -ENOMEM;
     }
@@ -382,8 +355,7 @@ void stack_free(struct stack *st)
     if (st->coalesce)
         offload_txq_free(&st->txq);
     timewait_free(st->tw);
-    free(st->buf);
-    free(st->segbuf);
+    tap_free(st->tap);
     free(st);
 }
 
@@ -406,7 +378,7 @@ int stack_set_vnet_hdr(struct stack *st, int len)
 {
     int r;
 
-    st->vnet_len = len;
+    tap_set_vnet_hdr(st->tap, len);
     if (len > 0 && !st->coalesce) {
         r = offload_txq_init(&st->txq);
         if (r < 0)
@@ -418,9 +390,18 @@ int stack_set_vnet_hdr(struct stack *st, int len)
 
 const struct stack_stats *stack_get_stats(struct stack *st)
 {
+    const struct tap_stats *ts = tap_get_stats(st->tap);
+
+    st->stats.rx_frames = ts->rx_frames;
+    st->stats.rx_bytes = ts->rx_bytes;
+    st->stats.tx_frames = ts->tx_frames;
+    st->stats.tx_bytes = ts->tx_bytes;
+    st->stats.tx_dropped = ts->tx_dropped;
+    st->stats.rx_dropped = ts->rx_dropped;
+    st->stats.rx_gso_frames = ts->rx_gso_frames;
     st->stats.tx_gso_frames = st->coalesce ? st->txq.gso_frames : 0;
     st->stats.tx_gso_segments = st->coalesce ? st->txq.merged_frames : 0;
-    st->stats.vnet_hdr_len = st->vnet_len;
+    st->stats.vnet_hdr_len = tap_get_vnet_hdr(st->tap);
     return &st->stats;
 }
 
@@ -631,14 +612,13 @@ static void stack_note_frame(struct stack *st, const uint8_t *f, size_t len)
     st->must_poll = true;
 }
 
-/* offload_input_fn for the segments of a TSO6 super-frame */
-static void stack_input_segment(void *opaque, const uint8_t *frame, size_t len)
+/* tap_frame_fn: one frame from the namespace (or a TSO6 segment) */
+static void stack_input(void *opaque, const uint8_t *frame, size_t len)
 {
     struct stack *st = opaque;
 
-    st->stats.rx_frames++;
-    st->stats.rx_bytes += len;
     st->dirty = true;
+    stack_note_frame(st, frame, len);
     slirp_input(st->slirp, frame, (int)len);
     timewait_note_in(st->tw, frame, len);
 }
@@ -653,56 +633,7 @@ static void stack_input_segment(void *opaque, const uint8_t *frame, size_t len)
  */
 int stack_tap_read(struct stack *st, unsigned int budget)
 {
-    unsigned int n;
-
-    for (n = 0; n < budget; n++) {
-        ssize_t len = read(st->tapfd, st->buf, STACK_FRAME_MAX);
-        uint8_t *frame;
-
-        if (len < 0) {
-            if (errno == EINTR) {
-                n--;
-                continue;
-            }
-            if (errno == EAGAIN)
-                break;
-            return -errno;
-        }
-        if (len == 0)
-            return -EBADFD;
-        frame = st->buf;
-        if (st->vnet_len) {
-            const struct virtio_net_hdr *vh = (const void *)st->buf;
-            if (len >= st->vnet_len &&
-                (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
-                    VIRTIO_NET_HDR_GSO_TCPV6) {
-                st->stats.rx_gso_frames++;
-                if (offload_rx_tso6(vh, st->buf + st->vnet_len,
-                                    (size_t)(len - st->vnet_len), st->segbuf,
-                                    stack_input_segment, st) < 0)
-                    st->stats.rx_dropped++;
-                continue;
-            }
-            if (len < st->vnet_len ||
-                offload_rx((const struct virtio_net_hdr *)st->buf,
-                           st->buf + st->vnet_len,
-                           (size_t)(len - st->vnet_len)) < 0) {
-                st->stats.rx_dropped++;
-                continue;
-            }
-            if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-                st->stats.rx_gso_frames++;
-            frame += st->vnet_len;
-            len -= st->vnet_len;
-        }
-        st->stats.rx_frames++;
-        st->stats.rx_bytes += (uint64_t)len;
-        st->dirty = true;
-        stack_note_frame(st, frame, (size_t)len);
-        slirp_input(st->slirp, frame, (int)len);
-        timewait_note_in(st->tw, frame, (size_t)len);
-    }
-    return (int)n;
+    return tap_read_frames(st->tap, budget, stack_input, st);
 }
 
 /* timewait_inject_fn: a frame as if from the namespace */

@@ -1,15 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* tap.c - /dev/net/tun: create or attach a tap, learn the flags of one we got */
+/* tap.c - /dev/net/tun: set a tap up, and move its frames (virtio-net header, offloads) */
+/*
+ * DOC: Theory of Operation
+ *
+ * Two halves. The first sets a tap up: tap_open() creates or attaches one
+ * (TUNSETIFF), tap_query() learns what a tap that came from elsewhere is,
+ * tap_enable_offload() asks for virtio-net headers and the offloads.
+ *
+ * The second moves frames, for the stack (stack.c) behind it. With a
+ * virtio-net header on the tap (--disable-offload leaves it off), each
+ * frame read starts with one: tap_read_frames() completes a partial
+ * checksum (offload_rx()), cuts a TCP/IPv6 super-frame into segments
+ * (offload_rx_tso6()), counts and drops what is malformed, and hands each
+ * frame or segment, header stripped, to its caller, at most a budget of
+ * reads per call so host sockets are not starved. tap_write_frame() puts
+ * the header given (a GSO frame's, or "checksum valid") in front of a
+ * frame with one writev(); a frame the tap cannot take now is dropped
+ * and counted, and TCP retransmits it.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "offload.h"
 #include "tap.h"
 #include "util.h"
+
+struct tap {
+    int fd;                 /* not owned */
+    int vnet_len;           /* virtio-net header before each frame, or 0 */
+    uint8_t *buf;           /* one frame as read */
+    uint8_t *segbuf;        /* one software-segmented TSO6 segment */
+    tap_frame_fn fn;        /* during tap_read_frames(): the caller's */
+    void *fn_opaque;
+    struct tap_stats stats;
+};
 
 /**
  * tap_open() - create a tap, or attach to an existing persistent one
@@ -127,4 +158,193 @@ int tap_vnet_hdr_len(int fd, unsigned int flags)
     if (ioctl(fd, TUNGETVNETHDRSZ, &len) < 0)
         return -errno;
     return len;
+}
+
+/**
+ * tap_new() - frame I/O on a tap
+ * @fd:		the non-blocking tap fd (not owned: tap_free() leaves it open)
+ * @ret:	the tap; free with tap_free()
+ *
+ * Frames carry no virtio-net header until tap_set_vnet_hdr().
+ *
+ * Return: 0 or -ENOMEM
+ */
+int tap_new(int fd, struct tap **ret)
+{
+    struct tap *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return -ENOMEM;
+    t->fd = fd;
+    t->buf = malloc(TAP_FRAME_MAX);
+    t->segbuf = malloc(TAP_FRAME_MAX);
+    if (!t->buf || !t->segbuf) {
+        tap_free(t);
+        return -ENOMEM;
+    }
+    *ret = t;
+    return 0;
+}
+
+/**
+ * tap_free() - free what tap_new() made (the fd stays open)
+ * @t:	the tap, or NULL
+ */
+void tap_free(struct tap *t)
+{
+    if (!t)
+        return;
+    free(t->buf);
+    free(t->segbuf);
+    free(t);
+}
+
+/**
+ * tap_set_vnet_hdr() - frames on the tap carry a virtio-net header
+ * @t:		the tap
+ * @len:	its length (tap_vnet_hdr_len(): 10, or 12 with num_buffers),
+ *		0 for none
+ */
+void tap_set_vnet_hdr(struct tap *t, int len)
+{
+    t->vnet_len = len;
+}
+
+/**
+ * tap_get_vnet_hdr() - the virtio-net header length tap_set_vnet_hdr() set
+ * @t:	the tap
+ *
+ * Return: the length, 0 for plain frames
+ */
+int tap_get_vnet_hdr(const struct tap *t)
+{
+    return t->vnet_len;
+}
+
+/**
+ * tap_get_stats() - the tap's counters
+ * @t:	the tap
+ *
+ * Return: the counters, updated in place
+ */
+const struct tap_stats *tap_get_stats(const struct tap *t)
+{
+    return &t->stats;
+}
+
+/* offload_input_fn for the segments of a TSO6 super-frame */
+static void tap_input_segment(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct tap *t = opaque;
+
+    t->stats.rx_frames++;
+    t->stats.rx_bytes += len;
+    t->fn(t->fn_opaque, frame, len);
+}
+
+/**
+ * tap_read_frames() - read frames from the tap and hand them on
+ * @t:		the tap
+ * @budget:	at most this many frames, so host sockets are not starved
+ * @fn:		called with each frame, or each segment of a TSO6
+ *		super-frame, without the virtio-net header; it may not call
+ *		tap_read_frames()
+ * @opaque:	for @fn
+ *
+ * A frame whose virtio-net header or offsets are bad is dropped and
+ * counted (rx_dropped); it still counts against @budget.
+ *
+ * Return: frames read (>= 0), or a negative errno if the tap failed
+ *	   (-EBADFD: the interface is gone)
+ */
+int tap_read_frames(struct tap *t, unsigned int budget, tap_frame_fn fn,
+                    void *opaque)
+{
+    unsigned int n;
+
+    t->fn = fn;
+    t->fn_opaque = opaque;
+    for (n = 0; n < budget; n++) {
+        ssize_t len = read(t->fd, t->buf, TAP_FRAME_MAX);
+        uint8_t *frame;
+
+        if (len < 0) {
+            if (errno == EINTR) {
+                n--;
+                continue;
+            }
+            if (errno == EAGAIN)
+                break;
+            return -errno;
+        }
+        if (len == 0)
+            return -EBADFD;
+        frame = t->buf;
+        if (t->vnet_len) {
+            const struct virtio_net_hdr *vh = (const void *)t->buf;
+            if (len >= t->vnet_len &&
+                (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
+                    VIRTIO_NET_HDR_GSO_TCPV6) {
+                t->stats.rx_gso_frames++;
+                if (offload_rx_tso6(vh, t->buf + t->vnet_len,
+                                    (size_t)(len - t->vnet_len), t->segbuf,
+                                    tap_input_segment, t) < 0)
+                    t->stats.rx_dropped++;
+                continue;
+            }
+            if (len < t->vnet_len ||
+                offload_rx((const struct virtio_net_hdr *)t->buf,
+                           t->buf + t->vnet_len,
+                           (size_t)(len - t->vnet_len)) < 0) {
+                t->stats.rx_dropped++;
+                continue;
+            }
+            if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+                t->stats.rx_gso_frames++;
+            frame += t->vnet_len;
+            len -= t->vnet_len;
+        }
+        t->stats.rx_frames++;
+        t->stats.rx_bytes += (uint64_t)len;
+        fn(opaque, frame, (size_t)len);
+    }
+    return (int)n;
+}
+
+/**
+ * tap_write_frame() - write one frame, with its virtio-net header if the
+ *		       tap has them
+ * @t:		the tap
+ * @vh:		the header (ignored without tap_set_vnet_hdr())
+ * @buf:	the Ethernet frame
+ * @len:	its length
+ *
+ * A frame the tap cannot take now is dropped and counted (tx_dropped):
+ * TCP retransmits it.
+ *
+ * Return: 0 or the negative errno of the write (-EAGAIN: the tap's queue
+ *	   is full)
+ */
+int tap_write_frame(struct tap *t, const struct virtio_net_hdr *vh,
+                    const void *buf, size_t len)
+{
+    uint8_t hdr[16] = { 0 };
+    struct iovec iov[2] = {
+        { .iov_base = hdr, .iov_len = (size_t)t->vnet_len },
+        { .iov_base = (void *)buf, .iov_len = len },
+    };
+    ssize_t n;
+
+    if (t->vnet_len)
+        memcpy(hdr, vh, sizeof(*vh));
+    do
+        n = t->vnet_len ? writev(t->fd, iov, 2) : write(t->fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        t->stats.tx_dropped++;
+        return -errno;
+    }
+    t->stats.tx_frames++;
+    t->stats.tx_bytes += len;
+    return 0;
 }

@@ -69,6 +69,15 @@ static inline int util_take_fd(int *fd)
     return r;
 }
 
+static inline void util_freep(void *p)
+{
+    free(*(void **)p);
+}
+
+/* A malloc()ed pointer freed when it leaves scope (glib's g_autofree for
+ * code that does not link glib). */
+#define _cleanup_free_ __attribute__((cleanup(util_freep)))
+
 /* -errno of the last failed call, never 0 */
 static inline int util_neg_errno(void)
 {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-api-slirpctl.sh - the slirpctl client against a running daemon:
-#   1  usage errors exit 2; a missing socket exits 1 and says so
+#   1  usage errors exit 2; a missing socket exits 1 and says so; the
+#      client links none of the daemon's libraries
 #   2  add (the --publish syntax and the three-word form, ephemeral
 #      ports, --guest-addr), list, remove, info, connections, raw: human
 #      output, and --json giving the daemon's bytes; a forward added with
@@ -15,7 +16,7 @@
 enter_private_host_ns "$@"
 
 require_root
-require_cmd ip nsenter unshare socat ss awk
+require_cmd ip nsenter unshare socat ss awk readelf
 is_slirpd || skip "slirpd-only (slirpctl is built with slirpd)"
 SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
 [ -x "$SLIRPCTL" ] || skip "no slirpctl next to $SLIRPD"
@@ -28,7 +29,12 @@ ctl() { # ARGS...: sets CTL_RC, CTL_OUT, CTL_ERR
 	CTL_ERR=$(cat "$T/ctl.err")
 }
 
-# --- 1: usage and a missing socket
+# --- 1: usage and a missing socket; what the client links
+needed=$(readelf -d "$SLIRPCTL" | awk '$2 == "(NEEDED)" { print $NF }')
+assert_contains "$needed" "libc.so" "1: slirpctl's libraries are listed"
+for lib in libslirp libglib libseccomp libcap libmnl; do
+	assert_not_contains "$needed" "$lib" "1: slirpctl does not link $lib"
+done
 ctl list
 assert_eq 2 "$CTL_RC" "1: no socket given: exit status 2"
 assert_contains "$CTL_ERR" "use --api-socket PATH or set SLIRPD_API_SOCKET" "1: ... and says how"

@@ -26,7 +26,7 @@ static const char *addr_str(const struct sockaddr_storage *ss)
     static int i;
 
     i = (i + 1) % 4;
-    if (fwd_format_addr(ss, buf[i], sizeof(buf[i])) < 0)
+    if (fwd_spec_format_addr(ss, buf[i], sizeof(buf[i])) < 0)
         return "(unformattable)";
     return buf[i];
 }
@@ -64,9 +64,9 @@ static void test_validation(void)
     TAP_IS_INT(spec(&cfg4, "tcp", "", 8080, "", 80, &s, &field, &why), 0,
                "podman's request: host \"\", guest \"\"");
     TAP_IS_STR(addr_str(&s.host), "0.0.0.0", "host \"\" is 0.0.0.0");
-    TAP_IS_INT(fwd_addr_port(&s.host), 8080, "host port");
+    TAP_IS_INT(fwd_spec_addr_port(&s.host), 8080, "host port");
     TAP_IS_STR(addr_str(&s.guest), "10.0.2.100", "guest \"\" is cidr+100");
-    TAP_IS_INT(fwd_addr_port(&s.guest), 80, "guest port");
+    TAP_IS_INT(fwd_spec_addr_port(&s.guest), 80, "guest port");
     TAP_IS_INT(s.proto, FWD_TCP, "tcp");
 
     TAP_IS_INT(spec(&cfg4, "udp", NULL, 0, NULL, 53, &s, &field, &why), 0,
@@ -177,24 +177,24 @@ static void publish_ok(const struct config *c, const char *p, const char *proto,
 {
     struct fwd_spec s;
     char e[256] = "";
-    int r = fwd_parse_publish(p, c, &s, e, sizeof(e));
-    bool ok = r == 0 && !strcmp(fwd_proto_name(s.proto), proto) &&
+    int r = fwd_spec_parse_publish(p, c, &s, e, sizeof(e));
+    bool ok = r == 0 && !strcmp(fwd_spec_proto_name(s.proto), proto) &&
               !strcmp(addr_str(&s.host), host) &&
-              fwd_addr_port(&s.host) == hport &&
+              fwd_spec_addr_port(&s.host) == hport &&
               !strcmp(addr_str(&s.guest), guest) &&
-              fwd_addr_port(&s.guest) == gport;
+              fwd_spec_addr_port(&s.guest) == gport;
 
     if (!TAP_OK(ok, "--publish %s", p))
-        printf("#   r=%d %s: %s %s:%d -> %s:%d\n", r, e, fwd_proto_name(s.proto),
-               addr_str(&s.host), fwd_addr_port(&s.host), addr_str(&s.guest),
-               fwd_addr_port(&s.guest));
+        printf("#   r=%d %s: %s %s:%d -> %s:%d\n", r, e, fwd_spec_proto_name(s.proto),
+               addr_str(&s.host), fwd_spec_addr_port(&s.host), addr_str(&s.guest),
+               fwd_spec_addr_port(&s.guest));
 }
 
 static void publish_bad(const struct config *c, const char *p, const char *want)
 {
     struct fwd_spec s;
     char e[256] = "";
-    int r = fwd_parse_publish(p, c, &s, e, sizeof(e));
+    int r = fwd_spec_parse_publish(p, c, &s, e, sizeof(e));
 
     if (!TAP_OK(r == -EINVAL && strstr(e, want) && strstr(e, p),
                 "--publish %s refused: %s", p, want))
@@ -237,10 +237,10 @@ static void test_publish(void)
     publish_bad(&cfg4, "unix:/run/a.sock:80/udp", "TCP only");
     publish_bad(&cfg4, "unix:a.sock:80", "absolute");
 
-    TAP_IS_INT(fwd_publish_check(list, 2, &cfg4, e, sizeof(e)), 0,
-               "fwd_publish_check: two good specs");
-    TAP_IS_INT(fwd_publish_check(bad_list, 2, &cfg4, e, sizeof(e)), -EINVAL,
-               "fwd_publish_check: the second is bad");
+    TAP_IS_INT(fwd_spec_publish_check(list, 2, &cfg4, e, sizeof(e)), 0,
+               "fwd_spec_publish_check: two good specs");
+    TAP_IS_INT(fwd_spec_publish_check(bad_list, 2, &cfg4, e, sizeof(e)), -EINVAL,
+               "fwd_spec_publish_check: the second is bad");
     TAP_OK(strstr(e, "--publish 8080:") != NULL, "the message names it: %s", e);
 }
 
@@ -299,7 +299,7 @@ static void test_table(bool private_ns)
     s = mkspec(&cfg4, "tcp", "127.0.0.1", 0, "", 80);
     TAP_IS_INT(fwd_add(t, &s, &r), 0, "add tcp 127.0.0.1:0");
     id1 = r->id;
-    p1 = fwd_addr_port(&r->bound);
+    p1 = fwd_spec_addr_port(&r->bound);
     TAP_IS_INT(id1, 1, "first id is 1");
     TAP_OK(p1 > 0, "ephemeral port found: %d", p1);
     TAP_OK(r->ephemeral, "marked ephemeral");
@@ -316,7 +316,7 @@ static void test_table(bool private_ns)
         fwd_new(stack_slirp(st), 0, &t2);
         fd = fwd_find_listener(t2, &s, -1, &b, &bl);
         TAP_IS_INT(fd, r->fd, "fwd_find_listener scan finds the same fd");
-        TAP_IS_INT(fwd_addr_port(&b), p1, "... with the bound port");
+        TAP_IS_INT(fwd_spec_addr_port(&b), p1, "... with the bound port");
         fd = fwd_find_listener(t, &s, -1, &b, &bl);
         TAP_IS_INT(fd, -1, "... but not a fd a rule of the table holds");
         fwd_free(t2);
@@ -327,15 +327,15 @@ static void test_table(bool private_ns)
     TAP_IS_INT(fwd_add(t, &s, &r), 0, "add udp 127.0.0.1:0");
     id2 = r->id;
     TAP_IS_INT(id2, 2, "second id is 2");
-    TAP_OK(fwd_addr_port(&r->bound) > 0, "UDP ephemeral port found: %d",
-           fwd_addr_port(&r->bound));
+    TAP_OK(fwd_spec_addr_port(&r->bound) > 0, "UDP ephemeral port found: %d",
+           fwd_spec_addr_port(&r->bound));
     TAP_OK(getsockopt(r->fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 &&
            v == SOCK_DGRAM, "UDP rule fd is a datagram socket");
 
     /* duplicates */
     s = mkspec(&cfg4, "tcp", "127.0.0.1", p1, "", 81);
     TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE, "same TCP address again");
-    s = mkspec(&cfg4, "udp", "0.0.0.0", fwd_addr_port(&fwd_find(t, id2)->bound),
+    s = mkspec(&cfg4, "udp", "0.0.0.0", fwd_spec_addr_port(&fwd_find(t, id2)->bound),
                "", 54);
     TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE,
                "UDP 0.0.0.0 on a port a UDP rule holds (libslirp would allow it)");
@@ -422,10 +422,10 @@ static void test_table(bool private_ns)
         len = sizeof(v);
         TAP_OK(getsockopt(r->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v,
                "IPV6_V6ONLY is set");
-        TAP_OK(env_can_connect(AF_INET6, "::1", fwd_addr_port(&r->bound)),
+        TAP_OK(env_can_connect(AF_INET6, "::1", fwd_spec_addr_port(&r->bound)),
                "a client connects over IPv6");
         if (private_ns) {
-            s = mkspec(&cfg4, "tcp", "0.0.0.0", fwd_addr_port(&r->bound), "", 80);
+            s = mkspec(&cfg4, "tcp", "0.0.0.0", fwd_spec_addr_port(&r->bound), "", 80);
             TAP_IS_INT(fwd_add(t, &s, NULL), 0,
                        "0.0.0.0 on the same port as [::] (V6ONLY)");
         } else {
@@ -605,13 +605,13 @@ static void test_format(void)
     sun->sun_family = AF_UNIX;
     strcpy(sun->sun_path, "/a/b");
     TAP_IS_STR(addr_str(&ss), "unix:/a/b", "format unix");
-    TAP_IS_INT(fwd_format_addr(&ss, small, sizeof(small)), -ENOSPC,
+    TAP_IS_INT(fwd_spec_format_addr(&ss, small, sizeof(small)), -ENOSPC,
                "format: too small a buffer");
-    TAP_IS_INT(fwd_addr_port(&ss), 0, "unix has port 0");
+    TAP_IS_INT(fwd_spec_addr_port(&ss), 0, "unix has port 0");
     ss.ss_family = AF_PACKET;
-    TAP_IS_INT(fwd_format_addr(&ss, small, sizeof(small)), -EAFNOSUPPORT,
+    TAP_IS_INT(fwd_spec_format_addr(&ss, small, sizeof(small)), -EAFNOSUPPORT,
                "format: other families");
-    TAP_IS_STR(fwd_proto_name(FWD_UDP), "udp", "proto name udp");
+    TAP_IS_STR(fwd_spec_proto_name(FWD_UDP), "udp", "proto name udp");
 }
 
 static void test_options(void)

@@ -339,7 +339,7 @@ static void test_choose_path(void)
                "[::] -> cidr+100 is valid with a path");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "auto, IPv6 host to IPv4 guest: splice (libslirp cannot)");
-    TAP_OK(fwd_family_why(&s) != NULL, "... and libslirp's reason is known");
+    TAP_OK(fwd_spec_family_why(&s) != NULL, "... and libslirp's reason is known");
     fwd_set_splice(t, sp, FWD_PATH_SPLICE);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "default splice, IPv6 host to IPv4 guest: splice");

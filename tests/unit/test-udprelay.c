@@ -324,8 +324,8 @@ int main(void)
                         (struct sockaddr *)&gaddr, glen, &fwdfd, &bound,
                         &blen);
     TAP_IS_INT(r, 0, "udprelay_listen on 127.0.0.1:0");
-    TAP_OK(fwd_addr_port(&bound) > 0, "... bound port %d",
-           fwd_addr_port(&bound));
+    TAP_OK(fwd_spec_addr_port(&bound) > 0, "... bound port %d",
+           fwd_spec_addr_port(&bound));
     pump(100);      /* the helper fills the UDP pool */
 
     /* both ways, content checked; several clients get their own replies */
