@@ -21,7 +21,7 @@
  *      window (--busy-poll);
  *   5. persistent entries are dispatched by type (one switch): the tap is
  *      drained up to a budget of frames into slirp_input(); any type but
- *      LOOP_SPLICE marks libslirp as touched (stack_touch());
+ *      LOOP_REACTOR marks libslirp as touched (stack_touch());
  *   6. slirp_pollfds_poll(..., 0, ...) services libslirp's sockets, but
  *      only when one of them has an event, one of its timers is due, or a
  *      non-TCP frame (ARP/NDP may release queued output) came in: without
@@ -43,6 +43,7 @@
 
 #include "api.h"
 #include "busypoll.h"
+#include "dispatch.h"
 #include "log.h"
 #include "loop.h"
 #include "splice.h"
@@ -222,7 +223,7 @@ static void loop_dispatch(struct loop *l, size_t i, short revents)
     struct loop_entry e = l->ent[i];
 
     /* only the splice engine is known never to call into libslirp */
-    if (e.type != LOOP_SPLICE)
+    if (e.type != LOOP_REACTOR)
         stack_touch(l->stack);
     switch (e.type) {
     case LOOP_REMOVED:
@@ -247,8 +248,8 @@ static void loop_dispatch(struct loop *l, size_t i, short revents)
     case LOOP_API_CONN:
         api_on_conn(e.data, l, e.fd, revents);
         break;
-    case LOOP_SPLICE:
-        splice_on_ready(e.data);
+    case LOOP_REACTOR:
+        dispatch_reactor(e.data);
         break;
     case LOOP_TYPE_COUNT:
         break;

@@ -20,7 +20,7 @@ enum loop_type {
     LOOP_EXIT_PID,      /* --exit-with-pid: the pidfd became readable */
     LOOP_API_LISTEN,    /* --api-socket listener */
     LOOP_API_CONN,      /* one API client connection */
-    LOOP_SPLICE,        /* the splice engine's epoll fd (splice forwards) */
+    LOOP_REACTOR,       /* the reactor's epoll fd (splice, UDP relay) */
     LOOP_TYPE_COUNT,
 };
 
@@ -39,7 +39,7 @@ struct loop {
     size_t n_persist;           /* entries copied into pfd this iteration */
     struct stack *stack;
     struct api *api;
-    struct splice *splice;      /* set by splice_attach() */
+    struct splice *splice;      /* its bytes count for busy-polling */
     unsigned int tap_budget;    /* frames drained per wake-up */
     struct busypoll busy;       /* --busy-poll: the adaptive window */
     uint64_t bytes_seen;        /* bytes moved, at the last wait */

@@ -10,6 +10,7 @@
 #include "api_cmd.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "fwd.h"
 #include "hook.h"
 #include "isolation.h"
@@ -17,6 +18,7 @@
 #include "loop.h"
 #include "ns.h"
 #include "options.h"
+#include "reactor.h"
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
     struct api_cmd_ctx actx;
     struct isolate iso = { 0 };
     struct loop loop;
+    struct reactor reactor = { .epfd = -1 };
+    struct dispatch disp = { .reactor = &reactor };
     char errbuf[512];
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
@@ -119,7 +123,11 @@ int main(int argc, char **argv)
         goto out;
     }
     if (helper_sock >= 0) {
-        r = splice_new_from(helper_sock, helper_pid, &splice);
+        r = reactor_init(&reactor);
+        if (r == 0)
+            r = splice_new_from(&reactor, helper_sock, helper_pid, &splice);
+        else
+            close(helper_sock);
         if (r == 0 && fpath == FWD_PATH_SPLICE)
             r = splice_wait_helper(splice);
         if (r < 0) {
@@ -135,8 +143,8 @@ int main(int argc, char **argv)
             warn("splice forwards are not available (%s): every forward "
                  "goes through libslirp, ignoring", strerror(-r));
         if (splice) {
-            r = udprelay_new(splice, cfg.udp_timeout_ms, UDPRELAY_MAX_FLOWS,
-                             &relay);
+            r = udprelay_new(&reactor, splice, cfg.udp_timeout_ms,
+                             UDPRELAY_MAX_FLOWS, &relay);
             if (r < 0) {
                 log_errno(r, "UDP relay");
                 goto out;
@@ -187,7 +195,11 @@ int main(int argc, char **argv)
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
-    if (splice && splice_attach(splice, &loop) < 0) {
+    disp.splice = splice;
+    disp.relay = relay;
+    loop.splice = splice;
+    if (splice && loop_add(&loop, reactor_fd(&reactor), POLLIN, LOOP_REACTOR,
+                           &disp) < 0) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
@@ -230,6 +242,7 @@ out:
     fwd_free(fwd);
     udprelay_free(relay);
     splice_free(splice);
+    reactor_fini(&reactor);
     stack_free(stack);
     if (tapfd >= 0)
         close(tapfd);

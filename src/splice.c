@@ -56,9 +56,10 @@
  *
  * Everything (listeners, both sockets of each connection, the helper's
  * socket, a "kick" eventfd and a timerfd for the helper's deadline and
- * rested listeners) lives in one epoll set, whose fd is one
- * entry (LOOP_SPLICE) of the main poll loop; splice_on_ready() handles a
- * batch of events. Connection sockets are edge-triggered, registered for
+ * rested listeners) lives in the reactor's epoll set (reactor.c), whose
+ * fd is one entry of the main poll loop; dispatch_reactor() calls the
+ * handlers (splice_on_*()) for a batch of events, and splice_batch_end()
+ * frees what ended in it. Connection sockets are edge-triggered, registered for
  * EPOLLIN | EPOLLRDHUP; EPOLLOUT is added (once, for good) the first time
  * a write to the socket would block, so that a connection that never
  * fills a send buffer is not woken for every writable edge (connect
@@ -95,11 +96,9 @@
  * would stay readable and spin the loop: it leaves the set for
  * SPLICE_ACCEPT_PAUSE_MS and the timer brings it back.
  *
- * Other modules. udprelay.c puts its own sockets into the same epoll set
- * (splice_watch_add(): the event calls the watch's callback) and takes UDP
- * sockets from a second pool (splice_take_dgram()); splice_set_client()
- * tells it when asked-for sockets arrive and when a batch ends (when it may
- * free what events pointed to).
+ * Other modules. udprelay.c puts its own sockets into the same reactor
+ * and takes UDP sockets from a second pool (splice_take_dgram());
+ * splice_set_client() tells it when asked-for sockets arrive.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,12 +124,11 @@
 #include <unistd.h>
 
 #include "fdclose.h"
-#include "loop.h"
 #include "log.h"
+#include "reactor.h"
 #include "splice.h"
 #include "util.h"
 
-#define SPLICE_EVENTS 64            /* epoll events per wake-up */
 #define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
 #define SPLICE_HELLO_MS 5000        /* the helper's first word */
 #define SPLICE_REAP_MS 100          /* a helper that is gone: reap it ... */
@@ -146,23 +144,8 @@
  */
 #define SPLICE_LOCAL_CC "cubic"
 
-enum splice_kind {
-    SPLICE_K_LISTENER,
-    SPLICE_K_CONN,
-    SPLICE_K_HELPER,
-    SPLICE_K_KICK,
-    SPLICE_K_WATCH,     /* another module's fd (struct splice_watch) */
-    SPLICE_K_TIMER,     /* the helper's deadline, paused listeners */
-};
-
-/* what an epoll event points to: the first member of each object */
-struct splice_ep {
-    uint8_t kind;
-    uint8_t side;       /* SPLICE_K_CONN: 0 host socket, 1 namespace socket */
-};
-
 struct splice_listener {
-    struct splice_ep ep;
+    struct reactor_ref ref;
     int fd;
     struct sockaddr_storage guest;
     socklen_t guest_len;
@@ -188,7 +171,7 @@ struct splice_dir {
 };
 
 struct splice_conn {
-    struct splice_ep ep[2];
+    struct reactor_ref ref[2];
     int fd[2];
     bool out_armed[2];              /* EPOLLOUT is (or goes) in its events */
     bool watched[2];                /* the socket is in the epoll set */
@@ -208,12 +191,11 @@ struct splice_pipes {
 };
 
 struct splice {
-    int epfd;
+    struct reactor *r;
     int kickfd;
     int helper_fd;
     pid_t helper_pid;
-    struct splice_ep helper_ep, kick_ep;
-    struct loop *loop;
+    struct reactor_ref helper_ref, kick_ref;
     int pool[2][SPLICE_POOL_MAX];   /* [0] AF_INET, [1] AF_INET6 */
     int npool[2];
     bool requested[2];
@@ -225,12 +207,11 @@ struct splice {
     int asked[2][2];                /* how many sockets, at most */
     int nwait[2];                   /* connections on wait_head[] */
     int timerfd;
-    struct splice_ep timer_ep;
+    struct reactor_ref timer_ref;
     int64_t timer_ms;               /* when it fires (0: not armed) */
     int64_t accept_log_ms;          /* the last "out of fds" line */
     int64_t wait_log_ms;            /* the last "too many waiting" line */
     void (*on_dgram)(void *arg);    /* splice_set_client() */
-    void (*on_batch_end)(void *arg);
     void *client;
     struct splice_listener *listeners;
     struct splice_conn *conns;
@@ -240,16 +221,12 @@ struct splice {
     struct splice_pipes cache[SPLICE_PIPE_CACHE];
     int ncache;
     bool kicked;
-    uint64_t batch;         /* splice_on_ready() calls */
     bool hello_pending;     /* the helper's first word not taken yet */
     bool helper_reaped;     /* the helper is gone and reaped */
     int reap_left;          /* tries left to reap it (SPLICE_REAP_MS apart) */
     int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
 };
-
-_Static_assert(offsetof(struct splice_watch, kind) ==
-               offsetof(struct splice_ep, kind), "splice_watch and splice_ep");
 
 /*
  * Set SPLICE_LOCAL_CC on @fd. A congestion control that is not in
@@ -504,14 +481,6 @@ void splice_helper_run(int sock, void *arg)
 
 /* ------------------------------------------------------------ set-up */
 
-static int splice_epoll_add(struct splice *sp, int fd, uint32_t events,
-                            struct splice_ep *ep)
-{
-    struct epoll_event ev = { .events = events, .data.ptr = ep };
-
-    return epoll_ctl(sp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
 /*
  * Wait (bounded) for the helper's first word: it joined the namespaces.
  * A receive timeout, not poll(): the daemon's first poll() is its loop's.
@@ -548,10 +517,11 @@ static int splice_hello(int fd)
  *
  * Return: 0 or the errno of a failed epoll/eventfd call (or -ENOMEM)
  */
-int splice_new_from(int sock, pid_t pid, struct splice **ret)
+int splice_new_from(struct reactor *r, int sock, pid_t pid,
+                    struct splice **ret)
 {
     struct splice *sp;
-    int r;
+    int e;
 
     *ret = NULL;
     sp = calloc(1, sizeof(*sp));
@@ -559,33 +529,33 @@ int splice_new_from(int sock, pid_t pid, struct splice **ret)
         close(sock);
         return -ENOMEM;
     }
-    sp->epfd = sp->kickfd = sp->timerfd = -1;
+    sp->r = r;
+    sp->kickfd = sp->timerfd = -1;
     sp->helper_fd = sock;
     sp->helper_pid = pid;
-    sp->helper_ep.kind = SPLICE_K_HELPER;
-    sp->kick_ep.kind = SPLICE_K_KICK;
-    sp->timer_ep.kind = SPLICE_K_TIMER;
+    sp->helper_ref = REACTOR_REF(EVT_SPLICE_HELPER, 0);
+    sp->kick_ref = REACTOR_REF(EVT_SPLICE_KICK, 0);
+    sp->timer_ref = REACTOR_REF(EVT_SPLICE_TIMER, 0);
     sp->hello_pending = true;
 
-    sp->epfd = epoll_create1(EPOLL_CLOEXEC);
     sp->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sp->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (sp->epfd < 0 || sp->kickfd < 0 || sp->timerfd < 0) {
-        r = -errno;
+    if (sp->kickfd < 0 || sp->timerfd < 0) {
+        e = -errno;
         goto fail;
     }
-    r = splice_epoll_add(sp, sp->helper_fd, EPOLLIN, &sp->helper_ep);
-    if (r == 0)
-        r = splice_epoll_add(sp, sp->kickfd, EPOLLIN, &sp->kick_ep);
-    if (r == 0)
-        r = splice_epoll_add(sp, sp->timerfd, EPOLLIN, &sp->timer_ep);
-    if (r < 0)
+    e = reactor_add(r, sp->helper_fd, EPOLLIN, &sp->helper_ref);
+    if (e == 0)
+        e = reactor_add(r, sp->kickfd, EPOLLIN, &sp->kick_ref);
+    if (e == 0)
+        e = reactor_add(r, sp->timerfd, EPOLLIN, &sp->timer_ref);
+    if (e < 0)
         goto fail;
     *ret = sp;
     return 0;
 fail:
     splice_free(sp);
-    return r;
+    return e;
 }
 
 /**
@@ -611,7 +581,7 @@ int splice_wait_helper(struct splice *sp)
         r = -errno;
     sp->hello_status = r;
     if (r < 0) {
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
+        reactor_del(sp->r, sp->helper_fd);
         return r;
     }
     sp->st.helper_alive = true;
@@ -632,24 +602,6 @@ static void splice_settle(struct splice *sp)
 }
 
 /**
- * splice_attach() - poll the engine's epoll fd from the main loop
- * @sp:	the engine
- * @l:	the loop (dispatches LOOP_SPLICE to splice_on_ready())
- *
- * Return: 0 or -ENOMEM
- */
-int splice_attach(struct splice *sp, struct loop *l)
-{
-    int r = loop_add(l, sp->epfd, POLLIN, LOOP_SPLICE, sp);
-
-    if (r == 0) {
-        sp->loop = l;
-        l->splice = sp;
-    }
-    return r;
-}
-
-/**
  * splice_bytes() - bytes moved so far, both directions, all connections
  * @sp:	the engine
  *
@@ -658,17 +610,6 @@ int splice_attach(struct splice *sp, struct loop *l)
 uint64_t splice_bytes(const struct splice *sp)
 {
     return sp->st.bytes_in + sp->st.bytes_out;
-}
-
-/**
- * splice_epoll_fd() - the fd the main loop polls
- * @sp:	the engine
- *
- * Return: the epoll fd
- */
-int splice_epoll_fd(const struct splice *sp)
-{
-    return sp->epfd;
 }
 
 /**
@@ -723,7 +664,7 @@ static void splice_conn_end(struct splice *sp, struct splice_conn *c,
          * from the helper, which may keep one, and an event would then
          * point to @c, freed at the end of the batch */
         if (c->watched[i])
-            epoll_ctl(sp->epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+            reactor_del(sp->r, c->fd[i]);
         c->watched[i] = false;
         close(c->fd[i]);
         c->fd[i] = -1;
@@ -837,9 +778,9 @@ static int splice_conn_watch(struct splice *sp, struct splice_conn *c)
     for (i = 0; i < 2; i++) {
         if (c->watched[i] || c->fd[i] < 0)
             continue;
-        r = splice_epoll_add(sp, c->fd[i],
+        r = reactor_add(sp->r, c->fd[i],
                              EPOLLIN | EPOLLRDHUP | EPOLLET |
-                             (c->out_armed[i] ? EPOLLOUT : 0), &c->ep[i]);
+                             (c->out_armed[i] ? EPOLLOUT : 0), &c->ref[i]);
         if (r < 0)
             return r;
         c->watched[i] = true;
@@ -850,16 +791,16 @@ static int splice_conn_watch(struct splice *sp, struct splice_conn *c)
 /* a write to fd[@i] would block: be told when it can go on */
 static int splice_arm_out(struct splice *sp, struct splice_conn *c, int i)
 {
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.ptr = &c->ep[i],
-    };
+    int r;
 
     if (c->out_armed[i])
         return 0;
-    if (c->watched[i] &&
-        epoll_ctl(sp->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
-        return -errno;
+    if (c->watched[i]) {
+        r = reactor_mod(sp->r, c->fd[i],
+                        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->ref[i]);
+        if (r < 0)
+            return r;
+    }
     c->out_armed[i] = true;     /* (or with the registration to come) */
     return 0;
 }
@@ -1154,7 +1095,7 @@ static void splice_listener_pause(struct splice *sp,
     if (splice_may_log(&sp->accept_log_ms))
         warn("splice forward: accept: %s: the listener rests for %d ms",
              strerror(err), SPLICE_ACCEPT_PAUSE_MS);
-    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+    reactor_del(sp->r, ls->fd);
     ls->resume_ms = splice_now_ms() + SPLICE_ACCEPT_PAUSE_MS;
     sp->st.accept_paused++;
     splice_timer_update(sp);
@@ -1167,13 +1108,16 @@ static void splice_listener_pause(struct splice *sp,
  * if more are queued the (level-triggered) listener is reported again in
  * the very next batch, which then takes them all, up to the budget.
  */
-static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
+void splice_on_listener(struct splice *sp, struct reactor_ref *ref)
 {
-    int i, budget = ls->last_batch + 1 == sp->batch ? SPLICE_ACCEPT_BUDGET : 1;
+    struct splice_listener *ls = container_of(ref, struct splice_listener,
+                                              ref);
+    uint64_t batch = sp->r->batch;
+    int i, budget = ls->last_batch + 1 == batch ? SPLICE_ACCEPT_BUDGET : 1;
 
     if (ls->resume_ms)
         return;     /* paused in this batch, by an earlier event */
-    ls->last_batch = sp->batch;
+    ls->last_batch = batch;
     for (i = 0; i < budget; i++) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
@@ -1196,8 +1140,8 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
             close(fd);
             continue;
         }
-        c->ep[0] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 0 };
-        c->ep[1] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 1 };
+        c->ref[0] = REACTOR_REF(EVT_SPLICE_CONN, 0);
+        c->ref[1] = REACTOR_REF(EVT_SPLICE_CONN, 1);
         c->fd[0] = fd;
         c->fd[1] = -1;
         c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
@@ -1215,9 +1159,11 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
     /* budget used up: the listener stays readable (level-triggered) */
 }
 
-static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
-                           uint32_t events)
+void splice_on_conn(struct splice *sp, struct reactor_ref *ref,
+                    uint32_t events)
 {
+    int side = ref->side;
+    struct splice_conn *c = container_of(ref - side, struct splice_conn, ref);
     unsigned int mask = 0, settled = 0, fin = 0;
     int err = 0;
     socklen_t len = sizeof(err);
@@ -1296,9 +1242,7 @@ static void splice_helper_gone(struct splice *sp, const char *why)
     warn("splice helper (pid %d) %s: new connections to splice forwards are "
          "reset, new forwards go through libslirp", (int)sp->helper_pid,
          why);
-    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
-    util_closep(&sp->helper_fd);
-    sp->helper_fd = -1;
+    reactor_close(sp->r, &sp->helper_fd);
     for (t = 0; t < 2; t++)
         for (fi = 0; fi < 2; fi++)
             sp->asked_ms[t][fi] = 0;
@@ -1396,7 +1340,7 @@ static void splice_helper_fail(struct splice *sp, const char *why, int err)
     splice_helper_gone(sp, buf);
 }
 
-static void splice_on_helper(struct splice *sp)
+void splice_on_helper(struct splice *sp)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int) * SPLICE_FDS_PER_MSG)];
@@ -1501,7 +1445,7 @@ static void splice_on_helper(struct splice *sp)
 }
 
 /* the helper's deadline, and listeners whose rest is over */
-static void splice_on_timer(struct splice *sp)
+void splice_on_timer(struct splice *sp)
 {
     struct splice_listener *ls;
     int64_t now = splice_now_ms();
@@ -1532,12 +1476,12 @@ static void splice_on_timer(struct splice *sp)
         if (!ls->resume_ms || ls->resume_ms > now)
             continue;
         ls->resume_ms = 0;
-        splice_epoll_add(sp, ls->fd, EPOLLIN, &ls->ep);
+        reactor_add(sp->r, ls->fd, EPOLLIN, &ls->ref);
     }
     splice_timer_update(sp);
 }
 
-static void splice_on_kick(struct splice *sp)
+void splice_on_kick(struct splice *sp)
 {
     struct splice_conn *list, *c;
     uint64_t v;
@@ -1571,52 +1515,14 @@ static void splice_free_dead(struct splice *sp)
 }
 
 /**
- * splice_on_ready() - handle what the epoll set reports (LOOP_SPLICE)
+ * splice_batch_end() - free what connections ended in the reactor's batch
  * @sp:	the engine
  *
- * One batch of at most SPLICE_EVENTS events; more stay pending and keep
- * the epoll fd readable for the next iteration of the main loop.
+ * Events of the batch may have pointed to them until its end.
  */
-void splice_on_ready(struct splice *sp)
+void splice_batch_end(struct splice *sp)
 {
-    struct epoll_event ev[SPLICE_EVENTS];
-    int n, i;
-
-    n = epoll_wait(sp->epfd, ev, SPLICE_EVENTS, 0);
-    sp->batch++;
-    for (i = 0; i < n; i++) {
-        struct splice_ep *ep = ev[i].data.ptr;
-
-        switch (ep->kind) {
-        case SPLICE_K_LISTENER:
-            splice_on_listener(sp, (struct splice_listener *)ep);
-            break;
-        case SPLICE_K_CONN:
-            splice_on_conn(sp, (struct splice_conn *)(void *)
-                               ((char *)(ep - ep->side) -
-                                offsetof(struct splice_conn, ep)),
-                           ep->side, ev[i].events);
-            break;
-        case SPLICE_K_HELPER:
-            splice_on_helper(sp);
-            break;
-        case SPLICE_K_KICK:
-            splice_on_kick(sp);
-            break;
-        case SPLICE_K_TIMER:
-            splice_on_timer(sp);
-            break;
-        case SPLICE_K_WATCH: {
-            struct splice_watch *w = (struct splice_watch *)(void *)ep;
-
-            w->fn(w, ev[i].events);
-            break;
-        }
-        }
-    }
     splice_free_dead(sp);
-    if (sp->on_batch_end)
-        sp->on_batch_end(sp->client);
 }
 
 /* ----------------------------------------------------------- listeners */
@@ -1681,12 +1587,12 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     ls = calloc(1, sizeof(*ls));
     if (!ls)
         return -ENOMEM;
-    ls->ep.kind = SPLICE_K_LISTENER;
+    ls->ref = REACTOR_REF(EVT_SPLICE_LISTENER, 0);
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
     ls->local = util_addr_is_loopback(host);
     ls->fd = fd;
-    r = splice_epoll_add(sp, fd, EPOLLIN, &ls->ep);
+    r = reactor_add(sp->r, fd, EPOLLIN, &ls->ref);
     if (r < 0) {
         free(ls);
         return r;
@@ -1718,7 +1624,7 @@ int splice_unlisten(struct splice *sp, int fd)
         if (ls->fd != fd)
             continue;
         *p = ls->next;
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+        reactor_del(sp->r, ls->fd);
         close(ls->fd);
         free(ls);
         sp->st.listeners--;
@@ -1770,70 +1676,16 @@ void splice_foreach_conn(struct splice *sp,
 }
 
 /**
- * splice_watch_add() - put another module's fd into the engine's epoll set
- * @sp:		the engine
- * @fd:		the fd
- * @events:	epoll events
- * @w:		what the event points to; @w->fn is called with the events
- *		from splice_on_ready(). Take @fd out with splice_watch_del()
- *		before closing it; an event of the current batch may still
- *		point to @w: free @w from the batch-end hook
- *		(splice_set_client()) only.
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_add(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w)
-{
-    w->kind = SPLICE_K_WATCH;
-    w->side = 0;
-    return splice_epoll_add(sp, fd, events, (struct splice_ep *)(void *)w);
-}
-
-/**
- * splice_watch_mod() - change the events of an fd of splice_watch_add()
- * @sp:		the engine
- * @fd:		the fd
- * @events:	epoll events (0: none until changed again)
- * @w:		as given to splice_watch_add()
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w)
-{
-    struct epoll_event ev = { .events = events, .data.ptr = w };
-
-    return epoll_ctl(sp->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/**
- * splice_watch_del() - take an fd of splice_watch_add() out of the set
- * @sp:	the engine
- * @fd:	the fd; call this before closing it: close() alone leaves it in the
- *	set while another process or fd refers to the same socket (one
- *	that came from the helper: the helper may have kept it)
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_del(struct splice *sp, int fd)
-{
-    return epoll_ctl(sp->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
-}
-
-/**
  * splice_set_client() - the module that uses datagram sockets (udprelay.c)
- * @sp:			the engine
- * @on_dgram:		called when datagram sockets arrived after
- *			splice_take_dgram() said -EAGAIN, or the helper died
- * @on_batch_end:	called at the end of each splice_on_ready()
- * @arg:		their argument
+ * @sp:		the engine
+ * @on_dgram:	called when datagram sockets arrived after
+ *		splice_take_dgram() said -EAGAIN, or the helper died
+ * @arg:	its argument
  */
 void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
-                       void (*on_batch_end)(void *arg), void *arg)
+                       void *arg)
 {
     sp->on_dgram = on_dgram;
-    sp->on_batch_end = on_batch_end;
     sp->client = arg;
 }
 
@@ -1910,7 +1762,7 @@ void splice_free(struct splice *sp)
                                        sp->conns->dir[1].pending);
     while ((ls = sp->listeners)) {
         sp->listeners = ls->next;
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+        reactor_del(sp->r, ls->fd);
         close(ls->fd);
         free(ls);
     }
@@ -1940,10 +1792,9 @@ void splice_free(struct splice *sp)
         for (j = 0; j < 4; j++)
             close(sp->cache[i].fds[j]);
     }
-    util_closep(&sp->epfd);
-    util_closep(&sp->kickfd);
-    util_closep(&sp->timerfd);
-    util_closep(&sp->helper_fd);
+    reactor_close(sp->r, &sp->kickfd);
+    reactor_close(sp->r, &sp->timerfd);
+    reactor_close(sp->r, &sp->helper_fd);
     if (sp->helper_pid > 0 && !sp->helper_reaped) {
         /* EOF on its socket ends it; reap it if it is quick about it */
         for (i = 0; i < 50; i++) {

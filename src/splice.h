@@ -7,7 +7,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-struct loop;
+struct reactor;
+struct reactor_ref;
 
 /* bytes per direction and connection (F_SETPIPE_SZ; the default if refused) */
 #define SPLICE_PIPE_SIZE (512 * 1024)
@@ -63,13 +64,20 @@ struct splice_stats {
 struct splice;
 
 void splice_helper_run(int sock, void *arg) __attribute__((noreturn));
-int splice_new_from(int sock, pid_t pid, struct splice **ret);
+int splice_new_from(struct reactor *r, int sock, pid_t pid,
+                    struct splice **ret);
 int splice_wait_helper(struct splice *sp);
 void splice_free(struct splice *sp);
-int splice_attach(struct splice *sp, struct loop *l);
-int splice_epoll_fd(const struct splice *sp);
-void splice_on_ready(struct splice *sp);
 bool splice_available(struct splice *sp);
+
+/* the handlers of its reactor entries (dispatch_reactor()) */
+void splice_on_listener(struct splice *sp, struct reactor_ref *ref);
+void splice_on_conn(struct splice *sp, struct reactor_ref *ref,
+                    uint32_t events);
+void splice_on_helper(struct splice *sp);
+void splice_on_kick(struct splice *sp);
+void splice_on_timer(struct splice *sp);
+void splice_batch_end(struct splice *sp);
 
 int splice_listen(struct splice *sp, const struct sockaddr *host,
                   socklen_t host_len, const struct sockaddr *guest,
@@ -92,19 +100,7 @@ void splice_foreach_conn(struct splice *sp,
                                     void *arg),
                          void *arg);
 
-/* an fd of another module in the engine's epoll set (udprelay.c) */
-struct splice_watch {
-    uint8_t kind;       /* set by splice_watch_add() */
-    uint8_t side;
-    void (*fn)(struct splice_watch *w, uint32_t events);
-};
-
-int splice_watch_add(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w);
-int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w);
-int splice_watch_del(struct splice *sp, int fd);
 void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
-                       void (*on_batch_end)(void *arg), void *arg);
+                       void *arg);
 int splice_take_dgram(struct splice *sp, int family);
 void splice_prepare_dgram(struct splice *sp, int family);

@@ -18,8 +18,8 @@
  * datagrams from the host socket, then one sendmmsg() per run of
  * consecutive datagrams of the same flow into its namespace socket; back,
  * recvmmsg() from the flow's socket and one sendmmsg() to the client
- * through the host socket. Every socket is level-triggered in the splice
- * engine's epoll set (splice_watch_add()) and one batch is read per
+ * through the host socket. Every socket is level-triggered in the
+ * reactor's epoll set (reactor.c) and one batch is read per
  * wake-up, which keeps the sockets fair among themselves and with the
  * tap. A datagram that cannot be sent (send buffer full, an ICMP error
  * pending) is dropped and counted, as the kernel would; an ICMP error a
@@ -38,8 +38,8 @@
  * recently used one), and in udprelay_free(). A closed flow's fd leaves the
  * epoll set and is closed at once (explicitly: the helper may still hold
  * the socket, and close() alone would leave it in the set); its memory goes
- * at the end of the engine's batch, since an event of that batch may still
- * point to it.
+ * at the end of the reactor's batch, since an event of that batch may still
+ * point to it (udprelay_batch_end()).
  */
 #include <errno.h>
 #include <glib.h>
@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reactor.h"
 #include "splice.h"
 #include "udprelay.h"
 #include "util.h"
@@ -76,8 +77,7 @@ struct udprelay_held {
 struct udprelay_flow;
 
 struct udprelay_listener {
-    struct splice_watch w;          /* first: what the event points to */
-    struct udprelay *u;
+    struct reactor_ref ref;         /* what its events point to */
     int fd;
     struct sockaddr_storage guest;
     socklen_t guest_len;
@@ -88,8 +88,7 @@ struct udprelay_listener {
 };
 
 struct udprelay_flow {
-    struct splice_watch w;          /* first */
-    struct udprelay *u;
+    struct reactor_ref ref;
     struct udprelay_listener *ls;
     int fd;                         /* -1: closed (on the dead list) */
     struct sockaddr_storage client;
@@ -101,11 +100,12 @@ struct udprelay_flow {
 };
 
 struct udprelay {
+    struct reactor *r;
     struct splice *sp;
     unsigned int timeout_ms;
     size_t max_flows;
     int timerfd;
-    struct splice_watch timer_w;
+    struct reactor_ref timer_ref;
     bool timer_armed;
     GHashTable *flows;
     struct udprelay_flow *lru_head, *lru_tail;
@@ -215,9 +215,7 @@ static void udprelay_flow_close(struct udprelay *u, struct udprelay_flow *f)
         return;
     /* the helper may keep the socket: close() alone would leave it in the
      * epoll set, its events pointing to @f once freed */
-    splice_watch_del(u->sp, f->fd);
-    close(f->fd);
-    f->fd = -1;
+    reactor_close(u->r, &f->fd);
     g_hash_table_remove(u->flows, f);
     udprelay_lru_unlink(u, f);
     if (f->fprev)
@@ -232,9 +230,14 @@ static void udprelay_flow_close(struct udprelay *u, struct udprelay_flow *f)
     u->st.flows--;
 }
 
-static void udprelay_free_dead(void *arg)
+/**
+ * udprelay_batch_end() - free the flows closed in the reactor's batch
+ * @u:	the relay
+ *
+ * Events of the batch may have pointed to them until its end.
+ */
+void udprelay_batch_end(struct udprelay *u)
 {
-    struct udprelay *u = arg;
     struct udprelay_flow *f;
 
     while ((f = u->dead)) {
@@ -264,14 +267,15 @@ static void udprelay_timer_arm(struct udprelay *u, int64_t now)
     u->timer_armed = timerfd_settime(u->timerfd, 0, &its, NULL) == 0;
 }
 
-static void udprelay_on_timer(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_timer() - close the flows that were idle too long
+ * @u:	the relay
+ */
+void udprelay_on_timer(struct udprelay *u)
 {
-    struct udprelay *u = (struct udprelay *)(void *)
-                         ((char *)w - offsetof(struct udprelay, timer_w));
     int64_t now = udprelay_now();
     uint64_t v;
 
-    (void)events;
     if (read(u->timerfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         return;
     while (u->lru_tail && u->lru_tail->last_ms + u->timeout_ms <= now) {
@@ -282,8 +286,6 @@ static void udprelay_on_timer(struct splice_watch *w, uint32_t events)
 }
 
 /* ------------------------------------------------------------- data path */
-
-static void udprelay_on_flow(struct splice_watch *w, uint32_t events);
 
 /*
  * Send @n datagrams through @fd (to @to, or connected if NULL) with as few
@@ -371,13 +373,12 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
     f = calloc(1, sizeof(*f));
     if (!f)
         goto fail;
-    f->u = u;
     f->ls = ls;
     f->fd = fd;
     f->client = key.client;
     f->clen = dg->alen;
-    f->w.fn = udprelay_on_flow;
-    if (splice_watch_add(u->sp, fd, EPOLLIN, &f->w) < 0) {
+    f->ref = REACTOR_REF(EVT_UDP_FLOW, 0);
+    if (reactor_add(u->r, fd, EPOLLIN, &f->ref) < 0) {
         free(f);
         goto fail;
     }
@@ -486,18 +487,23 @@ static int udprelay_listener_batch(struct udprelay *u,
         ls->nheld++;
     }
     if (ls->nheld)
-        splice_watch_mod(u->sp, ls->fd, 0, &ls->w);
+        reactor_mod(u->r, ls->fd, 0, &ls->ref);
     return 0;
 }
 
-static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_listener() - relay what clients sent to a host socket
+ * @u:		the relay
+ * @ref:	the listener's reference
+ */
+void udprelay_on_listener(struct udprelay *u, struct reactor_ref *ref)
 {
-    struct udprelay_listener *ls = (struct udprelay_listener *)(void *)w;
+    struct udprelay_listener *ls = container_of(ref, struct udprelay_listener,
+                                                ref);
     int i;
 
-    (void)events;
     for (i = 0; i < UDPRELAY_BATCHES && !ls->nheld; i++)
-        if (!udprelay_listener_batch(ls->u, ls))
+        if (!udprelay_listener_batch(u, ls))
             break;
 }
 
@@ -527,15 +533,18 @@ static int udprelay_flow_batch(struct udprelay *u, struct udprelay_flow *f)
     return n == UDPRELAY_BATCH;
 }
 
-/* what the guest sent to this flow goes to its client */
-static void udprelay_on_flow(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_flow() - what the guest sent to a flow goes to its client
+ * @u:		the relay
+ * @ref:	the flow's reference
+ */
+void udprelay_on_flow(struct udprelay *u, struct reactor_ref *ref)
 {
-    struct udprelay_flow *f = (struct udprelay_flow *)(void *)w;
+    struct udprelay_flow *f = container_of(ref, struct udprelay_flow, ref);
     int i;
 
-    (void)events;
     for (i = 0; i < UDPRELAY_BATCHES && f->fd >= 0; i++)
-        if (!udprelay_flow_batch(f->u, f))
+        if (!udprelay_flow_batch(u, f))
             break;
 }
 
@@ -563,7 +572,7 @@ static void udprelay_on_dgram(void *arg)
                 (size_t)(ls->nheld - done) * sizeof(ls->held[0]));
         ls->nheld -= done;
         if (!ls->nheld)
-            splice_watch_mod(u->sp, ls->fd, EPOLLIN, &ls->w);
+            reactor_mod(u->r, ls->fd, EPOLLIN, &ls->ref);
     }
 }
 
@@ -571,15 +580,17 @@ static void udprelay_on_dgram(void *arg)
 
 /**
  * udprelay_new() - a UDP relay on top of a splice engine
- * @sp:		the engine (its helper makes the namespace sockets, its epoll
- *		set carries ours); must outlive the relay
+ * @re:		the reactor its sockets go in; must outlive the relay
+ * @sp:		the engine (its helper makes the namespace sockets); must
+ *		outlive the relay
  * @timeout_ms:	a flow idle this long is closed (1..UDPRELAY_TIMEOUT_MAX_MS)
  * @max_flows:	flows open at once (>= 1)
  * @ret:	the relay; free with udprelay_free() before splice_free()
  *
  * Return: 0, -EINVAL for a bad limit, -ENOMEM, or the errno of timerfd
  */
-int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
+int udprelay_new(struct reactor *re, struct splice *sp,
+                 unsigned int timeout_ms, size_t max_flows,
                  struct udprelay **ret)
 {
     struct udprelay *u;
@@ -592,6 +603,7 @@ int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
     u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
+    u->r = re;
     u->sp = sp;
     u->timeout_ms = timeout_ms;
     u->max_flows = max_flows;
@@ -602,11 +614,11 @@ int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
         r = u->buf ? -errno : -ENOMEM;
         goto fail;
     }
-    u->timer_w.fn = udprelay_on_timer;
-    r = splice_watch_add(sp, u->timerfd, EPOLLIN, &u->timer_w);
+    u->timer_ref = REACTOR_REF(EVT_UDP_TIMER, 0);
+    r = reactor_add(re, u->timerfd, EPOLLIN, &u->timer_ref);
     if (r < 0)
         goto fail;
-    splice_set_client(sp, udprelay_on_dgram, udprelay_free_dead, u);
+    splice_set_client(sp, udprelay_on_dgram, u);
     *ret = u;
     return 0;
 fail:
@@ -627,8 +639,7 @@ static void udprelay_listener_free(struct udprelay *u,
         udprelay_flow_close(u, ls->flows);
     for (i = 0; i < ls->nheld; i++)
         free(ls->held[i].data);
-    splice_watch_del(u->sp, ls->fd);
-    close(ls->fd);
+    reactor_close(u->r, &ls->fd);
     free(ls);
     u->st.listeners--;
 }
@@ -637,7 +648,7 @@ static void udprelay_listener_free(struct udprelay *u,
  * udprelay_free() - close every flow and host socket
  * @u:	the relay, or NULL
  *
- * Not from inside splice_on_ready().
+ * Not from inside dispatch_reactor().
  */
 void udprelay_free(struct udprelay *u)
 {
@@ -649,10 +660,9 @@ void udprelay_free(struct udprelay *u)
         u->listeners = ls->next;
         udprelay_listener_free(u, ls);
     }
-    udprelay_free_dead(u);
-    splice_set_client(u->sp, NULL, NULL, NULL);
-    splice_watch_del(u->sp, u->timerfd);
-    close(u->timerfd);
+    udprelay_batch_end(u);
+    splice_set_client(u->sp, NULL, NULL);
+    reactor_close(u->r, &u->timerfd);
     g_hash_table_destroy(u->flows);
     free(u->buf);
     free(u);
@@ -708,12 +718,11 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
     ls = calloc(1, sizeof(*ls));
     if (!ls)
         return -ENOMEM;
-    ls->u = u;
-    ls->w.fn = udprelay_on_listener;
+    ls->ref = REACTOR_REF(EVT_UDP_LISTENER, 0);
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
     ls->fd = fd;
-    r = splice_watch_add(u->sp, fd, EPOLLIN, &ls->w);
+    r = reactor_add(u->r, fd, EPOLLIN, &ls->ref);
     if (r < 0) {
         free(ls);
         return r;
@@ -732,7 +741,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
  * @u:	the relay
  * @fd:	the host socket
  *
- * Not from inside splice_on_ready().
+ * Not from inside dispatch_reactor().
  *
  * Return: 0 or -ENOENT
  */
@@ -745,7 +754,7 @@ int udprelay_unlisten(struct udprelay *u, int fd)
             continue;
         *p = ls->next;
         udprelay_listener_free(u, ls);
-        udprelay_free_dead(u);
+        udprelay_batch_end(u);
         if (!u->lru_head)
             udprelay_timer_arm(u, udprelay_now());
         return 0;

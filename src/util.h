@@ -6,12 +6,17 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* the object of @type whose @member @ptr points to */
+#define container_of(ptr, type, member) \
+    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 /* @sa is an IPv4 address in 127/8 or the IPv6 ::1 */
 static inline bool util_addr_is_loopback(const struct sockaddr *sa)

@@ -43,6 +43,8 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "dispatch.h"
+#include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
@@ -69,6 +71,8 @@ static struct {
 } fk = { .sock = -1 };
 
 static struct splice *sp;
+static struct reactor re = { .epfd = -1 };
+static struct dispatch disp = { .reactor = &re };
 static int logfd = -1;      /* stderr goes here (the engine's log lines) */
 static int real_stderr = -1;
 
@@ -195,6 +199,20 @@ static void fake_answer(void)
     }
 }
 
+/* an engine around the helper at the other end of @sock */
+static int engine_new(int sock, pid_t pid)
+{
+    int r = reactor_init(&re);
+
+    if (r < 0) {
+        close(sock);
+        return r;
+    }
+    r = splice_new_from(&re, sock, pid, &sp);
+    disp = (struct dispatch){ .reactor = &re, .splice = sp };
+    return r;
+}
+
 /* an engine around the fake helper in @mode (it said hello already) */
 static int engine_fake(enum fake_mode mode)
 {
@@ -208,7 +226,7 @@ static int engine_fake(enum fake_mode mode)
     fk.nkept = 0;
     fk.answers = 0;
     send(fk.sock, &hello, sizeof(hello), 0);
-    r = splice_new_from(sv[0], 0, &sp);
+    r = engine_new(sv[0], 0);
     if (r == 0)
         r = splice_wait_helper(sp);
     return r;
@@ -220,6 +238,7 @@ static void engine_done(void)
 
     splice_free(sp);
     sp = NULL;
+    reactor_fini(&re);
     if (fk.sock >= 0)
         close(fk.sock);
     fk.sock = -1;
@@ -236,14 +255,14 @@ static void engine_done(void)
 static bool drive(int fd)
 {
     struct pollfd p[3] = {
-        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = reactor_fd(&re), .events = POLLIN },
         { .fd = fk.sock, .events = POLLIN },
         { .fd = fd, .events = POLLIN },
     };
 
     poll(p, 3, 20);
     if (p[0].revents)
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
     if (p[1].revents)
         fake_answer();
     return p[0].revents != 0;
@@ -358,7 +377,7 @@ static int epoll_entries(void)
     int fd, n = 0;
     ssize_t k;
 
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", splice_epoll_fd(sp));
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", reactor_fd(&re));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -499,7 +518,8 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
 
         bind(gs, (struct sockaddr *)&g, sizeof(g));
         getsockname(gs, (struct sockaddr *)&g, &glen);
-        udprelay_new(sp, 200, 16, &u);
+        udprelay_new(&re, sp, 200, 16, &u);
+        disp.relay = u;
         before = epoll_entries();
         udprelay_listen(u, (struct sockaddr *)&(struct sockaddr_in){
                             .sin_family = AF_INET,
@@ -523,6 +543,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
                    "the epoll set (the listener is in it)");
         close(cl);
         udprelay_free(u);
+        disp.relay = NULL;
         close(gs);
     }
     TAP_OK(!log_has("splice helper"), "dup: nothing to say about it");
@@ -651,7 +672,7 @@ static int engine_real(pid_t *ret_pid)
     if (r < 0)
         return r;
     close(nullfd);
-    r = splice_new_from(hsock, *ret_pid, &sp);
+    r = engine_new(hsock, *ret_pid);
     if (r == 0)
         r = splice_wait_helper(sp);
     return r;
@@ -818,7 +839,7 @@ static void test_no_seccomp(void)
         _exit(seccomp_refused_helper(sv[1]));
     }
     close(sv[1]);
-    r = splice_new_from(sv[0], pid, &sp);
+    r = engine_new(sv[0], pid);
     if (r == 0)
         r = splice_wait_helper(sp);
     TAP_OK(r < 0, "no seccomp: the helper reports its failure (%d)", r);

@@ -29,11 +29,15 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "dispatch.h"
+#include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
 
 static struct splice *sp;
+static struct reactor re = { .epfd = -1 };
+static struct dispatch disp = { .reactor = &re };
 
 /* run the engine for up to @ms (or until poll says nothing for 20 ms) */
 static void pump(int ms)
@@ -41,11 +45,11 @@ static void pump(int ms)
     int64_t end = netns_now_ms() + ms;
 
     while (netns_now_ms() < end) {
-        struct pollfd p = { .fd = splice_epoll_fd(sp), .events = POLLIN };
+        struct pollfd p = { .fd = reactor_fd(&re), .events = POLLIN };
 
         if (poll(&p, 1, 20) <= 0)
             return;
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
     }
 }
 
@@ -84,13 +88,13 @@ static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
 static void drive(int fd)
 {
     struct pollfd p[2] = {
-        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = reactor_fd(&re), .events = POLLIN },
         { .fd = fd, .events = POLLIN },
     };
 
     poll(p, 2, 20);
     if (p[0].revents)
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
 }
 
 /* accept one connection within @ms, driving the engine */
@@ -128,7 +132,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
     while (netns_now_ms() < end) {
         struct pollfd p[3] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = reactor_fd(&re), .events = POLLIN },
             { .fd = a, .events = sent < n ? POLLOUT : 0 },
             { .fd = b, .events = POLLIN },
         };
@@ -136,7 +140,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
         poll(p, 3, 20);
         if (p[0].revents)
-            splice_on_ready(sp);
+            dispatch_reactor(&disp);
         if (sent < n) {
             size_t len = n - sent < sizeof(buf) ? n - sent : sizeof(buf);
             size_t i;
@@ -429,7 +433,10 @@ int main(void)
     TAP_OK(nullfd >= 0 && hsock >= 0 && hpid > 0, "fd %d, helper socket %d, "
            "pid %d", nullfd, hsock, (int)hpid);
     close(nullfd);
-    r = splice_new_from(hsock, hpid, &sp);
+    r = reactor_init(&re);
+    if (r == 0)
+        r = splice_new_from(&re, hsock, hpid, &sp);
+    disp.splice = sp;
     TAP_IS_INT(r, 0, "splice_new_from: an engine around the helper");
     if (r < 0)
         return tap_done();
@@ -563,6 +570,7 @@ int main(void)
            fds1);
 
     splice_free(sp);
+    reactor_fini(&re);
     close(lfd);
     return tap_done();
 }
