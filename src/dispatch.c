@@ -14,9 +14,21 @@
 
 #include "dispatch.h"
 #include "evtype.h"
+#include "nshelper.h"
 #include "reactor.h"
 #include "splice.h"
 #include "udprelay.h"
+
+/* the helper's answer (or its end) goes to the users of its pools */
+static void dispatch_helper(struct dispatch *d, const struct nshelper_event *ev)
+{
+    if (!ev->what)
+        return;
+    if (d->splice)
+        splice_on_helper(d->splice, ev);
+    if (d->relay)
+        udprelay_on_helper(d->relay, ev);
+}
 
 /**
  * dispatch_reactor() - handle one batch of the reactor's events
@@ -28,14 +40,20 @@
 void dispatch_reactor(struct dispatch *d)
 {
     struct epoll_event ev[REACTOR_EVENTS];
+    struct nshelper_event hev;
     int n = reactor_wait(d->reactor, ev, REACTOR_EVENTS), i;
 
     for (i = 0; i < n; i++) {
         struct reactor_ref *ref = ev[i].data.ptr;
 
         switch ((enum evtype)ref->type) {
-        case EVT_SPLICE_HELPER:
-            splice_on_helper(d->splice);
+        case EVT_NSHELPER:
+            nshelper_on_ready(d->helper, &hev);
+            dispatch_helper(d, &hev);
+            break;
+        case EVT_NSHELPER_TIMER:
+            nshelper_on_timer(d->helper, &hev);
+            dispatch_helper(d, &hev);
             break;
         case EVT_SPLICE_LISTENER:
             splice_on_listener(d->splice, ref);

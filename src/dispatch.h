@@ -2,6 +2,7 @@
 /* dispatch.h - the one switch from an event to its handler: the reactor's typed entries */
 #pragma once
 
+struct nshelper;
 struct reactor;
 struct splice;
 struct udprelay;
@@ -12,6 +13,7 @@ struct udprelay;
  */
 struct dispatch {
     struct reactor *reactor;
+    struct nshelper *helper;
     struct splice *splice;
     struct udprelay *relay;
 };

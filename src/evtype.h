@@ -10,11 +10,12 @@
  */
 enum evtype {
     EVT_NONE = 0,
-    EVT_SPLICE_HELPER,       /* the splice helper's socket */
+    EVT_NSHELPER,           /* the namespace helper's socket */
+    EVT_NSHELPER_TIMER,     /* its deadline, its reaping */
     EVT_SPLICE_LISTENER,     /* a splice forward's listening socket */
     EVT_SPLICE_CONN,         /* one socket of a spliced connection */
     EVT_SPLICE_KICK,         /* splice.c's eventfd: come back at once */
-    EVT_SPLICE_TIMER,        /* the helper's deadline, rested listeners */
+    EVT_SPLICE_TIMER,        /* rested listeners */
     EVT_UDP_LISTENER,        /* a UDP forward's host socket */
     EVT_UDP_FLOW,            /* a UDP flow's namespace socket */
     EVT_UDP_TIMER,           /* the UDP relay's idle expiry */

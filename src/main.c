@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "ns.h"
+#include "nshelper.h"
 #include "options.h"
 #include "reactor.h"
 #include "splice.h"
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
     struct fwd_table *fwd = NULL;
+    struct nshelper *helper = NULL;
     struct splice *splice = NULL;
     struct udprelay *relay = NULL;
     enum fwd_path fpath = FWD_PATH_AUTO;
@@ -113,7 +115,7 @@ int main(int argc, char **argv)
     /* the tap's child goes on as the splice helper: one fork, before any
      * isolation, and the ready byte does not wait for the helper */
     r = daemon_get_tap(&cfg, &ns, fpath != FWD_PATH_SLIRP ?
-                       splice_helper_run : NULL, &tapfd, &vnet_len,
+                       nshelper_run : NULL, &tapfd, &vnet_len,
                        &helper_sock, &helper_pid);
     if (r < 0)
         goto out;
@@ -125,14 +127,16 @@ int main(int argc, char **argv)
     if (helper_sock >= 0) {
         r = reactor_init(&reactor);
         if (r == 0)
-            r = splice_new_from(&reactor, helper_sock, helper_pid, &splice);
+            r = nshelper_new(&reactor, helper_sock, helper_pid, &helper);
         else
             close(helper_sock);
         if (r == 0 && fpath == FWD_PATH_SPLICE)
-            r = splice_wait_helper(splice);
+            r = nshelper_wait(helper);
+        if (r == 0)
+            r = splice_new(&reactor, helper, &splice);
         if (r < 0) {
-            splice_free(splice);
-            splice = NULL;
+            nshelper_free(helper);
+            helper = NULL;
         }
         if (r < 0 && fpath == FWD_PATH_SPLICE) {
             log_errno(r, "--forward-path=splice: cannot start the helper in "
@@ -143,7 +147,7 @@ int main(int argc, char **argv)
             warn("splice forwards are not available (%s): every forward "
                  "goes through libslirp, ignoring", strerror(-r));
         if (splice) {
-            r = udprelay_new(&reactor, splice, cfg.udp_timeout_ms,
+            r = udprelay_new(&reactor, helper, cfg.udp_timeout_ms,
                              UDPRELAY_MAX_FLOWS, &relay);
             if (r < 0) {
                 log_errno(r, "UDP relay");
@@ -195,6 +199,7 @@ int main(int argc, char **argv)
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
+    disp.helper = helper;
     disp.splice = splice;
     disp.relay = relay;
     loop.splice = splice;
@@ -242,6 +247,7 @@ out:
     fwd_free(fwd);
     udprelay_free(relay);
     splice_free(splice);
+    nshelper_free(helper);
     reactor_fini(&reactor);
     stack_free(stack);
     if (tapfd >= 0)

@@ -6,9 +6,9 @@
  * A UDP forward on the fast path never touches libslirp. slirpd binds the
  * host address itself (udprelay_listen()). Every client address seen on
  * that socket is a flow: it gets a UDP socket created inside the target
- * namespace by the splice helper (splice_take_dgram(); the helper makes
- * SOCK_DGRAM sockets as well as SOCK_STREAM ones, and keeps a pool of
- * each), connect()ed to the forward's guest address. The guest thus sees
+ * namespace by the namespace helper (nshelper_take(); nshelper.c keeps
+ * a pool of SOCK_DGRAM sockets as well as of SOCK_STREAM ones),
+ * connect()ed to the forward's guest address. The guest thus sees
  * one peer per client (its own address inside the namespace, one source
  * port per flow) and its replies come back on that socket alone, so each
  * client gets exactly its own replies; the family of the host and the
@@ -28,7 +28,7 @@
  *
  * A new client whose namespace socket pool is empty: the rest of the batch
  * is held (copied) by the listener, whose socket leaves the epoll set
- * until the helper's sockets arrive (the on_dgram hook); then the held
+ * until the helper's sockets arrive (udprelay_on_helper()); then the held
  * datagrams go first, in order, and the listener reads again.
  *
  * Flows are closed when idle for the timeout (a timerfd armed for the
@@ -54,8 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nshelper.h"
 #include "reactor.h"
-#include "splice.h"
 #include "udprelay.h"
 #include "util.h"
 
@@ -101,7 +101,7 @@ struct udprelay_flow {
 
 struct udprelay {
     struct reactor *r;
-    struct splice *sp;
+    struct nshelper *h;
     unsigned int timeout_ms;
     size_t max_flows;
     int timerfd;
@@ -356,7 +356,7 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
     f = g_hash_table_lookup(u->flows, &key);
     if (f)
         return f;
-    fd = splice_take_dgram(u->sp, ls->guest.ss_family);
+    fd = nshelper_take(u->h, SOCK_DGRAM, ls->guest.ss_family);
     if (fd < 0) {
         *ret_err = fd;
         return NULL;
@@ -548,11 +548,19 @@ void udprelay_on_flow(struct udprelay *u, struct reactor_ref *ref)
             break;
 }
 
-/* the helper's datagram sockets came (or it died): serve what was held */
-static void udprelay_on_dgram(void *arg)
+/**
+ * udprelay_on_helper() - the namespace helper answered, or was given up
+ * @u:	the relay
+ * @ev:	what nshelper_on_ready() or nshelper_on_timer() said
+ *
+ * When datagram sockets came (or none will), what was held is served.
+ */
+void udprelay_on_helper(struct udprelay *u, const struct nshelper_event *ev)
 {
-    struct udprelay *u = arg;
     struct udprelay_listener *ls;
+
+    if (!(ev->what & (NSHELPER_EV_DGRAM | NSHELPER_EV_GONE)))
+        return;
 
     for (ls = u->listeners; ls; ls = ls->next) {
         struct udprelay_dg dg[UDPRELAY_BATCH];
@@ -579,17 +587,17 @@ static void udprelay_on_dgram(void *arg)
 /* ------------------------------------------------------------ set-up */
 
 /**
- * udprelay_new() - a UDP relay on top of a splice engine
+ * udprelay_new() - a UDP relay
  * @re:		the reactor its sockets go in; must outlive the relay
- * @sp:		the engine (its helper makes the namespace sockets); must
+ * @h:		the namespace helper that makes its namespace sockets; must
  *		outlive the relay
  * @timeout_ms:	a flow idle this long is closed (1..UDPRELAY_TIMEOUT_MAX_MS)
  * @max_flows:	flows open at once (>= 1)
- * @ret:	the relay; free with udprelay_free() before splice_free()
+ * @ret:	the relay; free with udprelay_free() before nshelper_free()
  *
  * Return: 0, -EINVAL for a bad limit, -ENOMEM, or the errno of timerfd
  */
-int udprelay_new(struct reactor *re, struct splice *sp,
+int udprelay_new(struct reactor *re, struct nshelper *h,
                  unsigned int timeout_ms, size_t max_flows,
                  struct udprelay **ret)
 {
@@ -597,14 +605,14 @@ int udprelay_new(struct reactor *re, struct splice *sp,
     int r;
 
     *ret = NULL;
-    if (!sp || timeout_ms < 1 || timeout_ms > UDPRELAY_TIMEOUT_MAX_MS ||
+    if (!h || timeout_ms < 1 || timeout_ms > UDPRELAY_TIMEOUT_MAX_MS ||
         max_flows < 1)
         return -EINVAL;
     u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
     u->r = re;
-    u->sp = sp;
+    u->h = h;
     u->timeout_ms = timeout_ms;
     u->max_flows = max_flows;
     u->buf = malloc((size_t)UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX);
@@ -618,7 +626,6 @@ int udprelay_new(struct reactor *re, struct splice *sp,
     r = reactor_add(re, u->timerfd, EPOLLIN, &u->timer_ref);
     if (r < 0)
         goto fail;
-    splice_set_client(sp, udprelay_on_dgram, u);
     *ret = u;
     return 0;
 fail:
@@ -661,7 +668,6 @@ void udprelay_free(struct udprelay *u)
         udprelay_listener_free(u, ls);
     }
     udprelay_batch_end(u);
-    splice_set_client(u->sp, NULL, NULL);
     reactor_close(u->r, &u->timerfd);
     g_hash_table_destroy(u->flows);
     free(u->buf);
@@ -699,7 +705,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
         host_len > sizeof(struct sockaddr_storage) ||
         guest_len > sizeof(struct sockaddr_storage))
         return -EAFNOSUPPORT;
-    if (!splice_available(u->sp))
+    if (!nshelper_available(u->h))
         return -EHOSTDOWN;
     fd = socket(host->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -730,7 +736,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
     ls->next = u->listeners;
     u->listeners = ls;
     u->st.listeners++;
-    splice_prepare_dgram(u->sp, guest->sa_family);
+    nshelper_prepare(u->h, SOCK_DGRAM, guest->sa_family);
     *ret_fd = util_take_fd(&fd);
     return 0;
 }

@@ -5,9 +5,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct nshelper;
+struct nshelper_event;
 struct reactor;
 struct reactor_ref;
-struct splice;
 
 /* the longest idle timeout of a flow (--udp-timeout) */
 #define UDPRELAY_TIMEOUT_MAX_MS (24 * 3600 * 1000)
@@ -38,7 +39,7 @@ struct udprelay_stats {
 
 struct udprelay;
 
-int udprelay_new(struct reactor *re, struct splice *sp,
+int udprelay_new(struct reactor *re, struct nshelper *h,
                  unsigned int timeout_ms, size_t max_flows,
                  struct udprelay **ret);
 void udprelay_free(struct udprelay *u);
@@ -51,6 +52,7 @@ int udprelay_unlisten(struct udprelay *u, int fd);
 void udprelay_on_listener(struct udprelay *u, struct reactor_ref *ref);
 void udprelay_on_flow(struct udprelay *u, struct reactor_ref *ref);
 void udprelay_on_timer(struct udprelay *u);
+void udprelay_on_helper(struct udprelay *u, const struct nshelper_event *ev);
 void udprelay_batch_end(struct udprelay *u);
 
 void udprelay_get_stats(const struct udprelay *u, struct udprelay_stats *ret);

@@ -29,12 +29,14 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "nshelper.h"
 #include "dispatch.h"
 #include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
 
+static struct nshelper *hp;
 static struct splice *sp;
 static struct reactor re = { .epfd = -1 };
 static struct dispatch disp = { .reactor = &re };
@@ -420,12 +422,12 @@ int main(void)
     /* as the daemon: the child that hands over the tap (here /dev/null)
      * goes on as the helper; one whose function fails does not */
     hsock = -1;
-    r = ns_call_then(&ns, fail_fn, NULL, splice_helper_run, NULL, &nullfd,
+    r = ns_call_then(&ns, fail_fn, NULL, nshelper_run, NULL, &nullfd,
                      &status, &hsock, &hpid);
     TAP_IS_INT(r, -EPERM, "ns_call_then: the function's error");
     TAP_OK(hsock == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1,
            "ns_call_then: no helper after a failure, the child reaped");
-    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
                      &nullfd, &status, &hsock, &hpid);
     TAP_IS_INT(r, 0, "ns_call_then: the fd came, the child lives on");
     if (r < 0)
@@ -435,16 +437,18 @@ int main(void)
     close(nullfd);
     r = reactor_init(&re);
     if (r == 0)
-        r = splice_new_from(&re, hsock, hpid, &sp);
-    disp.splice = sp;
-    TAP_IS_INT(r, 0, "splice_new_from: an engine around the helper");
+        r = nshelper_new(&re, hsock, hpid, &hp);
+    if (r == 0)
+        r = splice_new(&re, hp, &sp);
+    disp = (struct dispatch){ .reactor = &re, .helper = hp, .splice = sp };
+    TAP_IS_INT(r, 0, "nshelper_new, splice_new: an engine around the helper");
     if (r < 0)
         return tap_done();
-    r = splice_wait_helper(sp);
-    TAP_IS_INT(r, 0, "splice_wait_helper: the helper joined the namespace");
+    r = nshelper_wait(hp);
+    TAP_IS_INT(r, 0, "nshelper_wait: the helper joined the namespace");
     if (r < 0)
         return tap_done();
-    TAP_IS_INT(splice_wait_helper(sp), 0, "a second wait: the same answer");
+    TAP_IS_INT(nshelper_wait(hp), 0, "a second wait: the same answer");
     TAP_OK(splice_available(sp), "the engine is available");
     close(ns.netns_fd);
 
@@ -565,11 +569,12 @@ int main(void)
     splice_get_stats(sp, &st);
     TAP_IS_INT(bad, 0, "2000 short connections, each one byte each way");
     TAP_IS_INT(st.active, 0, "none is left open");
-    TAP_OK(fds1 <= fds0 + 4 * 16 + SPLICE_POOL_MAX,
+    TAP_OK(fds1 <= fds0 + 4 * 16 + NSHELPER_POOL_MAX,
            "fds before %d, after %d (pool and pipe cache bounded)", fds0,
            fds1);
 
     splice_free(sp);
+    nshelper_free(hp);
     reactor_fini(&re);
     close(lfd);
     return tap_done();

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "nshelper.h"
 #include "dispatch.h"
 #include "reactor.h"
 #include "splice.h"
@@ -37,6 +38,7 @@
 #define MAX_FLOWS 64
 #define TIMEOUT_MS 2000
 
+static struct nshelper *hp;
 static struct splice *sp;
 static struct reactor re = { .epfd = -1 };
 static struct dispatch disp = { .reactor = &re };
@@ -295,25 +297,28 @@ int main(void)
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     /* as the daemon: the tap's child (here handing over /dev/null) goes on
      * as the splice helper */
-    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
                      &nullfd, &status, &hsock, &hpid);
     if (r == 0) {
         close(nullfd);
         r = reactor_init(&re);
         if (r == 0)
-            r = splice_new_from(&re, hsock, hpid, &sp);
-        disp.splice = sp;
+            r = nshelper_new(&re, hsock, hpid, &hp);
+        if (r == 0)
+            r = splice_new(&re, hp, &sp);
+        disp = (struct dispatch){ .reactor = &re, .helper = hp,
+                                  .splice = sp };
     }
     if (r == 0)
-        r = splice_wait_helper(sp);
+        r = nshelper_wait(hp);
     TAP_IS_INT(r, 0, "the helper joined the namespace");
     if (r < 0)
         return tap_done();
     close(ns.netns_fd);
-    TAP_IS_INT(udprelay_new(&re, sp, 0, MAX_FLOWS, &u), -EINVAL,
+    TAP_IS_INT(udprelay_new(&re, hp, 0, MAX_FLOWS, &u), -EINVAL,
                "a zero timeout is refused");
     fds0 = fds_but_pool();
-    r = udprelay_new(&re, sp, TIMEOUT_MS, MAX_FLOWS, &u);
+    r = udprelay_new(&re, hp, TIMEOUT_MS, MAX_FLOWS, &u);
     disp.relay = u;
     TAP_IS_INT(r, 0, "udprelay_new");
     if (r < 0)
@@ -531,6 +536,7 @@ int main(void)
     disp.relay = NULL;
     TAP_IS_INT(fds_but_pool(), fds0, "udprelay_free: no fd is left");
     splice_free(sp);
+    nshelper_free(hp);
     reactor_fini(&re);
     return tap_done();
 }
