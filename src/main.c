@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "evtype.h"
 #include "fwd.h"
 #include "hook.h"
 #include "isolation.h"
@@ -41,7 +42,7 @@ int main(int argc, char **argv)
     struct isolate iso = { 0 };
     struct loop loop;
     struct reactor reactor = { .epfd = -1 };
-    struct dispatch disp = { .reactor = &reactor };
+    struct dispatch disp = { 0 };
     char errbuf[512];
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
@@ -190,21 +191,20 @@ int main(int argc, char **argv)
     }
     fwd_print(fwd, stdout);
 
-    loop_init(&loop, stack, cfg.busy_poll_us);
-    if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||
-        loop_add(&loop, sigfd, POLLIN, LOOP_SIGNAL, NULL) < 0 ||
+    disp = (struct dispatch){ .stack = stack, .reactor = &reactor,
+                              .helper = helper, .splice = splice,
+                              .relay = relay };
+    loop_init(&loop, &dispatch_loop_ops, &disp, cfg.busy_poll_us);
+    if (loop_add(&loop, tapfd, POLLIN, EVT_TAP, NULL) < 0 ||
+        loop_add(&loop, sigfd, POLLIN, EVT_SIGNAL, NULL) < 0 ||
         (cfg.exit_fd >= 0 &&
-         loop_add(&loop, cfg.exit_fd, POLLHUP, LOOP_EXIT_FD, NULL) < 0) ||
-        (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, LOOP_EXIT_PID, NULL) < 0)) {
+         loop_add(&loop, cfg.exit_fd, POLLHUP, EVT_EXIT_FD, NULL) < 0) ||
+        (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, EVT_EXIT_PID, NULL) < 0)) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
-    disp.helper = helper;
-    disp.splice = splice;
-    disp.relay = relay;
-    loop.splice = splice;
-    if (splice && loop_add(&loop, reactor_fd(&reactor), POLLIN, LOOP_REACTOR,
-                           &disp) < 0) {
+    if (splice && loop_add(&loop, reactor_fd(&reactor), POLLIN, EVT_REACTOR,
+                           NULL) < 0) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
@@ -215,6 +215,7 @@ int main(int argc, char **argv)
         r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
         if (r == 0)
             r = api_attach(api, &loop);
+        disp.api = api;
         if (r < 0) {
             log_errno(r, "cannot listen on the API socket %s%s", cfg.api_socket,
                       r == -EADDRINUSE ? " (a running process listens on it; "
