@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "evtype.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -231,14 +232,13 @@ int api_new(const char *path, api_handler_fn fn, void *data, struct api **ret)
 /**
  * api_attach() - register the listener with the loop
  * @api:	the server
- * @l:		the loop (its api pointer is set, for deadlines)
+ * @l:		the loop (its client calls api_timeout() and api_expire())
  *
  * Return: 0 or -ENOMEM
  */
 int api_attach(struct api *api, struct loop *l)
 {
-    l->api = api;
-    return loop_add(l, api->listen_fd, POLLIN, LOOP_API_LISTEN, api);
+    return loop_add(l, api->listen_fd, POLLIN, EVT_API_LISTEN, api);
 }
 
 static void api_conn_close(struct api *api, struct loop *l,
@@ -517,7 +517,7 @@ void api_on_listen(struct api *api, struct loop *l)
             continue;
         }
         c = calloc(1, sizeof(*c));
-        if (!c || loop_add(l, fd, POLLIN, LOOP_API_CONN, api) < 0) {
+        if (!c || loop_add(l, fd, POLLIN, EVT_API_CONN, api) < 0) {
             free(c);
             close(fd);
             continue;

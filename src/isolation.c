@@ -140,6 +140,8 @@ static const struct isolate_rule isolate_allow[] = {
 #define SECCOMP_ENOSYS(n) { #n, -1, 0, 0, false, ENOSYS },
 #define SECCOMP_ESCAPE(n, e)
 #define SECCOMP_ESCAPE_ARG(n, a, m, v, e)
+#define SECCOMP_HELPER(n)
+#define SECCOMP_HELPER_ARG(n, a, m, v)
 #include "seccomp_rules.h"
 #undef SECCOMP_ALLOW
 #undef SECCOMP_ALLOW_ARG
@@ -147,6 +149,8 @@ static const struct isolate_rule isolate_allow[] = {
 #undef SECCOMP_ENOSYS
 #undef SECCOMP_ESCAPE
 #undef SECCOMP_ESCAPE_ARG
+#undef SECCOMP_HELPER
+#undef SECCOMP_HELPER_ARG
 };
 
 static const struct isolate_rule isolate_escape[] = {
@@ -156,6 +160,8 @@ static const struct isolate_rule isolate_escape[] = {
 #define SECCOMP_ENOSYS(n)
 #define SECCOMP_ESCAPE(n, e) { #n, -1, 0, 0, false, e },
 #define SECCOMP_ESCAPE_ARG(n, a, m, v, e) { #n, a, m, v, false, e },
+#define SECCOMP_HELPER(n)
+#define SECCOMP_HELPER_ARG(n, a, m, v)
 #include "seccomp_rules.h"
 #undef SECCOMP_ALLOW
 #undef SECCOMP_ALLOW_ARG
@@ -163,6 +169,8 @@ static const struct isolate_rule isolate_escape[] = {
 #undef SECCOMP_ENOSYS
 #undef SECCOMP_ESCAPE
 #undef SECCOMP_ESCAPE_ARG
+#undef SECCOMP_HELPER
+#undef SECCOMP_HELPER_ARG
 };
 
 /* for the SIGSYS handler: filled before the filter is loaded, never freed */

@@ -1,72 +1,57 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* loop.c - the one poll loop: typed fds, libslirp's sockets and timers */
+/* loop.c - the one poll loop: persistent fds with a type, a client's own fds each iteration, busy-polling */
 /*
  * DOC: Theory of Operation
  *
- * One thread, one poll() per iteration. The poll set is rebuilt every
- * iteration in which libslirp ran, because libslirp only exposes its
- * sockets through slirp_pollfds_fill(), which enumerates all of them each
- * time:
+ * One thread, one poll() per iteration. The loop is a mechanism: what its
+ * entries are and what they call is its client's business (struct
+ * loop_ops; dispatch.c for the daemon). Each iteration:
  *
- *   1. the persistent entries (tap, exit fd, signalfd, API listener and
- *      connections, the splice engine's epoll fd), each with a type tag,
- *      are copied into the array;
- *   2. the API layer lowers the timeout to its nearest client deadline;
- *   3. stack_fill() runs due libslirp timers and appends libslirp's sockets
- *      ("transient" entries) through slirp_pollfds_fill(); if libslirp has
- *      not run since the last fill (only the splice engine was served) and
- *      the persistent entries kept their number, the last fill's entries
- *      are still in place and are kept without the walk;
- *   4. poll(), after polling without sleeping for busypoll.c's adaptive
- *      window (--busy-poll);
- *   5. persistent entries are dispatched by type (one switch): the tap is
- *      drained up to a budget of frames into slirp_input(); any type but
- *      LOOP_SPLICE marks libslirp as touched (stack_touch());
- *   6. slirp_pollfds_poll(..., 0, ...) services libslirp's sockets, but
- *      only when one of them has an event, one of its timers is due, or a
- *      non-TCP frame (ARP/NDP may release queued output) came in: without
- *      those the second walk over its socket list finds nothing to do;
- *   7. stack_reap() ends the TIME_WAIT of flows whose close completed
- *      (timewait.c), when there are any;
- *   8. slots removed during dispatch are compacted.
+ *   1. the persistent entries (loop_add(): an fd, its events, a type and a
+ *      pointer the loop does not look at) are copied into the poll array;
+ *   2. ops->prepare() lowers the timeout and hands over the client's own
+ *      fds for this iteration (libslirp's sockets: they are only known by
+ *      enumerating them, so they cannot be persistent entries); they are
+ *      copied after the persistent ones;
+ *   3. poll(), after polling without sleeping for busypoll.c's adaptive
+ *      window (--busy-poll; ops->bytes() tells it about bulk transfer);
+ *      the client's fds get their revents back at once;
+ *   4. each persistent entry with events goes to ops->dispatch(), in the
+ *      order of registration, until loop_quit();
+ *   5. ops->after() (libslirp's service, deadlines, the tap's flush);
+ *   6. slots removed during dispatch are compacted.
  *
  * Handlers may add and remove entries while dispatching: removal only marks
- * the slot LOOP_REMOVED; additions are appended and first polled next time.
+ * the slot (fd -1); additions are appended and first polled next time.
  */
 #include <errno.h>
-#include <signal.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
-#include "api.h"
 #include "busypoll.h"
-#include "log.h"
 #include "loop.h"
-#include "splice.h"
-#include "stack.h"
-
-#define LOOP_TAP_BUDGET 256
 
 /**
- * loop_init() - an empty loop driving @st
+ * loop_init() - an empty loop
  * @l:		the loop
- * @st:		the libslirp stack whose sockets are polled every iteration
+ * @ops:	what it calls (must outlive it)
+ * @opaque:	their first argument
  * @busy_us:	the longest busy-poll window (--busy-poll; 0: none)
- *
- * Return: 0
  */
-int loop_init(struct loop *l, struct stack *st, unsigned int busy_us)
+void loop_init(struct loop *l, const struct loop_ops *ops, void *opaque,
+               unsigned int busy_us)
 {
     memset(l, 0, sizeof(*l));
-    l->stack = st;
-    l->tap_budget = LOOP_TAP_BUDGET;
+    l->ops = ops;
+    l->opaque = opaque;
     busypoll_init(&l->busy, busy_us);
-    return 0;
 }
 
+/**
+ * loop_free() - free the loop's arrays (the fds are the clients')
+ * @l:	the loop
+ */
 void loop_free(struct loop *l)
 {
     free(l->ent);
@@ -96,13 +81,12 @@ static int loop_grow(void **p, size_t *cap, size_t need, size_t size)
  * @l:		the loop
  * @fd:		the fd (not owned)
  * @events:	poll events
- * @type:	what it is: selects the handler
- * @data:	handler's object
+ * @type:	what it is, for ops->dispatch()
+ * @data:	for ops->dispatch()
  *
  * Return: 0 or -ENOMEM
  */
-int loop_add(struct loop *l, int fd, short events, enum loop_type type,
-             void *data)
+int loop_add(struct loop *l, int fd, short events, int type, void *data)
 {
     int r = loop_grow((void **)&l->ent, &l->cap_ent, l->n_ent + 1,
                       sizeof(*l->ent));
@@ -128,7 +112,7 @@ int loop_set_events(struct loop *l, int fd, short events)
     size_t i;
 
     for (i = 0; i < l->n_ent; i++) {
-        if (l->ent[i].fd == fd && l->ent[i].type != LOOP_REMOVED) {
+        if (l->ent[i].fd == fd) {
             l->ent[i].events = events;
             return 0;
         }
@@ -145,38 +129,14 @@ void loop_remove(struct loop *l, int fd)
 {
     size_t i;
 
+    if (fd < 0)
+        return;
     for (i = 0; i < l->n_ent; i++) {
-        if (l->ent[i].fd == fd && l->ent[i].type != LOOP_REMOVED) {
-            l->ent[i].type = LOOP_REMOVED;
+        if (l->ent[i].fd == fd) {
             l->ent[i].fd = -1;
             return;
         }
     }
-}
-
-/**
- * loop_add_transient() - poll @fd in this iteration only (libslirp's)
- * @l:		the loop
- * @fd:		the fd
- * @events:	poll events
- *
- * Return: index for loop_transient_revents(), or -1 if out of memory (the
- *	   fd is then not polled this time)
- */
-int loop_add_transient(struct loop *l, int fd, short events)
-{
-    if (loop_grow((void **)&l->pfd, &l->cap_pfd, l->n_pfd + 1,
-                  sizeof(*l->pfd)) < 0)
-        return -1;
-    l->pfd[l->n_pfd] = (struct pollfd){ .fd = fd, .events = events };
-    return (int)l->n_pfd++;
-}
-
-short loop_transient_revents(const struct loop *l, int idx)
-{
-    if (idx < 0 || (size_t)idx >= l->n_pfd)
-        return 0;
-    return l->pfd[idx].revents;
 }
 
 /**
@@ -191,68 +151,15 @@ void loop_quit(struct loop *l, int status)
     l->quit = true;
 }
 
-static void loop_on_signal(struct loop *l, int fd)
+/**
+ * loop_quitting() - was loop_quit() called?
+ * @l:	the loop
+ *
+ * Return: true if loop_run() returns after this iteration
+ */
+bool loop_quitting(const struct loop *l)
 {
-    struct signalfd_siginfo si;
-
-    if (read(fd, &si, sizeof(si)) != sizeof(si))
-        return;
-    info("received signal %s, exiting", strsignal((int)si.ssi_signo));
-    loop_quit(l, 0);
-}
-
-static void loop_on_tap(struct loop *l, short revents)
-{
-    int r = stack_tap_read(l->stack, l->tap_budget);
-
-    if (r >= 0)
-        return;
-    if (r == -EBADFD || r == -EIO || r == -ENXIO) {
-        /* the namespace (and with it the tap) is gone: nothing left to do */
-        info("the tap device is gone (%s), exiting", strerror(-r));
-        loop_quit(l, 0);
-        return;
-    }
-    log_errno(r, "reading from the tap device failed");
-    loop_quit(l, 1);
-}
-
-static void loop_dispatch(struct loop *l, size_t i, short revents)
-{
-    struct loop_entry e = l->ent[i];
-
-    /* only the splice engine is known never to call into libslirp */
-    if (e.type != LOOP_SPLICE)
-        stack_touch(l->stack);
-    switch (e.type) {
-    case LOOP_REMOVED:
-        break;
-    case LOOP_TAP:
-        loop_on_tap(l, revents);
-        break;
-    case LOOP_EXIT_FD:
-        info("exitfd event");
-        loop_quit(l, 0);
-        break;
-    case LOOP_SIGNAL:
-        loop_on_signal(l, e.fd);
-        break;
-    case LOOP_EXIT_PID:
-        info("the process of --exit-with-pid exited");
-        loop_quit(l, 0);
-        break;
-    case LOOP_API_LISTEN:
-        api_on_listen(e.data, l);
-        break;
-    case LOOP_API_CONN:
-        api_on_conn(e.data, l, e.fd, revents);
-        break;
-    case LOOP_SPLICE:
-        splice_on_ready(e.data);
-        break;
-    case LOOP_TYPE_COUNT:
-        break;
-    }
+    return l->quit;
 }
 
 static void loop_compact(struct loop *l)
@@ -260,7 +167,7 @@ static void loop_compact(struct loop *l)
     size_t i, j = 0;
 
     for (i = 0; i < l->n_ent; i++) {
-        if (l->ent[i].type != LOOP_REMOVED)
+        if (l->ent[i].fd >= 0)
             l->ent[j++] = l->ent[i];
     }
     l->n_ent = j;
@@ -273,7 +180,6 @@ static void loop_compact(struct loop *l)
  */
 static int loop_wait(struct loop *l, int timeout)
 {
-    const struct stack_stats *s;
     unsigned int win;
     int64_t start, now;
     uint64_t bytes;
@@ -283,8 +189,7 @@ static int loop_wait(struct loop *l, int timeout)
         return poll(l->pfd, l->n_pfd, timeout);
     if (timeout == 0)
         return poll(l->pfd, l->n_pfd, 0);
-    s = stack_get_stats(l->stack);
-    bytes = s->rx_bytes + s->tx_bytes + (l->splice ? splice_bytes(l->splice) : 0);
+    bytes = l->ops->bytes ? l->ops->bytes(l->opaque) : 0;
     win = busypoll_window(&l->busy, timeout, bytes - l->bytes_seen);
     l->bytes_seen = bytes;
     start = now = busypoll_now_us();
@@ -311,39 +216,42 @@ static int loop_wait(struct loop *l, int timeout)
  */
 int loop_run(struct loop *l)
 {
-    while (!l->quit) {
-        int timeout = -1, n;
-        size_t i;
+    const struct loop_ops *ops = l->ops;
 
-        if (loop_grow((void **)&l->pfd, &l->cap_pfd, l->n_ent,
+    while (!l->quit) {
+        struct pollfd *own = NULL;
+        size_t i, n_persist = l->n_ent, n_own = 0;
+        int timeout = -1, n;
+
+        if (ops->prepare)
+            own = ops->prepare(l->opaque, l, &timeout, &n_own);
+        if (loop_grow((void **)&l->pfd, &l->cap_pfd, n_persist + n_own,
                       sizeof(*l->pfd)) < 0)
             return -ENOMEM;
-        for (i = 0; i < l->n_ent; i++)
+        for (i = 0; i < n_persist; i++)
             l->pfd[i] = (struct pollfd){ .fd = l->ent[i].fd,
                                          .events = l->ent[i].events };
-        l->n_pfd = l->n_persist = l->n_ent;
-
-        if (l->api)
-            api_timeout(l->api, &timeout);
-        stack_fill(l->stack, l, &timeout);
+        if (n_own)
+            memcpy(l->pfd + n_persist, own, n_own * sizeof(*own));
+        l->n_pfd = n_persist + n_own;
 
         n = loop_wait(l, timeout);
         if (n < 0 && errno != EINTR)
             return -errno;
+        for (i = 0; i < n_own; i++)
+            own[i].revents = n > 0 ? l->pfd[n_persist + i].revents : 0;
 
         if (n > 0) {
-            for (i = 0; i < l->n_persist && !l->quit; i++) {
-                if (l->pfd[i].revents && l->ent[i].fd == l->pfd[i].fd)
-                    loop_dispatch(l, i, l->pfd[i].revents);
+            for (i = 0; i < n_persist && !l->quit; i++) {
+                const struct loop_entry *e = &l->ent[i];
+
+                if (l->pfd[i].revents && e->fd == l->pfd[i].fd)
+                    ops->dispatch(l->opaque, l, e->type, e->data, e->fd,
+                                  l->pfd[i].revents);
             }
         }
-        if (l->api)
-            api_expire(l->api, l);
-        if (!l->quit) {
-            stack_poll(l->stack, l, n < 0);
-            stack_reap(l->stack);
-        }
-        stack_flush(l->stack);
+        if (ops->after)
+            ops->after(l->opaque, l, n < 0);
         loop_compact(l);
     }
     return l->exit_status;

@@ -1,59 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* loop.h - the one poll loop: typed fds, libslirp's sockets and timers */
+/* loop.h - the one poll loop: persistent fds with a type, a client's own fds each iteration, busy-polling */
 #pragma once
 
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "busypoll.h"
 
-struct stack;
-struct api;
-struct splice;
+struct loop;
 
-enum loop_type {
-    LOOP_REMOVED,       /* slot freed during this iteration */
-    LOOP_TAP,           /* frames from the namespace */
-    LOOP_EXIT_FD,       /* --exit-fd: any event ends the daemon */
-    LOOP_SIGNAL,        /* signalfd: SIGTERM, SIGINT */
-    LOOP_EXIT_PID,      /* --exit-with-pid: the pidfd became readable */
-    LOOP_API_LISTEN,    /* --api-socket listener */
-    LOOP_API_CONN,      /* one API client connection */
-    LOOP_SPLICE,        /* the splice engine's epoll fd (splice forwards) */
-    LOOP_TYPE_COUNT,
+/**
+ * struct loop_ops - what the loop calls; the loop knows nothing else of its
+ *		     clients
+ * @prepare:	before poll(), every iteration: lower *@timeout (-1: none)
+ *		and return the client's own fds to poll this time, @ret_n of
+ *		them (NULL, 0: none); their revents are written back before
+ *		@after runs
+ * @dispatch:	an entry of loop_add() has events: @type and @data as given
+ * @after:	after the entries' handlers, every iteration; @poll_failed:
+ *		poll() returned an error
+ * @bytes:	bytes moved so far (the busy-poll window grows in bulk
+ *		transfer); only called with --busy-poll
+ */
+struct loop_ops {
+    struct pollfd *(*prepare)(void *opaque, struct loop *l, int *timeout,
+                              size_t *ret_n);
+    void (*dispatch)(void *opaque, struct loop *l, int type, void *data,
+                     int fd, short revents);
+    void (*after)(void *opaque, struct loop *l, bool poll_failed);
+    uint64_t (*bytes)(void *opaque);
 };
 
 struct loop_entry {
-    int fd;
+    int fd;                 /* -1: removed during this iteration */
     short events;
-    enum loop_type type;
+    int type;               /* the client's: passed to ops->dispatch */
     void *data;
 };
 
 struct loop {
+    const struct loop_ops *ops;
+    void *opaque;
     struct loop_entry *ent;     /* persistent fds, registered once */
     size_t n_ent, cap_ent;
-    struct pollfd *pfd;         /* this iteration: entries, then transient */
+    struct pollfd *pfd;         /* this iteration: entries, then the client's */
     size_t n_pfd, cap_pfd;
-    size_t n_persist;           /* entries copied into pfd this iteration */
-    struct stack *stack;
-    struct api *api;
-    struct splice *splice;      /* set by splice_attach() */
-    unsigned int tap_budget;    /* frames drained per wake-up */
     struct busypoll busy;       /* --busy-poll: the adaptive window */
     uint64_t bytes_seen;        /* bytes moved, at the last wait */
     bool quit;
     int exit_status;
 };
 
-int loop_init(struct loop *l, struct stack *st, unsigned int busy_us);
+void loop_init(struct loop *l, const struct loop_ops *ops, void *opaque,
+               unsigned int busy_us);
 void loop_free(struct loop *l);
-int loop_add(struct loop *l, int fd, short events, enum loop_type type,
-             void *data);
+int loop_add(struct loop *l, int fd, short events, int type, void *data);
 int loop_set_events(struct loop *l, int fd, short events);
 void loop_remove(struct loop *l, int fd);
-int loop_add_transient(struct loop *l, int fd, short events);
-short loop_transient_revents(const struct loop *l, int idx);
 void loop_quit(struct loop *l, int status);
+bool loop_quitting(const struct loop *l);
 int loop_run(struct loop *l);

@@ -10,13 +10,17 @@
 #include "api_cmd.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispatch.h"
+#include "evtype.h"
 #include "fwd.h"
 #include "hook.h"
 #include "isolation.h"
 #include "log.h"
 #include "loop.h"
 #include "ns.h"
+#include "nshelper.h"
 #include "options.h"
+#include "reactor.h"
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
@@ -29,6 +33,7 @@ int main(int argc, char **argv)
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
     struct fwd_table *fwd = NULL;
+    struct nshelper *helper = NULL;
     struct splice *splice = NULL;
     struct udprelay *relay = NULL;
     enum fwd_path fpath = FWD_PATH_AUTO;
@@ -36,6 +41,8 @@ int main(int argc, char **argv)
     struct api_cmd_ctx actx;
     struct isolate iso = { 0 };
     struct loop loop;
+    struct reactor reactor = { .epfd = -1 };
+    struct dispatch disp = { 0 };
     char errbuf[512];
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
@@ -109,7 +116,7 @@ int main(int argc, char **argv)
     /* the tap's child goes on as the splice helper: one fork, before any
      * isolation, and the ready byte does not wait for the helper */
     r = daemon_get_tap(&cfg, &ns, fpath != FWD_PATH_SLIRP ?
-                       splice_helper_run : NULL, &tapfd, &vnet_len,
+                       nshelper_run : NULL, &tapfd, &vnet_len,
                        &helper_sock, &helper_pid);
     if (r < 0)
         goto out;
@@ -119,12 +126,18 @@ int main(int argc, char **argv)
         goto out;
     }
     if (helper_sock >= 0) {
-        r = splice_new_from(helper_sock, helper_pid, &splice);
+        r = reactor_init(&reactor);
+        if (r == 0)
+            r = nshelper_new(&reactor, helper_sock, helper_pid, &helper);
+        else
+            close(helper_sock);
         if (r == 0 && fpath == FWD_PATH_SPLICE)
-            r = splice_wait_helper(splice);
+            r = nshelper_wait(helper);
+        if (r == 0)
+            r = splice_new(&reactor, helper, &splice);
         if (r < 0) {
-            splice_free(splice);
-            splice = NULL;
+            nshelper_free(helper);
+            helper = NULL;
         }
         if (r < 0 && fpath == FWD_PATH_SPLICE) {
             log_errno(r, "--forward-path=splice: cannot start the helper in "
@@ -135,8 +148,8 @@ int main(int argc, char **argv)
             warn("splice forwards are not available (%s): every forward "
                  "goes through libslirp, ignoring", strerror(-r));
         if (splice) {
-            r = udprelay_new(splice, cfg.udp_timeout_ms, UDPRELAY_MAX_FLOWS,
-                             &relay);
+            r = udprelay_new(&reactor, helper, cfg.udp_timeout_ms,
+                             UDPRELAY_MAX_FLOWS, &relay);
             if (r < 0) {
                 log_errno(r, "UDP relay");
                 goto out;
@@ -178,16 +191,20 @@ int main(int argc, char **argv)
     }
     fwd_print(fwd, stdout);
 
-    loop_init(&loop, stack, cfg.busy_poll_us);
-    if (loop_add(&loop, tapfd, POLLIN, LOOP_TAP, NULL) < 0 ||
-        loop_add(&loop, sigfd, POLLIN, LOOP_SIGNAL, NULL) < 0 ||
+    disp = (struct dispatch){ .stack = stack, .reactor = &reactor,
+                              .helper = helper, .splice = splice,
+                              .relay = relay };
+    loop_init(&loop, &dispatch_loop_ops, &disp, cfg.busy_poll_us);
+    if (loop_add(&loop, tapfd, POLLIN, EVT_TAP, NULL) < 0 ||
+        loop_add(&loop, sigfd, POLLIN, EVT_SIGNAL, NULL) < 0 ||
         (cfg.exit_fd >= 0 &&
-         loop_add(&loop, cfg.exit_fd, POLLHUP, LOOP_EXIT_FD, NULL) < 0) ||
-        (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, LOOP_EXIT_PID, NULL) < 0)) {
+         loop_add(&loop, cfg.exit_fd, POLLHUP, EVT_EXIT_FD, NULL) < 0) ||
+        (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, EVT_EXIT_PID, NULL) < 0)) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
-    if (splice && splice_attach(splice, &loop) < 0) {
+    if (splice && loop_add(&loop, reactor_fd(&reactor), POLLIN, EVT_REACTOR,
+                           NULL) < 0) {
         r = log_errno(-ENOMEM, "loop setup");
         goto out_loop;
     }
@@ -198,6 +215,7 @@ int main(int argc, char **argv)
         r = api_new(cfg.api_socket, api_cmd_handle, &actx, &api);
         if (r == 0)
             r = api_attach(api, &loop);
+        disp.api = api;
         if (r < 0) {
             log_errno(r, "cannot listen on the API socket %s%s", cfg.api_socket,
                       r == -EADDRINUSE ? " (a running process listens on it; "
@@ -230,6 +248,8 @@ out:
     fwd_free(fwd);
     udprelay_free(relay);
     splice_free(splice);
+    nshelper_free(helper);
+    reactor_fini(&reactor);
     stack_free(stack);
     if (tapfd >= 0)
         close(tapfd);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* seccomp_rules.h - the seccomp rules as data: the --enable-seccomp allow-list and the chroot-fallback escape list */
+/* seccomp_rules.h - the seccomp rules as data: the --enable-seccomp allow-list, the chroot-fallback escape list, the namespace helper's filter */
 /*
  * This file is an X-macro table, included (more than once, no include guard)
- * by src/isolation.c, which defines the five macros before each inclusion:
+ * by src/isolation.c and src/nshelper.c, which define the eight macros
+ * before each inclusion:
  *
  *   SECCOMP_ALLOW(name)                  allowed, any arguments
  *   SECCOMP_ALLOW_ARG(name, n, mask, v)  allowed only when (argument n & mask)
@@ -16,6 +17,9 @@
  *                                        and whose caller falls back
  *   SECCOMP_ESCAPE(name, err)            chroot fallback only: fails with err
  *   SECCOMP_ESCAPE_ARG(name, n, mask, v, err)
+ *   SECCOMP_HELPER(name)                 the namespace helper's filter
+ *   SECCOMP_HELPER_ARG(name, n, mask, v) (nshelper.c): allowed, as above;
+ *                                        everything else kills the helper
  *
  * Adding a system call to the allow-list is one line in the right group.
  * Everything not allowed traps: the SIGSYS handler writes the call's name and
@@ -202,3 +206,28 @@ SECCOMP_ESCAPE(clone3, ENOSYS)
  * there the kernel's refusal of user namespaces to a chrooted process is
  * what remains) */
 SECCOMP_ESCAPE_ARG(clone, 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM)
+
+/* --- the namespace helper's own filter (nshelper.c) ----------------------
+ * Loaded by the helper before its first word, default action: kill the
+ * process. It makes sockets, sets their options, passes them on and exits;
+ * heap.c's free() may give memory back. mmap without PROT_EXEC only: free()
+ * after the filter is not worth a rule for more.
+ */
+SECCOMP_HELPER_ARG(socket, 0, 0xffffffff, AF_INET)
+SECCOMP_HELPER_ARG(socket, 0, 0xffffffff, AF_INET6)
+SECCOMP_HELPER(setsockopt)
+SECCOMP_HELPER(close)
+SECCOMP_HELPER(recvmsg)
+SECCOMP_HELPER(recvfrom)
+SECCOMP_HELPER(sendmsg)
+SECCOMP_HELPER(sendto)
+SECCOMP_HELPER(exit)
+SECCOMP_HELPER(exit_group)
+SECCOMP_HELPER(rt_sigreturn)
+SECCOMP_HELPER(sigreturn)
+SECCOMP_HELPER(restart_syscall)
+SECCOMP_HELPER(brk)
+SECCOMP_HELPER(munmap)
+SECCOMP_HELPER(madvise)
+SECCOMP_HELPER(mincore)
+SECCOMP_HELPER_ARG(mmap, 2, PROT_EXEC, 0)

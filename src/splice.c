@@ -11,54 +11,25 @@
  * the bytes of each direction with splice() through a pipe: socket -> pipe
  * -> socket, no copy through user space.
  *
- * The namespace helper. Sockets in the namespace come from a long-lived
- * child: the very child that made the tap inside the target's user and
- * network namespaces before any isolation stage goes on as the helper
- * once the tap is sent (ns_call_then() with splice_helper_run()), so the
- * daemon forks once, and its start does not wait for the helper at all
- * (its first word is taken by the main loop, or waited for where the
- * engine is first needed: splice_settle()). It closes every other fd,
- * renames itself ("slirpd: splice helper", so nobody looking for the daemon
- * by its argv takes it for the daemon), sets no_new_privs, drops every capability and loads its own small seccomp
- * filter (socket for AF_INET/AF_INET6, setsockopt, recvmsg/sendmsg, close,
- * exit), all before its first word; if any of that fails, the word says
- * so and it exits (every forward then goes through libslirp). It then
- * answers requests "N sockets of family F and type T"
- * (SOCK_STREAM here, SOCK_DGRAM for udprelay.c) over a SOCK_SEQPACKET
- * socketpair with the sockets (SCM_RIGHTS), unconnected. It
- * exits when the socketpair closes (the daemon is gone: EOF, and
- * PR_SET_PDEATHSIG). A child, not a thread: the daemon must stay
- * single-threaded (libslirp; setns() into a user namespace), a thread
- * would have to join the namespace before the sandbox drops the
- * capabilities and would then share the daemon's filter and credentials,
- * and a separate process can be locked down further than the daemon.
+ * The namespace sockets come from the namespace helper (nshelper.c), a
+ * child inside the target's namespaces, out of a pool it keeps filled, so
+ * a new connection costs one connect() and no round trip. A connection
+ * that finds the pool empty waits (WAIT_SOCK) until the helper's answer
+ * arrives (splice_on_helper()); at most SPLICE_WAIT_MAX do per family,
+ * more are reset at once. A helper that is given up (it answered what it
+ * was not asked, did not answer in time, or exited) resets the waiting
+ * connections, and new ones on splice listeners (open ones run on); new
+ * forwards go through libslirp. Since the helper may keep a copy of any
+ * socket it sent, and close() does not take a socket out of an epoll set
+ * while another reference exists (epoll(7)), every watched fd leaves the
+ * set (reactor_del()) before it is closed.
  *
- * The pool. slirpd keeps up to SPLICE_POOL_MAX unconnected namespace
- * sockets per family and asks the helper for more (asynchronously) when
- * fewer than SPLICE_POOL_LOW are left, so a new connection costs one
- * connect() and no round trip. A connection that finds the pool empty
- * waits (WAIT_SOCK) until the helper's answer arrives; at most
- * SPLICE_WAIT_MAX do per family, more are reset at once.
- *
- * The helper is not trusted: it lives in the target's namespaces, where
- * the container can signal or ptrace it. Every answer must be one that was
- * asked for, with no more descriptors than asked for, each a socket of
- * the family, type and protocol asked for (fstat, SO_DOMAIN, SO_TYPE,
- * SO_PROTOCOL); the daemon makes each one non-blocking itself. A helper
- * that answers anything else, owes an answer for SPLICE_HELPER_TIMEOUT_MS
- * (stopped, stuck) or exits is given up, with a log line: its socket is
- * closed (a stopped one exits when it runs again) and it is reaped;
- * waiting connections are reset, and so are new ones on splice listeners
- * (open ones run on); new forwards go through libslirp. Since the helper
- * may keep a copy of any socket it sent, and close() does not take a
- * socket out of an epoll set while another reference exists (epoll(7)),
- * every watched fd leaves the set (EPOLL_CTL_DEL) before it is closed.
- *
- * Everything (listeners, both sockets of each connection, the helper's
- * socket, a "kick" eventfd and a timerfd for the helper's deadline and
- * rested listeners) lives in one epoll set, whose fd is one
- * entry (LOOP_SPLICE) of the main poll loop; splice_on_ready() handles a
- * batch of events. Connection sockets are edge-triggered, registered for
+ * Everything (listeners, both sockets of each connection, a "kick"
+ * eventfd and a timerfd for rested listeners) lives in the reactor's
+ * epoll set (reactor.c), whose
+ * fd is one entry of the main poll loop; dispatch_reactor() calls the
+ * handlers (splice_on_*()) for a batch of events, and splice_batch_end()
+ * frees what ended in it. Connection sockets are edge-triggered, registered for
  * EPOLLIN | EPOLLRDHUP; EPOLLOUT is added (once, for good) the first time
  * a write to the socket would block, so that a connection that never
  * fills a send buffer is not woken for every writable edge (connect
@@ -95,74 +66,30 @@
  * would stay readable and spin the loop: it leaves the set for
  * SPLICE_ACCEPT_PAUSE_MS and the timer brings it back.
  *
- * Other modules. udprelay.c puts its own sockets into the same epoll set
- * (splice_watch_add(): the event calls the watch's callback) and takes UDP
- * sockets from a second pool (splice_take_dgram()); splice_set_client()
- * tells it when asked-for sockets arrive and when a batch ends (when it may
- * free what events pointed to).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
-#include <seccomp.h>
-#include <signal.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fdclose.h"
-#include "loop.h"
 #include "log.h"
+#include "nshelper.h"
+#include "reactor.h"
 #include "splice.h"
 #include "util.h"
 
-#define SPLICE_EVENTS 64            /* epoll events per wake-up */
 #define SPLICE_PIPE_CACHE 16        /* idle pipe pairs kept */
-#define SPLICE_HELLO_MS 5000        /* the helper's first word */
-#define SPLICE_REAP_MS 100          /* a helper that is gone: reap it ... */
-#define SPLICE_REAP_TRIES 100       /* ... for up to 10 s */
-
-/*
- * The congestion control of the sockets whose path never leaves the
- * machine: every namespace socket, and host sockets with a local peer.
- * Measured on a host whose default is bbr: 64 KiB segments over loopback
- * made 10-11 Gbit/s through the forward with bbr (its pacing and min-RTT
- * model fit a microsecond path badly) and 16-21 Gbit/s with cubic, the
- * kernel's default. Host sockets with a remote peer keep the system's.
- */
-#define SPLICE_LOCAL_CC "cubic"
-
-enum splice_kind {
-    SPLICE_K_LISTENER,
-    SPLICE_K_CONN,
-    SPLICE_K_HELPER,
-    SPLICE_K_KICK,
-    SPLICE_K_WATCH,     /* another module's fd (struct splice_watch) */
-    SPLICE_K_TIMER,     /* the helper's deadline, paused listeners */
-};
-
-/* what an epoll event points to: the first member of each object */
-struct splice_ep {
-    uint8_t kind;
-    uint8_t side;       /* SPLICE_K_CONN: 0 host socket, 1 namespace socket */
-};
 
 struct splice_listener {
-    struct splice_ep ep;
+    struct reactor_ref ref;
     int fd;
     struct sockaddr_storage guest;
     socklen_t guest_len;
@@ -188,7 +115,7 @@ struct splice_dir {
 };
 
 struct splice_conn {
-    struct splice_ep ep[2];
+    struct reactor_ref ref[2];
     int fd[2];
     bool out_armed[2];              /* EPOLLOUT is (or goes) in its events */
     bool watched[2];                /* the socket is in the epoll set */
@@ -208,30 +135,16 @@ struct splice_pipes {
 };
 
 struct splice {
-    int epfd;
+    struct reactor *r;
+    struct nshelper *h;
     int kickfd;
-    int helper_fd;
-    pid_t helper_pid;
-    struct splice_ep helper_ep, kick_ep;
-    struct loop *loop;
-    int pool[2][SPLICE_POOL_MAX];   /* [0] AF_INET, [1] AF_INET6 */
-    int npool[2];
-    bool requested[2];
-    int dpool[2][SPLICE_POOL_MAX];  /* the same for SOCK_DGRAM */
-    int ndpool[2];
-    bool drequested[2];
-    /* [0] SOCK_STREAM, [1] SOCK_DGRAM; per family: what the helper owes */
-    int64_t asked_ms[2][2];         /* since when (0: nothing) */
-    int asked[2][2];                /* how many sockets, at most */
+    struct reactor_ref kick_ref;
     int nwait[2];                   /* connections on wait_head[] */
     int timerfd;
-    struct splice_ep timer_ep;
+    struct reactor_ref timer_ref;
     int64_t timer_ms;               /* when it fires (0: not armed) */
     int64_t accept_log_ms;          /* the last "out of fds" line */
     int64_t wait_log_ms;            /* the last "too many waiting" line */
-    void (*on_dgram)(void *arg);    /* splice_set_client() */
-    void (*on_batch_end)(void *arg);
-    void *client;
     struct splice_listener *listeners;
     struct splice_conn *conns;
     struct splice_conn *wait_head[2], *wait_tail[2];
@@ -240,33 +153,8 @@ struct splice {
     struct splice_pipes cache[SPLICE_PIPE_CACHE];
     int ncache;
     bool kicked;
-    uint64_t batch;         /* splice_on_ready() calls */
-    bool hello_pending;     /* the helper's first word not taken yet */
-    bool helper_reaped;     /* the helper is gone and reaped */
-    int reap_left;          /* tries left to reap it (SPLICE_REAP_MS apart) */
-    int hello_status;       /* what it said: 0 or a negative errno */
     struct splice_stats st;
 };
-
-_Static_assert(offsetof(struct splice_watch, kind) ==
-               offsetof(struct splice_ep, kind), "splice_watch and splice_ep");
-
-/*
- * Set SPLICE_LOCAL_CC on @fd. A congestion control that is not in
- * net.ipv4.tcp_allowed_congestion_control (the system's default and reno,
- * and what was once a default) needs CAP_NET_ADMIN over the socket's
- * network namespace: the helper, which has none, leaves that to the
- * daemon (splice_on_helper()), which has it where it is root or the owner
- * of the target's user namespace and not sandboxed. Without it the
- * system's default stays, which only costs speed.
- *
- * Return: 0 or a negative errno
- */
-static int splice_local_cc(int fd)
-{
-    return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, SPLICE_LOCAL_CC,
-                      sizeof(SPLICE_LOCAL_CC) - 1) < 0 ? -errno : 0;
-}
 
 /* @a and @b hold the same IP address */
 static bool splice_addr_same(const struct sockaddr *a, const struct sockaddr *b)
@@ -294,7 +182,7 @@ static void splice_client_cc(int fd, const struct sockaddr *peer)
     if (util_addr_is_loopback(peer) ||
         (getsockname(fd, (struct sockaddr *)&self, &len) == 0 &&
          splice_addr_same(peer, (struct sockaddr *)&self)))
-        splice_local_cc(fd);
+        util_local_cc(fd);
 }
 
 static int splice_fi(int family)
@@ -321,332 +209,48 @@ static bool splice_may_log(int64_t *last)
     return true;
 }
 
-/* --------------------------------------------------------------- helper */
-
-/*
- * Name the helper in ps and /proc/PID/cmdline ("slirpd: splice helper"),
- * so that nobody takes it for the daemon (callers look for the daemon by
- * its argv). The argument area is overwritten in place, as setproctitle().
- */
-static void splice_helper_rename(void)
-{
-    static const char name[] = "slirpd: splice helper";
-    char buf[4096];
-    ssize_t len = 0, n;
-    int fd;
-
-    prctl(PR_SET_NAME, "slirpd-splice", 0, 0, 0);
-    fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        len += n;
-    close(fd);
-    if (len < 2 || !program_invocation_name)
-        return;
-    memset(program_invocation_name, 0, (size_t)len);
-    memcpy(program_invocation_name, name,
-           (size_t)len - 1 < sizeof(name) - 1 ? (size_t)len - 1 :
-                                                sizeof(name) - 1);
-}
-
-/*
- * No capabilities, no new privileges, and only what the helper calls. A
- * helper that cannot have all three must not run: it lives in the
- * target's namespaces with the daemon's uid for the daemon's life.
- *
- * Return: 0 or a negative errno
- */
-static int splice_helper_lockdown(void)
-{
-    static const char *const allow[] = {
-        "setsockopt", "close", "recvmsg", "recvfrom", "sendmsg", "sendto",
-        "exit", "exit_group", "rt_sigreturn", "sigreturn", "restart_syscall",
-        "brk", "munmap", "madvise", "mincore",   /* heap.c's free() */
-    };
-    scmp_filter_ctx ctx;
-    cap_t caps;
-    size_t i;
-    int r;
-
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return -errno;
-    caps = cap_init();
-    if (!caps)
-        return -ENOMEM;
-    r = cap_set_proc(caps) < 0 ? -errno : 0;
-    cap_free(caps);
-    if (r < 0)
-        return r;
-    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
-        return -ENOMEM;
-    for (i = 0; i < ARRAY_SIZE(allow); i++) {
-        int nr = seccomp_syscall_resolve_name(allow[i]);
-
-        if (nr != __NR_SCMP_ERROR)
-            seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    }
-    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                     SCMP_A0(SCMP_CMP_EQ, AF_INET));
-    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    /* not released: free() after the filter is not worth a rule */
-    r = seccomp_load(ctx);
-    return r < 0 ? r : 0;
-}
-
-static int splice_helper_send(int sock, const struct splice_msg *m,
-                              const int *fds, int n)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * SPLICE_FDS_PER_MSG)];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    struct cmsghdr *cmsg;
-    ssize_t r;
-
-    if (n > 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
-    }
-    do
-        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
-}
-
-/**
- * splice_helper_run() - become the splice helper (an ns_then_fn)
- * @sock:	this end of the socketpair to the daemon
- * @arg:	unused
- *
- * For a child that is inside the target's namespaces already: the tap's
- * child of ns_call_then() goes on as the helper (one fork for both).
- * Never returns.
- */
-void splice_helper_run(int sock, void *arg)
-{
-    int keep[1] = { sock };
-    struct splice_msg m = { 0 };
-    sigset_t none;
-    int fds[SPLICE_FDS_PER_MSG];
-    int i, j, r;
-
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    fdclose_except(keep, 1);    /* the namespace fds, the tap's */
-    splice_helper_rename();
-    /* the first word, once locked down: the daemon takes it whenever it
-     * comes (it only needs it before the first splice forward). A helper
-     * that could not lock itself down says why and exits: the daemon then
-     * carries every forward through libslirp */
-    r = splice_helper_lockdown();
-    if (r < 0)
-        warn("splice helper: cannot lock itself down (%s): exiting",
-             strerror(-r));
-    m.status = r;
-    if (splice_helper_send(sock, &m, NULL, 0) < 0 || r < 0)
-        _exit(1);
-
-    for (;;) {
-        struct splice_msg req;
-        ssize_t n;
-        int want;
-
-        do
-            n = recv(sock, &req, sizeof(req), 0);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0)
-            _exit(0);   /* the daemon is gone */
-        if (n != sizeof(req) ||
-            (req.family != AF_INET && req.family != AF_INET6) ||
-            (req.type != SOCK_STREAM && req.type != SOCK_DGRAM))
-            continue;
-        want = req.count < 1 ? 1 : req.count > SPLICE_FDS_PER_MSG ?
-               SPLICE_FDS_PER_MSG : req.count;
-        m = (struct splice_msg){ .family = req.family, .type = req.type };
-        for (i = 0; i < want; i++) {
-            int one = 1;
-
-            fds[i] = socket(req.family,
-                            req.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            if (fds[i] < 0) {
-                m.status = -errno;
-                break;
-            }
-            if (req.type == SOCK_STREAM) {
-                setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
-                           sizeof(one));
-                if (splice_local_cc(fds[i]) < 0)  /* a path inside the namespace */
-                    m.cc_unset++;
-            }
-        }
-        m.count = i;
-        if (splice_helper_send(sock, &m, fds, i) < 0)
-            _exit(1);
-        for (j = 0; j < i; j++)
-            close(fds[j]);
-    }
-}
-
 /* ------------------------------------------------------------ set-up */
 
-static int splice_epoll_add(struct splice *sp, int fd, uint32_t events,
-                            struct splice_ep *ep)
-{
-    struct epoll_event ev = { .events = events, .data.ptr = ep };
-
-    return epoll_ctl(sp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/*
- * Wait (bounded) for the helper's first word: it joined the namespaces.
- * A receive timeout, not poll(): the daemon's first poll() is its loop's.
- */
-static int splice_hello(int fd)
-{
-    struct timeval tv = { .tv_sec = SPLICE_HELLO_MS / 1000 };
-    struct splice_msg m;
-    ssize_t n;
-
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-        return -errno;
-    do
-        n = recv(fd, &m, sizeof(m), 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EAGAIN ? -ETIMEDOUT : -errno;
-    if (n != sizeof(m))
-        return -ECHILD;
-    return m.status;
-}
-
 /**
- * splice_new_from() - a splice engine around a helper that runs already
- * @sock:	the daemon's end of the socketpair to it (owned from now on,
- *		also on failure)
- * @pid:	the helper
+ * splice_new() - a splice engine
+ * @r:		the reactor its sockets go in; must outlive the engine
+ * @h:		the namespace helper its namespace sockets come from; must
+ *		outlive the engine
  * @ret:	the engine; free with splice_free()
  *
- * Does not wait for the helper's first word (nothing needs the helper
- * before the first forward: the ready byte does not wait for it): the main
- * loop takes the word when it comes, and splice_available() waits for it,
- * bounded, where it is needed first (splice_wait_helper()).
- *
- * Return: 0 or the errno of a failed epoll/eventfd call (or -ENOMEM)
+ * Return: 0, -ENOMEM, or the errno of a failed epoll/eventfd/timerfd call
  */
-int splice_new_from(int sock, pid_t pid, struct splice **ret)
+int splice_new(struct reactor *r, struct nshelper *h, struct splice **ret)
 {
     struct splice *sp;
-    int r;
+    int e;
 
     *ret = NULL;
     sp = calloc(1, sizeof(*sp));
-    if (!sp) {
-        close(sock);
+    if (!sp)
         return -ENOMEM;
-    }
-    sp->epfd = sp->kickfd = sp->timerfd = -1;
-    sp->helper_fd = sock;
-    sp->helper_pid = pid;
-    sp->helper_ep.kind = SPLICE_K_HELPER;
-    sp->kick_ep.kind = SPLICE_K_KICK;
-    sp->timer_ep.kind = SPLICE_K_TIMER;
-    sp->hello_pending = true;
+    sp->r = r;
+    sp->h = h;
+    sp->kickfd = sp->timerfd = -1;
+    sp->kick_ref = REACTOR_REF(EVT_SPLICE_KICK, 0);
+    sp->timer_ref = REACTOR_REF(EVT_SPLICE_TIMER, 0);
 
-    sp->epfd = epoll_create1(EPOLL_CLOEXEC);
     sp->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sp->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (sp->epfd < 0 || sp->kickfd < 0 || sp->timerfd < 0) {
-        r = -errno;
+    if (sp->kickfd < 0 || sp->timerfd < 0) {
+        e = -errno;
         goto fail;
     }
-    r = splice_epoll_add(sp, sp->helper_fd, EPOLLIN, &sp->helper_ep);
-    if (r == 0)
-        r = splice_epoll_add(sp, sp->kickfd, EPOLLIN, &sp->kick_ep);
-    if (r == 0)
-        r = splice_epoll_add(sp, sp->timerfd, EPOLLIN, &sp->timer_ep);
-    if (r < 0)
+    e = reactor_add(r, sp->kickfd, EPOLLIN, &sp->kick_ref);
+    if (e == 0)
+        e = reactor_add(r, sp->timerfd, EPOLLIN, &sp->timer_ref);
+    if (e < 0)
         goto fail;
     *ret = sp;
     return 0;
 fail:
     splice_free(sp);
-    return r;
-}
-
-/**
- * splice_wait_helper() - wait (bounded) for the helper's first word: it
- *			  joined the namespace
- * @sp:	from splice_new_from()
- *
- * Return: 0 (also when it came before); the errno of the helper joining
- *	   the namespaces, -ETIMEDOUT if it did not answer in time, -ECHILD
- *	   if it is gone. On an error the engine stays unavailable
- *	   (splice_available() is false) and every forward goes through
- *	   libslirp.
- */
-int splice_wait_helper(struct splice *sp)
-{
-    int r;
-
-    if (!sp->hello_pending)
-        return sp->hello_status;
-    sp->hello_pending = false;
-    r = splice_hello(sp->helper_fd);
-    if (r == 0 && fcntl(sp->helper_fd, F_SETFL, O_NONBLOCK) < 0)
-        r = -errno;
-    sp->hello_status = r;
-    if (r < 0) {
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
-        return r;
-    }
-    sp->st.helper_alive = true;
-    return 0;
-}
-
-/* take the helper's first word where the engine is first needed */
-static void splice_settle(struct splice *sp)
-{
-    int r;
-
-    if (!sp->hello_pending)
-        return;
-    r = splice_wait_helper(sp);
-    if (r < 0)
-        warn("splice forwards are not available (%s): every forward "
-             "goes through libslirp, ignoring", strerror(-r));
-}
-
-/**
- * splice_attach() - poll the engine's epoll fd from the main loop
- * @sp:	the engine
- * @l:	the loop (dispatches LOOP_SPLICE to splice_on_ready())
- *
- * Return: 0 or -ENOMEM
- */
-int splice_attach(struct splice *sp, struct loop *l)
-{
-    int r = loop_add(l, sp->epfd, POLLIN, LOOP_SPLICE, sp);
-
-    if (r == 0) {
-        sp->loop = l;
-        l->splice = sp;
-    }
-    return r;
+    return e;
 }
 
 /**
@@ -661,29 +265,17 @@ uint64_t splice_bytes(const struct splice *sp)
 }
 
 /**
- * splice_epoll_fd() - the fd the main loop polls
- * @sp:	the engine
- *
- * Return: the epoll fd
- */
-int splice_epoll_fd(const struct splice *sp)
-{
-    return sp->epfd;
-}
-
-/**
  * splice_available() - can new splice forwards be served?
  * @sp:	the engine, or NULL
  *
- * Waits (bounded) for the helper's first word if it has not come yet.
+ * Waits (bounded) for the helper's first word if it has not come yet
+ * (nshelper_available()).
  *
  * Return: true while the namespace helper is alive
  */
 bool splice_available(struct splice *sp)
 {
-    if (sp)
-        splice_settle(sp);
-    return sp && sp->st.helper_alive;
+    return sp && nshelper_available(sp->h);
 }
 
 /* -------------------------------------------------------- connections */
@@ -723,7 +315,7 @@ static void splice_conn_end(struct splice *sp, struct splice_conn *c,
          * from the helper, which may keep one, and an event would then
          * point to @c, freed at the end of the batch */
         if (c->watched[i])
-            epoll_ctl(sp->epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+            reactor_del(sp->r, c->fd[i]);
         c->watched[i] = false;
         close(c->fd[i]);
         c->fd[i] = -1;
@@ -837,9 +429,9 @@ static int splice_conn_watch(struct splice *sp, struct splice_conn *c)
     for (i = 0; i < 2; i++) {
         if (c->watched[i] || c->fd[i] < 0)
             continue;
-        r = splice_epoll_add(sp, c->fd[i],
+        r = reactor_add(sp->r, c->fd[i],
                              EPOLLIN | EPOLLRDHUP | EPOLLET |
-                             (c->out_armed[i] ? EPOLLOUT : 0), &c->ep[i]);
+                             (c->out_armed[i] ? EPOLLOUT : 0), &c->ref[i]);
         if (r < 0)
             return r;
         c->watched[i] = true;
@@ -850,16 +442,16 @@ static int splice_conn_watch(struct splice *sp, struct splice_conn *c)
 /* a write to fd[@i] would block: be told when it can go on */
 static int splice_arm_out(struct splice *sp, struct splice_conn *c, int i)
 {
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.ptr = &c->ep[i],
-    };
+    int r;
 
     if (c->out_armed[i])
         return 0;
-    if (c->watched[i] &&
-        epoll_ctl(sp->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
-        return -errno;
+    if (c->watched[i]) {
+        r = reactor_mod(sp->r, c->fd[i],
+                        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->ref[i]);
+        if (r < 0)
+            return r;
+    }
     c->out_armed[i] = true;     /* (or with the registration to come) */
     return 0;
 }
@@ -1031,30 +623,19 @@ static void splice_conn_open(struct splice *sp, struct splice_conn *c)
 }
 
 /*
- * Arm the timer for the first of: the helper's deadline (the oldest
- * request it has not answered + SPLICE_HELPER_TIMEOUT_MS), a paused
- * listener's retry. A timer armed for later is moved; one armed for
- * earlier stays (splice_on_timer() looks again when it fires).
+ * Arm the timer for the first paused listener's retry. A timer armed for
+ * later is moved; one armed for earlier stays (splice_on_timer() looks
+ * again when it fires).
  */
 static void splice_timer_update(struct splice *sp)
 {
     struct itimerspec its = { 0 };
     struct splice_listener *ls;
     int64_t next = 0;
-    int t, fi;
 
-    for (t = 0; t < 2; t++)
-        for (fi = 0; fi < 2; fi++)
-            if (sp->asked_ms[t][fi] &&
-                (!next || sp->asked_ms[t][fi] + SPLICE_HELPER_TIMEOUT_MS <
-                          next))
-                next = sp->asked_ms[t][fi] + SPLICE_HELPER_TIMEOUT_MS;
     for (ls = sp->listeners; ls; ls = ls->next)
         if (ls->resume_ms && (!next || ls->resume_ms < next))
             next = ls->resume_ms;
-    if (sp->reap_left > 0 &&
-        (!next || splice_now_ms() + SPLICE_REAP_MS < next))
-        next = splice_now_ms() + SPLICE_REAP_MS;
     if (!next || (sp->timer_ms && sp->timer_ms <= next))
         return;
     its.it_value.tv_sec = next / 1000;
@@ -1063,43 +644,14 @@ static void splice_timer_update(struct splice *sp)
         sp->timer_ms = next;
 }
 
-/* ask the helper for sockets of @type (index @t), family index @fi */
-static void splice_ask(struct splice *sp, int t, int fi, int count)
-{
-    struct splice_msg m = {
-        .family = fi ? AF_INET6 : AF_INET,
-        .count = count,
-        .type = t ? SOCK_DGRAM : SOCK_STREAM,
-    };
-
-    /*
-     * Owed from now on, whether the send went or not: a helper whose
-     * socket does not take a request is as stuck as one that does not
-     * answer, and the deadline covers both.
-     */
-    send(sp->helper_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
-    sp->asked_ms[t][fi] = splice_now_ms();
-    sp->asked[t][fi] = count;
-    splice_timer_update(sp);
-}
-
-static void splice_request(struct splice *sp, int fi)
-{
-    int count = SPLICE_POOL_MAX - sp->npool[fi];
-
-    if (sp->requested[fi] || !sp->st.helper_alive || count <= 0)
-        return;
-    sp->requested[fi] = true;
-    splice_ask(sp, 0, fi, count);
-}
-
 /* give @c a namespace socket and connect it; or queue it for one */
 static void splice_conn_start(struct splice *sp, struct splice_conn *c)
 {
     int fi = splice_fi(c->guest.ss_family);
+    int fd = nshelper_take(sp->h, SOCK_STREAM, c->guest.ss_family);
 
-    if (!sp->npool[fi]) {
-        if (!sp->st.helper_alive) {
+    if (fd < 0) {
+        if (fd != -EAGAIN) {    /* the helper is gone */
             splice_conn_end(sp, c, true);
             return;
         }
@@ -1121,12 +673,9 @@ static void splice_conn_start(struct splice *sp, struct splice_conn *c)
             sp->wait_head[fi] = c;
         sp->wait_tail[fi] = c;
         sp->nwait[fi]++;
-        splice_request(sp, fi);
-        return;
+        return;     /* asked for (nshelper_take()) */
     }
-    c->fd[1] = sp->pool[fi][--sp->npool[fi]];
-    if (sp->npool[fi] < SPLICE_POOL_LOW)
-        splice_request(sp, fi);
+    c->fd[1] = fd;
     if (connect(c->fd[1], (const struct sockaddr *)&c->guest,
                 c->guest_len) < 0 && errno != EINPROGRESS && errno != EINTR) {
         splice_conn_end(sp, c, true);
@@ -1154,26 +703,33 @@ static void splice_listener_pause(struct splice *sp,
     if (splice_may_log(&sp->accept_log_ms))
         warn("splice forward: accept: %s: the listener rests for %d ms",
              strerror(err), SPLICE_ACCEPT_PAUSE_MS);
-    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+    reactor_del(sp->r, ls->fd);
     ls->resume_ms = splice_now_ms() + SPLICE_ACCEPT_PAUSE_MS;
     sp->st.accept_paused++;
     splice_timer_update(sp);
 }
 
-/*
- * Accept what @ls has queued. A listener that was not readable in the
+/**
+ * splice_on_listener() - accept what a listener has queued
+ * @sp:		the engine
+ * @ref:	the listener's reference
+ *
+ * A listener that was not readable in the
  * batch before this one takes one connection: the accept4() after it
  * would, for connections that come one at a time, only say EAGAIN, and
  * if more are queued the (level-triggered) listener is reported again in
  * the very next batch, which then takes them all, up to the budget.
  */
-static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
+void splice_on_listener(struct splice *sp, struct reactor_ref *ref)
 {
-    int i, budget = ls->last_batch + 1 == sp->batch ? SPLICE_ACCEPT_BUDGET : 1;
+    struct splice_listener *ls = container_of(ref, struct splice_listener,
+                                              ref);
+    uint64_t batch = sp->r->batch;
+    int i, budget = ls->last_batch + 1 == batch ? SPLICE_ACCEPT_BUDGET : 1;
 
     if (ls->resume_ms)
         return;     /* paused in this batch, by an earlier event */
-    ls->last_batch = sp->batch;
+    ls->last_batch = batch;
     for (i = 0; i < budget; i++) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
@@ -1196,8 +752,8 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
             close(fd);
             continue;
         }
-        c->ep[0] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 0 };
-        c->ep[1] = (struct splice_ep){ .kind = SPLICE_K_CONN, .side = 1 };
+        c->ref[0] = REACTOR_REF(EVT_SPLICE_CONN, 0);
+        c->ref[1] = REACTOR_REF(EVT_SPLICE_CONN, 1);
         c->fd[0] = fd;
         c->fd[1] = -1;
         c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
@@ -1215,9 +771,17 @@ static void splice_on_listener(struct splice *sp, struct splice_listener *ls)
     /* budget used up: the listener stays readable (level-triggered) */
 }
 
-static void splice_on_conn(struct splice *sp, struct splice_conn *c, int side,
-                           uint32_t events)
+/**
+ * splice_on_conn() - pump a connection whose socket has events
+ * @sp:		the engine
+ * @ref:	the reference of one of its sockets (side 0: host, 1: namespace)
+ * @events:	the epoll events
+ */
+void splice_on_conn(struct splice *sp, struct reactor_ref *ref,
+                    uint32_t events)
 {
+    int side = ref->side;
+    struct splice_conn *c = container_of(ref - side, struct splice_conn, ref);
     unsigned int mask = 0, settled = 0, fin = 0;
     int err = 0;
     socklen_t len = sizeof(err);
@@ -1268,7 +832,11 @@ static struct splice_conn *splice_wait_pop(struct splice *sp, int fi)
 /* serve connections waiting for a namespace socket of family index @fi */
 static void splice_serve_waiting(struct splice *sp, int fi)
 {
-    while (sp->wait_head[fi] && (sp->npool[fi] || !sp->st.helper_alive)) {
+    int family = fi ? AF_INET6 : AF_INET;
+
+    while (sp->wait_head[fi] &&
+           (nshelper_pooled(sp->h, SOCK_STREAM, family) ||
+            !nshelper_available(sp->h))) {
         struct splice_conn *c = splice_wait_pop(sp, fi);
 
         if (c->state == SPLICE_CLOSED) {
@@ -1280,264 +848,33 @@ static void splice_serve_waiting(struct splice *sp, int fi)
     }
 }
 
-/*
- * The helper is of no more use (@why: it exited, or was given up): new
- * forwards go through libslirp, connections to splice forwards are reset
- * (those that wait now, and new ones), open ones run on. Its socket is
- * closed, so a helper that was only stopped exits when it runs again.
+/**
+ * splice_on_timer() - listeners whose rest is over go back into the set
+ * @sp:	the engine
  */
-static void splice_helper_gone(struct splice *sp, const char *why)
-{
-    int t, fi;
-
-    if (!sp->st.helper_alive)
-        return;
-    sp->st.helper_alive = false;
-    warn("splice helper (pid %d) %s: new connections to splice forwards are "
-         "reset, new forwards go through libslirp", (int)sp->helper_pid,
-         why);
-    epoll_ctl(sp->epfd, EPOLL_CTL_DEL, sp->helper_fd, NULL);
-    util_closep(&sp->helper_fd);
-    sp->helper_fd = -1;
-    for (t = 0; t < 2; t++)
-        for (fi = 0; fi < 2; fi++)
-            sp->asked_ms[t][fi] = 0;
-    /* its socket closes before it is a zombie: reaped by the timer, if
-     * not now (a stopped one exits when it runs again) */
-    if (sp->helper_pid > 0 && waitpid(sp->helper_pid, NULL, WNOHANG) > 0)
-        sp->helper_reaped = true;
-    else if (sp->helper_pid > 0)
-        sp->reap_left = SPLICE_REAP_TRIES;
-    splice_timer_update(sp);
-    splice_serve_waiting(sp, 0);
-    splice_serve_waiting(sp, 1);
-    if (sp->on_dgram)
-        sp->on_dgram(sp->client);   /* splice_take_dgram() says -EHOSTDOWN */
-}
-
-/*
- * Is @fd what the helper was asked for: a socket of @family and @type, TCP
- * or UDP? It is made non-blocking here: nothing the helper set is trusted
- * (a blocking socket would stall the whole daemon in splice()).
- *
- * Return: 0, or a negative errno that says what is wrong
- */
-static int splice_check_sock(int fd, int family, int type)
-{
-    int want[3] = { family, type, type == SOCK_STREAM ? IPPROTO_TCP :
-                                                       IPPROTO_UDP };
-    static const int opt[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
-    static const int bad[3] = { -EAFNOSUPPORT, -EPROTOTYPE,
-                                -EPROTONOSUPPORT };
-    struct stat st;
-    int i;
-
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISSOCK(st.st_mode))
-        return -ENOTSOCK;
-    for (i = 0; i < 3; i++) {
-        int v = -1;
-        socklen_t len = sizeof(v);
-
-        if (getsockopt(fd, SOL_SOCKET, opt[i], &v, &len) < 0)
-            return -errno;
-        if (v != want[i])
-            return bad[i];
-    }
-    return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
-}
-
-/*
- * Check an answer of the helper and its @n descriptors @fds.
- *
- * Return: NULL if it is one that was asked for and every descriptor is a
- *	   socket of the kind asked for (non-blocking now), else what is
- *	   wrong (*@ret_err: the errno, or 0)
- */
-static const char *splice_check_answer(struct splice *sp,
-                                       const struct splice_msg *m,
-                                       ssize_t len, int flags, const int *fds,
-                                       size_t n, int *ret_err)
-{
-    int t = m->type == SOCK_DGRAM, fi = splice_fi(m->family);
-    size_t i;
-
-    *ret_err = 0;
-    if (len != sizeof(*m) || (m->family != AF_INET && m->family != AF_INET6) ||
-        (m->type != SOCK_STREAM && m->type != SOCK_DGRAM))
-        return "sent a malformed answer";
-    if (!sp->asked_ms[t][fi])
-        return "sent an answer nobody asked for";
-    if ((flags & MSG_CTRUNC) || m->count < 0 || (size_t)m->count != n ||
-        n > (size_t)sp->asked[t][fi])
-        return "sent more descriptors than asked for, or fewer than it said";
-    for (i = 0; i < n; i++) {
-        *ret_err = splice_check_sock(fds[i], m->family, m->type);
-        if (*ret_err < 0)
-            return "sent a descriptor that is not the socket asked for";
-    }
-    return NULL;
-}
-
-/*
- * Give the helper up: it answered with something it was not asked for,
- * or did not answer in time. Whatever it does from now on is ignored.
- */
-static void splice_helper_fail(struct splice *sp, const char *why, int err)
-{
-    char buf[160];
-
-    if (err)
-        snprintf(buf, sizeof(buf), "%s (%s), dropped; given up", why,
-                 strerror(-err));
-    else
-        snprintf(buf, sizeof(buf), "%s; given up", why);
-    splice_helper_gone(sp, buf);
-}
-
-static void splice_on_helper(struct splice *sp)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * SPLICE_FDS_PER_MSG)];
-        struct cmsghdr align;
-    } u;
-    struct splice_msg m = { 0 };
-    struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-    };
-    struct cmsghdr *cmsg;
-    int fds[SPLICE_FDS_PER_MSG];
-    size_t nfd = 0, i;
-    const char *why;
-    bool dgram;
-    ssize_t n;
-    int fi, err;
-
-    if (sp->hello_pending) {
-        /* the first word: readable now, so this does not block */
-        splice_settle(sp);
-        return;
-    }
-    if (!sp->st.helper_alive)
-        return;
-    n = recvmsg(sp->helper_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    err = n < 0 ? errno : 0;
-    for (cmsg = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cmsg;
-         cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        size_t k;
-
-        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-            continue;
-        k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (i = 0; i < k; i++) {
-            int fd;
-
-            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-            if (nfd < SPLICE_FDS_PER_MSG)
-                fds[nfd++] = fd;
-            else
-                close(fd);
-        }
-    }
-    if (n <= 0) {
-        for (i = 0; i < nfd; i++)
-            close(fds[i]);
-        /* a peer that is gone: EOF, or ECONNRESET if it was killed with
-         * a message unread */
-        splice_helper_gone(sp, n == 0 || err == ECONNRESET ?
-                               "exited" : "cannot be read from");
-        return;
-    }
-    why = splice_check_answer(sp, &m, n, msg.msg_flags, fds, nfd, &err);
-    if (why) {
-        for (i = 0; i < nfd; i++)
-            close(fds[i]);
-        splice_helper_fail(sp, why, err);
-        return;
-    }
-    fi = splice_fi(m.family);
-    dgram = m.type == SOCK_DGRAM;
-    sp->asked_ms[dgram][fi] = 0;
-    for (i = 0; i < nfd; i++) {
-        if (dgram && sp->ndpool[fi] < SPLICE_POOL_MAX) {
-            sp->dpool[fi][sp->ndpool[fi]++] = fds[i];
-        } else if (!dgram && sp->npool[fi] < SPLICE_POOL_MAX) {
-            if (m.cc_unset > 0)
-                splice_local_cc(fds[i]);    /* as the helper could not */
-            sp->pool[fi][sp->npool[fi]++] = fds[i];
-        } else {
-            close(fds[i]);
-        }
-    }
-    if (dgram) {
-        sp->drequested[fi] = false;
-        if (sp->on_dgram)
-            sp->on_dgram(sp->client);
-        return;
-    }
-    sp->requested[fi] = false;
-    if (m.status < 0 && !sp->npool[fi]) {
-        /* the namespace cannot make such sockets: nobody waits in vain */
-        struct splice_conn *c;
-
-        while ((c = splice_wait_pop(sp, fi))) {
-            if (c->state != SPLICE_CLOSED)
-                splice_conn_end(sp, c, true);
-            else {
-                c->lnext = sp->dead;
-                sp->dead = c;
-            }
-        }
-        return;
-    }
-    splice_serve_waiting(sp, fi);
-    if (sp->npool[fi] < SPLICE_POOL_LOW || sp->wait_head[fi])
-        splice_request(sp, fi);
-}
-
-/* the helper's deadline, and listeners whose rest is over */
-static void splice_on_timer(struct splice *sp)
+void splice_on_timer(struct splice *sp)
 {
     struct splice_listener *ls;
     int64_t now = splice_now_ms();
     uint64_t v;
-    int t, fi;
 
     if (read(sp->timerfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         return;
     sp->timer_ms = 0;
-    for (t = 0; t < 2; t++)
-        for (fi = 0; fi < 2; fi++)
-            if (sp->st.helper_alive && sp->asked_ms[t][fi] &&
-                now - sp->asked_ms[t][fi] >= SPLICE_HELPER_TIMEOUT_MS) {
-                char why[96];
-
-                snprintf(why, sizeof(why), "did not answer in %d ms; "
-                         "given up", SPLICE_HELPER_TIMEOUT_MS);
-                splice_helper_gone(sp, why);
-            }
-    if (sp->reap_left > 0) {
-        sp->reap_left--;
-        if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0) {
-            sp->helper_reaped = true;
-            sp->reap_left = 0;
-        }
-    }
     for (ls = sp->listeners; ls; ls = ls->next) {
         if (!ls->resume_ms || ls->resume_ms > now)
             continue;
         ls->resume_ms = 0;
-        splice_epoll_add(sp, ls->fd, EPOLLIN, &ls->ep);
+        reactor_add(sp->r, ls->fd, EPOLLIN, &ls->ref);
     }
     splice_timer_update(sp);
 }
 
-static void splice_on_kick(struct splice *sp)
+/**
+ * splice_on_kick() - pump the connections that used up their budget
+ * @sp:	the engine
+ */
+void splice_on_kick(struct splice *sp)
 {
     struct splice_conn *list, *c;
     uint64_t v;
@@ -1560,6 +897,44 @@ static void splice_on_kick(struct splice *sp)
     }
 }
 
+/**
+ * splice_on_helper() - the namespace helper answered, or was given up
+ * @sp:	the engine
+ * @ev:	what nshelper_on_ready() or nshelper_on_timer() said
+ *
+ * Connections that wait for a namespace socket get one, or are reset if
+ * none will come.
+ */
+void splice_on_helper(struct splice *sp, const struct nshelper_event *ev)
+{
+    int fi;
+
+    if (ev->what & NSHELPER_EV_GONE) {
+        splice_serve_waiting(sp, 0);    /* resets them */
+        splice_serve_waiting(sp, 1);
+        return;
+    }
+    if (!(ev->what & NSHELPER_EV_STREAM))
+        return;
+    fi = splice_fi(ev->family);
+    if (ev->status < 0 && !nshelper_pooled(sp->h, SOCK_STREAM, ev->family)) {
+        /* the namespace cannot make such sockets: nobody waits in vain */
+        struct splice_conn *c;
+
+        while ((c = splice_wait_pop(sp, fi))) {
+            if (c->state != SPLICE_CLOSED)
+                splice_conn_end(sp, c, true);
+            else {
+                c->lnext = sp->dead;
+                sp->dead = c;
+            }
+        }
+        return;
+    }
+    splice_serve_waiting(sp, fi);
+    nshelper_prepare(sp->h, SOCK_STREAM, ev->family);
+}
+
 static void splice_free_dead(struct splice *sp)
 {
     struct splice_conn *c;
@@ -1571,52 +946,14 @@ static void splice_free_dead(struct splice *sp)
 }
 
 /**
- * splice_on_ready() - handle what the epoll set reports (LOOP_SPLICE)
+ * splice_batch_end() - free what connections ended in the reactor's batch
  * @sp:	the engine
  *
- * One batch of at most SPLICE_EVENTS events; more stay pending and keep
- * the epoll fd readable for the next iteration of the main loop.
+ * Events of the batch may have pointed to them until its end.
  */
-void splice_on_ready(struct splice *sp)
+void splice_batch_end(struct splice *sp)
 {
-    struct epoll_event ev[SPLICE_EVENTS];
-    int n, i;
-
-    n = epoll_wait(sp->epfd, ev, SPLICE_EVENTS, 0);
-    sp->batch++;
-    for (i = 0; i < n; i++) {
-        struct splice_ep *ep = ev[i].data.ptr;
-
-        switch (ep->kind) {
-        case SPLICE_K_LISTENER:
-            splice_on_listener(sp, (struct splice_listener *)ep);
-            break;
-        case SPLICE_K_CONN:
-            splice_on_conn(sp, (struct splice_conn *)(void *)
-                               ((char *)(ep - ep->side) -
-                                offsetof(struct splice_conn, ep)),
-                           ep->side, ev[i].events);
-            break;
-        case SPLICE_K_HELPER:
-            splice_on_helper(sp);
-            break;
-        case SPLICE_K_KICK:
-            splice_on_kick(sp);
-            break;
-        case SPLICE_K_TIMER:
-            splice_on_timer(sp);
-            break;
-        case SPLICE_K_WATCH: {
-            struct splice_watch *w = (struct splice_watch *)(void *)ep;
-
-            w->fn(w, ev[i].events);
-            break;
-        }
-        }
-    }
     splice_free_dead(sp);
-    if (sp->on_batch_end)
-        sp->on_batch_end(sp->client);
 }
 
 /* ----------------------------------------------------------- listeners */
@@ -1670,7 +1007,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
         return -errno;
     /* on loopback every client is local: accepted sockets inherit it */
     if (util_addr_is_loopback(host))
-        splice_local_cc(fd);
+        util_local_cc(fd);
     if (bind(fd, host, host_len) < 0 || listen(fd, SPLICE_LISTEN_BACKLOG) < 0)
         return -errno;
     memset(ret_bound, 0, sizeof(*ret_bound));
@@ -1681,12 +1018,12 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     ls = calloc(1, sizeof(*ls));
     if (!ls)
         return -ENOMEM;
-    ls->ep.kind = SPLICE_K_LISTENER;
+    ls->ref = REACTOR_REF(EVT_SPLICE_LISTENER, 0);
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
     ls->local = util_addr_is_loopback(host);
     ls->fd = fd;
-    r = splice_epoll_add(sp, fd, EPOLLIN, &ls->ep);
+    r = reactor_add(sp->r, fd, EPOLLIN, &ls->ref);
     if (r < 0) {
         free(ls);
         return r;
@@ -1695,8 +1032,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     sp->listeners = ls;
     sp->st.listeners++;
     /* the first sockets of this family, before the first client */
-    if (sp->npool[splice_fi(guest->sa_family)] < SPLICE_POOL_LOW)
-        splice_request(sp, splice_fi(guest->sa_family));
+    nshelper_prepare(sp->h, SOCK_STREAM, guest->sa_family);
     *ret_fd = util_take_fd(&fd);
     return 0;
 }
@@ -1718,7 +1054,7 @@ int splice_unlisten(struct splice *sp, int fd)
         if (ls->fd != fd)
             continue;
         *p = ls->next;
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+        reactor_del(sp->r, ls->fd);
         close(ls->fd);
         free(ls);
         sp->st.listeners--;
@@ -1734,15 +1070,17 @@ int splice_unlisten(struct splice *sp, int fd)
  */
 void splice_get_stats(struct splice *sp, struct splice_stats *ret)
 {
-    splice_settle(sp);
+    bool alive = nshelper_available(sp->h);     /* its first word */
+
     *ret = sp->st;
-    ret->pool_v4 = (uint64_t)sp->npool[0];
-    ret->pool_v6 = (uint64_t)sp->npool[1];
-    ret->dpool_v4 = (uint64_t)sp->ndpool[0];
-    ret->dpool_v6 = (uint64_t)sp->ndpool[1];
+    ret->helper_alive = alive;
+    ret->pool_v4 = nshelper_pooled(sp->h, SOCK_STREAM, AF_INET);
+    ret->pool_v6 = nshelper_pooled(sp->h, SOCK_STREAM, AF_INET6);
+    ret->dpool_v4 = nshelper_pooled(sp->h, SOCK_DGRAM, AF_INET);
+    ret->dpool_v6 = nshelper_pooled(sp->h, SOCK_DGRAM, AF_INET6);
 }
 
-/* ------------------------------------------------ other modules' fds */
+/* ------------------------------------------------------- inspection */
 
 /**
  * splice_foreach_conn() - call @fn for every live connection, newest first
@@ -1770,133 +1108,11 @@ void splice_foreach_conn(struct splice *sp,
 }
 
 /**
- * splice_watch_add() - put another module's fd into the engine's epoll set
- * @sp:		the engine
- * @fd:		the fd
- * @events:	epoll events
- * @w:		what the event points to; @w->fn is called with the events
- *		from splice_on_ready(). Take @fd out with splice_watch_del()
- *		before closing it; an event of the current batch may still
- *		point to @w: free @w from the batch-end hook
- *		(splice_set_client()) only.
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_add(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w)
-{
-    w->kind = SPLICE_K_WATCH;
-    w->side = 0;
-    return splice_epoll_add(sp, fd, events, (struct splice_ep *)(void *)w);
-}
-
-/**
- * splice_watch_mod() - change the events of an fd of splice_watch_add()
- * @sp:		the engine
- * @fd:		the fd
- * @events:	epoll events (0: none until changed again)
- * @w:		as given to splice_watch_add()
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w)
-{
-    struct epoll_event ev = { .events = events, .data.ptr = w };
-
-    return epoll_ctl(sp->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/**
- * splice_watch_del() - take an fd of splice_watch_add() out of the set
- * @sp:	the engine
- * @fd:	the fd; call this before closing it: close() alone leaves it in the
- *	set while another process or fd refers to the same socket (one
- *	that came from the helper: the helper may have kept it)
- *
- * Return: 0 or the errno of epoll_ctl()
- */
-int splice_watch_del(struct splice *sp, int fd)
-{
-    return epoll_ctl(sp->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
-}
-
-/**
- * splice_set_client() - the module that uses datagram sockets (udprelay.c)
- * @sp:			the engine
- * @on_dgram:		called when datagram sockets arrived after
- *			splice_take_dgram() said -EAGAIN, or the helper died
- * @on_batch_end:	called at the end of each splice_on_ready()
- * @arg:		their argument
- */
-void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
-                       void (*on_batch_end)(void *arg), void *arg)
-{
-    sp->on_dgram = on_dgram;
-    sp->on_batch_end = on_batch_end;
-    sp->client = arg;
-}
-
-static void splice_request_dgram(struct splice *sp, int fi)
-{
-    int count = SPLICE_POOL_MAX - sp->ndpool[fi];
-
-    if (sp->drequested[fi] || !sp->st.helper_alive || count <= 0)
-        return;
-    sp->drequested[fi] = true;
-    splice_ask(sp, 1, fi, count);
-}
-
-/**
- * splice_take_dgram() - an unconnected UDP socket made inside the namespace
- * @sp:		the engine
- * @family:	AF_INET or AF_INET6
- *
- * From a pool like the TCP sockets'; below SPLICE_POOL_LOW more are asked
- * for. splice_prepare_dgram() fills the pool ahead of the first use.
- *
- * Return: the socket (non-blocking, close-on-exec; the caller owns it);
- *	   -EAGAIN if the pool is empty (more are on the way: the
- *	   on_dgram hook is called when they arrive); -EHOSTDOWN if the
- *	   helper is gone; -EAFNOSUPPORT for another family
- */
-int splice_take_dgram(struct splice *sp, int family)
-{
-    int fi = splice_fi(family), fd;
-
-    if (family != AF_INET && family != AF_INET6)
-        return -EAFNOSUPPORT;
-    if (!sp->ndpool[fi]) {
-        if (!sp->st.helper_alive)
-            return -EHOSTDOWN;
-        splice_request_dgram(sp, fi);
-        return -EAGAIN;
-    }
-    fd = sp->dpool[fi][--sp->ndpool[fi]];
-    if (sp->ndpool[fi] < SPLICE_POOL_LOW)
-        splice_request_dgram(sp, fi);
-    return fd;
-}
-
-/**
- * splice_prepare_dgram() - fill the datagram pool of @family ahead of use
- * @sp:		the engine
- * @family:	AF_INET or AF_INET6
- */
-void splice_prepare_dgram(struct splice *sp, int family)
-{
-    if (sp->ndpool[splice_fi(family)] < SPLICE_POOL_LOW)
-        splice_request_dgram(sp, splice_fi(family));
-}
-
-/**
- * splice_free() - close every connection, listener and pooled socket, and
- *		   let the helper go
+ * splice_free() - close every connection and listener
  * @sp:	the engine, or NULL
  *
  * Open connections are closed (their peers see a FIN, or a reset where
- * data was still in flight). The helper exits when its socket closes; it
- * is reaped here if it has already gone, else by whoever inherits it.
+ * data was still in flight). The helper stays (nshelper_free()).
  */
 void splice_free(struct splice *sp)
 {
@@ -1910,7 +1126,7 @@ void splice_free(struct splice *sp)
                                        sp->conns->dir[1].pending);
     while ((ls = sp->listeners)) {
         sp->listeners = ls->next;
-        epoll_ctl(sp->epfd, EPOLL_CTL_DEL, ls->fd, NULL);
+        reactor_del(sp->r, ls->fd);
         close(ls->fd);
         free(ls);
     }
@@ -1922,10 +1138,6 @@ void splice_free(struct splice *sp)
             sp->wait_head[fi] = c->lnext;
             free(c);
         }
-        for (i = 0; i < sp->npool[fi]; i++)
-            close(sp->pool[fi][i]);
-        for (i = 0; i < sp->ndpool[fi]; i++)
-            close(sp->dpool[fi][i]);
     }
     while (sp->again) {
         struct splice_conn *c = sp->again;
@@ -1940,17 +1152,7 @@ void splice_free(struct splice *sp)
         for (j = 0; j < 4; j++)
             close(sp->cache[i].fds[j]);
     }
-    util_closep(&sp->epfd);
-    util_closep(&sp->kickfd);
-    util_closep(&sp->timerfd);
-    util_closep(&sp->helper_fd);
-    if (sp->helper_pid > 0 && !sp->helper_reaped) {
-        /* EOF on its socket ends it; reap it if it is quick about it */
-        for (i = 0; i < 50; i++) {
-            if (waitpid(sp->helper_pid, NULL, WNOHANG) != 0)
-                break;
-            poll(NULL, 0, 2);
-        }
-    }
+    reactor_close(sp->r, &sp->kickfd);
+    reactor_close(sp->r, &sp->timerfd);
     free(sp);
 }

@@ -7,41 +7,24 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-struct loop;
+struct nshelper;
+struct nshelper_event;
+struct reactor;
+struct reactor_ref;
 
 /* bytes per direction and connection (F_SETPIPE_SZ; the default if refused) */
 #define SPLICE_PIPE_SIZE (512 * 1024)
-/* pre-opened namespace sockets kept per address family, and the refill mark */
-#define SPLICE_POOL_MAX 32
-#define SPLICE_POOL_LOW 16
 /* splice() calls per direction and wake-up before others get their turn */
 #define SPLICE_BUDGET 64
 /* listen() backlog (libslirp's is 1) */
 #define SPLICE_LISTEN_BACKLOG 4096
 /* accept() calls per listener and wake-up */
 #define SPLICE_ACCEPT_BUDGET 64
-/* sockets in one answer of the helper */
-#define SPLICE_FDS_PER_MSG 64
-/* a helper that owes an answer this long is given up (it is stopped or
- * stuck): connections waiting for its sockets are reset */
-#define SPLICE_HELPER_TIMEOUT_MS 3000
 /* connections waiting for a namespace socket, per address family; more
  * are reset at once */
 #define SPLICE_WAIT_MAX 1024
 /* a listener whose accept() ran out of fds (or memory) rests this long */
 #define SPLICE_ACCEPT_PAUSE_MS 100
-
-/*
- * The helper's request and answer (SOCK_SEQPACKET: one message each). An
- * answer carries its sockets (SCM_RIGHTS); the daemon checks each one.
- */
-struct splice_msg {
-    int32_t status;     /* answer: 0 or a negative errno */
-    int32_t family;     /* AF_INET or AF_INET6 */
-    int32_t count;      /* request: how many; answer: how many fds follow */
-    int32_t type;       /* SOCK_STREAM or SOCK_DGRAM */
-    int32_t cc_unset;   /* answer: sockets left without SPLICE_LOCAL_CC */
-};
 
 struct splice_stats {
     uint64_t accepted;          /* host connections accepted */
@@ -62,14 +45,18 @@ struct splice_stats {
 
 struct splice;
 
-void splice_helper_run(int sock, void *arg) __attribute__((noreturn));
-int splice_new_from(int sock, pid_t pid, struct splice **ret);
-int splice_wait_helper(struct splice *sp);
+int splice_new(struct reactor *r, struct nshelper *h, struct splice **ret);
 void splice_free(struct splice *sp);
-int splice_attach(struct splice *sp, struct loop *l);
-int splice_epoll_fd(const struct splice *sp);
-void splice_on_ready(struct splice *sp);
 bool splice_available(struct splice *sp);
+
+/* the handlers of its reactor entries (dispatch_reactor()) */
+void splice_on_listener(struct splice *sp, struct reactor_ref *ref);
+void splice_on_conn(struct splice *sp, struct reactor_ref *ref,
+                    uint32_t events);
+void splice_on_helper(struct splice *sp, const struct nshelper_event *ev);
+void splice_on_kick(struct splice *sp);
+void splice_on_timer(struct splice *sp);
+void splice_batch_end(struct splice *sp);
 
 int splice_listen(struct splice *sp, const struct sockaddr *host,
                   socklen_t host_len, const struct sockaddr *guest,
@@ -92,19 +79,3 @@ void splice_foreach_conn(struct splice *sp,
                                     void *arg),
                          void *arg);
 
-/* an fd of another module in the engine's epoll set (udprelay.c) */
-struct splice_watch {
-    uint8_t kind;       /* set by splice_watch_add() */
-    uint8_t side;
-    void (*fn)(struct splice_watch *w, uint32_t events);
-};
-
-int splice_watch_add(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w);
-int splice_watch_mod(struct splice *sp, int fd, uint32_t events,
-                     struct splice_watch *w);
-int splice_watch_del(struct splice *sp, int fd);
-void splice_set_client(struct splice *sp, void (*on_dgram)(void *arg),
-                       void (*on_batch_end)(void *arg), void *arg);
-int splice_take_dgram(struct splice *sp, int family);
-void splice_prepare_dgram(struct splice *sp, int family);

@@ -15,7 +15,8 @@
  *   libslirp -> stack_send_packet() -> [offload txq: MSS segments merged
  *          into GSO frames] -> stack_flush() -> tap_write_frame() [tap.c:
  *          virtio-net header]
- *   loop.c -> stack_fill() before poll(), stack_poll() after it
+ *   the loop (dispatch.c) -> stack_fill() before poll(), which polls
+ *          stack_pollfds() with its own fds; stack_poll() after it
  *
  * Both of libslirp's calls walk every socket it has, so they are skipped
  * when they cannot matter: stack_fill() keeps the last fill's entries while
@@ -41,7 +42,6 @@
 
 #include "compat.h"
 #include "log.h"
-#include "loop.h"
 #include "offload.h"
 #include "stack.h"
 #include "busypoll.h"
@@ -89,16 +89,18 @@ struct stack {
     int64_t last_guest_error_ms;
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     int64_t reap_next_us;   /* no slirp_connection_info() before this */
-    struct loop *loop;      /* during fill/poll: where slirp's fds go */
     /*
-     * What the last slirp_pollfds_fill() left, to skip the walks over
-     * libslirp's socket list that cannot change anything (see
+     * libslirp's sockets as the last slirp_pollfds_fill() left them (the
+     * poll set the loop polls with its own, stack_pollfds()), to skip the
+     * walks over libslirp's socket list that cannot change anything (see
      * stack_fill() and stack_poll()).
      */
+    struct pollfd *pfd;
+    size_t n_pfd, cap_pfd;
+    bool pfd_oom;           /* a socket did not fit: fill again next time */
     bool dirty;             /* libslirp ran since the last fill */
-    bool filled;            /* l->pfd[first..end) are libslirp's, valid */
+    bool filled;            /* pfd[] is libslirp's, valid */
     bool must_poll;         /* a frame that may release queued output */
-    size_t fill_first, fill_end;    /* its entries in the loop's pfd */
     uint32_t wish_ms;       /* its timeout: 2 (delayed ACK), 499 (TCP
                              * slow timer), 1000 (nothing due) */
     int64_t fill_ms;        /* when it ran */
@@ -356,6 +358,7 @@ void stack_free(struct stack *st)
         offload_txq_free(&st->txq);
     timewait_free(st->tw);
     tap_free(st->tap);
+    free(st->pfd);
     free(st);
 }
 
@@ -439,18 +442,35 @@ static int stack_from_poll(short revents)
     return e;
 }
 
+/* SlirpAddPollCb: one more socket to poll; its index, or -1 if out of
+ * memory (it is then not polled this time) */
 static int stack_add_poll(int fd, int events, void *opaque)
 {
     struct stack *st = opaque;
 
-    return loop_add_transient(st->loop, fd, stack_to_poll(events));
+    if (st->n_pfd == st->cap_pfd) {
+        size_t cap = st->cap_pfd ? 2 * st->cap_pfd : 16;
+        struct pollfd *p = realloc(st->pfd, cap * sizeof(*p));
+
+        if (!p) {
+            st->pfd_oom = true;
+            return -1;
+        }
+        st->pfd = p;
+        st->cap_pfd = cap;
+    }
+    st->pfd[st->n_pfd] = (struct pollfd){ .fd = fd,
+                                          .events = stack_to_poll(events) };
+    return (int)st->n_pfd++;
 }
 
 static int stack_get_revents(int idx, void *opaque)
 {
     struct stack *st = opaque;
 
-    return stack_from_poll(loop_transient_revents(st->loop, idx));
+    if (idx < 0 || (size_t)idx >= st->n_pfd)
+        return 0;
+    return stack_from_poll(st->pfd[idx].revents);
 }
 
 /* run the timers that are due; lower *timeout_ms to the next expiry */
@@ -505,21 +525,21 @@ void stack_touch(struct stack *st)
 }
 
 /**
- * stack_fill() - add libslirp's sockets to this iteration's poll set
+ * stack_fill() - run libslirp's due timers and gather the sockets it wants
+ *		  polled this iteration (stack_pollfds())
  * @st:		the stack
- * @l:		the loop; l->n_pfd entries (the persistent ones) are filled in
  * @timeout_ms:	in: the caller's timeout (-1: none); out: lowered for
  *		libslirp's TCP and RA timers
  *
  * slirp_pollfds_fill() walks every socket libslirp has, TIME_WAIT ones
  * included (thousands after a burst of short connections). If libslirp has
  * not run since the last fill (an iteration that only served the splice
- * engine) and the entries before its sockets are where they were, its
- * entries from that fill are still in l->pfd and are kept as they are.
+ * engine), the sockets of that fill are still the ones to poll and are
+ * kept as they are.
  *
  * Return: 0
  */
-int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
+int stack_fill(struct stack *st, int *timeout_ms)
 {
     int64_t now;
     uint32_t t = UINT32_MAX;
@@ -530,33 +550,45 @@ int stack_fill(struct stack *st, struct loop *l, int *timeout_ms)
     if (timewait_pending(st->tw))
         stack_lower_timeout(timeout_ms,
                             (st->reap_next_us - busypoll_now_us() + 999) / 1000);
-    if (st->filled && !st->dirty && st->loop == l &&
-        st->fill_first == l->n_pfd) {
-        l->n_pfd = st->fill_end;
+    if (st->filled && !st->dirty) {
         stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
         return 0;
     }
-    st->loop = l;
-    st->fill_first = l->n_pfd;
+    st->n_pfd = 0;
+    st->pfd_oom = false;
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
     st->stats.slirp_fills++;
-    st->fill_end = l->n_pfd;
     st->wish_ms = t;
     st->fill_ms = now;
-    st->filled = true;
+    st->filled = !st->pfd_oom;
     st->dirty = false;
     stack_lower_timeout(timeout_ms, t);
     return 0;
 }
 
+/**
+ * stack_pollfds() - the sockets of the last stack_fill(), to poll
+ * @st:		the stack
+ * @ret_n:	how many
+ *
+ * The caller polls them (with its own fds) and leaves each one's revents
+ * in place for stack_poll().
+ *
+ * Return: the array (valid until the next stack_fill())
+ */
+struct pollfd *stack_pollfds(struct stack *st, size_t *ret_n)
+{
+    *ret_n = st->n_pfd;
+    return st->pfd;
+}
+
 /* does slirp_pollfds_poll() have anything to do after this poll()? */
-static bool stack_poll_needed(struct stack *st, struct loop *l, int64_t now)
+static bool stack_poll_needed(struct stack *st, int64_t now)
 {
     size_t i;
 
-    if (st->must_poll || !st->filled || st->loop != l ||
-        st->fill_end > l->n_pfd)
+    if (st->must_poll || !st->filled)
         return true;
     /* its timers: the delayed ACK (wish 2 ms), the slow timer (499 ms:
      * there are TCP sockets), and at least once a second regardless */
@@ -564,8 +596,8 @@ static bool stack_poll_needed(struct stack *st, struct loop *l, int64_t now)
         (st->wish_ms <= 2 && now - st->fill_ms >= 2) ||
         (st->wish_ms <= 499 && now - st->slow_ms >= 499))
         return true;
-    for (i = st->fill_first; i < st->fill_end; i++) {
-        if (l->pfd[i].revents)
+    for (i = 0; i < st->n_pfd; i++) {
+        if (st->pfd[i].revents)
             return true;
     }
     return false;
@@ -573,8 +605,7 @@ static bool stack_poll_needed(struct stack *st, struct loop *l, int64_t now)
 
 /**
  * stack_poll() - let libslirp service its sockets and timers
- * @st:			the stack
- * @l:			the loop, after poll()
+ * @st:			the stack, after the poll() of stack_pollfds()
  * @poll_failed:	poll() returned an error: only run timers
  *
  * slirp_pollfds_poll() walks every socket again; it is called only when one
@@ -583,12 +614,11 @@ static bool stack_poll_needed(struct stack *st, struct loop *l, int64_t now)
  * only this call retries what waited for them). Otherwise the call would
  * find nothing to do.
  */
-void stack_poll(struct stack *st, struct loop *l, bool poll_failed)
+void stack_poll(struct stack *st, bool poll_failed)
 {
     int64_t now = stack_now_ms();
 
-    if (poll_failed || stack_poll_needed(st, l, now)) {
-        st->loop = l;
+    if (poll_failed || stack_poll_needed(st, now)) {
         slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
         st->stats.slirp_polls++;
         /* libslirp runs its slow timer when 499 ms have passed since the

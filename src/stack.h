@@ -4,11 +4,12 @@
 
 #include <libslirp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 
-struct loop;
+struct pollfd;
 
 struct stack_stats {
     uint64_t rx_frames;     /* tap -> libslirp */
@@ -37,8 +38,9 @@ const struct stack_stats *stack_get_stats(struct stack *st);
 
 int64_t stack_now_ms(void);
 void stack_touch(struct stack *st);
-int stack_fill(struct stack *st, struct loop *l, int *timeout_ms);
-void stack_poll(struct stack *st, struct loop *l, bool poll_failed);
+int stack_fill(struct stack *st, int *timeout_ms);
+struct pollfd *stack_pollfds(struct stack *st, size_t *ret_n);
+void stack_poll(struct stack *st, bool poll_failed);
 void stack_reap(struct stack *st);
 struct timewait_stats;
 void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret);

@@ -6,9 +6,9 @@
  * A UDP forward on the fast path never touches libslirp. slirpd binds the
  * host address itself (udprelay_listen()). Every client address seen on
  * that socket is a flow: it gets a UDP socket created inside the target
- * namespace by the splice helper (splice_take_dgram(); the helper makes
- * SOCK_DGRAM sockets as well as SOCK_STREAM ones, and keeps a pool of
- * each), connect()ed to the forward's guest address. The guest thus sees
+ * namespace by the namespace helper (nshelper_take(); nshelper.c keeps
+ * a pool of SOCK_DGRAM sockets as well as of SOCK_STREAM ones),
+ * connect()ed to the forward's guest address. The guest thus sees
  * one peer per client (its own address inside the namespace, one source
  * port per flow) and its replies come back on that socket alone, so each
  * client gets exactly its own replies; the family of the host and the
@@ -18,8 +18,8 @@
  * datagrams from the host socket, then one sendmmsg() per run of
  * consecutive datagrams of the same flow into its namespace socket; back,
  * recvmmsg() from the flow's socket and one sendmmsg() to the client
- * through the host socket. Every socket is level-triggered in the splice
- * engine's epoll set (splice_watch_add()) and one batch is read per
+ * through the host socket. Every socket is level-triggered in the
+ * reactor's epoll set (reactor.c) and one batch is read per
  * wake-up, which keeps the sockets fair among themselves and with the
  * tap. A datagram that cannot be sent (send buffer full, an ICMP error
  * pending) is dropped and counted, as the kernel would; an ICMP error a
@@ -28,7 +28,7 @@
  *
  * A new client whose namespace socket pool is empty: the rest of the batch
  * is held (copied) by the listener, whose socket leaves the epoll set
- * until the helper's sockets arrive (the on_dgram hook); then the held
+ * until the helper's sockets arrive (udprelay_on_helper()); then the held
  * datagrams go first, in order, and the listener reads again.
  *
  * Flows are closed when idle for the timeout (a timerfd armed for the
@@ -38,8 +38,8 @@
  * recently used one), and in udprelay_free(). A closed flow's fd leaves the
  * epoll set and is closed at once (explicitly: the helper may still hold
  * the socket, and close() alone would leave it in the set); its memory goes
- * at the end of the engine's batch, since an event of that batch may still
- * point to it.
+ * at the end of the reactor's batch, since an event of that batch may still
+ * point to it (udprelay_batch_end()).
  */
 #include <errno.h>
 #include <glib.h>
@@ -54,7 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "splice.h"
+#include "nshelper.h"
+#include "reactor.h"
 #include "udprelay.h"
 #include "util.h"
 
@@ -76,8 +77,7 @@ struct udprelay_held {
 struct udprelay_flow;
 
 struct udprelay_listener {
-    struct splice_watch w;          /* first: what the event points to */
-    struct udprelay *u;
+    struct reactor_ref ref;         /* what its events point to */
     int fd;
     struct sockaddr_storage guest;
     socklen_t guest_len;
@@ -88,8 +88,7 @@ struct udprelay_listener {
 };
 
 struct udprelay_flow {
-    struct splice_watch w;          /* first */
-    struct udprelay *u;
+    struct reactor_ref ref;
     struct udprelay_listener *ls;
     int fd;                         /* -1: closed (on the dead list) */
     struct sockaddr_storage client;
@@ -101,11 +100,12 @@ struct udprelay_flow {
 };
 
 struct udprelay {
-    struct splice *sp;
+    struct reactor *r;
+    struct nshelper *h;
     unsigned int timeout_ms;
     size_t max_flows;
     int timerfd;
-    struct splice_watch timer_w;
+    struct reactor_ref timer_ref;
     bool timer_armed;
     GHashTable *flows;
     struct udprelay_flow *lru_head, *lru_tail;
@@ -215,9 +215,7 @@ static void udprelay_flow_close(struct udprelay *u, struct udprelay_flow *f)
         return;
     /* the helper may keep the socket: close() alone would leave it in the
      * epoll set, its events pointing to @f once freed */
-    splice_watch_del(u->sp, f->fd);
-    close(f->fd);
-    f->fd = -1;
+    reactor_close(u->r, &f->fd);
     g_hash_table_remove(u->flows, f);
     udprelay_lru_unlink(u, f);
     if (f->fprev)
@@ -232,9 +230,14 @@ static void udprelay_flow_close(struct udprelay *u, struct udprelay_flow *f)
     u->st.flows--;
 }
 
-static void udprelay_free_dead(void *arg)
+/**
+ * udprelay_batch_end() - free the flows closed in the reactor's batch
+ * @u:	the relay
+ *
+ * Events of the batch may have pointed to them until its end.
+ */
+void udprelay_batch_end(struct udprelay *u)
 {
-    struct udprelay *u = arg;
     struct udprelay_flow *f;
 
     while ((f = u->dead)) {
@@ -264,14 +267,15 @@ static void udprelay_timer_arm(struct udprelay *u, int64_t now)
     u->timer_armed = timerfd_settime(u->timerfd, 0, &its, NULL) == 0;
 }
 
-static void udprelay_on_timer(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_timer() - close the flows that were idle too long
+ * @u:	the relay
+ */
+void udprelay_on_timer(struct udprelay *u)
 {
-    struct udprelay *u = (struct udprelay *)(void *)
-                         ((char *)w - offsetof(struct udprelay, timer_w));
     int64_t now = udprelay_now();
     uint64_t v;
 
-    (void)events;
     if (read(u->timerfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         return;
     while (u->lru_tail && u->lru_tail->last_ms + u->timeout_ms <= now) {
@@ -282,8 +286,6 @@ static void udprelay_on_timer(struct splice_watch *w, uint32_t events)
 }
 
 /* ------------------------------------------------------------- data path */
-
-static void udprelay_on_flow(struct splice_watch *w, uint32_t events);
 
 /*
  * Send @n datagrams through @fd (to @to, or connected if NULL) with as few
@@ -354,7 +356,7 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
     f = g_hash_table_lookup(u->flows, &key);
     if (f)
         return f;
-    fd = splice_take_dgram(u->sp, ls->guest.ss_family);
+    fd = nshelper_take(u->h, SOCK_DGRAM, ls->guest.ss_family);
     if (fd < 0) {
         *ret_err = fd;
         return NULL;
@@ -371,13 +373,12 @@ static struct udprelay_flow *udprelay_flow_get(struct udprelay *u,
     f = calloc(1, sizeof(*f));
     if (!f)
         goto fail;
-    f->u = u;
     f->ls = ls;
     f->fd = fd;
     f->client = key.client;
     f->clen = dg->alen;
-    f->w.fn = udprelay_on_flow;
-    if (splice_watch_add(u->sp, fd, EPOLLIN, &f->w) < 0) {
+    f->ref = REACTOR_REF(EVT_UDP_FLOW, 0);
+    if (reactor_add(u->r, fd, EPOLLIN, &f->ref) < 0) {
         free(f);
         goto fail;
     }
@@ -486,18 +487,23 @@ static int udprelay_listener_batch(struct udprelay *u,
         ls->nheld++;
     }
     if (ls->nheld)
-        splice_watch_mod(u->sp, ls->fd, 0, &ls->w);
+        reactor_mod(u->r, ls->fd, 0, &ls->ref);
     return 0;
 }
 
-static void udprelay_on_listener(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_listener() - relay what clients sent to a host socket
+ * @u:		the relay
+ * @ref:	the listener's reference
+ */
+void udprelay_on_listener(struct udprelay *u, struct reactor_ref *ref)
 {
-    struct udprelay_listener *ls = (struct udprelay_listener *)(void *)w;
+    struct udprelay_listener *ls = container_of(ref, struct udprelay_listener,
+                                                ref);
     int i;
 
-    (void)events;
     for (i = 0; i < UDPRELAY_BATCHES && !ls->nheld; i++)
-        if (!udprelay_listener_batch(ls->u, ls))
+        if (!udprelay_listener_batch(u, ls))
             break;
 }
 
@@ -527,23 +533,34 @@ static int udprelay_flow_batch(struct udprelay *u, struct udprelay_flow *f)
     return n == UDPRELAY_BATCH;
 }
 
-/* what the guest sent to this flow goes to its client */
-static void udprelay_on_flow(struct splice_watch *w, uint32_t events)
+/**
+ * udprelay_on_flow() - what the guest sent to a flow goes to its client
+ * @u:		the relay
+ * @ref:	the flow's reference
+ */
+void udprelay_on_flow(struct udprelay *u, struct reactor_ref *ref)
 {
-    struct udprelay_flow *f = (struct udprelay_flow *)(void *)w;
+    struct udprelay_flow *f = container_of(ref, struct udprelay_flow, ref);
     int i;
 
-    (void)events;
     for (i = 0; i < UDPRELAY_BATCHES && f->fd >= 0; i++)
-        if (!udprelay_flow_batch(f->u, f))
+        if (!udprelay_flow_batch(u, f))
             break;
 }
 
-/* the helper's datagram sockets came (or it died): serve what was held */
-static void udprelay_on_dgram(void *arg)
+/**
+ * udprelay_on_helper() - the namespace helper answered, or was given up
+ * @u:	the relay
+ * @ev:	what nshelper_on_ready() or nshelper_on_timer() said
+ *
+ * When datagram sockets came (or none will), what was held is served.
+ */
+void udprelay_on_helper(struct udprelay *u, const struct nshelper_event *ev)
 {
-    struct udprelay *u = arg;
     struct udprelay_listener *ls;
+
+    if (!(ev->what & (NSHELPER_EV_DGRAM | NSHELPER_EV_GONE)))
+        return;
 
     for (ls = u->listeners; ls; ls = ls->next) {
         struct udprelay_dg dg[UDPRELAY_BATCH];
@@ -563,36 +580,39 @@ static void udprelay_on_dgram(void *arg)
                 (size_t)(ls->nheld - done) * sizeof(ls->held[0]));
         ls->nheld -= done;
         if (!ls->nheld)
-            splice_watch_mod(u->sp, ls->fd, EPOLLIN, &ls->w);
+            reactor_mod(u->r, ls->fd, EPOLLIN, &ls->ref);
     }
 }
 
 /* ------------------------------------------------------------ set-up */
 
 /**
- * udprelay_new() - a UDP relay on top of a splice engine
- * @sp:		the engine (its helper makes the namespace sockets, its epoll
- *		set carries ours); must outlive the relay
+ * udprelay_new() - a UDP relay
+ * @re:		the reactor its sockets go in; must outlive the relay
+ * @h:		the namespace helper that makes its namespace sockets; must
+ *		outlive the relay
  * @timeout_ms:	a flow idle this long is closed (1..UDPRELAY_TIMEOUT_MAX_MS)
  * @max_flows:	flows open at once (>= 1)
- * @ret:	the relay; free with udprelay_free() before splice_free()
+ * @ret:	the relay; free with udprelay_free() before nshelper_free()
  *
  * Return: 0, -EINVAL for a bad limit, -ENOMEM, or the errno of timerfd
  */
-int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
+int udprelay_new(struct reactor *re, struct nshelper *h,
+                 unsigned int timeout_ms, size_t max_flows,
                  struct udprelay **ret)
 {
     struct udprelay *u;
     int r;
 
     *ret = NULL;
-    if (!sp || timeout_ms < 1 || timeout_ms > UDPRELAY_TIMEOUT_MAX_MS ||
+    if (!h || timeout_ms < 1 || timeout_ms > UDPRELAY_TIMEOUT_MAX_MS ||
         max_flows < 1)
         return -EINVAL;
     u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
-    u->sp = sp;
+    u->r = re;
+    u->h = h;
     u->timeout_ms = timeout_ms;
     u->max_flows = max_flows;
     u->buf = malloc((size_t)UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX);
@@ -602,11 +622,10 @@ int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
         r = u->buf ? -errno : -ENOMEM;
         goto fail;
     }
-    u->timer_w.fn = udprelay_on_timer;
-    r = splice_watch_add(sp, u->timerfd, EPOLLIN, &u->timer_w);
+    u->timer_ref = REACTOR_REF(EVT_UDP_TIMER, 0);
+    r = reactor_add(re, u->timerfd, EPOLLIN, &u->timer_ref);
     if (r < 0)
         goto fail;
-    splice_set_client(sp, udprelay_on_dgram, udprelay_free_dead, u);
     *ret = u;
     return 0;
 fail:
@@ -627,8 +646,7 @@ static void udprelay_listener_free(struct udprelay *u,
         udprelay_flow_close(u, ls->flows);
     for (i = 0; i < ls->nheld; i++)
         free(ls->held[i].data);
-    splice_watch_del(u->sp, ls->fd);
-    close(ls->fd);
+    reactor_close(u->r, &ls->fd);
     free(ls);
     u->st.listeners--;
 }
@@ -637,7 +655,7 @@ static void udprelay_listener_free(struct udprelay *u,
  * udprelay_free() - close every flow and host socket
  * @u:	the relay, or NULL
  *
- * Not from inside splice_on_ready().
+ * Not from inside dispatch_reactor().
  */
 void udprelay_free(struct udprelay *u)
 {
@@ -649,10 +667,8 @@ void udprelay_free(struct udprelay *u)
         u->listeners = ls->next;
         udprelay_listener_free(u, ls);
     }
-    udprelay_free_dead(u);
-    splice_set_client(u->sp, NULL, NULL, NULL);
-    splice_watch_del(u->sp, u->timerfd);
-    close(u->timerfd);
+    udprelay_batch_end(u);
+    reactor_close(u->r, &u->timerfd);
     g_hash_table_destroy(u->flows);
     free(u->buf);
     free(u);
@@ -689,7 +705,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
         host_len > sizeof(struct sockaddr_storage) ||
         guest_len > sizeof(struct sockaddr_storage))
         return -EAFNOSUPPORT;
-    if (!splice_available(u->sp))
+    if (!nshelper_available(u->h))
         return -EHOSTDOWN;
     fd = socket(host->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -708,12 +724,11 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
     ls = calloc(1, sizeof(*ls));
     if (!ls)
         return -ENOMEM;
-    ls->u = u;
-    ls->w.fn = udprelay_on_listener;
+    ls->ref = REACTOR_REF(EVT_UDP_LISTENER, 0);
     memcpy(&ls->guest, guest, guest_len);
     ls->guest_len = guest_len;
     ls->fd = fd;
-    r = splice_watch_add(u->sp, fd, EPOLLIN, &ls->w);
+    r = reactor_add(u->r, fd, EPOLLIN, &ls->ref);
     if (r < 0) {
         free(ls);
         return r;
@@ -721,7 +736,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
     ls->next = u->listeners;
     u->listeners = ls;
     u->st.listeners++;
-    splice_prepare_dgram(u->sp, guest->sa_family);
+    nshelper_prepare(u->h, SOCK_DGRAM, guest->sa_family);
     *ret_fd = util_take_fd(&fd);
     return 0;
 }
@@ -732,7 +747,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
  * @u:	the relay
  * @fd:	the host socket
  *
- * Not from inside splice_on_ready().
+ * Not from inside dispatch_reactor().
  *
  * Return: 0 or -ENOENT
  */
@@ -745,7 +760,7 @@ int udprelay_unlisten(struct udprelay *u, int fd)
             continue;
         *p = ls->next;
         udprelay_listener_free(u, ls);
-        udprelay_free_dead(u);
+        udprelay_batch_end(u);
         if (!u->lru_head)
             udprelay_timer_arm(u, udprelay_now());
         return 0;

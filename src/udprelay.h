@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct splice;
+struct nshelper;
+struct nshelper_event;
+struct reactor;
+struct reactor_ref;
 
 /* the longest idle timeout of a flow (--udp-timeout) */
 #define UDPRELAY_TIMEOUT_MAX_MS (24 * 3600 * 1000)
@@ -36,7 +39,8 @@ struct udprelay_stats {
 
 struct udprelay;
 
-int udprelay_new(struct splice *sp, unsigned int timeout_ms, size_t max_flows,
+int udprelay_new(struct reactor *re, struct nshelper *h,
+                 unsigned int timeout_ms, size_t max_flows,
                  struct udprelay **ret);
 void udprelay_free(struct udprelay *u);
 int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
@@ -44,6 +48,13 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
                     socklen_t guest_len, int *ret_fd,
                     struct sockaddr_storage *ret_bound, socklen_t *ret_len);
 int udprelay_unlisten(struct udprelay *u, int fd);
+/* the handlers of its reactor entries (dispatch_reactor()) */
+void udprelay_on_listener(struct udprelay *u, struct reactor_ref *ref);
+void udprelay_on_flow(struct udprelay *u, struct reactor_ref *ref);
+void udprelay_on_timer(struct udprelay *u);
+void udprelay_on_helper(struct udprelay *u, const struct nshelper_event *ev);
+void udprelay_batch_end(struct udprelay *u);
+
 void udprelay_get_stats(const struct udprelay *u, struct udprelay_stats *ret);
 
 /* one open flow of the relay (get_connections) */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "evtype.h"
 #include "loop.h"
 #include "tapout.h"
 
@@ -54,7 +55,7 @@ static int server_fd(const struct loop *l)
     int fd = -1;
 
     for (i = 0; i < l->n_ent; i++)
-        if (l->ent[i].type == LOOP_API_CONN)
+        if (l->ent[i].type == EVT_API_CONN)
             fd = l->ent[i].fd;
     return fd;
 }
@@ -120,7 +121,7 @@ static void test_mode_and_paths(void)
     /* a second daemon on a live daemon's path: refused, the first goes on */
     TAP_IS_INT(api_new(path, handler, NULL, &b), -EADDRINUSE,
                "a live daemon's path is refused");
-    loop_init(&l, NULL, 0);
+    loop_init(&l, NULL, NULL, 0);
     api_attach(a, &l);
     fd = client(path);
     TAP_OK(fd >= 0, "the first daemon still accepts");
@@ -179,7 +180,7 @@ static void test_one_byte_at_a_time(void)
 
     snprintf(path, sizeof(path), "%s/slow.sock", dir);
     TAP_IS_INT(api_new(path, handler, NULL, &a), 0, "api_new");
-    loop_init(&l, NULL, 0);
+    loop_init(&l, NULL, NULL, 0);
     api_attach(a, &l);
     n = (size_t)snprintf(req, sizeof(req), "{\"execute\":\"list_hostfwd\","
                          "\"pad\":\"");
@@ -224,7 +225,7 @@ static void test_peer(void)
     }
     snprintf(path, sizeof(path), "%s/peer.sock", dir);
     TAP_IS_INT(api_new(path, handler, NULL, &a), 0, "api_new");
-    loop_init(&l, NULL, 0);
+    loop_init(&l, NULL, NULL, 0);
     api_attach(a, &l);
     /* let anyone reach the file: the uid check alone must refuse */
     chmod(dir, 0755);

@@ -43,6 +43,9 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "nshelper.h"
+#include "dispatch.h"
+#include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
@@ -68,7 +71,10 @@ static struct {
     int answers;
 } fk = { .sock = -1 };
 
+static struct nshelper *hp;
 static struct splice *sp;
+static struct reactor re = { .epfd = -1 };
+static struct dispatch disp = { .reactor = &re };
 static int logfd = -1;      /* stderr goes here (the engine's log lines) */
 static int real_stderr = -1;
 
@@ -116,7 +122,7 @@ static void log_clear(void)
 
 /* ------------------------------------------------------ the fake helper */
 
-static int fake_socket(const struct splice_msg *req)
+static int fake_socket(const struct nshelper_msg *req)
 {
     int other = req->family == AF_INET ? AF_INET6 : AF_INET;
     int otype = req->type == SOCK_STREAM ? SOCK_DGRAM : SOCK_STREAM;
@@ -138,10 +144,10 @@ static int fake_socket(const struct splice_msg *req)
     }
 }
 
-static int fake_send(const struct splice_msg *m, const int *fds, int n)
+static int fake_send(const struct nshelper_msg *m, const int *fds, int n)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(int) * (SPLICE_FDS_PER_MSG + 1))];
+        char buf[CMSG_SPACE(sizeof(int) * (NSHELPER_FDS_PER_MSG + 1))];
         struct cmsghdr align;
     } u;
     struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
@@ -164,15 +170,15 @@ static int fake_send(const struct splice_msg *m, const int *fds, int n)
 /* answer every request that is there, as the mode says */
 static void fake_answer(void)
 {
-    struct splice_msg req;
+    struct nshelper_msg req;
 
     while (fk.sock >= 0 &&
            recv(fk.sock, &req, sizeof(req), MSG_DONTWAIT) == sizeof(req)) {
-        struct splice_msg m = { .family = req.family, .type = req.type };
-        int fds[SPLICE_FDS_PER_MSG + 1], n, i;
+        struct nshelper_msg m = { .family = req.family, .type = req.type };
+        int fds[NSHELPER_FDS_PER_MSG + 1], n, i;
 
-        n = req.count < 1 ? 1 : req.count > SPLICE_FDS_PER_MSG ?
-            SPLICE_FDS_PER_MSG : req.count;
+        n = req.count < 1 ? 1 : req.count > NSHELPER_FDS_PER_MSG ?
+            NSHELPER_FDS_PER_MSG : req.count;
         if (fk.mode == FAKE_EXTRA)
             n++;
         if (fk.mode == FAKE_UNASKED)
@@ -195,10 +201,26 @@ static void fake_answer(void)
     }
 }
 
+/* an engine around the helper at the other end of @sock */
+static int engine_new(int sock, pid_t pid)
+{
+    int r = reactor_init(&re);
+
+    if (r < 0) {
+        close(sock);
+        return r;
+    }
+    r = nshelper_new(&re, sock, pid, &hp);
+    if (r == 0)
+        r = splice_new(&re, hp, &sp);
+    disp = (struct dispatch){ .reactor = &re, .helper = hp, .splice = sp };
+    return r;
+}
+
 /* an engine around the fake helper in @mode (it said hello already) */
 static int engine_fake(enum fake_mode mode)
 {
-    struct splice_msg hello = { 0 };
+    struct nshelper_msg hello = { 0 };
     int sv[2], r;
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -208,9 +230,9 @@ static int engine_fake(enum fake_mode mode)
     fk.nkept = 0;
     fk.answers = 0;
     send(fk.sock, &hello, sizeof(hello), 0);
-    r = splice_new_from(sv[0], 0, &sp);
+    r = engine_new(sv[0], 0);
     if (r == 0)
-        r = splice_wait_helper(sp);
+        r = nshelper_wait(hp);
     return r;
 }
 
@@ -220,6 +242,9 @@ static void engine_done(void)
 
     splice_free(sp);
     sp = NULL;
+    nshelper_free(hp);
+    hp = NULL;
+    reactor_fini(&re);
     if (fk.sock >= 0)
         close(fk.sock);
     fk.sock = -1;
@@ -236,14 +261,14 @@ static void engine_done(void)
 static bool drive(int fd)
 {
     struct pollfd p[3] = {
-        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = reactor_fd(&re), .events = POLLIN },
         { .fd = fk.sock, .events = POLLIN },
         { .fd = fd, .events = POLLIN },
     };
 
     poll(p, 3, 20);
     if (p[0].revents)
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
     if (p[1].revents)
         fake_answer();
     return p[0].revents != 0;
@@ -358,7 +383,7 @@ static int epoll_entries(void)
     int fd, n = 0;
     ssize_t k;
 
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", splice_epoll_fd(sp));
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", reactor_fd(&re));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -425,12 +450,13 @@ static void test_good(int lfd, const struct sockaddr_in *srv)
     s = accept_within(lfd, 2000);
     TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "ping", 2000) &&
            one_way(s, c, "pong", 2000), "good fake: data both ways");
-    TAP_IS_INT(epoll_entries(), 4 + 2, "good fake: helper, kick, timer, "
-               "listener and the connection's 2 sockets in the epoll set");
+    TAP_IS_INT(epoll_entries(), 5 + 2, "good fake: helper and its timer, "
+               "kick, timer, listener and the connection's 2 sockets in the "
+               "epoll set");
     close(c);
     close(s);
     pump(100);
-    TAP_IS_INT(epoll_entries(), 4, "good fake: the connection left the set");
+    TAP_IS_INT(epoll_entries(), 5, "good fake: the connection left the set");
     TAP_OK(splice_available(sp) && !log_has("splice helper"),
            "good fake: available, nothing logged");
     engine_done();
@@ -473,7 +499,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
     TAP_IS_INT(bad, 0, "dup: 20 connections through a helper that keeps "
                "duplicates");
     entries = epoll_entries();
-    TAP_IS_INT(entries, 4, "dup: no ended connection is left in the epoll "
+    TAP_IS_INT(entries, 5, "dup: no ended connection is left in the epoll "
                "set");
     c = connect_to(&bound, blen);
     s = accept_within(lfd, 2000);
@@ -499,7 +525,8 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
 
         bind(gs, (struct sockaddr *)&g, sizeof(g));
         getsockname(gs, (struct sockaddr *)&g, &glen);
-        udprelay_new(sp, 200, 16, &u);
+        udprelay_new(&re, hp, 200, 16, &u);
+        disp.relay = u;
         before = epoll_entries();
         udprelay_listen(u, (struct sockaddr *)&(struct sockaddr_in){
                             .sin_family = AF_INET,
@@ -523,6 +550,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
                    "the epoll set (the listener is in it)");
         close(cl);
         udprelay_free(u);
+        disp.relay = NULL;
         close(gs);
     }
     TAP_OK(!log_has("splice helper"), "dup: nothing to say about it");
@@ -645,15 +673,15 @@ static int engine_real(pid_t *ret_pid)
     int nullfd = -1, hsock = -1, status = 0, r;
 
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
                      &nullfd, &status, &hsock, ret_pid);
     close(ns.netns_fd);
     if (r < 0)
         return r;
     close(nullfd);
-    r = splice_new_from(hsock, *ret_pid, &sp);
+    r = engine_new(hsock, *ret_pid);
     if (r == 0)
-        r = splice_wait_helper(sp);
+        r = nshelper_wait(hp);
     return r;
 }
 
@@ -708,7 +736,7 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
         reset += k < 0 && errno == ECONNRESET;
         pending += k < 0 && errno == EAGAIN;
     }
-    TAP_OK(netns_now_ms() - t0 < SPLICE_HELPER_TIMEOUT_MS - 500,
+    TAP_OK(netns_now_ms() - t0 < NSHELPER_TIMEOUT_MS - 500,
            "stall: (within the helper's deadline so far)");
     TAP_OK(conn == SPLICE_WAIT_MAX + EXTRA && reset == EXTRA &&
            pending == SPLICE_WAIT_MAX, "stall: %d connections wait, the %d "
@@ -716,11 +744,11 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
            SPLICE_WAIT_MAX, EXTRA, reset, pending);
     TAP_OK(log_has("wait for the namespace helper already"),
            "stall: ... with a log line");
-    r = read_end(cl[0], SPLICE_HELPER_TIMEOUT_MS + 3000);
+    r = read_end(cl[0], NSHELPER_TIMEOUT_MS + 3000);
     t1 = netns_now_ms();
     TAP_IS_INT(r, -ECONNRESET, "stall: the waiting clients are reset");
-    TAP_OK(t1 - t0 >= SPLICE_HELPER_TIMEOUT_MS - 100 &&
-           t1 - t0 < SPLICE_HELPER_TIMEOUT_MS + 1500,
+    TAP_OK(t1 - t0 >= NSHELPER_TIMEOUT_MS - 100 &&
+           t1 - t0 < NSHELPER_TIMEOUT_MS + 1500,
            "stall: ... at the helper's deadline (%lld ms)",
            (long long)(t1 - t0));
     pump(100);
@@ -800,7 +828,7 @@ static int seccomp_refused_helper(int sock)
                          SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP)) ||
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_load(ctx) < 0)
         return 2;
-    splice_helper_run(sock, NULL);
+    nshelper_run(sock, NULL);
 }
 
 static void test_no_seccomp(void)
@@ -818,9 +846,9 @@ static void test_no_seccomp(void)
         _exit(seccomp_refused_helper(sv[1]));
     }
     close(sv[1]);
-    r = splice_new_from(sv[0], pid, &sp);
+    r = engine_new(sv[0], pid);
     if (r == 0)
-        r = splice_wait_helper(sp);
+        r = nshelper_wait(hp);
     TAP_OK(r < 0, "no seccomp: the helper reports its failure (%d)", r);
     TAP_OK(!splice_available(sp), "no seccomp: the engine is not available");
     TAP_OK(log_has("cannot lock itself down"), "no seccomp: the helper says "

@@ -29,11 +29,17 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "nshelper.h"
+#include "dispatch.h"
+#include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
 
+static struct nshelper *hp;
 static struct splice *sp;
+static struct reactor re = { .epfd = -1 };
+static struct dispatch disp = { .reactor = &re };
 
 /* run the engine for up to @ms (or until poll says nothing for 20 ms) */
 static void pump(int ms)
@@ -41,11 +47,11 @@ static void pump(int ms)
     int64_t end = netns_now_ms() + ms;
 
     while (netns_now_ms() < end) {
-        struct pollfd p = { .fd = splice_epoll_fd(sp), .events = POLLIN };
+        struct pollfd p = { .fd = reactor_fd(&re), .events = POLLIN };
 
         if (poll(&p, 1, 20) <= 0)
             return;
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
     }
 }
 
@@ -84,13 +90,13 @@ static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
 static void drive(int fd)
 {
     struct pollfd p[2] = {
-        { .fd = splice_epoll_fd(sp), .events = POLLIN },
+        { .fd = reactor_fd(&re), .events = POLLIN },
         { .fd = fd, .events = POLLIN },
     };
 
     poll(p, 2, 20);
     if (p[0].revents)
-        splice_on_ready(sp);
+        dispatch_reactor(&disp);
 }
 
 /* accept one connection within @ms, driving the engine */
@@ -128,7 +134,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
     while (netns_now_ms() < end) {
         struct pollfd p[3] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = reactor_fd(&re), .events = POLLIN },
             { .fd = a, .events = sent < n ? POLLOUT : 0 },
             { .fd = b, .events = POLLIN },
         };
@@ -136,7 +142,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
         poll(p, 3, 20);
         if (p[0].revents)
-            splice_on_ready(sp);
+            dispatch_reactor(&disp);
         if (sent < n) {
             size_t len = n - sent < sizeof(buf) ? n - sent : sizeof(buf);
             size_t i;
@@ -416,12 +422,12 @@ int main(void)
     /* as the daemon: the child that hands over the tap (here /dev/null)
      * goes on as the helper; one whose function fails does not */
     hsock = -1;
-    r = ns_call_then(&ns, fail_fn, NULL, splice_helper_run, NULL, &nullfd,
+    r = ns_call_then(&ns, fail_fn, NULL, nshelper_run, NULL, &nullfd,
                      &status, &hsock, &hpid);
     TAP_IS_INT(r, -EPERM, "ns_call_then: the function's error");
     TAP_OK(hsock == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1,
            "ns_call_then: no helper after a failure, the child reaped");
-    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
                      &nullfd, &status, &hsock, &hpid);
     TAP_IS_INT(r, 0, "ns_call_then: the fd came, the child lives on");
     if (r < 0)
@@ -429,15 +435,20 @@ int main(void)
     TAP_OK(nullfd >= 0 && hsock >= 0 && hpid > 0, "fd %d, helper socket %d, "
            "pid %d", nullfd, hsock, (int)hpid);
     close(nullfd);
-    r = splice_new_from(hsock, hpid, &sp);
-    TAP_IS_INT(r, 0, "splice_new_from: an engine around the helper");
+    r = reactor_init(&re);
+    if (r == 0)
+        r = nshelper_new(&re, hsock, hpid, &hp);
+    if (r == 0)
+        r = splice_new(&re, hp, &sp);
+    disp = (struct dispatch){ .reactor = &re, .helper = hp, .splice = sp };
+    TAP_IS_INT(r, 0, "nshelper_new, splice_new: an engine around the helper");
     if (r < 0)
         return tap_done();
-    r = splice_wait_helper(sp);
-    TAP_IS_INT(r, 0, "splice_wait_helper: the helper joined the namespace");
+    r = nshelper_wait(hp);
+    TAP_IS_INT(r, 0, "nshelper_wait: the helper joined the namespace");
     if (r < 0)
         return tap_done();
-    TAP_IS_INT(splice_wait_helper(sp), 0, "a second wait: the same answer");
+    TAP_IS_INT(nshelper_wait(hp), 0, "a second wait: the same answer");
     TAP_OK(splice_available(sp), "the engine is available");
     close(ns.netns_fd);
 
@@ -558,11 +569,13 @@ int main(void)
     splice_get_stats(sp, &st);
     TAP_IS_INT(bad, 0, "2000 short connections, each one byte each way");
     TAP_IS_INT(st.active, 0, "none is left open");
-    TAP_OK(fds1 <= fds0 + 4 * 16 + SPLICE_POOL_MAX,
+    TAP_OK(fds1 <= fds0 + 4 * 16 + NSHELPER_POOL_MAX,
            "fds before %d, after %d (pool and pipe cache bounded)", fds0,
            fds1);
 
     splice_free(sp);
+    nshelper_free(hp);
+    reactor_fini(&re);
     close(lfd);
     return tap_done();
 }

@@ -8,27 +8,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loop.h"
 #include "slirp-env.h"
 #include "stack.h"
 #include "tapout.h"
 
 static struct stack *st;
-static struct loop l;
 static int peer = -1;      /* the namespace's end of the "tap" */
+static size_t polled;      /* libslirp's sockets in the last poll() */
 
-/* one iteration of loop_run() without persistent entries */
+/* one iteration of the daemon's loop without entries of its own */
 static void iterate(int timeout_ms)
 {
+    struct pollfd *pfd;
     int t = -1, n;
 
-    l.n_pfd = l.n_persist = 0;
-    stack_fill(st, &l, &t);
+    stack_fill(st, &t);
+    pfd = stack_pollfds(st, &polled);
     if (t >= 0 && t < timeout_ms)
         timeout_ms = t;
-    n = poll(l.pfd, l.n_pfd, timeout_ms);
+    n = poll(pfd, polled, timeout_ms);
     stack_tap_read(st, 64);
-    stack_poll(st, &l, n < 0);
+    stack_poll(st, n < 0);
     stack_flush(st);
 }
 
@@ -88,7 +88,6 @@ int main(void)
         return 1;
     }
     peer = sv[1];
-    loop_init(&l, st, 0);
 
     /* one libslirp socket: a listener of a host forward */
     port = free_port();
@@ -100,13 +99,13 @@ int main(void)
 
     iterate(0);     /* its first slirp_pollfds_poll() (once a second) */
     iterate(0);     /* so one more fill */
-    TAP_IS_INT(l.n_pfd, 1, "the fill adds libslirp's listener");
+    TAP_IS_INT(polled, 1, "the fill adds libslirp's listener");
     f0 = fills();
     p0 = polls();
     iterate(0);
     iterate(0);
     TAP_IS_INT(fills(), f0, "no fill while libslirp has not run");
-    TAP_IS_INT(l.n_pfd, 1, "the last fill's entry is still polled");
+    TAP_IS_INT(polled, 1, "the last fill's entry is still polled");
     TAP_IS_INT(polls(), p0, "no slirp_pollfds_poll without an event or a due timer");
     stack_touch(st);
     iterate(0);
@@ -151,7 +150,6 @@ int main(void)
            "the SYN that waited goes out to the guest's MAC");
 
     close(client);
-    loop_free(&l);
     stack_free(st);
     close(peer);
     close(sv[0]);

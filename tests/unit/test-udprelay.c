@@ -27,6 +27,9 @@
 #include "config.h"
 #include "fwd.h"
 #include "ns.h"
+#include "nshelper.h"
+#include "dispatch.h"
+#include "reactor.h"
 #include "splice.h"
 #include "netns.h"
 #include "tapout.h"
@@ -35,7 +38,10 @@
 #define MAX_FLOWS 64
 #define TIMEOUT_MS 2000
 
+static struct nshelper *hp;
 static struct splice *sp;
+static struct reactor re = { .epfd = -1 };
+static struct dispatch disp = { .reactor = &re };
 static struct udprelay *u;
 static int srv = -1;                /* the guest's echo server */
 static unsigned int srv_seen;       /* datagrams it answered */
@@ -67,14 +73,14 @@ static void pump(int ms)
 
     while (netns_now_ms() < end) {
         struct pollfd p[2] = {
-            { .fd = splice_epoll_fd(sp), .events = POLLIN },
+            { .fd = reactor_fd(&re), .events = POLLIN },
             { .fd = srv, .events = POLLIN },
         };
 
         if (poll(p, srv >= 0 ? 2 : 1, 20) <= 0)
             return;
         if (p[0].revents)
-            splice_on_ready(sp);
+            dispatch_reactor(&disp);
         if (srv >= 0 && p[1].revents)
             echo_all();
     }
@@ -291,22 +297,29 @@ int main(void)
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     /* as the daemon: the tap's child (here handing over /dev/null) goes on
      * as the splice helper */
-    r = ns_call_then(&ns, netns_null_fn, NULL, splice_helper_run, NULL,
+    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
                      &nullfd, &status, &hsock, &hpid);
     if (r == 0) {
         close(nullfd);
-        r = splice_new_from(hsock, hpid, &sp);
+        r = reactor_init(&re);
+        if (r == 0)
+            r = nshelper_new(&re, hsock, hpid, &hp);
+        if (r == 0)
+            r = splice_new(&re, hp, &sp);
+        disp = (struct dispatch){ .reactor = &re, .helper = hp,
+                                  .splice = sp };
     }
     if (r == 0)
-        r = splice_wait_helper(sp);
+        r = nshelper_wait(hp);
     TAP_IS_INT(r, 0, "the helper joined the namespace");
     if (r < 0)
         return tap_done();
     close(ns.netns_fd);
-    TAP_IS_INT(udprelay_new(sp, 0, MAX_FLOWS, &u), -EINVAL,
+    TAP_IS_INT(udprelay_new(&re, hp, 0, MAX_FLOWS, &u), -EINVAL,
                "a zero timeout is refused");
     fds0 = fds_but_pool();
-    r = udprelay_new(sp, TIMEOUT_MS, MAX_FLOWS, &u);
+    r = udprelay_new(&re, hp, TIMEOUT_MS, MAX_FLOWS, &u);
+    disp.relay = u;
     TAP_IS_INT(r, 0, "udprelay_new");
     if (r < 0)
         return tap_done();
@@ -520,7 +533,10 @@ int main(void)
     close(srv);
     srv = -1;
     udprelay_free(u);   /* closes the last forward and its flow */
+    disp.relay = NULL;
     TAP_IS_INT(fds_but_pool(), fds0, "udprelay_free: no fd is left");
     splice_free(sp);
+    nshelper_free(hp);
+    reactor_fini(&re);
     return tap_done();
 }

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-loop.c - the poll loop as a mechanism: the order of its hooks, a client's own fds, entries added and removed while dispatching */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "tapout.h"
+
+/* what the hooks saw, in order: one letter per call */
+static struct {
+    char trace[256];
+    size_t n;
+    int pipes[3][2];            /* [0], [1]: persistent entries; [2]: own */
+    struct pollfd own[1];
+    short own_revents_after;    /* what after() found in own[0] */
+    int dispatched[8];          /* types, in order */
+    int ndispatched;
+    int iterations;
+    int quit_at;                /* dispatching this type calls loop_quit() */
+    int remove_fd;              /* dispatching type 1 removes this fd */
+    int add_fd;                 /* ... and adds this one (type 3) */
+} t;
+
+static void note(char c)
+{
+    if (t.n + 1 < sizeof(t.trace))
+        t.trace[t.n++] = c;
+}
+
+static struct pollfd *prepare(void *opaque, struct loop *l, int *timeout,
+                              size_t *ret_n)
+{
+    note('p');
+    *timeout = 1000;
+    t.own[0] = (struct pollfd){ .fd = t.pipes[2][0], .events = POLLIN,
+                                .revents = 0x7fff };
+    *ret_n = 1;
+    return t.own;
+}
+
+static void dispatch(void *opaque, struct loop *l, int type, void *data,
+                     int fd, short revents)
+{
+    note('d');
+    if (t.ndispatched < 8)
+        t.dispatched[t.ndispatched++] = type;
+    if (type == t.quit_at)
+        loop_quit(l, 7);
+    if (type == 1 && t.remove_fd >= 0) {
+        loop_remove(l, t.remove_fd);
+        loop_add(l, t.add_fd, POLLIN, 3, NULL);
+        t.remove_fd = -1;       /* once */
+    }
+}
+
+static void after(void *opaque, struct loop *l, bool poll_failed)
+{
+    note('a');
+    t.own_revents_after = t.own[0].revents;
+    if (++t.iterations >= 2)
+        loop_quit(l, 0);
+}
+
+static const struct loop_ops ops = {
+    .prepare = prepare, .dispatch = dispatch, .after = after,
+};
+
+int main(void)
+{
+    struct loop l;
+    int i, r, extra[2];
+
+    tap_plan(11);
+    for (i = 0; i < 3; i++)
+        if (pipe(t.pipes[i]) < 0 || write(t.pipes[i][1], "x", 1) != 1) {
+            printf("Bail out! pipe: %s\n", strerror(errno));
+            return 1;
+        }
+    if (pipe(extra) < 0 || write(extra[1], "x", 1) != 1) {
+        printf("Bail out! pipe: %s\n", strerror(errno));
+        return 1;
+    }
+
+    /* two iterations; entry 1 removes entry 2 and adds a third */
+    t.quit_at = -1;
+    t.remove_fd = t.pipes[1][0];
+    t.add_fd = extra[0];
+    loop_init(&l, &ops, NULL, 0);
+    loop_add(&l, t.pipes[0][0], POLLIN, 1, NULL);
+    loop_add(&l, t.pipes[1][0], POLLIN, 2, NULL);
+    r = loop_run(&l);
+    TAP_IS_INT(r, 0, "loop_run: the status of loop_quit()");
+    TAP_IS_STR(t.trace, "pdapdda", "prepare, dispatch, after, each iteration");
+    TAP_IS_INT(t.dispatched[0], 1, "the first entry first");
+    TAP_IS_INT(t.dispatched[1], 1, "a removed entry is not dispatched, "
+               "an added one not in the iteration that added it");
+    TAP_IS_INT(t.dispatched[2], 3, "the added entry, the next time");
+    TAP_IS_INT(t.own_revents_after, POLLIN, "the client's own fd was "
+               "polled; after() finds its revents in its own array");
+    TAP_IS_INT((int)l.n_ent, 2, "the removed slot was compacted");
+    loop_free(&l);
+
+    /* loop_quit() while dispatching: the rest waits, after() still runs */
+    memset(t.trace, 0, sizeof(t.trace));
+    t.n = 0;
+    t.ndispatched = 0;
+    t.iterations = 0;
+    t.quit_at = 1;
+    t.remove_fd = -1;
+    loop_init(&l, &ops, NULL, 0);
+    loop_add(&l, t.pipes[0][0], POLLIN, 1, NULL);
+    loop_add(&l, t.pipes[1][0], POLLIN, 2, NULL);
+    r = loop_run(&l);
+    TAP_IS_INT(r, 7, "loop_quit(7) while dispatching");
+    TAP_IS_STR(t.trace, "pda", "no entry after the one that quit; after() "
+               "runs");
+    TAP_OK(loop_quitting(&l), "loop_quitting()");
+
+    /* loop_set_events(): an entry polled for nothing has no events */
+    memset(t.trace, 0, sizeof(t.trace));
+    t.n = 0;
+    t.ndispatched = 0;
+    t.iterations = 0;
+    t.quit_at = -1;
+    loop_free(&l);
+    loop_init(&l, &ops, NULL, 0);
+    loop_add(&l, t.pipes[0][0], POLLIN, 1, NULL);
+    loop_set_events(&l, t.pipes[0][0], 0);
+    loop_run(&l);
+    TAP_IS_INT(t.ndispatched, 0, "loop_set_events(0): not dispatched");
+    loop_free(&l);
+    return tap_done();
+}
