@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -59,4 +61,39 @@ int netns_null_fn(void *arg)
 
     (void)arg;
     return fd < 0 ? -errno : fd;
+}
+
+/* a TCP listener on 127.0.0.1, a port the kernel picks; @ret: its address */
+int netns_listen_lo(struct sockaddr_in *ret)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof(*ret);
+
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) < 0 ||
+        listen(fd, 4096) < 0 ||
+        getsockname(fd, (struct sockaddr *)ret, &len) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* a non-blocking TCP connect() to @ss, under way or done */
+int netns_connect(const struct sockaddr_storage *ss, socklen_t len)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

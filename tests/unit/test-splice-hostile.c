@@ -282,36 +282,6 @@ static void pump(int ms)
         drive(-1);
 }
 
-static int listen_lo(struct sockaddr_in *ret)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    socklen_t len = sizeof(*ret);
-
-    memset(ret, 0, sizeof(*ret));
-    ret->sin_family = AF_INET;
-    ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) < 0 ||
-        listen(fd, 4096) < 0 ||
-        getsockname(fd, (struct sockaddr *)ret, &len) < 0)
-        return -1;
-    return fd;
-}
-
-static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
-{
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int accept_within(int lfd, int ms)
 {
     int64_t end = netns_now_ms() + ms;
@@ -446,7 +416,7 @@ static void test_good(int lfd, const struct sockaddr_in *srv)
     TAP_IS_INT(engine_fake(FAKE_GOOD), 0, "good fake: the engine takes it");
     TAP_IS_INT(forward(srv, &fwdfd, &bound, &blen), 0, "good fake: forward");
     pump(100);
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "ping", 2000) &&
            one_way(s, c, "pong", 2000), "good fake: data both ways");
@@ -479,7 +449,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
     forward(srv, &fwdfd, &bound, &blen);
     pump(100);
     for (i = 0; i < 20; i++) {
-        c = connect_to(&bound, blen);
+        c = netns_connect(&bound, blen);
         s = accept_within(lfd, 2000);
         if (c < 0 || s < 0 || !one_way(c, s, "x", 2000)) {
             bad++;
@@ -501,7 +471,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
     entries = epoll_entries();
     TAP_IS_INT(entries, 5, "dup: no ended connection is left in the epoll "
                "set");
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "still", 2000) &&
            one_way(s, c, "here", 2000), "dup: the engine still serves");
@@ -593,7 +563,7 @@ static void test_blocking(int lfd, const struct sockaddr_in *srv)
         blocking += !(fcntl(fk.kept[i], F_GETFL) & O_NONBLOCK);
     TAP_OK(fk.nkept > 0 && blocking == 0, "blocking: the engine made all %d "
            "sockets non-blocking (%d were not)", fk.nkept, blocking);
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     signal(SIGALRM, on_alarm);
     alarm(20);
@@ -652,7 +622,7 @@ static void test_wrong(int lfd, const struct sockaddr_in *srv,
     pathr = auto_path();
     TAP_IS_INT(pathr, FWD_PATH_SLIRP, "... new auto forwards go through "
                "libslirp");
-    c = r == 0 ? connect_to(&bound, blen) : -1;
+    c = r == 0 ? netns_connect(&bound, blen) : -1;
     r = c >= 0 ? read_end(c, 2000) : -1;
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: a client of the "
            "forward is reset at once (%d)", name, r);
@@ -723,7 +693,7 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
     t0 = netns_now_ms();
     forward(srv, &fwdfd, &bound, &blen);     /* asks for sockets */
     for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
-        cl[i] = connect_to(&bound, blen);
+        cl[i] = netns_connect(&bound, blen);
         conn += cl[i] >= 0;
         if (i % 64 == 63)
             drive(-1);
@@ -767,7 +737,7 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
     TAP_OK(log_has("did not answer in"), "stall: a log line says so");
     TAP_OK(!splice_available(sp) && auto_path() == FWD_PATH_SLIRP,
            "stall: new forwards go through libslirp");
-    i = connect_to(&bound, blen);
+    i = netns_connect(&bound, blen);
     r = i >= 0 ? read_end(i, 1000) : -1;
     TAP_OK(r == -ECONNRESET, "stall: a new client of the forward is reset at "
            "once (%d)", r);
@@ -797,7 +767,7 @@ static void test_dies(int lfd, const struct sockaddr_in *srv)
     kill(hpid, SIGSTOP);
     forward(srv, &fwdfd, &bound, &blen);
     /* the pool is empty: the client waits */
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     pump(100);
     t0 = netns_now_ms();
     kill(hpid, SIGKILL);
@@ -877,7 +847,7 @@ static void test_emfile(int lfd, const struct sockaddr_in *srv)
     getrlimit(RLIMIT_NOFILE, &old);
     low = old;
     low.rlim_cur = 512;
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     if (setrlimit(RLIMIT_NOFILE, &low) < 0 || c < 0) {
         TAP_OK(false, "emfile: set-up: %s", strerror(errno));
         return;
@@ -941,7 +911,7 @@ int main(int argc, char **argv)
         }
     }
     log_capture();
-    lfd = listen_lo(&srv);
+    lfd = netns_listen_lo(&srv);
     TAP_OK(lfd >= 0, "the guest: a server on 127.0.0.1:%d",
            ntohs(srv.sin_port));
 

@@ -55,36 +55,6 @@ static void pump(int ms)
     }
 }
 
-static int listen_lo(struct sockaddr_in *ret)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    socklen_t len = sizeof(*ret);
-
-    memset(ret, 0, sizeof(*ret));
-    ret->sin_family = AF_INET;
-    ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) < 0 ||
-        listen(fd, 4096) < 0 ||
-        getsockname(fd, (struct sockaddr *)ret, &len) < 0)
-        return -1;
-    return fd;
-}
-
-static int connect_to(const struct sockaddr_storage *ss, socklen_t len)
-{
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (const struct sockaddr *)ss, len) < 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* wait up to 20 ms for @fd to be readable or the engine to have events;
  * run the engine if it has */
 static void drive(int fd)
@@ -249,7 +219,7 @@ static void test_answer_and_close(int lfd, const struct sockaddr_storage *bound,
     ssize_t n;
     int c, s;
 
-    c = connect_to(bound, blen);
+    c = netns_connect(bound, blen);
     s = accept_within(lfd, 2000);
     TAP_OK(c >= 0 && s >= 0, "answer and close: connected");
     if (c < 0 || s < 0)
@@ -284,7 +254,7 @@ static void test_burst(int lfd, const struct sockaddr_storage *bound,
     int c[N], s[N], i, ok = 0, conn = 0;
 
     for (i = 0; i < N; i++) {
-        c[i] = connect_to(bound, blen);
+        c[i] = netns_connect(bound, blen);
         conn += c[i] >= 0;
     }
     for (i = 0; i < N; i++)
@@ -454,7 +424,7 @@ int main(void)
 
     test_choose_path();
 
-    lfd = listen_lo(&srv);
+    lfd = netns_listen_lo(&srv);
     TAP_OK(lfd >= 0, "a server on 127.0.0.1:%d", ntohs(srv.sin_port));
     memset(&host, 0, sizeof(host));
     ((struct sockaddr_in *)&host)->sin_family = AF_INET;
@@ -467,7 +437,7 @@ int main(void)
     pump(200);  /* the pool fills */
 
     /* data both ways, half-close passed on */
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     TAP_OK(c >= 0 && s >= 0, "a client through the forward reaches the server");
     TAP_IS_INT(transfer(c, s, 64 << 20, 1, 20000), 64 << 20,
@@ -484,7 +454,7 @@ int main(void)
     TAP_IS_INT(st.bytes_out, 64 << 20, "bytes namespace -> host");
 
     /* the server resets: the client sees a reset */
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     {
         struct linger lg = { 1, 0 };
@@ -497,7 +467,7 @@ int main(void)
     close(c);
 
     /* the client resets: the server sees a reset */
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     pump(50);
     {
@@ -514,7 +484,7 @@ int main(void)
     test_burst(lfd, &bound, blen);
 
     /* removing the forward keeps the connection */
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     s = accept_within(lfd, 2000);
     TAP_IS_INT(splice_unlisten(sp, fwdfd), 0, "splice_unlisten");
     TAP_IS_INT(transfer(c, s, 1 << 20, 3, 5000), 1 << 20,
@@ -522,7 +492,7 @@ int main(void)
     TAP_IS_INT(transfer(s, c, 1 << 20, 4, 5000), 1 << 20, "... both ways");
     close(c);
     close(s);
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     TAP_OK(c < 0 || read_end(c, 1000) < 0, "the forward's port is closed");
     if (c >= 0)
         close(c);
@@ -532,14 +502,14 @@ int main(void)
                       (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
                       &blen);
     close(lfd);
-    c = connect_to(&bound, blen);
+    c = netns_connect(&bound, blen);
     r = read_end(c, 3000);
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED,
            "the guest port is closed: the client sees a reset (%d)", r);
     close(c);
 
     /* 2000 connections leave no fd behind */
-    lfd = listen_lo(&srv);
+    lfd = netns_listen_lo(&srv);
     memcpy(&guest, &srv, sizeof(srv));
     splice_unlisten(sp, fwdfd);
     splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
@@ -551,7 +521,7 @@ int main(void)
     for (i = 0; i < 2000; i++) {
         char x = 'x';
 
-        c = connect_to(&bound, blen);
+        c = netns_connect(&bound, blen);
         s = accept_within(lfd, 2000);
         if (c < 0 || s < 0) {
             bad++;
