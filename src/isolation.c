@@ -143,14 +143,6 @@ static const struct isolate_rule isolate_allow[] = {
 #define SECCOMP_HELPER(n)
 #define SECCOMP_HELPER_ARG(n, a, m, v)
 #include "seccomp_rules.h"
-#undef SECCOMP_ALLOW
-#undef SECCOMP_ALLOW_ARG
-#undef SECCOMP_ALLOW_SELF
-#undef SECCOMP_ENOSYS
-#undef SECCOMP_ESCAPE
-#undef SECCOMP_ESCAPE_ARG
-#undef SECCOMP_HELPER
-#undef SECCOMP_HELPER_ARG
 };
 
 static const struct isolate_rule isolate_escape[] = {
@@ -163,14 +155,6 @@ static const struct isolate_rule isolate_escape[] = {
 #define SECCOMP_HELPER(n)
 #define SECCOMP_HELPER_ARG(n, a, m, v)
 #include "seccomp_rules.h"
-#undef SECCOMP_ALLOW
-#undef SECCOMP_ALLOW_ARG
-#undef SECCOMP_ALLOW_SELF
-#undef SECCOMP_ENOSYS
-#undef SECCOMP_ESCAPE
-#undef SECCOMP_ESCAPE_ARG
-#undef SECCOMP_HELPER
-#undef SECCOMP_HELPER_ARG
 };
 
 /* for the SIGSYS handler: filled before the filter is loaded, never freed */

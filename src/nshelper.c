@@ -163,14 +163,6 @@ static const struct nshelper_rule nshelper_rules[] = {
 #define SECCOMP_HELPER(n) { #n, -1, 0, 0 },
 #define SECCOMP_HELPER_ARG(n, a, m, v) { #n, a, m, v },
 #include "seccomp_rules.h"
-#undef SECCOMP_ALLOW
-#undef SECCOMP_ALLOW_ARG
-#undef SECCOMP_ALLOW_SELF
-#undef SECCOMP_ENOSYS
-#undef SECCOMP_ESCAPE
-#undef SECCOMP_ESCAPE_ARG
-#undef SECCOMP_HELPER
-#undef SECCOMP_HELPER_ARG
 };
 
 /*

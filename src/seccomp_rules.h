@@ -3,7 +3,7 @@
 /*
  * This file is an X-macro table, included (more than once, no include guard)
  * by src/isolation.c and src/nshelper.c, which define the eight macros
- * before each inclusion:
+ * before each inclusion (this file undefines them at its end):
  *
  *   SECCOMP_ALLOW(name)                  allowed, any arguments
  *   SECCOMP_ALLOW_ARG(name, n, mask, v)  allowed only when (argument n & mask)
@@ -231,3 +231,13 @@ SECCOMP_HELPER(munmap)
 SECCOMP_HELPER(madvise)
 SECCOMP_HELPER(mincore)
 SECCOMP_HELPER_ARG(mmap, 2, PROT_EXEC, 0)
+
+/* ready for the next inclusion */
+#undef SECCOMP_ALLOW
+#undef SECCOMP_ALLOW_ARG
+#undef SECCOMP_ALLOW_SELF
+#undef SECCOMP_ENOSYS
+#undef SECCOMP_ESCAPE
+#undef SECCOMP_ESCAPE_ARG
+#undef SECCOMP_HELPER
+#undef SECCOMP_HELPER_ARG
