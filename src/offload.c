@@ -26,18 +26,23 @@
  * frame it is cut from. UFO/USO are never advertised (libslirp would
  * forward a GSO UDP datagram as one giant datagram).
  */
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+
+#include "frame.h"
 #include "offload.h"
-#include "util.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define OFF_TCP_FLAG_FIN_ 0x01
-#define OFF_TCP_FLAG_PSH_ 0x08
-#define OFF_TCP_FLAG_CWR_ 0x80
 
 /**
  * offload_csum_add() - add @buf to a one's-complement running sum
@@ -132,72 +137,85 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len)
     return 0;
 }
 
+/* the TCP pseudo-header's protocol and length words (the addresses are
+ * summed apart): the same 16-bit words for IPv4 and IPv6 */
+static uint64_t offload_csum_pseudo(uint64_t sum, size_t l4len)
+{
+    uint8_t ph[4] = { 0, IPPROTO_TCP, (uint8_t)(l4len >> 8), (uint8_t)l4len };
+
+    return offload_csum_add(sum, ph, sizeof(ph));
+}
+
 /**
  * offload_rx_tso6() - cut a TCP/IPv6 super-frame into segments for libslirp
  * @vh:		its virtio-net header (gso_type TCPV6, gso_size = MSS)
  * @frame:	Ethernet + IPv6 (no extension headers) + TCP + payload
- * @len:	frame length
+ * @fi:		@frame's classification (frame_parse())
  * @scratch:	room for one segment (header + gso_size)
- * @fn:		called with each segment, in order
+ * @fn:		called with each segment and its classification (derived
+ *		from @fi: the same as frame_parse() of the segment), in order
  * @opaque:	for @fn
  *
  * Each segment gets the IPv6 payload length, sequence number and a full TCP
  * checksum of its own; CWR stays on the first, FIN and PSH on the last, as
- * the kernel's tcp_gso_segment() does.
+ * the kernel's tcp_gso_segment() does. The payload is what the IPv6
+ * header's length covers.
  *
  * Return: the number of segments, or -EINVAL for a frame we cannot cut
- *	   (not TCP/IPv6 without extension headers, a header outside the
- *	   frame, or a gso_size below OFFLOAD_TSO6_GSO_MIN)
+ *	   (not a whole TCP/IPv6 segment without extension headers, or a
+ *	   gso_size below OFFLOAD_TSO6_GSO_MIN)
  */
 int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
-                    size_t len, uint8_t *scratch, offload_input_fn fn,
-                    void *opaque)
+                    const struct frame_info *fi, uint8_t *scratch,
+                    offload_input_fn fn, void *opaque)
 {
-    const uint8_t *ip = frame + 14, *th = ip + 40;
     size_t gso = le16toh(vh->gso_size), thl, hlen, plen, off;
-    uint32_t seq0;
+    struct frame_info sfi;
+    union tcp_word_hdr th0;
+    struct ipv6hdr ip0;
     uint64_t addr_sum;
     int n = 0;
 
-    if (len < 14 + 40 + 20 || frame[12] != 0x86 || frame[13] != 0xdd ||
-        ip[6] != 6 || gso < OFFLOAD_TSO6_GSO_MIN)
+    if (fi->cls != FRAME_IP6_TCP || fi->ip6_ext || gso < OFFLOAD_TSO6_GSO_MIN)
         return -EINVAL;
-    thl = (size_t)(th[12] >> 4) * 4;
-    hlen = 14 + 40 + thl;
-    if (thl < 20 || hlen > len)
-        return -EINVAL;
-    plen = len - hlen;
-    seq0 = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-           (uint32_t)th[6] << 8 | th[7];
-    addr_sum = offload_csum_add(0, ip + 8, 32);
+    memcpy(&ip0, frame + fi->l3off, sizeof(ip0));
+    memcpy(&th0, frame + fi->l4off, sizeof(th0.hdr));
+    thl = fi->payoff - fi->l4off;
+    hlen = fi->payoff;
+    plen = fi->paylen;
+    addr_sum = offload_csum_add(0, &ip0.saddr, sizeof(ip0.saddr));
+    addr_sum = offload_csum_add(addr_sum, &ip0.daddr, sizeof(ip0.daddr));
+    sfi = *fi;
 
     for (off = 0; off < plen || (plen == 0 && n == 0); off += gso) {
         size_t seg = plen - off < gso ? plen - off : gso;
-        uint8_t *sip = scratch + 14, *sth = sip + 40;
-        uint32_t seq = seq0 + (uint32_t)off;
-        uint8_t ph[4] = { 0, 6, (uint8_t)((thl + seg) >> 8),
-                          (uint8_t)(thl + seg) };
+        struct ipv6hdr ip = ip0;
+        union tcp_word_hdr th = th0;
         uint16_t c;
-        uint64_t sum;
 
-        memcpy(scratch, frame, hlen);
-        memcpy(scratch + hlen, frame + hlen + off, seg);
-        sip[4] = (uint8_t)((thl + seg) >> 8);
-        sip[5] = (uint8_t)(thl + seg);
-        sth[4] = (uint8_t)(seq >> 24);
-        sth[5] = (uint8_t)(seq >> 16);
-        sth[6] = (uint8_t)(seq >> 8);
-        sth[7] = (uint8_t)seq;
+        ip.payload_len = htons((uint16_t)(thl + seg));
+        th.hdr.seq = htonl(fi->seq + (uint32_t)off);
         if (off)
-            sth[13] &= (uint8_t)~OFF_TCP_FLAG_CWR_;
+            tcp_flag_word(&th.hdr) &= ~TCP_FLAG_CWR;
         if (off + seg < plen)
-            sth[13] &= (uint8_t)~(OFF_TCP_FLAG_FIN_ | OFF_TCP_FLAG_PSH_);
-        sth[16] = sth[17] = 0;
-        sum = offload_csum_add(addr_sum, ph, 4);
-        sum = offload_csum_add(sum, sth, thl + seg);
-        c = (uint16_t)~offload_csum_fold(sum);
-        memcpy(sth + 16, &c, 2);
-        fn(opaque, scratch, hlen + seg);
+            tcp_flag_word(&th.hdr) &= ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+        th.hdr.check = 0;
+        memcpy(scratch, frame, hlen);
+        memcpy(scratch + fi->l3off, &ip, sizeof(ip));
+        memcpy(scratch + fi->l4off, &th, sizeof(th.hdr));
+        memcpy(scratch + hlen, frame + hlen + off, seg);
+        c = (uint16_t)~offload_csum_fold(offload_csum_add(
+            offload_csum_pseudo(addr_sum, thl + seg), scratch + fi->l4off,
+            thl + seg));
+        memcpy(scratch + fi->l4off + offsetof(struct tcphdr, check), &c,
+               sizeof(c));
+
+        sfi.len = (uint32_t)(hlen + seg);
+        sfi.l3len = (uint32_t)(sizeof(ip) + thl + seg);
+        sfi.paylen = (uint32_t)seg;
+        sfi.seq = ntohl(th.hdr.seq);
+        sfi.tcp_flags = (uint8_t)(ntohl(tcp_flag_word(&th.hdr)) >> 16);
+        fn(opaque, scratch, &sfi);
         n++;
         if (plen == 0)
             break;
@@ -222,80 +240,29 @@ int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
  * Everything else goes out as it came, with DATA_VALID.
  */
 
-#define OFF_ETH_LEN 14
 /*
  * Segments bigger than this are not merged: at MTU 65520 libslirp's MSS is
  * 32 KiB, two segments fill its 64 KiB window, and one merged frame (one ACK
  * from the namespace instead of two) measured slower than two frames.
  */
 #define OFFLOAD_MERGE_MSS_MAX 16384
-#define OFF_TCP_FLAG_FIN 0x01
-#define OFF_TCP_FLAG_SYN 0x02
-#define OFF_TCP_FLAG_RST 0x04
-#define OFF_TCP_FLAG_PSH 0x08
-#define OFF_TCP_FLAG_ACK 0x10
-#define OFF_TCP_FLAG_URG 0x20
-#define OFF_TCP_FLAG_ECE 0x40
-#define OFF_TCP_FLAG_CWR 0x80
+/* the largest IP packet a merged frame may hold */
+#define OFFLOAD_MERGE_IP_MAX 65535
 
+/* one queued frame, with its classification from offload_txq_push() */
 struct offload_seg {
     const uint8_t *f;
-    size_t len;
-    int v6;
-    size_t l3len;       /* IP header length */
-    size_t hlen;        /* Ethernet + IP + TCP header length */
-    size_t plen;        /* TCP payload length */
-    uint32_t seq;
-    uint8_t flags;
+    const struct frame_info *fi;
 };
 
-/* parse a frame as a plain TCP segment we could merge; 0 if it is one */
-static int offload_seg_parse(const uint8_t *f, size_t len,
-                             struct offload_seg *s)
+/* a whole TCP segment, nothing after it, no IPv4 options or IPv6
+ * extension headers: one the coalescer may merge */
+static int offload_seg_plain(const struct frame_info *fi)
 {
-    const uint8_t *ip = f + OFF_ETH_LEN, *th;
-    uint16_t ethertype;
-    size_t l4len, thlen;
+    size_t iphl = fi->ipver == 6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 
-    if (len < OFF_ETH_LEN + 20)
-        return -1;
-    ethertype = util_get_be16(f + 12);
-    if (ethertype == 0x0800) {
-        size_t tot;
-        if (ip[0] != 0x45 || ip[9] != 6)
-            return -1;                          /* options or not TCP */
-        if (util_get_be16(ip + 6) & 0x3fff)
-            return -1;                          /* a fragment */
-        tot = util_get_be16(ip + 2);
-        if (tot < 20 || OFF_ETH_LEN + tot != len)
-            return -1;
-        s->v6 = 0;
-        s->l3len = 20;
-        l4len = tot - 20;
-    } else if (ethertype == 0x86dd) {
-        if (len < OFF_ETH_LEN + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
-            return -1;                          /* extension headers */
-        l4len = util_get_be16(ip + 4);
-        if (OFF_ETH_LEN + 40 + l4len != len)
-            return -1;
-        s->v6 = 1;
-        s->l3len = 40;
-    } else {
-        return -1;
-    }
-    th = ip + s->l3len;
-    if (l4len < 20)
-        return -1;
-    thlen = (size_t)(th[12] >> 4) * 4;
-    if (thlen < 20 || thlen > l4len)
-        return -1;
-    s->f = f;
-    s->len = len;
-    s->hlen = OFF_ETH_LEN + s->l3len + thlen;
-    s->plen = l4len - thlen;
-    s->seq = util_get_be32(th + 4);
-    s->flags = th[13];
-    return 0;
+    return frame_is_tcp(fi) && fi->l3off + fi->l3len == fi->len &&
+           fi->l4off - fi->l3off == iphl;
 }
 
 /* may @n follow @p in a run that started with @first? */
@@ -303,36 +270,52 @@ static int offload_seg_follows(const struct offload_seg *first,
                                const struct offload_seg *p,
                                const struct offload_seg *n)
 {
-    const uint8_t *fi = first->f + OFF_ETH_LEN, *ni = n->f + OFF_ETH_LEN;
-    const uint8_t *ft = fi + first->l3len, *nt = ni + n->l3len;
+    const struct frame_info *ff = first->fi, *pf = p->fi, *nf = n->fi;
+    struct tcphdr ft, nt;
 
-    if (n->v6 != first->v6 || n->hlen != first->hlen)
+    if (!offload_seg_plain(nf) || nf->ipver != ff->ipver ||
+        nf->payoff != ff->payoff)
         return 0;
-    if (p->flags != OFF_TCP_FLAG_ACK)
+    if (pf->tcp_flags != FRAME_TCP_ACK)
         return 0;                               /* PSH ends a run */
-    if (n->flags != OFF_TCP_FLAG_ACK &&
-        n->flags != (OFF_TCP_FLAG_ACK | OFF_TCP_FLAG_PSH))
+    if (nf->tcp_flags != FRAME_TCP_ACK &&
+        nf->tcp_flags != (FRAME_TCP_ACK | FRAME_TCP_PSH))
         return 0;
-    if (p->plen != first->plen || n->plen == 0 || n->plen > first->plen)
+    if (pf->paylen != ff->paylen || nf->paylen == 0 || nf->paylen > ff->paylen)
         return 0;
-    if (n->seq != p->seq + (uint32_t)p->plen)
+    if (nf->seq != pf->seq + pf->paylen)
         return 0;
-    if (memcmp(first->f, n->f, OFF_ETH_LEN))
+    if (memcmp(first->f, n->f, ff->l3off))      /* Ethernet header */
         return 0;
-    if (first->v6) {
-        /* version/class/flow, next header, hop limit, addresses */
-        if (memcmp(fi, ni, 4) || memcmp(fi + 6, ni + 6, 34))
+    if (ff->ipver == 6) {
+        struct ipv6hdr fi6, ni6;
+
+        /* all but the payload length */
+        memcpy(&fi6, first->f + ff->l3off, sizeof(fi6));
+        memcpy(&ni6, n->f + nf->l3off, sizeof(ni6));
+        fi6.payload_len = ni6.payload_len = 0;
+        if (memcmp(&fi6, &ni6, sizeof(fi6)))
             return 0;
     } else {
-        /* TOS; TTL, protocol; addresses (ID and checksum differ) */
-        if (fi[1] != ni[1] || memcmp(fi + 8, ni + 8, 2) ||
-            memcmp(fi + 12, ni + 12, 8))
+        struct iphdr fi4, ni4;
+
+        /* ID, checksum, length and flags differ */
+        memcpy(&fi4, first->f + ff->l3off, sizeof(fi4));
+        memcpy(&ni4, n->f + nf->l3off, sizeof(ni4));
+        if (fi4.tos != ni4.tos || fi4.ttl != ni4.ttl ||
+            fi4.protocol != ni4.protocol || fi4.saddr != ni4.saddr ||
+            fi4.daddr != ni4.daddr)
             return 0;
     }
-    /* ports; ack, data offset (flags checked above), window; options */
-    if (memcmp(ft, nt, 4) || memcmp(ft + 8, nt + 8, 5) ||
-        memcmp(ft + 14, nt + 14, 2) || util_get_be16(nt + 18) ||
-        memcmp(ft + 20, nt + 20, first->hlen - OFF_ETH_LEN - first->l3len - 20))
+    /* ports (same flow), ack, data offset, window, no urgent pointer,
+     * options (flags checked above, sequence number just now) */
+    memcpy(&ft, first->f + ff->l4off, sizeof(ft));
+    memcpy(&nt, n->f + nf->l4off, sizeof(nt));
+    if (ft.source != nt.source || ft.dest != nt.dest ||
+        ft.ack_seq != nt.ack_seq || ft.doff != nt.doff ||
+        ft.res1 != nt.res1 || ft.window != nt.window || nt.urg_ptr ||
+        memcmp(first->f + ff->l4off + sizeof(ft), n->f + nf->l4off + sizeof(nt),
+               ff->payoff - ff->l4off - sizeof(ft)))
         return 0;
     return 1;
 }
@@ -347,7 +330,7 @@ int offload_txq_init(struct offload_txq *q)
 {
     memset(q, 0, sizeof(*q));
     q->buf = malloc(OFFLOAD_TXQ_BYTES);
-    q->scratch = malloc(OFF_ETH_LEN + 65536);
+    q->scratch = malloc(sizeof(struct ethhdr) + 65536);
     if (!q->buf || !q->scratch) {
         offload_txq_free(q);
         return -ENOMEM;
@@ -366,17 +349,20 @@ void offload_txq_free(struct offload_txq *q)
  * offload_txq_push() - queue a copy of a frame
  * @q:		the queue
  * @frame:	Ethernet frame
- * @len:	its length
+ * @fi:		its classification (frame_parse()), kept with the copy
  *
  * Return: 0, or -ENOSPC if the queue must be flushed first
  */
-int offload_txq_push(struct offload_txq *q, const void *frame, size_t len)
+int offload_txq_push(struct offload_txq *q, const void *frame,
+                     const struct frame_info *fi)
 {
+    size_t len = fi->len;
+
     if (q->n == OFFLOAD_TXQ_FRAMES || OFFLOAD_TXQ_BYTES - q->used < len)
         return -ENOSPC;
     memcpy(q->buf + q->used, frame, len);
     q->frames[q->n].off = q->used;
-    q->frames[q->n].len = len;
+    q->frames[q->n].fi = *fi;
     q->used += len;
     q->n++;
     return 0;
@@ -387,47 +373,53 @@ static int offload_write_merged(struct offload_txq *q,
                                 const struct offload_seg *segs, unsigned int n,
                                 offload_write_fn fn, void *opaque)
 {
-    const struct offload_seg *first = &segs[0], *last = &segs[n - 1];
-    uint8_t *m = q->scratch, *ip = m + OFF_ETH_LEN, *th;
-    size_t len = first->hlen, l4len, i;
+    const struct frame_info *ff = segs[0].fi, *lf = segs[n - 1].fi;
+    uint8_t *m = q->scratch;
+    size_t len = ff->payoff, l4len, i;
     struct virtio_net_hdr vh = { 0 };
+    union tcp_word_hdr th;
     uint64_t sum;
 
-    memcpy(m, first->f, first->hlen);
+    memcpy(m, segs[0].f, ff->payoff);
     for (i = 0; i < n; i++) {
-        memcpy(m + len, segs[i].f + segs[i].hlen, segs[i].plen);
-        len += segs[i].plen;
+        memcpy(m + len, segs[i].f + segs[i].fi->payoff, segs[i].fi->paylen);
+        len += segs[i].fi->paylen;
     }
-    th = ip + first->l3len;
-    th[13] |= last->flags & OFF_TCP_FLAG_PSH;
-    l4len = len - OFF_ETH_LEN - first->l3len;
+    l4len = len - ff->l4off;
 
-    if (first->v6) {
-        util_put_be16(ip + 4, (uint16_t)l4len);
-        sum = offload_csum_add(0, ip + 8, 32);
+    if (ff->ipver == 6) {
+        struct ipv6hdr ip;
+
+        memcpy(&ip, m + ff->l3off, sizeof(ip));
+        ip.payload_len = htons((uint16_t)l4len);
+        memcpy(m + ff->l3off, &ip, sizeof(ip));
+        sum = offload_csum_add(0, &ip.saddr, sizeof(ip.saddr));
+        sum = offload_csum_add(sum, &ip.daddr, sizeof(ip.daddr));
     } else {
-        util_put_be16(ip + 2, (uint16_t)(len - OFF_ETH_LEN));
-        uint16_t c;
-        util_put_be16(ip + 10, 0);
-        c = (uint16_t)~offload_csum_fold(offload_csum_add(0, ip, 20));
-        memcpy(ip + 10, &c, 2); /* the sum is in memory order */
-        sum = offload_csum_add(0, ip + 12, 8);
+        struct iphdr ip;
+
+        memcpy(&ip, m + ff->l3off, sizeof(ip));
+        ip.tot_len = htons((uint16_t)(len - ff->l3off));
+        ip.check = 0;
+        /* the sum is in memory order, as the field */
+        ip.check = (uint16_t)~offload_csum_fold(offload_csum_add(0, &ip, sizeof(ip)));
+        memcpy(m + ff->l3off, &ip, sizeof(ip));
+        sum = offload_csum_add(0, &ip.saddr, sizeof(ip.saddr));
+        sum = offload_csum_add(sum, &ip.daddr, sizeof(ip.daddr));
     }
-    /* pseudo-header: addresses (summed above), protocol, TCP length */
-    {
-        uint8_t ph[4] = { 0, 6, (uint8_t)(l4len >> 8), (uint8_t)l4len };
-        uint16_t c;
-        sum = offload_csum_add(sum, ph, 4);
-        c = offload_csum_fold(sum);
-        memcpy(th + 16, &c, 2);
-    }
+    /* a partial checksum: the pseudo-header's sum, not complemented */
+    memcpy(&th, m + ff->l4off, sizeof(th.hdr));
+    if (lf->tcp_flags & FRAME_TCP_PSH)
+        tcp_flag_word(&th.hdr) |= TCP_FLAG_PSH;
+    th.hdr.check = offload_csum_fold(offload_csum_pseudo(sum, l4len));
+    memcpy(m + ff->l4off, &th, sizeof(th.hdr));
 
     vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-    vh.gso_type = first->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-    vh.hdr_len = htole16((uint16_t)first->hlen);
-    vh.gso_size = htole16((uint16_t)first->plen);
-    vh.csum_start = htole16((uint16_t)(OFF_ETH_LEN + first->l3len));
-    vh.csum_offset = htole16(16);
+    vh.gso_type = ff->ipver == 6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+    vh.hdr_len = htole16((uint16_t)ff->payoff);
+    vh.gso_size = htole16((uint16_t)ff->paylen);
+    vh.csum_start = htole16((uint16_t)ff->l4off);
+    vh.csum_offset = htole16((uint16_t)offsetof(struct tcphdr, check));
     q->merged_frames += n;
     q->gso_frames++;
     return fn(opaque, &vh, m, len);
@@ -453,28 +445,32 @@ unsigned int offload_txq_flush(struct offload_txq *q, offload_write_fn fn,
 
     while (i < q->n) {
         const uint8_t *f = q->buf + q->frames[i].off;
-        size_t len = q->frames[i].len, total;
+        const struct frame_info *fi = &q->frames[i].fi;
+        size_t total;
         unsigned int n = 1;
 
-        if (offload_seg_parse(f, len, &segs[0]) == 0 && segs[0].plen &&
-            segs[0].plen <= OFFLOAD_MERGE_MSS_MAX &&
-            !(segs[0].flags & ~(OFF_TCP_FLAG_ACK | OFF_TCP_FLAG_PSH))) {
-            total = segs[0].len;
+        if (offload_seg_plain(fi) && fi->paylen &&
+            fi->paylen <= OFFLOAD_MERGE_MSS_MAX &&
+            !(fi->tcp_flags & ~(FRAME_TCP_ACK | FRAME_TCP_PSH))) {
+            segs[0].f = f;
+            segs[0].fi = fi;
+            total = fi->len;
             while (i + n < q->n && n < ARRAY_LEN(segs)) {
                 struct offload_seg *s = &segs[n];
-                if (offload_seg_parse(q->buf + q->frames[i + n].off,
-                                      q->frames[i + n].len, s) < 0 ||
-                    !offload_seg_follows(&segs[0], &segs[n - 1], s) ||
-                    total + s->plen > OFF_ETH_LEN + 65535)
+
+                s->f = q->buf + q->frames[i + n].off;
+                s->fi = &q->frames[i + n].fi;
+                if (!offload_seg_follows(&segs[0], &segs[n - 1], s) ||
+                    total + s->fi->paylen > fi->l3off + OFFLOAD_MERGE_IP_MAX)
                     break;
-                total += s->plen;
+                total += s->fi->paylen;
                 n++;
             }
         }
         if (n > 1) {
             if (offload_write_merged(q, segs, n, fn, opaque) < 0)
                 failed++;
-        } else if (fn(opaque, &valid, f, len) < 0) {
+        } else if (fn(opaque, &valid, f, fi->len) < 0) {
             failed++;
         }
         i += n;

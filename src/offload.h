@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 #define OFFLOAD_VNET_HDR_LEN ((int)sizeof(struct virtio_net_hdr))
 
 uint64_t offload_csum_add(uint64_t sum, const void *buf, size_t len);
@@ -21,10 +23,10 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len);
 #define OFFLOAD_TSO6_GSO_MIN 48
 
 typedef void (*offload_input_fn)(void *opaque, const uint8_t *frame,
-                                 size_t len);
+                                 const struct frame_info *fi);
 int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
-                    size_t len, uint8_t *scratch, offload_input_fn fn,
-                    void *opaque);
+                    const struct frame_info *fi, uint8_t *scratch,
+                    offload_input_fn fn, void *opaque);
 
 /* frames queued between two flushes of the coalescer */
 #define OFFLOAD_TXQ_FRAMES 512
@@ -32,7 +34,7 @@ int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
 
 struct offload_txq_frame {
     size_t off;     /* in buf */
-    size_t len;
+    struct frame_info fi;   /* its classification; fi.len is its length */
 };
 
 struct offload_txq {
@@ -47,7 +49,8 @@ struct offload_txq {
 
 int offload_txq_init(struct offload_txq *q);
 void offload_txq_free(struct offload_txq *q);
-int offload_txq_push(struct offload_txq *q, const void *frame, size_t len);
+int offload_txq_push(struct offload_txq *q, const void *frame,
+                     const struct frame_info *fi);
 
 /* writes one frame with its header; returns 0 or a negative errno */
 typedef int (*offload_write_fn)(void *opaque, const struct virtio_net_hdr *vh,

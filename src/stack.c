@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "frame.h"
 #include "log.h"
 #include "offload.h"
 #include "stack.h"
@@ -135,13 +136,16 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         .flags = VIRTIO_NET_HDR_F_DATA_VALID,
         .gso_type = VIRTIO_NET_HDR_GSO_NONE,
     };
+    struct frame_info fi;
 
-    timewait_note_out(st->tw, buf, len);
+    /* classified once, for the reaper and the coalescer */
+    frame_parse(buf, len, &fi);
+    timewait_note_out(st->tw, &fi);
     if (st->coalesce) {
-        if (offload_txq_push(&st->txq, buf, len) == 0)
+        if (offload_txq_push(&st->txq, buf, &fi) == 0)
             return (ssize_t)len;
         stack_flush(st);
-        if (offload_txq_push(&st->txq, buf, len) == 0)
+        if (offload_txq_push(&st->txq, buf, &fi) == 0)
             return (ssize_t)len;
     }
     stack_write_frame(st, &valid, buf, len);
@@ -632,25 +636,26 @@ void stack_poll(struct stack *st, bool poll_failed)
     stack_run_timers(st, NULL);
 }
 
-/* a frame after which slirp_pollfds_poll() must run: anything but TCP */
-static void stack_note_frame(struct stack *st, const uint8_t *f, size_t len)
+/* a frame after which slirp_pollfds_poll() must run: anything but TCP
+ * (an IP packet carrying TCP, fragments included) */
+static void stack_note_frame(struct stack *st, const struct frame_info *fi)
 {
-    if (len >= 14 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6)
-        return;
-    if (len >= 14 + 40 && f[12] == 0x86 && f[13] == 0xdd && f[14 + 6] == 6)
+    if (fi->ipver && fi->l4proto == IPPROTO_TCP)
         return;
     st->must_poll = true;
 }
 
-/* tap_frame_fn: one frame from the namespace (or a TSO6 segment) */
-static void stack_input(void *opaque, const uint8_t *frame, size_t len)
+/* tap_frame_fn: one frame from the namespace (or a TSO6 segment),
+ * classified once by tap_read_frames() */
+static void stack_input(void *opaque, const uint8_t *frame,
+                        const struct frame_info *fi)
 {
     struct stack *st = opaque;
 
     st->dirty = true;
-    stack_note_frame(st, frame, len);
-    slirp_input(st->slirp, frame, (int)len);
-    timewait_note_in(st->tw, frame, len);
+    stack_note_frame(st, fi);
+    slirp_input(st->slirp, frame, (int)fi->len);
+    timewait_note_in(st->tw, frame, fi);
 }
 
 /**

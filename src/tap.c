@@ -28,6 +28,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "offload.h"
 #include "tap.h"
 #include "util.h"
@@ -233,13 +234,14 @@ const struct tap_stats *tap_get_stats(const struct tap *t)
 }
 
 /* offload_input_fn for the segments of a TSO6 super-frame */
-static void tap_input_segment(void *opaque, const uint8_t *frame, size_t len)
+static void tap_input_segment(void *opaque, const uint8_t *frame,
+                              const struct frame_info *fi)
 {
     struct tap *t = opaque;
 
     t->stats.rx_frames++;
-    t->stats.rx_bytes += len;
-    t->fn(t->fn_opaque, frame, len);
+    t->stats.rx_bytes += fi->len;
+    t->fn(t->fn_opaque, frame, fi);
 }
 
 /**
@@ -247,8 +249,9 @@ static void tap_input_segment(void *opaque, const uint8_t *frame, size_t len)
  * @t:		the tap
  * @budget:	at most this many frames, so host sockets are not starved
  * @fn:		called with each frame, or each segment of a TSO6
- *		super-frame, without the virtio-net header; it may not call
- *		tap_read_frames()
+ *		super-frame, without the virtio-net header, and its
+ *		classification (frame_parse(), once per frame); it may not
+ *		call tap_read_frames()
  * @opaque:	for @fn
  *
  * A frame whose virtio-net header or offsets are bad is dropped and
@@ -266,6 +269,7 @@ int tap_read_frames(struct tap *t, unsigned int budget, tap_frame_fn fn,
     t->fn_opaque = opaque;
     for (n = 0; n < budget; n++) {
         ssize_t len = read(t->fd, t->buf, TAP_FRAME_MAX);
+        struct frame_info fi;
         uint8_t *frame;
 
         if (len < 0) {
@@ -286,8 +290,9 @@ int tap_read_frames(struct tap *t, unsigned int budget, tap_frame_fn fn,
                 (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
                     VIRTIO_NET_HDR_GSO_TCPV6) {
                 t->stats.rx_gso_frames++;
-                if (offload_rx_tso6(vh, t->buf + t->vnet_len,
-                                    (size_t)(len - t->vnet_len), t->segbuf,
+                frame += t->vnet_len;
+                frame_parse(frame, (size_t)(len - t->vnet_len), &fi);
+                if (offload_rx_tso6(vh, frame, &fi, t->segbuf,
                                     tap_input_segment, t) < 0)
                     t->stats.rx_dropped++;
                 continue;
@@ -304,9 +309,10 @@ int tap_read_frames(struct tap *t, unsigned int budget, tap_frame_fn fn,
             frame += t->vnet_len;
             len -= t->vnet_len;
         }
+        frame_parse(frame, (size_t)len, &fi);
         t->stats.rx_frames++;
         t->stats.rx_bytes += (uint64_t)len;
-        fn(opaque, frame, (size_t)len);
+        fn(opaque, frame, &fi);
     }
     return (int)n;
 }

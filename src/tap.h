@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct frame_info;
 struct virtio_net_hdr;
 
 struct tap_info {
@@ -35,8 +36,10 @@ struct tap_stats {
 
 struct tap;
 
-/* one frame from the namespace, without its virtio-net header */
-typedef void (*tap_frame_fn)(void *opaque, const uint8_t *frame, size_t len);
+/* one frame from the namespace, without its virtio-net header, and its
+ * classification (fi->len is its length) */
+typedef void (*tap_frame_fn)(void *opaque, const uint8_t *frame,
+                             const struct frame_info *fi);
 
 int tap_new(int fd, struct tap **ret);
 void tap_free(struct tap *t);

@@ -58,20 +58,23 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+
+#include "frame.h"
 #include "offload.h"
 #include "slirpinfo.h"
 #include "timewait.h"
-#include "util.h"
 
 #define TIMEWAIT_GROUP 8            /* slots probed per flow */
-
-#define TW_FIN 0x01
-#define TW_RST 0x04
-#define TW_ACK 0x10
+#define TIMEWAIT_IP_DF 0x4000       /* IPv4 frag_off: don't fragment */
+#define TIMEWAIT_TTL 64
 
 struct timewait_key {
     uint8_t family;                 /* 4 or 6 */
-    uint16_t gport, rport;          /* network order */
+    uint16_t gport, rport;          /* host order */
     uint8_t gaddr[16], raddr[16];   /* the namespace's, the remote's */
 };
 
@@ -83,7 +86,7 @@ struct timewait_ent {
     uint32_t stamp;                 /* insertion order, for eviction */
     uint32_t slirp_fin_end;         /* libslirp's sequence after its FIN */
     uint32_t guest_fin_end;         /* the namespace's, after its FIN */
-    uint8_t eth[14];                /* a frame's Ethernet header, from the namespace */
+    struct ethhdr eth;              /* a frame's Ethernet header, from the namespace */
     struct timewait_key k;
 };
 
@@ -95,81 +98,27 @@ struct timewait {
     struct timewait_stats st;
 };
 
-/* one TCP segment's fields, addresses as seen in the frame */
-struct timewait_seg {
-    uint8_t family;
-    const uint8_t *saddr, *daddr;
-    uint16_t sport, dport;
-    uint32_t seq, ack;
-    uint8_t flags;
-    uint32_t plen;                  /* payload bytes */
-};
-
-/* an Ethernet frame carrying one whole TCP segment (IPv4 unfragmented, or
- * IPv6 with TCP as the first next header) */
-static bool timewait_parse(const uint8_t *f, size_t len, struct timewait_seg *s)
+/*
+ * A whole TCP segment libslirp takes: IPv4 unfragmented, or IPv6 with TCP
+ * as the first next header (libslirp drops IPv6 packets with extension
+ * headers, so they change nothing).
+ */
+static bool timewait_tcp(const struct frame_info *fi)
 {
-    const uint8_t *tcp;
-    size_t iplen, l4len, thl;
-
-    if (len < 14)
-        return false;
-    if (f[12] == 0x08 && f[13] == 0x00) {
-        const uint8_t *ip = f + 14;
-        size_t ihl;
-
-        if (len < 14 + 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
-            return false;
-        ihl = (size_t)(ip[0] & 0x0f) * 4;
-        iplen = util_get_be16(ip + 2);
-        if (ihl < 20 || iplen < ihl || 14 + iplen > len ||
-            (util_get_be16(ip + 6) & 0x3fff))        /* MF or an offset */
-            return false;
-        s->family = 4;
-        s->saddr = ip + 12;
-        s->daddr = ip + 16;
-        tcp = ip + ihl;
-        l4len = iplen - ihl;
-    } else if (f[12] == 0x86 && f[13] == 0xdd) {
-        const uint8_t *ip = f + 14;
-
-        if (len < 14 + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
-            return false;
-        l4len = util_get_be16(ip + 4);
-        if (14 + 40 + l4len > len)
-            return false;
-        s->family = 6;
-        s->saddr = ip + 8;
-        s->daddr = ip + 24;
-        tcp = ip + 40;
-    } else {
-        return false;
-    }
-    if (l4len < 20)
-        return false;
-    thl = (size_t)(tcp[12] >> 4) * 4;
-    if (thl < 20 || thl > l4len)
-        return false;
-    s->sport = util_get_be16(tcp);
-    s->dport = util_get_be16(tcp + 2);
-    s->seq = util_get_be32(tcp + 4);
-    s->ack = util_get_be32(tcp + 8);
-    s->flags = tcp[13];
-    s->plen = (uint32_t)(l4len - thl);
-    return true;
+    return frame_is_tcp(fi) && !fi->ip6_ext;
 }
 
-static void timewait_key_of(struct timewait_key *k, const struct timewait_seg *s,
+static void timewait_key_of(struct timewait_key *k, const struct frame_info *fi,
                             bool from_guest)
 {
-    size_t n = s->family == 4 ? 4 : 16;
+    size_t n = fi->ipver == 4 ? sizeof(fi->saddr.v4) : sizeof(fi->saddr.v6);
 
     memset(k, 0, sizeof(*k));
-    k->family = s->family;
-    k->gport = from_guest ? s->sport : s->dport;
-    k->rport = from_guest ? s->dport : s->sport;
-    memcpy(k->gaddr, from_guest ? s->saddr : s->daddr, n);
-    memcpy(k->raddr, from_guest ? s->daddr : s->saddr, n);
+    k->family = fi->ipver;
+    k->gport = from_guest ? fi->sport : fi->dport;
+    k->rport = from_guest ? fi->dport : fi->sport;
+    memcpy(k->gaddr, from_guest ? &fi->saddr : &fi->daddr, n);
+    memcpy(k->raddr, from_guest ? &fi->daddr : &fi->saddr, n);
 }
 
 static uint32_t timewait_hash(const struct timewait_key *k)
@@ -260,20 +209,18 @@ void timewait_free(struct timewait *tw)
 /**
  * timewait_note_out() - a frame libslirp sends to the namespace
  * @tw:		the state
- * @frame:	the Ethernet frame
- * @len:	its length
+ * @fi:		its classification (frame_parse())
  */
-void timewait_note_out(struct timewait *tw, const uint8_t *frame, size_t len)
+void timewait_note_out(struct timewait *tw, const struct frame_info *fi)
 {
-    struct timewait_seg s;
     struct timewait_key k;
     struct timewait_ent *e;
 
-    if (!timewait_parse(frame, len, &s) || !(s.flags & (TW_FIN | TW_RST)))
+    if (!timewait_tcp(fi) || !(fi->tcp_flags & (FRAME_TCP_FIN | FRAME_TCP_RST)))
         return;
-    timewait_key_of(&k, &s, false);
+    timewait_key_of(&k, fi, false);
     e = timewait_find(tw, &k);
-    if (s.flags & TW_RST) {
+    if (fi->tcp_flags & FRAME_TCP_RST) {
         if (e)
             timewait_forget(tw, e);
         return;
@@ -286,41 +233,41 @@ void timewait_note_out(struct timewait *tw, const uint8_t *frame, size_t len)
         e->stamp = tw->stamp++;
     }
     /* a retransmitted FIN ends at the same place */
-    e->slirp_fin_end = s.seq + s.plen + 1;
+    e->slirp_fin_end = fi->seq + fi->paylen + 1;
 }
 
 /**
  * timewait_note_in() - a frame from the namespace, after slirp_input()
  * @tw:		the state
  * @frame:	the Ethernet frame
- * @len:	its length
+ * @fi:		its classification (frame_parse())
  */
-void timewait_note_in(struct timewait *tw, const uint8_t *frame, size_t len)
+void timewait_note_in(struct timewait *tw, const uint8_t *frame,
+                      const struct frame_info *fi)
 {
-    struct timewait_seg s;
     struct timewait_key k;
     struct timewait_ent *e;
 
     /* nearly always: no close of libslirp's is under way */
-    if (!tw->used || !timewait_parse(frame, len, &s))
+    if (!tw->used || !timewait_tcp(fi))
         return;
-    timewait_key_of(&k, &s, true);
+    timewait_key_of(&k, fi, true);
     e = timewait_find(tw, &k);
     if (!e)
         return;
-    if (s.flags & TW_RST) {
+    if (fi->tcp_flags & FRAME_TCP_RST) {
         timewait_forget(tw, e);
         return;
     }
-    if (s.flags & TW_FIN) {
+    if (fi->tcp_flags & FRAME_TCP_FIN) {
         e->guest_fin = true;
-        e->guest_fin_end = s.seq + s.plen + 1;
+        e->guest_fin_end = fi->seq + fi->paylen + 1;
     }
-    if (e->guest_fin && (s.flags & TW_ACK) && s.ack == e->slirp_fin_end &&
-        !e->ready) {
+    if (e->guest_fin && (fi->tcp_flags & FRAME_TCP_ACK) &&
+        fi->ack == e->slirp_fin_end && !e->ready) {
         e->ready = true;
         e->tries = 0;
-        memcpy(e->eth, frame, sizeof(e->eth));
+        memcpy(&e->eth, frame, sizeof(e->eth));
         tw->pending++;
     }
 }
@@ -334,45 +281,52 @@ unsigned int timewait_pending(const struct timewait *tw)
 static size_t timewait_build_rst(const struct timewait_ent *e, uint8_t *f)
 {
     const struct timewait_key *k = &e->k;
-    size_t alen = k->family == 4 ? 4 : 16, iphl = k->family == 4 ? 20 : 40;
-    uint8_t *ip = f + 14, *tcp = ip + iphl;
+    size_t alen = k->family == 4 ? 4 : 16;
+    size_t iphl = k->family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+    size_t l3off = sizeof(struct ethhdr), l4off = l3off + iphl;
+    union tcp_word_hdr th = { 0 };
     uint64_t sum = 0;
-    uint16_t csum;
     /* zero, proto, TCP length: the same 16-bit words as IPv6's pseudo-header */
-    uint8_t pseudo[4] = { 0, 6, 0, 20 };
+    uint8_t pseudo[4] = { 0, IPPROTO_TCP, 0, sizeof(th.hdr) };
 
-    memcpy(f, e->eth, 14);
-    memset(ip, 0, iphl + 20);
+    memcpy(f, &e->eth, l3off);
     if (k->family == 4) {
-        ip[0] = 0x45;
-        util_put_be16(ip + 2, 40);
-        util_put_be16(ip + 6, 0x4000);           /* DF */
-        ip[8] = 64;
-        ip[9] = 6;
-        memcpy(ip + 12, k->gaddr, 4);
-        memcpy(ip + 16, k->raddr, 4);
-        csum = (uint16_t)~offload_csum_fold(offload_csum_add(0, ip, 20));
-        memcpy(ip + 10, &csum, 2);      /* in the data's byte order */
+        struct iphdr ip = { 0 };
+
+        ip.version = 4;
+        ip.ihl = sizeof(ip) / 4;
+        ip.tot_len = htons(sizeof(ip) + sizeof(th.hdr));
+        ip.frag_off = htons(TIMEWAIT_IP_DF);
+        ip.ttl = TIMEWAIT_TTL;
+        ip.protocol = IPPROTO_TCP;
+        memcpy(&ip.saddr, k->gaddr, alen);
+        memcpy(&ip.daddr, k->raddr, alen);
+        /* in the data's byte order */
+        ip.check = (uint16_t)~offload_csum_fold(offload_csum_add(0, &ip, sizeof(ip)));
+        memcpy(f + l3off, &ip, sizeof(ip));
     } else {
-        ip[0] = 0x60;
-        util_put_be16(ip + 4, 20);
-        ip[6] = 6;
-        ip[7] = 64;
-        memcpy(ip + 8, k->gaddr, 16);
-        memcpy(ip + 24, k->raddr, 16);
+        struct ipv6hdr ip = { 0 };
+
+        ip.version = 6;
+        ip.payload_len = htons(sizeof(th.hdr));
+        ip.nexthdr = IPPROTO_TCP;
+        ip.hop_limit = TIMEWAIT_TTL;
+        memcpy(&ip.saddr, k->gaddr, alen);
+        memcpy(&ip.daddr, k->raddr, alen);
+        memcpy(f + l3off, &ip, sizeof(ip));
     }
-    util_put_be16(tcp, k->gport);
-    util_put_be16(tcp + 2, k->rport);
-    util_put_be32(tcp + 4, e->guest_fin_end);
-    tcp[12] = 5 << 4;
-    tcp[13] = TW_RST;
+    th.hdr.source = htons(k->gport);
+    th.hdr.dest = htons(k->rport);
+    th.hdr.seq = htonl(e->guest_fin_end);
+    th.hdr.doff = sizeof(th.hdr) / 4;
+    tcp_flag_word(&th.hdr) |= TCP_FLAG_RST;
     sum = offload_csum_add(sum, k->gaddr, alen);
     sum = offload_csum_add(sum, k->raddr, alen);
     sum = offload_csum_add(sum, pseudo, sizeof(pseudo));
-    sum = offload_csum_add(sum, tcp, 20);
-    csum = (uint16_t)~offload_csum_fold(sum);
-    memcpy(tcp + 16, &csum, 2);
-    return 14 + iphl + 20;
+    sum = offload_csum_add(sum, &th.hdr, sizeof(th.hdr));
+    th.hdr.check = (uint16_t)~offload_csum_fold(sum);
+    memcpy(f + l4off, &th.hdr, sizeof(th.hdr));
+    return l4off + sizeof(th.hdr);
 }
 
 /* one TCP line of slirp_connection_info() */
@@ -473,7 +427,8 @@ void timewait_reap(struct timewait *tw, const char *conn_info,
 {
     struct timewait_line *v = NULL;
     size_t n = timewait_lines(conn_info, &v), i;
-    uint8_t frame[14 + 40 + 20];
+    uint8_t frame[sizeof(struct ethhdr) + sizeof(struct ipv6hdr) +
+                  sizeof(struct tcphdr)];
 
     for (i = 0; i < TIMEWAIT_SLOTS && tw->pending; i++) {
         struct timewait_ent *e = &tw->tab[i];

@@ -23,8 +23,10 @@ typedef void (*timewait_inject_fn)(void *arg, const uint8_t *frame, size_t len);
 
 int timewait_new(struct timewait **ret);
 void timewait_free(struct timewait *tw);
-void timewait_note_out(struct timewait *tw, const uint8_t *frame, size_t len);
-void timewait_note_in(struct timewait *tw, const uint8_t *frame, size_t len);
+struct frame_info;
+void timewait_note_out(struct timewait *tw, const struct frame_info *fi);
+void timewait_note_in(struct timewait *tw, const uint8_t *frame,
+                      const struct frame_info *fi);
 unsigned int timewait_pending(const struct timewait *tw);
 void timewait_reap(struct timewait *tw, const char *conn_info,
                    timewait_inject_fn inject, void *arg);

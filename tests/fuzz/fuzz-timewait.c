@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "timewait.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (off + 3 <= size) {
         uint8_t kind = data[off];
         size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
+        struct frame_info fi;
         uint8_t *buf;
 
         off += 3;
@@ -46,9 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         memcpy(buf, data + off, len);
         buf[len] = '\0';
+        frame_parse(buf, len, &fi);
         switch (kind % 3) {
-        case 0: timewait_note_out(tw, buf, len); break;
-        case 1: timewait_note_in(tw, buf, len); break;
+        case 0: timewait_note_out(tw, &fi); break;
+        case 1: timewait_note_in(tw, buf, &fi); break;
         default: timewait_reap(tw, (const char *)buf, check_rst, NULL); break;
         }
         free(buf);

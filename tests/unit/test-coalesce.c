@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "offload.h"
 #include "tapout.h"
 
@@ -30,6 +31,15 @@ static int capture(void *opaque, const struct virtio_net_hdr *vh,
     memcpy(o->f, frame, len);
     o->len = len;
     return 0;
+}
+
+/* queue a frame as the stack does: classified once, then pushed */
+static int txq_push(struct offload_txq *q, const void *f, size_t len)
+{
+    struct frame_info fi;
+
+    frame_parse(f, len, &fi);
+    return offload_txq_push(q, f, &fi);
 }
 
 /* RFC 1071 over bytes, network order */
@@ -134,7 +144,7 @@ static void push(struct segspec s)
     if (!s.flags)
         s.flags = 0x10;
     len = mkseg(f, &s);
-    offload_txq_push(&q, f, len);
+    txq_push(&q, f, len);
 }
 
 /* verify a merged (or plain) output frame: IP header checksum, full TCP
@@ -294,7 +304,7 @@ int main(void)
     push((struct segspec){ .seq = 1001, .plen = 1000 });
     {
         uint8_t arp[42] = { [12] = 0x08, [13] = 0x06 };
-        offload_txq_push(&q, arp, sizeof(arp));
+        txq_push(&q, arp, sizeof(arp));
     }
     push((struct segspec){ .seq = 2001, .plen = 1000 });
     push((struct segspec){ .seq = 3001, .plen = 1000 });
@@ -327,7 +337,7 @@ int main(void)
         push((struct segspec){ .seq = 1 + i, .plen = 1, .flags = 0x18 });
     {
         uint8_t f[60] = { 0 };
-        TAP_IS_INT(offload_txq_push(&q, f, sizeof(f)), -ENOSPC, "full queue");
+        TAP_IS_INT(txq_push(&q, f, sizeof(f)), -ENOSPC, "full queue");
     }
     flush();
     TAP_IS_INT(nout, OFFLOAD_TXQ_FRAMES, "all queued frames written");

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "tap.h"
 #include "tapout.h"
 
@@ -20,8 +21,11 @@ static uint8_t seen_first[SEEN_MAX];    /* a frame's byte 14 */
 static unsigned int n_seen;
 static void *seen_opaque;
 
-static void on_frame(void *opaque, const uint8_t *frame, size_t len)
+static void on_frame(void *opaque, const uint8_t *frame,
+                     const struct frame_info *fi)
 {
+    size_t len = fi->len;
+
     if (n_seen < SEEN_MAX) {
         seen_len[n_seen] = len;
         seen_first[n_seen] = len > 14 ? frame[14] : 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "offload.h"
 #include "tapout.h"
 #include "timewait.h"
@@ -59,6 +60,23 @@ static size_t seg(uint8_t *f, int fam, int from_guest, uint16_t gport,
     return 14 + iphl + 20 + plen;
 }
 
+/* the stack's calls: each frame classified once, then noted */
+static void note_out(struct timewait *tw, const uint8_t *f, size_t n)
+{
+    struct frame_info fi;
+
+    frame_parse(f, n, &fi);
+    timewait_note_out(tw, &fi);
+}
+
+static void note_in(struct timewait *tw, const uint8_t *f, size_t n)
+{
+    struct frame_info fi;
+
+    frame_parse(f, n, &fi);
+    timewait_note_in(tw, f, &fi);
+}
+
 static uint8_t got[128];
 static size_t got_len;
 static int got_n;
@@ -99,9 +117,9 @@ static void close_by_slirp(struct timewait *tw, int fam, uint16_t gport)
     size_t n;
 
     n = seg(f, fam, 0, gport, 80, 1000, 7000, F_FIN | F_ACK, 5);
-    timewait_note_out(tw, f, n);
+    note_out(tw, f, n);
     n = seg(f, fam, 1, gport, 80, 7000, 1006, F_FIN | F_ACK, 3);
-    timewait_note_in(tw, f, n);
+    note_in(tw, f, n);
 }
 
 int main(void)
@@ -153,23 +171,23 @@ int main(void)
     /* closes that must not be touched */
     got_n = 0;
     n = seg(f, 4, 1, 40003, 80, 7000, 1000, F_FIN | F_ACK, 0);
-    timewait_note_in(tw, f, n);
+    note_in(tw, f, n);
     TAP_IS_INT(timewait_pending(tw), 0, "the guest closing first is libslirp's LAST_ACK: nothing to do");
     n = seg(f, 4, 0, 40004, 80, 1000, 7000, F_FIN | F_ACK, 0);
-    timewait_note_out(tw, f, n);
+    note_out(tw, f, n);
     n = seg(f, 4, 1, 40004, 80, 7000, 1000, F_FIN | F_ACK, 0);
-    timewait_note_in(tw, f, n);
+    note_in(tw, f, n);
     TAP_IS_INT(timewait_pending(tw), 0, "a guest FIN that does not ack libslirp's FIN: not yet");
     n = seg(f, 4, 1, 40004, 80, 7001, 1001, F_ACK, 0);
-    timewait_note_in(tw, f, n);
+    note_in(tw, f, n);
     TAP_IS_INT(timewait_pending(tw), 1, "the ACK that follows completes the close");
     n = seg(f, 4, 0, 40004, 80, 1001, 7001, F_RST, 0);
-    timewait_note_out(tw, f, n);
+    note_out(tw, f, n);
     TAP_IS_INT(timewait_pending(tw), 0, "an RST forgets the flow");
     n = seg(f, 4, 0, 40005, 80, 1000, 7000, F_FIN | F_ACK, 0);
-    timewait_note_out(tw, f, n);
+    note_out(tw, f, n);
     n = seg(f, 4, 1, 40005, 80, 7000, 1001, F_ACK, 0);
-    timewait_note_in(tw, f, n);
+    note_in(tw, f, n);
     TAP_IS_INT(timewait_pending(tw), 0, "libslirp's FIN acked, the guest still open: nothing to do");
 
     /* IPv6 */
