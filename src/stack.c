@@ -10,11 +10,16 @@
  * SlirpCb. This file is that caller, for one Slirp instance behind one tap:
  *
  *   tap -> stack_tap_read() -> tap_read_frames() [tap.c, offload_rx:
- *          checksums, TSO6 cut] -> slirp_input() (timewait.c watches
- *          each frame)
- *   libslirp -> stack_send_packet() -> [offload txq: MSS segments merged
- *          into GSO frames] -> stack_flush() -> tap_write_frame() [tap.c:
+ *          checksums, frame_parse(), TSO6 cut] -> slirp_input()
+ *          (timewait.c watches each frame)
+ *   libslirp -> stack_send_packet() [frame_parse(): timewait.c watches
+ *          each frame] -> [offload txq: MSS segments merged into GSO
+ *          frames] -> stack_flush() -> tap_write_frame() [tap.c:
  *          virtio-net header]
+ *
+ * Each frame is classified once (frame.c), on its way in: the
+ * classification goes with it to offload.c, timewait.c and this file's
+ * own check, none of which parses headers.
  *   the loop (dispatch.c) -> stack_fill() before poll(), which polls
  *          stack_pollfds() with its own fds; stack_poll() after it
  *

@@ -10,9 +10,10 @@
  * The second moves frames, for the stack (stack.c) behind it. With a
  * virtio-net header on the tap (--disable-offload leaves it off), each
  * frame read starts with one: tap_read_frames() completes a partial
- * checksum (offload_rx()), cuts a TCP/IPv6 super-frame into segments
- * (offload_rx_tso6()), counts and drops what is malformed, and hands each
- * frame or segment, header stripped, to its caller, at most a budget of
+ * checksum (offload_rx()), classifies the frame once (frame_parse()),
+ * cuts a TCP/IPv6 super-frame into segments (offload_rx_tso6()), counts
+ * and drops what is malformed, and hands each frame or segment, header
+ * stripped, with its classification to its caller, at most a budget of
  * reads per call so host sockets are not starved. tap_write_frame() puts
  * the header given (a GSO frame's, or "checksum valid") in front of a
  * frame with one writev(); a frame the tap cannot take now is dropped
