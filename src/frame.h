@@ -67,7 +67,7 @@ struct frame_info {
     uint32_t l3off;         /* IP or ARP header */
     uint32_t l3len;         /* IP: header + payload, by the IP header */
     uint32_t l4off;         /* L4 header (after IPv4 options, IPv6 extension headers) */
-    uint32_t payoff;        /* TCP, UDP: payload */
+    uint32_t payoff;        /* TCP, UDP: payload (payoff - l4off: the L4 header length) */
     uint32_t paylen;
     uint32_t seq, ack;      /* TCP */
     union frame_addr saddr, daddr;
