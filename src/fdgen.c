@@ -34,32 +34,7 @@
 /* glibc's close() under its other exported name */
 extern int __close(int fd);
 
-static uint32_t fdgen_table[FDGEN_MAX];
-
-/**
- * fdgen_get() - the generation of an fd number
- * @fd:	the number
- *
- * Return: how many times it was closed (modulo 2^32); 0 if it is beyond
- *	   the table
- */
-uint32_t fdgen_get(int fd)
-{
-    if ((unsigned int)fd >= FDGEN_MAX)
-        return 0;
-    return __atomic_load_n(&fdgen_table[fd], __ATOMIC_ACQUIRE);
-}
-
-/**
- * fdgen_known() - does @fd have a generation?
- * @fd:	the number
- *
- * Return: 1 if its closes are counted, 0 if not
- */
-int fdgen_known(int fd)
-{
-    return (unsigned int)fd < FDGEN_MAX;
-}
+uint32_t fdgen_table[FDGEN_MAX];
 
 /* replaces glibc's close() in the whole process */
 int close(int fd)

@@ -113,15 +113,16 @@ static int pollset_ctl(struct pollset *ps, int op, int fd, uint32_t events)
 }
 
 /**
- * pollset_want() - a socket of this fill, and the events wanted of it
+ * pollset_want_change() - pollset_want() for a socket that is not
+ *			   registered as asked: new, another file under the
+ *			   number, or other events
  * @ps:		the set
  * @fd:		the socket
- * @events:	EPOLLIN, EPOLLOUT, EPOLLPRI (errors and hang-ups always come)
+ * @events:	EPOLLIN, EPOLLOUT, EPOLLPRI
  *
- * Return: 0 or a negative errno (it is then not polled; the failure stays
- *	   noted in @ps->failed until the next pollset_begin())
+ * Return: 0 or a negative errno (noted in @ps->failed)
  */
-int pollset_want(struct pollset *ps, int fd, uint32_t events)
+int pollset_want_change(struct pollset *ps, int fd, uint32_t events)
 {
     struct pollset_ent *e;
     uint32_t gen = fdgen_get(fd);
@@ -208,23 +209,6 @@ int pollset_wait(struct pollset *ps)
         e->revents = ev[i].events;
     }
     return (int)ps->n_ready;
-}
-
-/**
- * pollset_revents() - what the last wait saw for an fd
- * @ps:	the set
- * @fd:	a socket of this fill
- *
- * Return: epoll events, 0 if none (or already consumed)
- */
-uint32_t pollset_revents(const struct pollset *ps, int fd)
-{
-    const struct pollset_ent *e;
-
-    if (fd < 0 || (size_t)fd >= ps->cap || !ps->n_ready)
-        return 0;
-    e = &ps->ent[fd];
-    return e->seen == ps->wait_gen ? e->revents : 0;
 }
 
 /**

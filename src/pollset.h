@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "fdgen.h"
+
 /* events taken by one pollset_wait() */
 #define POLLSET_EVENTS 256
 
@@ -41,7 +43,52 @@ int pollset_init(struct pollset *ps);
 void pollset_fini(struct pollset *ps);
 int pollset_fd(const struct pollset *ps);
 void pollset_begin(struct pollset *ps);
-int pollset_want(struct pollset *ps, int fd, uint32_t events);
+int pollset_want_change(struct pollset *ps, int fd, uint32_t events);
 int pollset_wait(struct pollset *ps);
-uint32_t pollset_revents(const struct pollset *ps, int fd);
 void pollset_consumed(struct pollset *ps);
+
+/**
+ * pollset_want() - a socket of this fill, and the events wanted of it
+ * @ps:		the set
+ * @fd:		the socket
+ * @events:	EPOLLIN, EPOLLOUT, EPOLLPRI (errors and hang-ups always come)
+ *
+ * Called for every socket libslirp has, in every fill: the common case (as
+ * registered, the same file) is inline and touches one entry and one
+ * counter; anything else is pollset_want_change().
+ *
+ * Return: 0 or a negative errno (it is then not polled; the failure stays
+ *	   noted in @ps->failed until the next pollset_begin())
+ */
+static inline int pollset_want(struct pollset *ps, int fd, uint32_t events)
+{
+    struct pollset_ent *e;
+
+    if ((unsigned int)fd < ps->cap && fdgen_known(fd)) {
+        e = &ps->ent[fd];
+        if (e->events == (events | EPOLLERR | EPOLLHUP) &&
+            e->fdgen == fdgen_get(fd)) {
+            e->want = ps->fill_gen;
+            ps->n_want++;
+            return 0;
+        }
+    }
+    return pollset_want_change(ps, fd, events);
+}
+
+/**
+ * pollset_revents() - what the last wait saw for an fd
+ * @ps:	the set
+ * @fd:	a socket of this fill
+ *
+ * Return: epoll events, 0 if none (or already consumed)
+ */
+static inline uint32_t pollset_revents(const struct pollset *ps, int fd)
+{
+    const struct pollset_ent *e;
+
+    if (!ps->n_ready || (unsigned int)fd >= ps->cap)
+        return 0;
+    e = &ps->ent[fd];
+    return e->seen == ps->wait_gen ? e->revents : 0;
+}
