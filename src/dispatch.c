@@ -9,12 +9,14 @@
  * calls, and what runs around poll():
  *
  *   prepare   the API lowers the timeout to its nearest client deadline;
- *             stack_fill() runs libslirp's due timers and gathers its
- *             sockets (the loop polls them with its own entries);
+ *             stack_fill() runs libslirp's due timers and brings the
+ *             epoll set of its sockets up to date (pollset.c);
  *   dispatch  one switch on the type of each loop entry with events: the
  *             tap is drained up to DISPATCH_TAP_BUDGET frames into
  *             slirp_input(); the reactor's fd runs one batch of the
- *             reactor (dispatch_reactor()); any type but the reactor's
+ *             reactor (dispatch_reactor()); the stack's fd takes the
+ *             events of libslirp's sockets (stack_on_ready()); any type
+ *             but the reactor's
  *             marks libslirp as touched (stack_touch()), since only the
  *             reactor's modules are known never to call into it;
  *   after     the API drops clients past their deadline; stack_poll()
@@ -143,18 +145,24 @@ static void dispatch_tap(struct dispatch *d, struct loop *l)
     loop_quit(l, 1);
 }
 
-static struct pollfd *dispatch_prepare(void *opaque, struct loop *l,
-                                       int *timeout, size_t *ret_n)
+static void dispatch_prepare(void *opaque, struct loop *l, int *timeout)
 {
     struct dispatch *d = opaque;
 
-    *ret_n = 0;
     if (d->api)
         api_timeout(d->api, timeout);
-    if (!d->stack)
-        return NULL;
-    stack_fill(d->stack, timeout);
-    return stack_pollfds(d->stack, ret_n);
+    if (d->stack)
+        stack_fill(d->stack, timeout);
+}
+
+static void dispatch_stack(struct dispatch *d, struct loop *l)
+{
+    int r = stack_on_ready(d->stack);
+
+    if (r < 0) {
+        log_errno(r, "polling libslirp's sockets failed");
+        loop_quit(l, 1);
+    }
 }
 
 static void dispatch_entry(void *opaque, struct loop *l, int type,
@@ -188,6 +196,9 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
         break;
     case EVT_REACTOR:
         dispatch_reactor(d);
+        break;
+    case EVT_STACK:
+        dispatch_stack(d, l);
         break;
     default:
         break;

@@ -18,6 +18,7 @@ enum evtype {
     EVT_API_LISTEN,         /* --api-socket listener */
     EVT_API_CONN,           /* one API client connection */
     EVT_REACTOR,            /* the reactor's epoll fd */
+    EVT_STACK,              /* the epoll fd of libslirp's sockets */
     /* the reactor's entries */
     EVT_NSHELPER,           /* the namespace helper's socket */
     EVT_NSHELPER_TIMER,     /* its deadline, its reaping */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* loop.c - the one poll loop: persistent fds with a type, a client's own fds each iteration, busy-polling */
+/* loop.c - the one poll loop: fds with a type, hooks around poll(), busy-polling */
 /*
  * DOC: Theory of Operation
  *
@@ -7,17 +7,14 @@
  * entries are and what they call is its client's business (struct
  * loop_ops; dispatch.c for the daemon). Each iteration:
  *
- *   1. the persistent entries (loop_add(): an fd, its events, a type and a
- *      pointer the loop does not look at) are copied into the poll array;
- *   2. ops->prepare() lowers the timeout and hands over the client's own
- *      fds for this iteration (libslirp's sockets: they are only known by
- *      enumerating them, so they cannot be persistent entries); they are
- *      copied after the persistent ones;
+ *   1. ops->prepare() lowers the timeout (libslirp's timers, the API's
+ *      deadlines);
+ *   2. the entries (loop_add(): an fd, its events, a type and a pointer
+ *      the loop does not look at) are copied into the poll array;
  *   3. poll(), after polling without sleeping for busypoll.c's adaptive
  *      window (--busy-poll; ops->bytes() tells it about bulk transfer);
- *      the client's fds get their revents back at once;
- *   4. each persistent entry with events goes to ops->dispatch(), in the
- *      order of registration, until loop_quit();
+ *   4. each entry with events goes to ops->dispatch(), in the order of
+ *      registration, until loop_quit();
  *   5. ops->after() (libslirp's service, deadlines, the tap's flush);
  *   6. slots removed during dispatch are compacted.
  *
@@ -219,27 +216,22 @@ int loop_run(struct loop *l)
     const struct loop_ops *ops = l->ops;
 
     while (!l->quit) {
-        struct pollfd *own = NULL;
-        size_t i, n_persist = l->n_ent, n_own = 0;
+        size_t i, n_persist = l->n_ent;
         int timeout = -1, n;
 
         if (ops->prepare)
-            own = ops->prepare(l->opaque, l, &timeout, &n_own);
-        if (loop_grow((void **)&l->pfd, &l->cap_pfd, n_persist + n_own,
+            ops->prepare(l->opaque, l, &timeout);
+        if (loop_grow((void **)&l->pfd, &l->cap_pfd, n_persist,
                       sizeof(*l->pfd)) < 0)
             return -ENOMEM;
         for (i = 0; i < n_persist; i++)
             l->pfd[i] = (struct pollfd){ .fd = l->ent[i].fd,
                                          .events = l->ent[i].events };
-        if (n_own)
-            memcpy(l->pfd + n_persist, own, n_own * sizeof(*own));
-        l->n_pfd = n_persist + n_own;
+        l->n_pfd = n_persist;
 
         n = loop_wait(l, timeout);
         if (n < 0 && errno != EINTR)
             return -errno;
-        for (i = 0; i < n_own; i++)
-            own[i].revents = n > 0 ? l->pfd[n_persist + i].revents : 0;
 
         if (n > 0) {
             for (i = 0; i < n_persist && !l->quit; i++) {

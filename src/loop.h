@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* loop.h - the one poll loop: persistent fds with a type, a client's own fds each iteration, busy-polling */
+/* loop.h - the one poll loop: fds with a type, hooks around poll(), busy-polling */
 #pragma once
 
 #include <poll.h>
@@ -15,9 +15,6 @@ struct loop;
  * struct loop_ops - what the loop calls; the loop knows nothing else of its
  *		     clients
  * @prepare:	before poll(), every iteration: lower *@timeout (-1: none)
- *		and return the client's own fds to poll this time, @ret_n of
- *		them (NULL, 0: none); their revents are written back before
- *		@after runs
  * @dispatch:	an entry of loop_add() has events: @type and @data as given
  * @after:	after the entries' handlers, every iteration; @poll_failed:
  *		poll() returned an error
@@ -25,8 +22,7 @@ struct loop;
  *		transfer); only called with --busy-poll
  */
 struct loop_ops {
-    struct pollfd *(*prepare)(void *opaque, struct loop *l, int *timeout,
-                              size_t *ret_n);
+    void (*prepare)(void *opaque, struct loop *l, int *timeout);
     void (*dispatch)(void *opaque, struct loop *l, int type, void *data,
                      int fd, short revents);
     void (*after)(void *opaque, struct loop *l, bool poll_failed);
@@ -45,7 +41,7 @@ struct loop {
     void *opaque;
     struct loop_entry *ent;     /* persistent fds, registered once */
     size_t n_ent, cap_ent;
-    struct pollfd *pfd;         /* this iteration: entries, then the client's */
+    struct pollfd *pfd;         /* this iteration's poll array: the entries */
     size_t n_pfd, cap_pfd;
     struct busypoll busy;       /* --busy-poll: the adaptive window */
     uint64_t bytes_seen;        /* bytes moved, at the last wait */

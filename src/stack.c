@@ -21,7 +21,10 @@
  * classification goes with it to offload.c, timewait.c and this file's
  * own check, none of which parses headers.
  *   the loop (dispatch.c) -> stack_fill() before poll(), which polls
- *          stack_pollfds() with its own fds; stack_poll() after it
+ *          stack_poll_fd(), the epoll set of libslirp's sockets
+ *          (pollset.c: epoll_ctl() only when what libslirp wants of a
+ *          socket changes); stack_on_ready() takes its events;
+ *          stack_poll() after it
  *
  * Both of libslirp's calls walk every socket it has, so they are skipped
  * when they cannot matter: stack_fill() keeps the last fill's entries while
@@ -38,7 +41,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,7 @@
 #include "frame.h"
 #include "log.h"
 #include "offload.h"
+#include "pollset.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
@@ -96,16 +100,14 @@ struct stack {
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     int64_t reap_next_us;   /* no slirp_connection_info() before this */
     /*
-     * libslirp's sockets as the last slirp_pollfds_fill() left them (the
-     * poll set the loop polls with its own, stack_pollfds()), to skip the
-     * walks over libslirp's socket list that cannot change anything (see
+     * libslirp's sockets in an epoll set kept across fills (pollset.c):
+     * the loop polls its fd (stack_poll_fd()); the walks over libslirp's
+     * socket list that cannot change anything are skipped (see
      * stack_fill() and stack_poll()).
      */
-    struct pollfd *pfd;
-    size_t n_pfd, cap_pfd;
-    bool pfd_oom;           /* a socket did not fit: fill again next time */
+    struct pollset ps;
     bool dirty;             /* libslirp ran since the last fill */
-    bool filled;            /* pfd[] is libslirp's, valid */
+    bool filled;            /* the set holds what libslirp wants */
     bool must_poll;         /* a frame that may release queued output */
     uint32_t wish_ms;       /* its timeout: 2 (delayed ACK), 499 (TCP
                              * slow timer), 1000 (nothing due) */
@@ -309,10 +311,17 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     if (!st)
         return -ENOMEM;
     st->last_guest_error_ms = INT64_MIN / 2;
+    st->ps.epfd = -1;
     if (tap_new(tapfd, &st->tap) < 0 || timewait_new(&st->tw) < 0) {
         tap_free(st->tap);
+        timewait_free(st->tw);
         free(st);
         return -ENOMEM;
+    }
+    r = pollset_init(&st->ps);
+    if (r < 0) {
+        stack_free(st);
+        return r;
     }
 
     sc.version = COMPAT_SLIRP_CONFIG_VERSION;
@@ -367,7 +376,7 @@ void stack_free(struct stack *st)
         offload_txq_free(&st->txq);
     timewait_free(st->tw);
     tap_free(st->tap);
-    free(st->pfd);
+    pollset_fini(&st->ps);
     free(st);
 }
 
@@ -404,6 +413,8 @@ const struct stack_stats *stack_get_stats(struct stack *st)
 {
     const struct tap_stats *ts = tap_get_stats(st->tap);
 
+    st->stats.slirp_fds = st->ps.n_want;
+    st->stats.epoll_ctls = st->ps.stats.ctl;
     st->stats.rx_frames = ts->rx_frames;
     st->stats.rx_bytes = ts->rx_bytes;
     st->stats.tx_frames = ts->tx_frames;
@@ -417,69 +428,51 @@ const struct stack_stats *stack_get_stats(struct stack *st)
     return &st->stats;
 }
 
-static short stack_to_poll(int events)
+static uint32_t stack_to_epoll(int events)
 {
-    short e = 0;
+    uint32_t e = 0;
 
     if (events & SLIRP_POLL_IN)
-        e |= POLLIN;
+        e |= EPOLLIN;
     if (events & SLIRP_POLL_OUT)
-        e |= POLLOUT;
+        e |= EPOLLOUT;
     if (events & SLIRP_POLL_PRI)
-        e |= POLLPRI;
-    if (events & SLIRP_POLL_ERR)
-        e |= POLLERR;
-    if (events & SLIRP_POLL_HUP)
-        e |= POLLHUP;
+        e |= EPOLLPRI;
     return e;
 }
 
-static int stack_from_poll(short revents)
+static int stack_from_epoll(uint32_t revents)
 {
     int e = 0;
 
-    if (revents & POLLIN)
+    if (revents & EPOLLIN)
         e |= SLIRP_POLL_IN;
-    if (revents & POLLOUT)
+    if (revents & EPOLLOUT)
         e |= SLIRP_POLL_OUT;
-    if (revents & POLLPRI)
+    if (revents & EPOLLPRI)
         e |= SLIRP_POLL_PRI;
-    if (revents & (POLLERR | POLLNVAL))
+    if (revents & EPOLLERR)
         e |= SLIRP_POLL_ERR;
-    if (revents & POLLHUP)
+    if (revents & EPOLLHUP)
         e |= SLIRP_POLL_HUP;
     return e;
 }
 
-/* SlirpAddPollCb: one more socket to poll; its index, or -1 if out of
- * memory (it is then not polled this time) */
+/* SlirpAddPollCb: one more socket to poll; its index is the fd itself, or
+ * -1 if it could not be registered (it is then not polled this time, and
+ * the next iteration fills again) */
 static int stack_add_poll(int fd, int events, void *opaque)
 {
     struct stack *st = opaque;
 
-    if (st->n_pfd == st->cap_pfd) {
-        size_t cap = st->cap_pfd ? 2 * st->cap_pfd : 16;
-        struct pollfd *p = realloc(st->pfd, cap * sizeof(*p));
-
-        if (!p) {
-            st->pfd_oom = true;
-            return -1;
-        }
-        st->pfd = p;
-        st->cap_pfd = cap;
-    }
-    st->pfd[st->n_pfd] = (struct pollfd){ .fd = fd,
-                                          .events = stack_to_poll(events) };
-    return (int)st->n_pfd++;
+    return pollset_want(&st->ps, fd, stack_to_epoll(events)) < 0 ? -1 : fd;
 }
 
 static int stack_get_revents(int idx, void *opaque)
 {
     struct stack *st = opaque;
 
-    if (idx < 0 || (size_t)idx >= st->n_pfd)
-        return 0;
-    return stack_from_poll(st->pfd[idx].revents);
+    return stack_from_epoll(pollset_revents(&st->ps, idx));
 }
 
 /* run the timers that are due; lower *timeout_ms to the next expiry */
@@ -535,7 +528,7 @@ void stack_touch(struct stack *st)
 
 /**
  * stack_fill() - run libslirp's due timers and gather the sockets it wants
- *		  polled this iteration (stack_pollfds())
+ *		  polled this iteration (into the set of stack_poll_fd())
  * @st:		the stack
  * @timeout_ms:	in: the caller's timeout (-1: none); out: lowered for
  *		libslirp's TCP and RA timers
@@ -563,40 +556,46 @@ int stack_fill(struct stack *st, int *timeout_ms)
         stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
         return 0;
     }
-    st->n_pfd = 0;
-    st->pfd_oom = false;
+    pollset_begin(&st->ps);
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
     st->stats.slirp_fills++;
     st->wish_ms = t;
     st->fill_ms = now;
-    st->filled = !st->pfd_oom;
+    st->filled = !st->ps.failed;
     st->dirty = false;
     stack_lower_timeout(timeout_ms, t);
     return 0;
 }
 
 /**
- * stack_pollfds() - the sockets of the last stack_fill(), to poll
- * @st:		the stack
- * @ret_n:	how many
+ * stack_poll_fd() - the fd that is readable when libslirp's sockets have
+ *		     events (stack_on_ready() takes them)
+ * @st:	the stack
  *
- * The caller polls them (with its own fds) and leaves each one's revents
- * in place for stack_poll().
- *
- * Return: the array (valid until the next stack_fill())
+ * Return: an epoll fd, to poll for POLLIN
  */
-struct pollfd *stack_pollfds(struct stack *st, size_t *ret_n)
+int stack_poll_fd(const struct stack *st)
 {
-    *ret_n = st->n_pfd;
-    return st->pfd;
+    return pollset_fd(&st->ps);
+}
+
+/**
+ * stack_on_ready() - take the events of libslirp's sockets, for stack_poll()
+ * @st:	the stack, whose stack_poll_fd() was readable
+ *
+ * Return: 0 or a negative errno of epoll_wait()
+ */
+int stack_on_ready(struct stack *st)
+{
+    int r = pollset_wait(&st->ps);
+
+    return r < 0 ? r : 0;
 }
 
 /* does slirp_pollfds_poll() have anything to do after this poll()? */
 static bool stack_poll_needed(struct stack *st, int64_t now)
 {
-    size_t i;
-
     if (st->must_poll || !st->filled)
         return true;
     /* its timers: the delayed ACK (wish 2 ms), the slow timer (499 ms:
@@ -605,16 +604,12 @@ static bool stack_poll_needed(struct stack *st, int64_t now)
         (st->wish_ms <= 2 && now - st->fill_ms >= 2) ||
         (st->wish_ms <= 499 && now - st->slow_ms >= 499))
         return true;
-    for (i = 0; i < st->n_pfd; i++) {
-        if (st->pfd[i].revents)
-            return true;
-    }
-    return false;
+    return st->ps.n_ready > 0;
 }
 
 /**
  * stack_poll() - let libslirp service its sockets and timers
- * @st:			the stack, after the poll() of stack_pollfds()
+ * @st:			the stack, after the poll() of stack_poll_fd()
  * @poll_failed:	poll() returned an error: only run timers
  *
  * slirp_pollfds_poll() walks every socket again; it is called only when one
@@ -629,6 +624,7 @@ void stack_poll(struct stack *st, bool poll_failed)
 
     if (poll_failed || stack_poll_needed(st, now)) {
         slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
+        pollset_consumed(&st->ps);
         st->stats.slirp_polls++;
         /* libslirp runs its slow timer when 499 ms have passed since the
          * last run and it has TCP sockets (wish <= 499); mirror that */

@@ -9,8 +9,6 @@
 
 #include "config.h"
 
-struct pollfd;
-
 struct stack_stats {
     uint64_t rx_frames;     /* tap -> libslirp */
     uint64_t rx_bytes;
@@ -25,6 +23,8 @@ struct stack_stats {
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
     uint64_t slirp_fills;       /* slirp_pollfds_fill() walks */
     uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */
+    unsigned int slirp_fds;     /* sockets libslirp wanted polled, last fill */
+    uint64_t epoll_ctls;        /* changes to the epoll set of its sockets */
 };
 
 struct stack;
@@ -39,7 +39,8 @@ const struct stack_stats *stack_get_stats(struct stack *st);
 int64_t stack_now_ms(void);
 void stack_touch(struct stack *st);
 int stack_fill(struct stack *st, int *timeout_ms);
-struct pollfd *stack_pollfds(struct stack *st, size_t *ret_n);
+int stack_poll_fd(const struct stack *st);
+int stack_on_ready(struct stack *st);
 void stack_poll(struct stack *st, bool poll_failed);
 void stack_reap(struct stack *st);
 struct timewait_stats;
