@@ -80,6 +80,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "err.h"
 #include "fdpass.h"
 #include "fwd.h"
 #include "fdclose.h"
@@ -444,9 +445,13 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
         r = config_from_options(&o, cfg, errbuf, errlen);
         if (r == CONFIG_E_USAGE)
             r = -EINVAL;
-        if (r == 0)
-            r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, errbuf,
-                                       errlen);
+        if (r == 0) {
+            struct err e;
+
+            r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, &e);
+            if (r < 0)
+                snprintf(errbuf, errlen, "%s", e.msg);
+        }
     }
     opt_free(&o);
     free(argv);

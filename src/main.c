@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "err.h"
 #include "evtype.h"
 #include "fwd.h"
 #include "hook.h"
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     struct reactor reactor = { .epfd = -1 };
     struct dispatch disp = { 0 };
     char errbuf[512];
+    struct err e;
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
 
@@ -85,9 +87,11 @@ int main(int argc, char **argv)
                  "splice or slirp: %s", opts.forward_path);
         r = -EINVAL;
     }
-    if (r == 0)
-        r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
-                                   sizeof(errbuf));
+    if (r == 0) {
+        r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, &e);
+        if (r < 0)
+            snprintf(errbuf, sizeof(errbuf), "%s", e.msg);
+    }
     if (r < 0) {
         err("%s: %s", log_progname(), errbuf);
         if (r == CONFIG_E_USAGE)
@@ -183,10 +187,9 @@ int main(int argc, char **argv)
     }
     fwd_set_splice(fwd, splice, fpath);
     fwd_set_udprelay(fwd, relay);
-    r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, errbuf,
-                    sizeof(errbuf));
+    r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, &e);
     if (r < 0) {
-        err("%s: %s", log_progname(), errbuf);
+        err("%s: %s", log_progname(), e.msg);
         goto out;
     }
     fwd_print(fwd, stdout);

@@ -516,7 +516,7 @@ static void nshelper_request(struct nshelper *h, int t, int fi)
  * Return: the socket (non-blocking, close-on-exec; the caller owns it; a
  *	   TCP one has TCP_NODELAY); -EAGAIN if the pool is empty (more are
  *	   on the way: an event of nshelper_on_ready() says when they came);
- *	   -EHOSTDOWN if the helper is gone; -EAFNOSUPPORT for another family
+ *	   -ENOTCONN if the helper is gone; -EAFNOSUPPORT for another family
  */
 int nshelper_take(struct nshelper *h, int type, int family)
 {
@@ -526,7 +526,7 @@ int nshelper_take(struct nshelper *h, int type, int family)
         return -EAFNOSUPPORT;
     if (!h->npool[t][fi]) {
         if (!h->alive)
-            return -EHOSTDOWN;
+            return -ENOTCONN;
         nshelper_request(h, t, fi);
         return -EAGAIN;
     }

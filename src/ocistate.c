@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "fwd.h"
 #include "json.h"
 #include "ocistate.h"
@@ -387,18 +388,19 @@ static int ocistate_check_publish(const char *key, const char *item,
                                   char *errbuf, size_t errlen)
 {
     g_autofree char *buf = g_strdup(item);
-    const char *why = NULL;
     struct fwd_req req;
+    struct err e;
+    int r;
 
+    r = fwd_spec_split_publish(item, buf, strlen(item) + 1, &req, &e);
     if (!strncmp(item, "unix:", 5) ||
-        (fwd_spec_split_publish(item, buf, strlen(item) + 1, &req, &why) == 0 &&
-         req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
+        (r == 0 && req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
         return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
                          "unix: forwards come only from the hook's args",
                          key, item);
-    if (why)
+    if (r < 0)
         return util_fail(errbuf, errlen, -EINVAL, "annotation %s: \"%s\": "
-                         "%s", key, item, why);
+                         "%s", key, item, e.msg);
     if (req.host_port < OCISTATE_PUBLISH_PORT_MIN || req.host_port > 65535)
         return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
                          "the host port must be from %d to 65535 (lower "
