@@ -442,16 +442,13 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
                  "--netns-type, --userns-path, --tap-netns, --target-type and "
                  "--exit-with-pid are set by the hook itself");
     } else {
-        r = config_from_options(&o, cfg, errbuf, errlen);
-        if (r == CONFIG_E_USAGE)
-            r = -EINVAL;
-        if (r == 0) {
-            struct err e;
+        struct err e;
 
+        r = config_from_options(&o, cfg, &e);
+        if (r == 0)
             r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, &e);
-            if (r < 0)
-                snprintf(errbuf, errlen, "%s", e.msg);
-        }
+        if (r < 0)
+            snprintf(errbuf, errlen, "%s", e.msg);
     }
     opt_free(&o);
     free(argv);

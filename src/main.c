@@ -44,7 +44,6 @@ int main(int argc, char **argv)
     struct loop loop;
     struct reactor reactor = { .epfd = -1 };
     struct dispatch disp = { 0 };
-    char errbuf[512];
     struct err e;
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
@@ -80,21 +79,16 @@ int main(int argc, char **argv)
         printf("WARNING: --create-sandbox is deprecated, use "
                "--enable-sandbox\n");
 
-    r = config_from_options(&opts, &cfg, errbuf, sizeof(errbuf));
+    r = config_from_options(&opts, &cfg, &e);
     if (r == 0 && opts.forward_path &&
-        fwd_spec_path_parse(opts.forward_path, &fpath) < 0) {
-        snprintf(errbuf, sizeof(errbuf), "--forward-path must be auto, "
-                 "splice or slirp: %s", opts.forward_path);
-        r = -EINVAL;
-    }
-    if (r == 0) {
+        fwd_spec_path_parse(opts.forward_path, &fpath) < 0)
+        r = err_make(&e, -EINVAL, "--forward-path must be auto, splice or "
+                     "slirp: %s", opts.forward_path);
+    if (r == 0)
         r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, &e);
-        if (r < 0)
-            snprintf(errbuf, sizeof(errbuf), "%s", e.msg);
-    }
     if (r < 0) {
-        err("%s: %s", log_progname(), errbuf);
-        if (r == CONFIG_E_USAGE)
+        err("%s: %s", log_progname(), e.msg);
+        if (e.flags & ERR_USAGE)
             opt_print_usage(stdout, log_progname());
         config_free(&cfg);
         opt_free(&opts);

@@ -376,9 +376,8 @@ static enum fwd_path auto_path(void)
     struct fwd_spec s;
     struct err fe;
     enum fwd_path p = FWD_PATH_AUTO;
-    char errbuf[256];
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0)
+    if (config_from_options(&o, &cfg, &fe) < 0)
         return p;
     if (fwd_new(NULL, 0, &t) == 0) {
         if (fwd_spec_from_req(&req, &cfg, &s, &fe) == 0) {

@@ -286,11 +286,10 @@ static void test_choose_path(void)
     struct fwd_spec s;
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
     struct err fe;
-    char errbuf[256];
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+    if (config_from_options(&o, &cfg, &fe) < 0 ||
         fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+        TAP_OK(false, "config for fwd_choose_path: %s", fe.msg);
         return;
     }
     cfg.enable_ipv6 = true;
