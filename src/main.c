@@ -94,9 +94,9 @@ int main(int argc, char **argv)
         opt_free(&opts);
         return EXIT_FAILURE;
     }
-    r = isolate_initial(&iso, &cfg);
+    r = isolate_initial(&iso, &cfg, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out;
     }
 
@@ -155,9 +155,9 @@ int main(int argc, char **argv)
         }
         r = 0;
     }
-    r = isolate_after_tap(&iso, &cfg, &ns);
+    r = isolate_after_tap(&iso, &cfg, &ns, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out;
     }
 
@@ -222,9 +222,9 @@ int main(int argc, char **argv)
         actx.api = api;
     }
 
-    r = isolate_before_ready(&iso, &cfg);
+    r = isolate_before_ready(&iso, &cfg, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out_loop;
     }
     if (iso.root != ISOLATE_ROOT_NONE)
