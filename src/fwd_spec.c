@@ -198,11 +198,12 @@ static int fwd_spec_parse_ip(const char *s, bool zone_ok,
     return 0;
 }
 
-/* -EINVAL about @field; @why: what is new, or NULL where slirp4netns
+/* -EINVAL about @field; @reason: what is new, or NULL where slirp4netns
  * refuses the field the same way (the field says it all) */
-static int fwd_spec_bad(struct err *e, enum fwd_field field, const char *why)
+static int fwd_spec_bad(struct err *e, enum fwd_field field,
+                        const char *reason)
 {
-    err_make(e, -EINVAL, "%s", why ? why : "");
+    err_make(e, -EINVAL, "%s", reason ? reason : "");
     if (e)
         e->subject = field;
     return -EINVAL;
@@ -245,7 +246,7 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
     struct fwd_spec s;
     const char *ha = req->host_addr, *ga = req->guest_addr;
     enum fwd_path want = FWD_PATH_AUTO;
-    const char *why;
+    const char *reason;
     bool path_ok, cross_ok;
     int hfam, gfam;
 
@@ -322,9 +323,9 @@ int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
      * forward with libslirp's reason if it is not */
     cross_ok = want != FWD_PATH_SLIRP && hfam != AF_UNIX;
 
-    why = cross_ok ? NULL : fwd_spec_family_rule(hfam, gfam);
-    if (why)
-        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR, why);
+    reason = cross_ok ? NULL : fwd_spec_family_rule(hfam, gfam);
+    if (reason)
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR, reason);
     if (gfam == AF_INET6 && s.proto == FWD_UDP &&
         IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&s.guest)->sin6_addr))
         return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR,
@@ -365,12 +366,12 @@ bool fwd_spec_ip_is_any(const struct sockaddr_storage *ss)
  */
 int fwd_spec_family_check(const struct fwd_spec *spec, struct err *e)
 {
-    const char *why = fwd_spec_family_rule(spec->host.ss_family,
+    const char *reason = fwd_spec_family_rule(spec->host.ss_family,
                                            spec->guest.ss_family);
 
-    if (!why)
+    if (!reason)
         return 0;
-    err_make(e, -EAFNOSUPPORT, "%s", why);
+    err_make(e, -EAFNOSUPPORT, "%s", reason);
     if (e)
         e->subject = FWD_FIELD_GUEST_ADDR;
     return -EAFNOSUPPORT;
