@@ -34,6 +34,7 @@
 #include "build-config.h"
 #include "commit.h"
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "json.h"
 #include "slirpinfo.h"
@@ -169,14 +170,22 @@ static const char *const api_cmd_field_names[] = {
     [FWD_FIELD_PATH] = "path",
 };
 
+/* add_hostfwd refused for the field the failure is about (its subject) */
+static char *api_cmd_bad_field(const struct err *e, size_t *ret_len)
+{
+    return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
+                          "arguments.%s%s%s%s",
+                          api_cmd_field_names[e->subject],
+                          e->msg[0] ? " (" : "", e->msg, e->msg[0] ? ")" : "");
+}
+
 static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
                                  const struct json_value *args, size_t *ret_len)
 {
     struct json_writer wr, *b = &wr;
-    enum fwd_field field = FWD_FIELD_NONE;
     const struct fwd_rule *rule;
-    const char *why = NULL;
     struct fwd_spec spec;
+    struct err e;
     struct fwd_req req = {
         .proto = api_cmd_arg_str(args, "proto", NULL),
         .host_addr = api_cmd_arg_str(args, "host_addr", "?"),
@@ -185,40 +194,23 @@ static char *api_cmd_add_hostfwd(struct api_cmd_ctx *ctx,
         .guest_port = api_cmd_arg_int(args, "guest_port", 0, 65535),
         .path = api_cmd_arg_str(args, "path", "?"),
     };
-    int r;
 
     /* not named: "auto", i.e. the daemon's default (--forward-path) */
     if (!req.path && ctx->fwd)
         req.path = "auto";
 
-    if (fwd_spec_from_req(&req, ctx->cfg, &spec, &field, &why) < 0)
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
-                              "bad arguments.%s%s%s%s",
-                              api_cmd_field_names[field], why ? " (" : "",
-                              why ? why : "", why ? ")" : "");
+    if (fwd_spec_from_req(&req, ctx->cfg, &spec, &e) < 0)
+        return api_cmd_bad_field(&e, ret_len);
     if (!ctx->fwd)
         return api_error_reply("bad request: add_hostfwd: port forwarding is "
                              "not available", ret_len);
-    r = fwd_add(ctx->fwd, &spec, &rule);
-    if (r == -ENOSPC)
+    if (fwd_full(ctx->fwd))
         return api_cmd_errorf(ret_len, "bad request: add_hostfwd: too many "
                               "forwards (the limit is %zu)", fwd_max(ctx->fwd));
-    if (r == -EPERM || r == -ENOTSOCK || r == -ELOOP)
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
-                              "arguments.host_addr (%s)", fwd_strerror(r));
-    if (r == -EEXIST)
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
-                              "arguments.guest_port (%s)", fwd_strerror(r));
-    if (r == -EAFNOSUPPORT && fwd_spec_family_why(&spec))
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
-                              "arguments.guest_addr (%s)",
-                              fwd_spec_family_why(&spec));
-    if (r == -EHOSTDOWN)
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: bad "
-                              "arguments.path (%s)", fwd_strerror(r));
-    if (r < 0)
-        return api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
-                              "slirp_add_hostfwd failed: %s", fwd_strerror(r));
+    if (fwd_add(ctx->fwd, &spec, &rule, &e) < 0)
+        return e.subject != FWD_FIELD_NONE ? api_cmd_bad_field(&e, ret_len) :
+               api_cmd_errorf(ret_len, "bad request: add_hostfwd: "
+                              "slirp_add_hostfwd failed: %s", e.msg);
 
     json_writer_init(b);
     json_begin_object(b);

@@ -8,9 +8,8 @@
  *
  *   - every value is validated and the first bad one is reported in one
  *     line that names the option and the value, in slirp4netns's words
- *     where callers or users know them (CONFIG_E_USAGE for the errors
- *     slirp4netns reports with its usage text, a negative errno for the
- *     others);
+ *     where callers or users know them, as a struct err: ERR_USAGE marks
+ *     the errors slirp4netns reports with its usage text;
  *   - the target (a PID, a path, or a tap fd) and the namespace files are
  *     resolved; fds given on the command line are checked to be open now,
  *     before an fd of ours could take a free number;
@@ -39,6 +38,7 @@
 
 #include "busypoll.h"
 #include "config.h"
+#include "err.h"
 #include "util.h"
 
 #define CONFIG_DEFAULT_CIDR "10.0.2.0/24"
@@ -131,13 +131,12 @@ static bool config_dotted_quad(const char *s, size_t len)
  * @s:		the text
  * @ret_net:	network address
  * @ret_prefix:	prefix length
- * @errbuf:	slirp4netns-compatible message on failure
- * @errlen:	size of @errbuf
+ * @e:		slirp4netns-compatible message on failure
  *
  * Return: 0 or -EINVAL
  */
 int config_parse_cidr(const char *s, struct in_addr *ret_net,
-                      unsigned int *ret_prefix, char *errbuf, size_t errlen)
+                      unsigned int *ret_prefix, struct err *e)
 {
     char addr[INET_ADDRSTRLEN];
     const char *slash = strchr(s, '/');
@@ -147,22 +146,19 @@ int config_parse_cidr(const char *s, struct in_addr *ret_net,
     size_t len;
 
     if (!slash || slash == s || !config_dotted_quad(s, (size_t)(slash - s)))
-        return util_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+        return err_make(e, -EINVAL, "invalid CIDR: %s", s);
     len = (size_t)(slash - s);
     memcpy(addr, s, len);
     addr[len] = '\0';
     if (config_parse_uint(slash + 1, 99, &prefix) < 0 || strlen(slash + 1) > 2)
-        return util_fail(errbuf, errlen, -EINVAL, "invalid CIDR: %s", s);
+        return err_make(e, -EINVAL, "invalid CIDR: %s", s);
     if (inet_pton(AF_INET, addr, &a) != 1)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "invalid network address: %s", s);
+        return err_make(e, -EINVAL, "invalid network address: %s", s);
     if (prefix < 1 || prefix > 25)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "prefix length needs to be 1-25: %s", s);
+        return err_make(e, -EINVAL, "prefix length needs to be 1-25: %s", s);
     mask = htonl(~0u << (32 - prefix));
     if (a.s_addr & ~mask)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "CIDR needs to be a network address like "
+        return err_make(e, -EINVAL, "CIDR needs to be a network address like "
                          "10.0.2.0/24, not like 10.0.2.100/24: %s", s);
     *ret_net = a;
     *ret_prefix = (unsigned int)prefix;
@@ -273,8 +269,22 @@ static struct in_addr config_offset(struct in_addr net, uint32_t off)
     return a;
 }
 
+/* an error slirp4netns reports with its usage text: -EINVAL, ERR_USAGE */
+static int __attribute__((format(printf, 2, 3)))
+config_usage(struct err *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vmake(e, -EINVAL, fmt, ap);
+    va_end(ap);
+    if (e)
+        e->flags |= ERR_USAGE;
+    return -EINVAL;
+}
+
 static int config_target(const struct options *o, struct config *c,
-                         char *errbuf, size_t errlen)
+                         struct err *e)
 {
     const char *type = o->netns_type ? o->netns_type : "pid";
     long v;
@@ -282,8 +292,7 @@ static int config_target(const struct options *o, struct config *c,
     if (!strcmp(type, "pid")) {
         c->netns_type = CONFIG_NETNS_PID;
         if (config_parse_uint(o->target, INT_MAX, &v) < 0 || v <= 0)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "PID must be a positive integer: %s", o->target);
+            return config_usage(e, "PID must be a positive integer: %s", o->target);
         c->target_pid = (pid_t)v;
         c->netns_path = g_strdup_printf("/proc/%ld/ns/net", v);
         if (!o->userns_path)
@@ -291,20 +300,17 @@ static int config_target(const struct options *o, struct config *c,
     } else if (!strcmp(type, "path")) {
         c->netns_type = CONFIG_NETNS_PATH;
         if (access(o->target, F_OK) < 0)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "existing path expected when --netns-type=path: "
+            return config_usage(e, "existing path expected when --netns-type=path: "
                              "%s: %s", o->target, strerror(errno));
         c->netns_path = g_strdup(o->target);
     } else if (!strcmp(type, "tapfd")) {
         c->netns_type = CONFIG_NETNS_TAPFD;
         if (config_parse_fd(o->target, &c->tapfd) < 0 ||
             fcntl(c->tapfd, F_GETFD) < 0)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "TAPFD must be an open file descriptor: %s",
+            return config_usage(e, "TAPFD must be an open file descriptor: %s",
                              o->target);
         if (o->configure)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "--configure cannot be used with "
+            return err_make(e, -EINVAL, "--configure cannot be used with "
                              "--netns-type=tapfd (there is no namespace "
                              "to configure)");
         /* opened now: the paths may be /proc/self/fd/N of fds passed to
@@ -312,34 +318,28 @@ static int config_target(const struct options *o, struct config *c,
         if (o->tap_netns) {
             c->tap_netns_fd = open(o->tap_netns, O_RDONLY | O_CLOEXEC);
             if (c->tap_netns_fd < 0)
-                return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                                 "--tap-netns: %s: %s", o->tap_netns,
+                return config_usage(e, "--tap-netns: %s: %s", o->tap_netns,
                                  strerror(errno));
             c->netns_path = g_strdup(o->tap_netns);
         }
         if (o->tap_netns && o->userns_path) {
             c->tap_userns_fd = open(o->userns_path, O_RDONLY | O_CLOEXEC);
             if (c->tap_userns_fd < 0)
-                return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                                 "userns path doesn't exist: %s",
+                return config_usage(e, "userns path doesn't exist: %s",
                                  o->userns_path);
         }
     } else {
-        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                         "--netns-type must be pid, path or tapfd: %s", type);
+        return config_usage(e, "--netns-type must be pid, path or tapfd: %s", type);
     }
 
     if (o->tap_netns && c->netns_type != CONFIG_NETNS_TAPFD)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "--tap-netns is only for --netns-type=tapfd");
+        return err_make(e, -EINVAL, "--tap-netns is only for --netns-type=tapfd");
     if (o->userns_path) {
         if (c->netns_type == CONFIG_NETNS_TAPFD && !o->tap_netns)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "--userns-path cannot be used with "
+            return err_make(e, -EINVAL, "--userns-path cannot be used with "
                              "--netns-type=tapfd without --tap-netns");
         if (access(o->userns_path, F_OK) < 0)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "userns path doesn't exist: %s", o->userns_path);
+            return config_usage(e, "userns path doesn't exist: %s", o->userns_path);
         c->userns_path = g_strdup(o->userns_path);
         c->userns_explicit = true;
     }
@@ -347,8 +347,7 @@ static int config_target(const struct options *o, struct config *c,
     if (o->ifname) {
         if (!*o->ifname || strlen(o->ifname) >= IFNAMSIZ ||
             strchr(o->ifname, '/') || isspace((unsigned char)*o->ifname))
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "invalid TAPNAME: \"%s\" (1 to %d characters)",
+            return err_make(e, -EINVAL, "invalid TAPNAME: \"%s\" (1 to %d characters)",
                              o->ifname, IFNAMSIZ - 1);
         strcpy(c->ifname, o->ifname);
     }
@@ -359,18 +358,19 @@ static int config_target(const struct options *o, struct config *c,
  * config_from_options() - validate options and derive every address
  * @o:		parsed options
  * @ret:	the configuration (free with config_free(), also on failure)
- * @errbuf:	one clear line naming the option and the value, on failure
- * @errlen:	size of @errbuf
+ * @e:		on failure, one clear line naming the option and the value;
+ *		ERR_USAGE for the errors slirp4netns finds while parsing (fds,
+ *		MTU, target, namespace paths, --target-type, --macaddress
+ *		without -c: the usage is printed too), not for the
+ *		configuration errors it reports without the usage (cidr,
+ *		outbound addresses, a malformed MAC, an exit or ready fd that
+ *		is not open)
  *
- * Return: 0, CONFIG_E_USAGE for the errors slirp4netns finds while parsing
- *	   (fds, MTU, target, namespace paths, --target-type, --macaddress
- *	   without -c: the usage is printed too), or a negative errno for the
- *	   configuration errors it reports without the usage (cidr, outbound
- *	   addresses, a malformed MAC; -EBADF: an exit or ready fd that is not
- *	   open)
+ * Return: 0 or a negative errno (-EINVAL; -EBADF: an exit or ready fd that
+ *	   is not open; -ENAMETOOLONG: the API socket's path)
  */
 int config_from_options(const struct options *o, struct config *ret,
-                        char *errbuf, size_t errlen)
+                        struct err *e)
 {
     struct config *c = ret;
     int r;
@@ -387,45 +387,37 @@ int config_from_options(const struct options *o, struct config *ret,
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "--target-type=bess is not supported by "
+            return config_usage(e, "--target-type=bess is not supported by "
                              "slirpd: only --target-type=netns is");
-        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                         "--target-type must be either \"netns\" or "
+        return config_usage(e, "--target-type must be either \"netns\" or "
                          "\"bess\": %s", o->target_type);
     }
     if (o->exit_fd && config_parse_fd(o->exit_fd, &c->exit_fd) < 0)
-        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                         "exit-fd must be a non-negative integer: %s",
+        return config_usage(e, "exit-fd must be a non-negative integer: %s",
                          o->exit_fd);
     if (o->ready_fd && config_parse_fd(o->ready_fd, &c->ready_fd) < 0)
-        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                         "ready-fd must be a non-negative integer: %s",
+        return config_usage(e, "ready-fd must be a non-negative integer: %s",
                          o->ready_fd);
     /* checked here, before anything of ours takes a free number: an fd
      * opened later could get the number and stand in for a closed one */
     if (c->exit_fd >= 0 && fcntl(c->exit_fd, F_GETFD) < 0)
-        return util_fail(errbuf, errlen, -EBADF,
-                         "exit-fd %d is not an open file descriptor",
+        return err_make(e, -EBADF, "exit-fd %d is not an open file descriptor",
                          c->exit_fd);
     if (c->ready_fd >= 0 && fcntl(c->ready_fd, F_GETFD) < 0)
-        return util_fail(errbuf, errlen, -EBADF,
-                         "ready-fd %d is not an open file descriptor",
+        return err_make(e, -EBADF, "ready-fd %d is not an open file descriptor",
                          c->ready_fd);
     if (o->exit_with_pid && !strncmp(o->exit_with_pid, "fd:", 3)) {
         if (config_parse_fd(o->exit_with_pid + 3, &c->exit_pidfd) < 0 ||
             !config_is_pidfd(c->exit_pidfd)) {
             c->exit_pidfd = -1;
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "exit-with-pid=fd:N needs N to be an open "
+            return err_make(e, -EINVAL, "exit-with-pid=fd:N needs N to be an open "
                              "pidfd: %s", o->exit_with_pid);
         }
     } else if (o->exit_with_pid) {
         int pid;
 
         if (config_parse_fd(o->exit_with_pid, &pid) < 0 || pid == 0)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "exit-with-pid must be a positive integer or "
+            return err_make(e, -EINVAL, "exit-with-pid must be a positive integer or "
                              "fd:N: %s", o->exit_with_pid);
         c->exit_with_pid = pid;
     }
@@ -434,8 +426,7 @@ int config_from_options(const struct options *o, struct config *ret,
 
         if (config_parse_uint(o->udp_timeout, LONG_MAX, &v) < 0 || v < 1 ||
             v > CONFIG_UDP_TIMEOUT_MAX)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "--udp-timeout must be a number of seconds "
+            return config_usage(e, "--udp-timeout must be a number of seconds "
                              "from 1 to %d: %s", CONFIG_UDP_TIMEOUT_MAX,
                              o->udp_timeout);
         c->udp_timeout_ms = (unsigned int)v * 1000;
@@ -444,19 +435,17 @@ int config_from_options(const struct options *o, struct config *ret,
         long v;
 
         if (config_parse_uint(o->busy_poll, BUSYPOLL_MAX_US, &v) < 0)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "--busy-poll must be a number of microseconds "
+            return config_usage(e, "--busy-poll must be a number of microseconds "
                              "from 0 to %d: %s", BUSYPOLL_MAX_US,
                              o->busy_poll);
         c->busy_poll_us = (unsigned int)v;
     }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
-        return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                         "MTU must be a positive integer (< 65522), at "
+        return config_usage(e, "MTU must be a positive integer (< 65522), at "
                          "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);
 
     r = config_parse_cidr(o->cidr ? o->cidr : CONFIG_DEFAULT_CIDR, &c->vnetwork,
-                          &c->prefix, errbuf, errlen);
+                          &c->prefix, e);
     if (r < 0)
         return r;
     c->vnetmask.s_addr = htonl(~0u << (32 - c->prefix));
@@ -475,27 +464,23 @@ int config_from_options(const struct options *o, struct config *ret,
     c->configure = o->configure;
     if (o->macaddress) {
         if (!o->configure)
-            return util_fail(errbuf, errlen, CONFIG_E_USAGE,
-                             "--macaddress cannot be specified when "
+            return config_usage(e, "--macaddress cannot be specified when "
                              "--configure or -c is not specified");
         if (config_parse_mac(o->macaddress, c->mac) < 0)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "\"%s\" is an invalid MAC address "
+            return err_make(e, -EINVAL, "\"%s\" is an invalid MAC address "
                              "(--macaddress)", o->macaddress);
         c->mac_set = true;
     }
 
     if (o->outbound_addr) {
         if (config_resolve_outbound4(o->outbound_addr, &c->outbound_addr) < 0)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "outbound-addr has to be valid ipv4 address or "
+            return err_make(e, -EINVAL, "outbound-addr has to be valid ipv4 address or "
                              "interface name: %s", o->outbound_addr);
         c->outbound_set = true;
     }
     if (o->outbound_addr6) {
         if (config_resolve_outbound6(o->outbound_addr6, &c->outbound_addr6) < 0)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "outbound-addr6 has to be valid ipv6 address or "
+            return err_make(e, -EINVAL, "outbound-addr6 has to be valid ipv6 address or "
                              "interface name: %s", o->outbound_addr6);
         c->outbound6_set = true;
     }
@@ -508,16 +493,14 @@ int config_from_options(const struct options *o, struct config *ret,
 
     if (o->api_socket) {
         if (!*o->api_socket)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "--api-socket needs a path");
+            return err_make(e, -EINVAL, "--api-socket needs a path");
         if (strlen(o->api_socket) >= 108)
-            return util_fail(errbuf, errlen, -ENAMETOOLONG,
-                             "the specified API socket path is too long "
+            return err_make(e, -ENAMETOOLONG, "the specified API socket path is too long "
                              "(>= 108): %s", o->api_socket);
         c->api_socket = g_strdup(o->api_socket);
     }
 
-    return config_target(o, c, errbuf, errlen);
+    return config_target(o, c, e);
 }
 
 /**

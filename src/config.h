@@ -13,15 +13,14 @@
 
 #include "options.h"
 
+struct err;
+
 #define CONFIG_MTU_DEFAULT 1500
 #define CONFIG_MTU_MIN 68
 #define CONFIG_MTU_MAX 65521
 /* --udp-timeout, seconds: a relayed UDP flow idle this long closes */
 #define CONFIG_UDP_TIMEOUT_DEFAULT 120
 #define CONFIG_UDP_TIMEOUT_MAX 86400
-
-/* config_from_options(): an error slirp4netns reports with the usage */
-#define CONFIG_E_USAGE (-EDOM)
 
 enum config_netns_type {
     CONFIG_NETNS_PID,
@@ -87,11 +86,11 @@ struct config {
 };
 
 int config_from_options(const struct options *opts, struct config *ret,
-                        char *errbuf, size_t errlen);
+                        struct err *e);
 void config_free(struct config *cfg);
 
 int config_parse_cidr(const char *s, struct in_addr *ret_net,
-                      unsigned int *ret_prefix, char *errbuf, size_t errlen);
+                      unsigned int *ret_prefix, struct err *e);
 int config_parse_mac(const char *s, uint8_t ret_mac[6]);
 int config_parse_mtu(const char *s, unsigned int *ret_mtu);
 int config_parse_fd(const char *s, int *ret_fd);

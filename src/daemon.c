@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "err.h"
 #include "ifcfg.h"
 #include "log.h"
 #include "tap.h"
@@ -99,15 +100,14 @@ int daemon_process_init(int *ret_signal_fd)
  *		       in and, with cfg->configure, configure it
  * @cfg:	the configuration (ifname, offloads, -c settings)
  * @ret_fd:	the tap fd
- * @why:	on failure, one line with the cause
- * @len:	its size
+ * @e:		on failure, one line with the cause
  *
  * Runs in the tap child (ns_call) and in the OCI hook's createContainer
  * stage, which runs inside the container's namespaces.
  *
  * Return: 0 or a negative errno
  */
-int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why, size_t len)
+int daemon_make_tap(const struct config *cfg, int *ret_fd, struct err *e)
 {
     unsigned int flags = IFF_TAP | IFF_NO_PI, offload = 0;
     const char *step = NULL;
@@ -118,22 +118,19 @@ int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why, size_t len
     r = tap_open(cfg->ifname, flags, &fd);
     if (r < 0) {
         if (r == -EPERM || r == -EACCES)
-            snprintf(why, len, "cannot create tap %s (is /dev/net/tun "
-                     "usable, and are we root in the namespace's user "
-                     "namespace?): %s", cfg->ifname, strerror(-r));
-        else
-            snprintf(why, len, "cannot create tap %s: %s", cfg->ifname,
-                     strerror(-r));
-        return r;
+            return err_make_errno(e, r, "cannot create tap %s (is "
+                                  "/dev/net/tun usable, and are we root in "
+                                  "the namespace's user namespace?)",
+                                  cfg->ifname);
+        return err_make_errno(e, r, "cannot create tap %s", cfg->ifname);
     }
     if (flags & IFF_VNET_HDR) {
         /* before the link comes up, so it starts with its offloads */
         r = tap_enable_offload(fd, &offload);
         if (r < 0) {
             close(fd);
-            snprintf(why, len, "cannot set up offloads on %s: %s",
-                     cfg->ifname, strerror(-r));
-            return r;
+            return err_make_errno(e, r, "cannot set up offloads on %s",
+                                  cfg->ifname);
         }
         debug("%s offloads:%s%s", cfg->ifname,
               offload & TUN_F_CSUM ? " csum" : " none",
@@ -143,9 +140,8 @@ int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why, size_t len
         r = ifcfg_apply(cfg, cfg->ifname, &step);
         if (r < 0) {
             close(fd);
-            snprintf(why, len, "cannot configure %s: %s: %s", cfg->ifname,
-                     step ? step : "netlink", strerror(-r));
-            return r;
+            return err_make_errno(e, r, "cannot configure %s: %s",
+                                  cfg->ifname, step ? step : "netlink");
         }
     }
     *ret_fd = fd;
@@ -159,12 +155,12 @@ int daemon_make_tap(const struct config *cfg, int *ret_fd, char *why, size_t len
 static int daemon_tap_child(void *arg)
 {
     const struct config *cfg = arg;
-    char why[256];
+    struct err e;
     int fd, r;
 
-    r = daemon_make_tap(cfg, &fd, why, sizeof(why));
+    r = daemon_make_tap(cfg, &fd, &e);
     if (r < 0) {
-        err("%s", why);
+        err("%s", e.msg);
         return r;
     }
     info("sent tapfd=%d for %s", fd, cfg->ifname);

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "sockpath.h"
 #include "splice.h"
@@ -343,7 +344,7 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
                                                       FWD_PATH_SPLICE;
     if (!avail || any)
         return FWD_PATH_SLIRP;
-    if (fwd_spec_family_why(spec))
+    if (fwd_spec_family_check(spec, NULL) < 0)
         return FWD_PATH_SPLICE;
     /* "auto": a forward bound to a loopback address takes the splice path
      * (TCP) or the relay (UDP; udprelay.c, docs/performance.md) */
@@ -358,16 +359,26 @@ static bool fwd_guest_equal(const struct sockaddr_storage *a,
            fwd_spec_addr_port(a) == fwd_spec_addr_port(b);
 }
 
+/* @code, about @field of the request, with @msg */
+static int fwd_bad(struct err *e, int code, enum fwd_field field,
+                   const char *msg)
+{
+    err_make(e, code, "%s", msg);
+    if (e)
+        e->subject = field;
+    return code;
+}
+
 /*
  * Would @spec clash with a rule? -EADDRINUSE: it takes a host address a
  * rule holds (the kernel says so for TCP, but libslirp's SO_REUSEADDR lets
- * two UDP sockets share a port). -EEXIST: a second UDP forward through libslirp to the same
- * guest address and port, which libslirp 4.7 cannot tell apart: it matches
- * the guest's replies by the guest side only and sends them all out
- * through the newest listener.
+ * two UDP sockets share a port). -EEXIST, about the guest port: a second
+ * UDP forward through libslirp to the same guest address and port, which
+ * libslirp 4.7 cannot tell apart: it matches the guest's replies by the
+ * guest side only and sends them all out through the newest listener.
  */
 static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
-                         enum fwd_path path)
+                         enum fwd_path path, struct err *e)
 {
     int port = fwd_spec_addr_port(&spec->host);
     size_t i;
@@ -381,20 +392,23 @@ static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
         if (spec->proto == FWD_UDP && path == FWD_PATH_SLIRP &&
             r->path == FWD_PATH_SLIRP &&
             fwd_guest_equal(&r->spec.guest, &spec->guest))
-            return -EEXIST;
+            return fwd_bad(e, -EEXIST, FWD_FIELD_GUEST_PORT,
+                           "a UDP forward to the same guest address and "
+                           "port exists (libslirp 4.7 would send the replies "
+                           "of both through one)");
         if (r->bound.ss_family != spec->host.ss_family)
             continue;
         if (spec->host.ss_family == AF_UNIX) {
             if (!strcmp(((const struct sockaddr_un *)&r->spec.host)->sun_path,
                         ((const struct sockaddr_un *)&spec->host)->sun_path))
-                return -EADDRINUSE;
+                return err_make_errno(e, -EADDRINUSE, NULL);
             continue;
         }
         if (port == 0 || fwd_spec_addr_port(&r->bound) != port)
             continue;
         if (fwd_spec_ip_equal(&r->bound, &spec->host) ||
             fwd_spec_ip_is_any(&r->bound) || fwd_spec_ip_is_any(&spec->host))
-            return -EADDRINUSE;
+            return err_make_errno(e, -EADDRINUSE, NULL);
     }
     return 0;
 }
@@ -405,7 +419,7 @@ static int fwd_conflicts(const struct fwd_table *t, const struct fwd_spec *spec,
  * removed.
  */
 static int fwd_unix_prepare(const struct fwd_spec *spec, int *ret_dirfd,
-                            struct sockaddr_un *ret_addr)
+                            struct sockaddr_un *ret_addr, struct err *e)
 {
     const struct sockaddr_un *sun = (const struct sockaddr_un *)&spec->host;
     char dir[sizeof(sun->sun_path)];
@@ -420,8 +434,15 @@ static int fwd_unix_prepare(const struct fwd_spec *spec, int *ret_dirfd,
         r = sockpath_at(dfd, name, ret_addr);
     if (r == 0)
         r = sockpath_clear(dfd, name, ret_addr);
+    if (r == -ENOTSOCK)
+        return fwd_bad(e, r, FWD_FIELD_HOST_ADDR,
+                       "the path exists and is not a socket");
+    if (r == -ELOOP)
+        return fwd_bad(e, r, FWD_FIELD_HOST_ADDR,
+                       "unix: the path goes through a symbolic link (unix: "
+                       "paths are resolved without following any)");
     if (r < 0)
-        return r;
+        return err_make_errno(e, r, NULL);
     *ret_dirfd = util_take_fd(&dfd);
     return 0;
 }
@@ -547,25 +568,39 @@ static int fwd_grow(struct fwd_table *t)
 }
 
 /**
+ * fwd_full() - is the table at its limit?
+ * @t:	the table
+ *
+ * Return: true if fwd_add() would refuse any forward for want of room
+ */
+bool fwd_full(const struct fwd_table *t)
+{
+    return t->n >= t->max || t->next_id == UINT32_MAX;
+}
+
+/**
  * fwd_add() - listen on the host side of @spec and add the rule
  * @t:		the table
  * @spec:	a forward from fwd_spec_from_req()
  * @ret:	the new rule (valid until the next add or remove), or NULL
+ * @e:		on failure, why; the subject is the request's field at fault
+ *		(an enum fwd_field), if one is: the host address for a UNIX
+ *		forward after fwd_restrict_unix() or a UNIX path that is not
+ *		a socket or goes through a symbolic link, the guest port for
+ *		a second UDP forward through libslirp to the same guest
+ *		address and port, the guest address for a forward between
+ *		IPv6 and IPv4 that takes libslirp, the path if it must take
+ *		the splice path and that is not available
  *
- * Return: 0; -ENOSPC at the limit; -EPERM for a UNIX forward after
- *	   fwd_restrict_unix(); -EADDRINUSE if a rule or a live UNIX socket
- *	   holds the address; -EEXIST for a second UDP forward to the same
- *	   guest address and port; -ENOTSOCK if a UNIX path is not a socket;
- *	   -ELOOP if its directory is reached through a symbolic link;
+ * Return: 0; -ENOSPC at the limit (fwd_full()); -EPERM, -ENOTSOCK,
+ *	   -ELOOP, -EEXIST, -EAFNOSUPPORT or -ENOTCONN for the cases above;
+ *	   -EADDRINUSE if a rule or a live UNIX socket holds the address;
  *	   the errno of libslirp's (or splice_listen()'s) socket/bind/listen
  *	   (e.g. -EADDRINUSE, -EACCES, -EADDRNOTAVAIL); -EIO if the new
- *	   listener cannot be found; -EAFNOSUPPORT if the forward is between
- *	   IPv6 and IPv4 and takes libslirp (fwd_spec_family_why() says why);
- *	   -EHOSTDOWN if it must take the splice path and that is not
- *	   available (fwd_strerror() words them all)
+ *	   listener cannot be found
  */
 int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
-            const struct fwd_rule **ret)
+            const struct fwd_rule **ret, struct err *e)
 {
     struct fwd_spec bind_spec;
     struct fwd_rule r;
@@ -574,22 +609,29 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
 
     if (ret)
         *ret = NULL;
-    if (t->n >= t->max || t->next_id == UINT32_MAX)
-        return -ENOSPC;
+    if (fwd_full(t))
+        return err_make(e, -ENOSPC, "too many forwards");
     if (family == AF_UNIX && t->unix_restricted)
-        return -EPERM;
+        return fwd_bad(e, -EPERM, FWD_FIELD_HOST_ADDR,
+                       "with the sandbox on, unix: forwards can only be "
+                       "given with --publish");
     path = fwd_choose_path(t, spec);
-    if (path == FWD_PATH_SLIRP && fwd_spec_family_why(spec))
-        return -EAFNOSUPPORT;
+    if (path == FWD_PATH_SLIRP) {
+        rc = fwd_spec_family_check(spec, e);
+        if (rc < 0)
+            return rc;
+    }
     if (path == FWD_PATH_SPLICE && (!splice_available(t->splice) ||
                                     (spec->proto == FWD_UDP && !t->relay)))
-        return -EHOSTDOWN;
-    rc = fwd_conflicts(t, spec, path);
+        return fwd_bad(e, -ENOTCONN, FWD_FIELD_PATH,
+                       "the splice path is not available (no helper in the "
+                       "namespace)");
+    rc = fwd_conflicts(t, spec, path, e);
     if (rc < 0)
         return rc;
     rc = fwd_grow(t);
     if (rc < 0)
-        return rc;
+        return err_make_errno(e, rc, NULL);
 
     memset(&r, 0, sizeof(r));
     r.dirfd = -1;
@@ -609,7 +651,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
                                spec->guest_len, &r.fd, &r.bound,
                                &r.bound_len);
         if (rc < 0)
-            return rc;
+            return err_make_errno(e, rc, NULL);
         r.spec = *spec;
         r.id = t->next_id++;
         r.ephemeral = fwd_spec_addr_port(&spec->host) == 0;
@@ -623,7 +665,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     if (family == AF_UNIX) {
         struct sockaddr_un at;
 
-        rc = fwd_unix_prepare(spec, &r.dirfd, &at);
+        rc = fwd_unix_prepare(spec, &r.dirfd, &at, e);
         if (rc < 0)
             return rc;
         memcpy(&bind_spec.host, &at, sizeof(at));
@@ -642,7 +684,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
                            spec->guest_len, flags) < 0) {
         rc = errno > 0 ? -errno : -EIO;
         util_closep(&r.dirfd);
-        return rc;
+        return err_make_errno(e, rc, NULL);
     }
 
     r.fd = fwd_find_listener(t, &bind_spec, guess, &r.bound, &r.bound_len);
@@ -654,7 +696,7 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
                                   (const struct sockaddr *)&bind_spec.host,
                                   bind_spec.host_len, flags);
         util_closep(&r.dirfd);
-        return -EIO;
+        return err_make(e, -EIO, "libslirp's new listener cannot be found");
     }
     if (spec->proto == FWD_TCP)
         listen(r.fd, FWD_BACKLOG);   /* best effort: backlog 1 still works */
@@ -671,41 +713,6 @@ int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
     if (ret)
         *ret = &t->rules[t->n - 1];
     return 0;
-}
-
-/**
- * fwd_strerror() - what an error of fwd_add() means
- * @r:	the negative errno
- *
- * Return: a static text
- */
-const char *fwd_strerror(int r)
-{
-    switch (r) {
-    case -ENOSPC:
-        return "too many forwards";
-    case -EPERM:
-        return "with the sandbox on, unix: forwards can only be given with "
-               "--publish";
-    case -EEXIST:
-        return "a UDP forward to the same guest address and port exists "
-               "(libslirp 4.7 would send the replies of both through one)";
-    case -ENOTSOCK:
-        return "the path exists and is not a socket";
-    case -ELOOP:
-        return "unix: the path goes through a symbolic link (unix: paths "
-               "are resolved without following any)";
-    case -EIO:
-        return "libslirp's new listener cannot be found";
-    case -EAFNOSUPPORT:
-        return "libslirp 4.7 cannot forward between IPv6 and IPv4 (the "
-               "splice path can)";
-    case -EHOSTDOWN:
-        return "the splice path is not available (no helper in the "
-               "namespace)";
-    default:
-        return strerror(-r);
-    }
 }
 
 /**
@@ -750,29 +757,25 @@ int fwd_remove(struct fwd_table *t, uint32_t id)
  * @specs:	the specs
  * @n:		how many
  * @cfg:	the configuration
- * @errbuf:	on failure, one line naming the spec and the reason
- * @errlen:	its size
+ * @e:		on failure, one line naming the spec and the reason
  *
  * Return: 0 or the negative errno of the first spec that failed (the ones
  *	   before it stay added)
  */
 int fwd_publish(struct fwd_table *t, const char *const *specs, size_t n,
-                const struct config *cfg, char *errbuf, size_t errlen)
+                const struct config *cfg, struct err *e)
 {
     struct fwd_spec s;
     size_t i;
     int r;
 
     for (i = 0; i < n; i++) {
-        r = fwd_spec_parse_publish(specs[i], cfg, &s, errbuf, errlen);
+        r = fwd_spec_parse_publish(specs[i], cfg, &s, e);
         if (r < 0)
             return r;
-        r = fwd_add(t, &s, NULL);
-        if (r < 0) {
-            snprintf(errbuf, errlen, "--publish %s: %s", specs[i],
-                     fwd_strerror(r));
-            return r;
-        }
+        r = fwd_add(t, &s, NULL, e);
+        if (r < 0)
+            return err_wrap(e, r, "--publish %s", specs[i]);
     }
     return 0;
 }

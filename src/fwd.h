@@ -50,10 +50,10 @@ enum fwd_path fwd_choose_path(const struct fwd_table *t,
                               const struct fwd_spec *spec);
 size_t fwd_count_path(const struct fwd_table *t, enum fwd_path path);
 
+bool fwd_full(const struct fwd_table *t);
 int fwd_add(struct fwd_table *t, const struct fwd_spec *spec,
-            const struct fwd_rule **ret);
+            const struct fwd_rule **ret, struct err *e);
 int fwd_remove(struct fwd_table *t, uint32_t id);
-const char *fwd_strerror(int r);
 int fwd_find_listener(const struct fwd_table *t, const struct fwd_spec *spec,
                       int guess, struct sockaddr_storage *ret_bound,
                       socklen_t *ret_len);
@@ -67,5 +67,5 @@ const struct fwd_rule *fwd_find_unix_bound(const struct fwd_table *t,
                                            const struct sockaddr_storage *ss);
 
 int fwd_publish(struct fwd_table *t, const char *const *specs, size_t n,
-                const struct config *cfg, char *errbuf, size_t errlen);
+                const struct config *cfg, struct err *e);
 void fwd_print(const struct fwd_table *t, FILE *f);

@@ -36,6 +36,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd_spec.h"
 #include "sockpath.h"
 #include "util.h"
@@ -197,14 +198,28 @@ static int fwd_spec_parse_ip(const char *s, bool zone_ok,
     return 0;
 }
 
-static int fwd_spec_bad(enum fwd_field field, const char *why,
-                        enum fwd_field *ret_field, const char **ret_why)
+/* -EINVAL about @field; @reason: what is new, or NULL where slirp4netns
+ * refuses the field the same way (the field says it all) */
+static int fwd_spec_bad(struct err *e, enum fwd_field field,
+                        const char *reason)
 {
-    if (ret_field)
-        *ret_field = field;
-    if (ret_why)
-        *ret_why = why;
+    err_make(e, -EINVAL, "%s", reason ? reason : "");
+    if (e)
+        e->subject = field;
     return -EINVAL;
+}
+
+/* libslirp 4.7's family rule: the reason it cannot carry a forward from
+ * @hfam to @gfam, or NULL if it can */
+static const char *fwd_spec_family_rule(int hfam, int gfam)
+{
+    if (hfam == AF_INET6 && gfam != AF_INET6)
+        return "an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 "
+               "cannot forward IPv6 to IPv4";
+    if (hfam == AF_INET && gfam != AF_INET)
+        return "an IPv4 host_addr needs an IPv4 guest_addr: libslirp 4.7 "
+               "cannot forward IPv4 to IPv6";
+    return NULL;
 }
 
 static bool fwd_spec_port_ok(int64_t port, int64_t min)
@@ -217,128 +232,109 @@ static bool fwd_spec_port_ok(int64_t port, int64_t min)
  * @req:	the fields
  * @cfg:	for the default guest address (cidr+100) and IPv6
  * @ret:	the forward, ready for fwd_add()
- * @ret_field:	on -EINVAL, the field at fault (the first, in slirp4netns's
- *		order: proto, host_addr, host_port, guest_addr, guest_port)
- * @ret_why:	on -EINVAL, NULL when slirp4netns would refuse the field the
- *		same way, else a static text saying what is new
+ * @e:		on failure, the field at fault as the subject (an enum
+ *		fwd_field: the first, in slirp4netns's order: proto,
+ *		host_addr, host_port, guest_addr, guest_port, then path) and,
+ *		as the message, what is new: "" where slirp4netns refuses the
+ *		field the same way
  *
  * Return: 0 or -EINVAL
  */
 int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
-                      struct fwd_spec *ret, enum fwd_field *ret_field,
-                      const char **ret_why)
+                      struct fwd_spec *ret, struct err *e)
 {
     struct fwd_spec s;
     const char *ha = req->host_addr, *ga = req->guest_addr;
     enum fwd_path want = FWD_PATH_AUTO;
+    const char *reason;
     bool path_ok, cross_ok;
     int hfam, gfam;
 
     memset(&s, 0, sizeof(s));
-    if (ret_field)
-        *ret_field = FWD_FIELD_NONE;
-    if (ret_why)
-        *ret_why = NULL;
 
     if (!req->proto)
-        return fwd_spec_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_PROTO, NULL);
     if (!strcmp(req->proto, "tcp"))
         s.proto = FWD_TCP;
     else if (!strcmp(req->proto, "udp"))
         s.proto = FWD_UDP;
     else
-        return fwd_spec_bad(FWD_FIELD_PROTO, NULL, ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_PROTO, NULL);
 
     if (ha && !strncmp(ha, "unix:", 5)) {
         struct sockaddr_un *sun = (struct sockaddr_un *)&s.host;
         const char *path = ha + 5;
 
         if (path[0] != '/' || path[strlen(path) - 1] == '/')
-            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
-                                "unix: needs an absolute path to a socket file",
-                                ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_ADDR,
+                                "unix: needs an absolute path to a socket file");
         if (strlen(path) >= sizeof(sun->sun_path))
-            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
-                                "unix: path too long (107 bytes at most)",
-                                ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_ADDR,
+                                "unix: path too long (107 bytes at most)");
         if (strlen(strrchr(path, '/') + 1) > SOCKPATH_NAME_MAX)
-            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
-                                "unix: file name too long (82 bytes at most)",
-                                ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_ADDR,
+                                "unix: file name too long (82 bytes at most)");
         if (s.proto != FWD_TCP)
-            return fwd_spec_bad(FWD_FIELD_HOST_ADDR,
-                                "unix: forwards are TCP only",
-                                ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_ADDR,
+                                "unix: forwards are TCP only");
         sun->sun_family = AF_UNIX;
         strcpy(sun->sun_path, path);
         s.host_len = sizeof(*sun);
     } else if (fwd_spec_parse_ip(ha && *ha ? ha : "0.0.0.0", true, &s.host,
                                  &s.host_len) < 0) {
-        return fwd_spec_bad(FWD_FIELD_HOST_ADDR, NULL, ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_HOST_ADDR, NULL);
     }
     hfam = s.host.ss_family;
 
     if (hfam == AF_UNIX) {
         if (req->host_port != 0 && req->host_port != FWD_PORT_MISSING)
-            return fwd_spec_bad(FWD_FIELD_HOST_PORT,
-                                "must be 0 or left out with a unix: host_addr",
-                                ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_PORT,
+                                "must be 0 or left out with a unix: host_addr");
     } else {
         if (!fwd_spec_port_ok(req->host_port, 0))
-            return fwd_spec_bad(FWD_FIELD_HOST_PORT, NULL, ret_field, ret_why);
+            return fwd_spec_bad(e, FWD_FIELD_HOST_PORT, NULL);
         fwd_spec_set_port(&s.host, (int)req->host_port);
     }
 
     if (fwd_spec_parse_ip(ga && *ga ? ga : "0.0.0.0", false, &s.guest,
                           &s.guest_len) < 0)
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR, NULL, ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR, NULL);
     if (!ga || !*ga)
         ((struct sockaddr_in *)&s.guest)->sin_addr = cfg->recommended;
     gfam = s.guest.ss_family;
     if (gfam == AF_INET6 && !cfg->enable_ipv6)
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
-                            "IPv6 is not enabled (--enable-ipv6)",
-                            ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR,
+                            "IPv6 is not enabled (--enable-ipv6)");
 
     if (!fwd_spec_port_ok(req->guest_port, 1))
-        return fwd_spec_bad(FWD_FIELD_GUEST_PORT, NULL, ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_PORT, NULL);
     fwd_spec_set_port(&s.guest, (int)req->guest_port);
 
     path_ok = !req->path || !*req->path ||
               fwd_spec_path_parse(req->path, &want) == 0;
     if (!path_ok)
-        return fwd_spec_bad(FWD_FIELD_PATH, "auto, splice or slirp",
-                            ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_PATH, "auto, splice or slirp");
     if (want == FWD_PATH_SPLICE && hfam == AF_UNIX)
-        return fwd_spec_bad(FWD_FIELD_PATH, "the splice path forwards from an "
-                            "IP host address only", ret_field, ret_why);
+        return fwd_spec_bad(e, FWD_FIELD_PATH, "the splice path forwards from "
+                            "an IP host address only");
     s.path = want;
     /* the splice path connects across families; libslirp cannot. Whether
      * the splice path is there is known at fwd_add(), which refuses the
      * forward with libslirp's reason if it is not */
     cross_ok = want != FWD_PATH_SLIRP && hfam != AF_UNIX;
 
-    if (hfam == AF_INET6 && gfam != AF_INET6 && !cross_ok)
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
-                            "an IPv6 host_addr needs an IPv6 guest_addr: "
-                            "libslirp 4.7 cannot forward IPv6 to IPv4",
-                            ret_field, ret_why);
-    if (hfam == AF_INET && gfam != AF_INET && !cross_ok)
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
-                            "an IPv4 host_addr needs an IPv4 guest_addr: "
-                            "libslirp 4.7 cannot forward IPv4 to IPv6",
-                            ret_field, ret_why);
+    reason = cross_ok ? NULL : fwd_spec_family_rule(hfam, gfam);
+    if (reason)
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR, reason);
     if (gfam == AF_INET6 && s.proto == FWD_UDP &&
         IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&s.guest)->sin6_addr))
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR,
                             "libslirp 4.7 learns the guest's IPv6 address "
-                            "(\"::\") for TCP only: give it for UDP",
-                            ret_field, ret_why);
+                            "(\"::\") for TCP only: give it for UDP");
     if (hfam == AF_UNIX && gfam != AF_INET)
-        return fwd_spec_bad(FWD_FIELD_GUEST_ADDR,
+        return fwd_spec_bad(e, FWD_FIELD_GUEST_ADDR,
                             "a unix: host_addr forwards to an IPv4 "
-                            "guest_addr only",
-                            ret_field, ret_why);
+                            "guest_addr only");
 
     *ret = s;
     return 0;
@@ -360,23 +356,25 @@ bool fwd_spec_ip_is_any(const struct sockaddr_storage *ss)
 }
 
 /**
- * fwd_spec_family_why() - why libslirp 4.7 cannot carry @spec, if it cannot
+ * fwd_spec_family_check() - can libslirp 4.7 carry @spec's families?
  * @spec:	a forward
+ * @e:		if not, the reason (the text fwd_spec_from_req() gives for
+ *		path "slirp"), about the guest address
  *
- * Return: the reason (the text fwd_spec_from_req() gives for a NULL
- *	   path), or NULL if the host and guest families fit libslirp
+ * Return: 0, or -EAFNOSUPPORT if the host and guest families do not fit
+ *	   libslirp
  */
-const char *fwd_spec_family_why(const struct fwd_spec *spec)
+int fwd_spec_family_check(const struct fwd_spec *spec, struct err *e)
 {
-    int hfam = spec->host.ss_family, gfam = spec->guest.ss_family;
+    const char *reason = fwd_spec_family_rule(spec->host.ss_family,
+                                           spec->guest.ss_family);
 
-    if (hfam == AF_INET6 && gfam != AF_INET6)
-        return "an IPv6 host_addr needs an IPv6 guest_addr: libslirp 4.7 "
-               "cannot forward IPv6 to IPv4";
-    if (hfam == AF_INET && gfam != AF_INET)
-        return "an IPv4 host_addr needs an IPv4 guest_addr: libslirp 4.7 "
-               "cannot forward IPv4 to IPv6";
-    return NULL;
+    if (!reason)
+        return 0;
+    err_make(e, -EAFNOSUPPORT, "%s", reason);
+    if (e)
+        e->subject = FWD_FIELD_GUEST_ADDR;
+    return -EAFNOSUPPORT;
 }
 
 /**
@@ -420,19 +418,19 @@ static int64_t fwd_spec_publish_port(const char *s)
  * @buf:	scratch space the returned strings point into
  * @buflen:	its size (strlen(@spec) + 1 is enough)
  * @ret:	the fields (guest_addr NULL); values are not checked here
- * @ret_why:	on -EINVAL, what is wrong (static text)
+ * @e:		on failure, what is wrong (no subject: the spec as a whole)
  *
  * Return: 0, -EINVAL, or -ENOSPC if @buf is too small
  */
 int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
-                           struct fwd_req *ret, const char **ret_why)
+                           struct fwd_req *ret, struct err *e)
 {
     char *p, *proto, *last, *first;
 
     memset(ret, 0, sizeof(*ret));
-    *ret_why = NULL;
     if (strlen(spec) >= buflen)
-        return -ENOSPC;
+        return err_make(e, -ENOSPC, "the spec is longer than %zu bytes",
+                        buflen - 1);
     strcpy(buf, spec);
     ret->proto = "tcp";
 
@@ -443,17 +441,13 @@ int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
             ret->proto = "tcp";
         else if (!strcmp(proto, "udp"))
             ret->proto = "udp";
-        else {
-            *ret_why = "the protocol must be tcp or udp";
-            return -EINVAL;
-        }
+        else
+            return err_make(e, -EINVAL, "the protocol must be tcp or udp");
     }
 
     last = strrchr(buf, ':');
-    if (!last) {
-        *ret_why = "expected [HOSTADDR:]HOSTPORT:GUESTPORT";
-        return -EINVAL;
-    }
+    if (!last)
+        return err_make(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:GUESTPORT");
     *last = '\0';
     ret->guest_port = fwd_spec_publish_port(last + 1);
 
@@ -464,10 +458,8 @@ int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
     }
     if (buf[0] == '[') {
         p = strchr(buf, ']');
-        if (!p || p[1] != ':') {
-            *ret_why = "expected [IPv6]:HOSTPORT:GUESTPORT";
-            return -EINVAL;
-        }
+        if (!p || p[1] != ':')
+            return err_make(e, -EINVAL, "expected [IPv6]:HOSTPORT:GUESTPORT");
         *p = '\0';
         ret->host_addr = buf + 1;
         ret->host_port = fwd_spec_publish_port(p + 2);
@@ -479,11 +471,9 @@ int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
         return 0;
     }
     *first = '\0';
-    if (strchr(buf, ':')) {
-        *ret_why = "an IPv6 HOSTADDR goes in brackets: "
-                   "[ADDR]:HOSTPORT:GUESTPORT";
-        return -EINVAL;
-    }
+    if (strchr(buf, ':'))
+        return err_make(e, -EINVAL, "an IPv6 HOSTADDR goes in brackets: "
+                        "[ADDR]:HOSTPORT:GUESTPORT");
     ret->host_addr = buf;
     ret->host_port = fwd_spec_publish_port(first + 1);
     return 0;
@@ -504,8 +494,8 @@ static const char *const fwd_spec_field_words[] = {
  * @spec:	see fwd_spec_split_publish()
  * @cfg:	the configuration (guest address, IPv6)
  * @ret:	the forward
- * @errbuf:	on failure, one line naming the spec and the problem
- * @errlen:	its size
+ * @e:		on failure, one line naming the spec and the problem; the
+ *		subject is the field at fault, if one is (an enum fwd_field)
  *
  * The guest side is cidr+100 for an IPv4 or UNIX host address and, since
  * libslirp 4.7 cannot forward IPv6 to IPv4, the guest's own IPv6 address
@@ -515,35 +505,32 @@ static const char *const fwd_spec_field_words[] = {
  * Return: 0, -EINVAL, or -ENOMEM
  */
 int fwd_spec_parse_publish(const char *spec, const struct config *cfg,
-                           struct fwd_spec *ret, char *errbuf, size_t errlen)
+                           struct fwd_spec *ret, struct err *e)
 {
     size_t buflen = strlen(spec) + 1;
-    char *buf = malloc(buflen);
-    enum fwd_field field = FWD_FIELD_NONE;
-    const char *why = NULL;
+    _cleanup_free_ char *buf = malloc(buflen);
+    struct err local;
     struct fwd_req req;
     int r;
 
+    if (!e)
+        e = &local;     /* the subject picks the words */
     if (!buf)
-        return util_fail(errbuf, errlen, -ENOMEM, "--publish %s: %s", spec,
-                         strerror(ENOMEM));
-    r = fwd_spec_split_publish(spec, buf, buflen, &req, &why);
+        return err_make_errno(e, -ENOMEM, "--publish %s", spec);
+    r = fwd_spec_split_publish(spec, buf, buflen, &req, e);
     if (r == 0 && req.host_addr && strncmp(req.host_addr, "unix:", 5) &&
         strchr(req.host_addr, ':'))
         req.guest_addr = "::";
     if (r == 0)
-        r = fwd_spec_from_req(&req, cfg, ret, &field, &why);
-    if (r < 0) {
-        if (field != FWD_FIELD_NONE)
-            snprintf(errbuf, errlen, "--publish %s: bad %s%s%s", spec,
-                     fwd_spec_field_words[field], why ? ": " : "",
-                     why ? why : "");
-        else
-            snprintf(errbuf, errlen, "--publish %s: %s", spec,
-                     why ? why : "cannot parse");
-    }
-    free(buf);
-    return r < 0 ? -EINVAL : 0;
+        r = fwd_spec_from_req(&req, cfg, ret, e);
+    if (r == 0)
+        return 0;
+    if (e->subject != FWD_FIELD_NONE)
+        return err_wrap(e, -EINVAL, "--publish %s: bad %s", spec,
+                        fwd_spec_field_words[e->subject]);
+    if (!e->msg[0])
+        err_make(e, -EINVAL, "cannot parse");
+    return err_wrap(e, -EINVAL, "--publish %s", spec);
 }
 
 /**
@@ -551,20 +538,18 @@ int fwd_spec_parse_publish(const char *spec, const struct config *cfg,
  * @specs:	the specs
  * @n:		how many
  * @cfg:	the configuration
- * @errbuf:	on failure, one line about the first bad spec
- * @errlen:	its size
+ * @e:		on failure, one line about the first bad spec
  *
  * Return: 0 or -EINVAL
  */
 int fwd_spec_publish_check(const char *const *specs, size_t n,
-                           const struct config *cfg, char *errbuf,
-                           size_t errlen)
+                           const struct config *cfg, struct err *e)
 {
     struct fwd_spec s;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (fwd_spec_parse_publish(specs[i], cfg, &s, errbuf, errlen) < 0)
+        if (fwd_spec_parse_publish(specs[i], cfg, &s, e) < 0)
             return -EINVAL;
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 struct config;
+struct err;
 
 /* struct fwd_req port values that are not ports */
 #define FWD_PORT_MISSING (-1)   /* the field was not given */
@@ -27,7 +28,8 @@ enum fwd_path {
     FWD_PATH_SLIRP,     /* libslirp's listener and TCP/IP stack */
 };
 
-/* the request field a validation error is about: "bad arguments.<field>" */
+/* the request field a failure is about (struct err.subject): the API's
+ * "bad arguments.<field>" */
 enum fwd_field {
     FWD_FIELD_NONE,
     FWD_FIELD_PROTO,
@@ -63,11 +65,10 @@ struct fwd_spec {
 
 int fwd_spec_path_parse(const char *s, enum fwd_path *ret);
 const char *fwd_spec_path_name(enum fwd_path path);
-const char *fwd_spec_family_why(const struct fwd_spec *spec);
+int fwd_spec_family_check(const struct fwd_spec *spec, struct err *e);
 
 int fwd_spec_from_req(const struct fwd_req *req, const struct config *cfg,
-                      struct fwd_spec *ret, enum fwd_field *ret_field,
-                      const char **ret_why);
+                      struct fwd_spec *ret, struct err *e);
 
 const char *fwd_spec_proto_name(enum fwd_proto proto);
 int fwd_spec_format_addr(const struct sockaddr_storage *ss, char *buf,
@@ -78,9 +79,8 @@ bool fwd_spec_ip_equal(const struct sockaddr_storage *a,
                        const struct sockaddr_storage *b);
 
 int fwd_spec_split_publish(const char *spec, char *buf, size_t buflen,
-                           struct fwd_req *ret, const char **ret_why);
+                           struct fwd_req *ret, struct err *e);
 int fwd_spec_parse_publish(const char *spec, const struct config *cfg,
-                           struct fwd_spec *ret, char *errbuf, size_t errlen);
+                           struct fwd_spec *ret, struct err *e);
 int fwd_spec_publish_check(const char *const *specs, size_t n,
-                           const struct config *cfg, char *errbuf,
-                           size_t errlen);
+                           const struct config *cfg, struct err *e);

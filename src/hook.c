@@ -80,6 +80,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "err.h"
 #include "fdpass.h"
 #include "fwd.h"
 #include "fdclose.h"
@@ -217,24 +218,23 @@ static int hook_path(const struct hook *h, const char *name, char *ret, size_t l
 }
 
 /* a directory of ours: owned by our euid, not writable by group or others */
-static int hook_check_dir(int fd, const char *path, char *errbuf, size_t errlen)
+static int hook_check_dir(int fd, const char *path, struct err *e)
 {
     struct stat sb;
 
     if (fstat(fd, &sb) < 0)
-        return util_fail(errbuf, errlen, -errno, "%s: %s", path,
-                         strerror(errno));
+        return err_make_errno(e, -errno, "%s", path);
     if (!S_ISDIR(sb.st_mode))
-        return util_fail(errbuf, errlen, -ENOTDIR, "%s is not a directory",
-                         path);
+        return err_make(e, -ENOTDIR, "%s is not a directory",
+                        path);
     if (sb.st_uid != geteuid())
-        return util_fail(errbuf, errlen, -EPERM, "%s is owned by uid %u, "
-                         "not by us (uid %u): refusing it", path,
-                         (unsigned)sb.st_uid, (unsigned)geteuid());
+        return err_make(e, -EPERM, "%s is owned by uid %u, "
+                        "not by us (uid %u): refusing it", path,
+                        (unsigned)sb.st_uid, (unsigned)geteuid());
     if (sb.st_mode & 0022)
-        return util_fail(errbuf, errlen, -EPERM, "%s has mode %04o, "
-                         "writable by group or others: refusing it", path,
-                         (unsigned)(sb.st_mode & 07777));
+        return err_make(e, -EPERM, "%s has mode %04o, "
+                        "writable by group or others: refusing it", path,
+                        (unsigned)(sb.st_mode & 07777));
     return 0;
 }
 
@@ -247,8 +247,7 @@ enum hook_open { HOOK_OPEN, HOOK_OPEN_OR_CREATE, HOOK_CREATE };
  * whatever the umask. -ENOENT (no message) when it does not exist.
  */
 static int hook_open_dir(int parentfd, const char *name, const char *path,
-                         enum hook_open how, int *ret_fd, char *errbuf,
-                         size_t errlen)
+                         enum hook_open how, int *ret_fd, struct err *e)
 {
     _cleanup_close_ int fd = -1;
     bool made = false;
@@ -259,8 +258,7 @@ static int hook_open_dir(int parentfd, const char *name, const char *path,
         if (mkdirat(parentfd, name, 0700) == 0)
             made = true;
         else if (errno != EEXIST || how == HOOK_CREATE)
-            return util_fail(errbuf, errlen, -errno, "cannot create %s: %s",
-                             path, strerror(errno));
+            return err_make_errno(e, -errno, "cannot create %s", path);
     }
     fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                 O_CLOEXEC);
@@ -270,15 +268,14 @@ static int hook_open_dir(int parentfd, const char *name, const char *path,
             return r;
         if (fstatat(parentfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
             S_ISLNK(sb.st_mode))
-            return util_fail(errbuf, errlen, -ELOOP, "%s is a symbolic "
-                             "link: refusing it", path);
-        return util_fail(errbuf, errlen, r, "%s: %s", path, strerror(-r));
+            return err_make(e, -ELOOP, "%s is a symbolic "
+                            "link: refusing it", path);
+        return err_make_errno(e, r, "%s", path);
     }
     if (made && fchmod(fd, 0700) < 0)
-        r = util_fail(errbuf, errlen, -errno, "%s: chmod: %s", path,
-                      strerror(errno));
+        r = err_make_errno(e, -errno, "%s: chmod", path);
     else
-        r = hook_check_dir(fd, path, errbuf, errlen);
+        r = hook_check_dir(fd, path, e);
     if (r < 0) {
         if (made)
             unlinkat(parentfd, name, AT_REMOVEDIR);
@@ -293,8 +290,7 @@ static int hook_open_dir(int parentfd, const char *name, const char *path,
  * if others may write there, it must be sticky, so that nobody else can
  * rename ROOT away; ROOT itself must be ours (hook_open_dir()).
  */
-static int hook_open_root(struct hook *h, bool create, char *errbuf,
-                          size_t errlen)
+static int hook_open_root(struct hook *h, bool create, struct err *e)
 {
     char parent[PATH_MAX];
     _cleanup_close_ int pfd = -1;
@@ -307,22 +303,20 @@ static int hook_open_root(struct hook *h, bool create, char *errbuf,
     slash = strrchr(h->root, '/');
     if (!slash || !slash[1] || !strcmp(slash + 1, ".") ||
         !strcmp(slash + 1, ".."))
-        return util_fail(errbuf, errlen, -EINVAL, "%s cannot be a state "
-                         "directory", h->root);
+        return err_make(e, -EINVAL, "%s cannot be a state "
+                        "directory", h->root);
     snprintf(parent, sizeof(parent), "%.*s", slash == h->root ? 1 :
              (int)(slash - h->root), h->root);
     pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0 || fstat(pfd, &sb) < 0)
-        return util_fail(errbuf, errlen, -errno, "%s: %s", parent,
-                         strerror(errno));
+        return err_make_errno(e, -errno, "%s", parent);
     if ((sb.st_mode & 0022) && !(sb.st_mode & S_ISVTX))
-        return util_fail(errbuf, errlen, -EPERM, "%s has mode %04o, "
-                         "writable by group or others and not sticky: "
-                         "refusing a state directory in it", parent,
-                         (unsigned)(sb.st_mode & 07777));
+        return err_make(e, -EPERM, "%s has mode %04o, "
+                        "writable by group or others and not sticky: "
+                        "refusing a state directory in it", parent,
+                        (unsigned)(sb.st_mode & 07777));
     return hook_open_dir(pfd, slash + 1, h->root, create ?
-                         HOOK_OPEN_OR_CREATE : HOOK_OPEN, &h->rootfd, errbuf,
-                         errlen);
+                         HOOK_OPEN_OR_CREATE : HOOK_OPEN, &h->rootfd, e);
 }
 
 /* remove DIR and the files we put there; anything else makes rmdir fail */
@@ -406,12 +400,12 @@ static int hook_check_options(const struct options *o)
  * @args:	the option words
  * @ifname:	the tap's name
  * @cfg:	the configuration (config_free() it, also on failure)
- * @errbuf, @errlen: one line on failure
+ * @e:		one line on failure
  *
  * Return: 0 or a negative errno
  */
 static int hook_daemon_config(const struct ocistate_args *args, const char *ifname,
-                              struct config *cfg, char *errbuf, size_t errlen)
+                              struct config *cfg, struct err *e)
 {
     struct options o;
     char **argv;
@@ -421,7 +415,7 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
     memset(cfg, 0, sizeof(*cfg));
     argv = calloc(args->n + 5, sizeof(*argv));
     if (!argv)
-        return -ENOMEM;
+        return err_make_errno(e, -ENOMEM, NULL);
     argv[n++] = (char *)"slirpd";
     argv[n++] = (char *)"-c";
     for (i = 0; i < args->n; i++)
@@ -432,21 +426,17 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
     r = opt_parse((int)n, argv, &o);
     opterr = 1;
     if (r != OPT_RUN || o.extra_args || strcmp(o.target, "1")) {
-        snprintf(errbuf, errlen, "bad daemon options in the hook's args or "
-                 "annotations (slirpd --help lists them; no positional "
-                 "arguments)");
-        r = -EINVAL;
+        r = err_make(e, -EINVAL, "bad daemon options in the hook's args "
+                     "or annotations (slirpd --help lists them; no "
+                     "positional arguments)");
     } else if ((r = hook_check_options(&o)) < 0) {
-        snprintf(errbuf, errlen, "--exit-fd, --ready-fd, --api-socket, "
-                 "--netns-type, --userns-path, --tap-netns, --target-type and "
+        err_make(e, r, "--exit-fd, --ready-fd, --api-socket, --netns-type, "
+                 "--userns-path, --tap-netns, --target-type and "
                  "--exit-with-pid are set by the hook itself");
     } else {
-        r = config_from_options(&o, cfg, errbuf, errlen);
-        if (r == CONFIG_E_USAGE)
-            r = -EINVAL;
+        r = config_from_options(&o, cfg, e);
         if (r == 0)
-            r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, errbuf,
-                                       errlen);
+            r = fwd_spec_publish_check(o.publish, o.n_publish, cfg, e);
     }
     opt_free(&o);
     free(argv);
@@ -683,16 +673,17 @@ fail:
 
 static int hook_create_runtime(struct hook *h)
 {
-    char path[PATH_MAX], errbuf[512];
+    char path[PATH_MAX];
     struct config cfg;
+    struct err e;
     _cleanup_close_ int lsn = -1, pidfd = -1, logfd = -1;
     pid_t a;
     int r, status;
 
-    r = hook_daemon_config(&h->args, h->ifname, &cfg, errbuf, sizeof(errbuf));
+    r = hook_daemon_config(&h->args, h->ifname, &cfg, &e);
     config_free(&cfg);
     if (r < 0)
-        return hook_err("container %s: %s", h->st.id, errbuf);
+        return hook_err("container %s: %s", h->st.id, e.msg);
     if (hook_options_size(h) > HOOK_MSG_MAX)
         return hook_err("container %s: the daemon's options are over %d "
                         "bytes", h->st.id, HOOK_MSG_MAX);
@@ -711,14 +702,13 @@ static int hook_create_runtime(struct hook *h)
         strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return hook_err("%s: the path is too long for a UNIX socket (use a "
                         "shorter --state-dir)", h->dir);
-    r = hook_open_dir(h->rootfd, h->st.id, h->dir, HOOK_CREATE, &h->dirfd,
-                      errbuf, sizeof(errbuf));
+    r = hook_open_dir(h->rootfd, h->st.id, h->dir, HOOK_CREATE, &h->dirfd, &e);
     if (r == -EEXIST)
         return hook_err("container %s: %s exists already (a second "
                         "createRuntime hook for this id?): leaving it "
                         "alone", h->st.id, h->dir);
     if (r < 0)
-        return hook_err("container %s: %s", h->st.id, errbuf);
+        return hook_err("container %s: %s", h->st.id, e.msg);
     lsn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     r = lsn < 0 ? -errno : hook_sock_at(h, lsn, "tap.sock", true);
     if (r == 0 && listen(lsn, 1) < 0)
@@ -799,8 +789,9 @@ static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
 
 static int hook_create_container(struct hook *h)
 {
-    char msg[HOOK_MSG_MAX + 1], errbuf[512], why[512], c;
+    char msg[HOOK_MSG_MAX + 1], line[512], c;
     struct ocistate_args args = { 0 };
+    struct err e;
     _cleanup_close_ int conn = -1, tapfd = -1;
     const char *ifname;
     struct config cfg;
@@ -830,18 +821,16 @@ static int hook_create_container(struct hook *h)
     for (r = 0; r == 0 && pos < (size_t)n; pos += strlen(msg + pos) + 1)
         r = ocistate_args_add(&args, msg + pos);
     if (r == 0)
-        r = hook_daemon_config(&args, ifname, &cfg, errbuf, sizeof(errbuf));
+        r = hook_daemon_config(&args, ifname, &cfg, &e);
     else
-        snprintf(errbuf, sizeof(errbuf), "%s", strerror(-r));
+        err_make_errno(&e, r, NULL);
     ocistate_args_free(&args);
     if (r == 0)
-        r = daemon_make_tap(&cfg, &tapfd, why, sizeof(why));
-    else
-        snprintf(why, sizeof(why), "%s", errbuf);
+        r = daemon_make_tap(&cfg, &tapfd, &e);
     config_free(&cfg);
     if (r < 0) {
         fdpass_send(conn, -1, r);
-        return hook_err("container %s: %s", h->st.id, why);
+        return hook_err("container %s: %s", h->st.id, e.msg);
     }
     /* with the tap, this (the container's) network and user namespace:
      * the daemon's splice helper joins them (no /proc/PID/ns of the
@@ -875,9 +864,9 @@ static int hook_create_container(struct hook *h)
         return hook_err("container %s: the daemon was not ready within %d s "
                         "(its log: %s/slirpd.log)", h->st.id,
                         HOOK_READY_MS / 1000, h->dir);
-    hook_last_log_line(h, why, sizeof(why));
+    hook_last_log_line(h, line, sizeof(line));
     hook_remove_dir(h);
-    return hook_err("container %s: the daemon failed: %s", h->st.id, why);
+    return hook_err("container %s: the daemon failed: %s", h->st.id, line);
 }
 
 static int hook_poststop(struct hook *h)
@@ -965,7 +954,8 @@ static int hook_take_ifname(struct hook *h)
 
 static int hook_read_state(struct hook *h)
 {
-    char *buf = malloc(HOOK_STATE_MAX + 1), errbuf[512];
+    char *buf = malloc(HOOK_STATE_MAX + 1);
+    struct err e;
     size_t len = 0;
     ssize_t n;
     int r;
@@ -983,10 +973,10 @@ static int hook_read_state(struct hook *h)
         }
         len += (size_t)n;
     }
-    r = ocistate_parse(buf, len, &h->st, errbuf, sizeof(errbuf));
+    r = ocistate_parse(buf, len, &h->st, &e);
     free(buf);
     if (r < 0)
-        return hook_err("%s: %s", hook_stage_name(h->stage), errbuf);
+        return hook_err("%s: %s", hook_stage_name(h->stage), e.msg);
     return 0;
 }
 
@@ -1001,7 +991,7 @@ int hook_main(int argc, char **argv)
 {
     struct hook h = { .prog = argv[0], .ifname = "tap0", .rootfd = -1,
                       .dirfd = -1 };
-    char errbuf[512];
+    struct err e;
     bool enabled;
     int r;
 
@@ -1016,10 +1006,9 @@ int hook_main(int argc, char **argv)
     r = hook_read_state(&h) ? -EINVAL : 0;
     if (r < 0)
         goto out;
-    r = ocistate_apply_annotations(&h.st, &h.args, &enabled, errbuf,
-                                   sizeof(errbuf));
+    r = ocistate_apply_annotations(&h.st, &h.args, &enabled, &e);
     if (r < 0) {
-        hook_err("container %s: %s", h.st.id, errbuf);
+        hook_err("container %s: %s", h.st.id, e.msg);
         goto out;
     }
     /* io.slirpd.ifname arrives as --ifname=NAME: a hook option */
@@ -1047,11 +1036,9 @@ int hook_main(int argc, char **argv)
      * symbolic link) and works from their fds. ROOT is made by the first
      * container's createRuntime hook, DIR by each one's.
      */
-    r = hook_open_root(&h, h.stage == HOOK_CREATE_RUNTIME, errbuf,
-                       sizeof(errbuf));
+    r = hook_open_root(&h, h.stage == HOOK_CREATE_RUNTIME, &e);
     if (r == 0 && h.stage != HOOK_CREATE_RUNTIME) {
-        r = hook_open_dir(h.rootfd, h.st.id, h.dir, HOOK_OPEN, &h.dirfd,
-                          errbuf, sizeof(errbuf));
+        r = hook_open_dir(h.rootfd, h.st.id, h.dir, HOOK_OPEN, &h.dirfd, &e);
         if (r == -ENOENT)
             r = 0;  /* poststop: nothing to do; createContainer: says so */
     }
@@ -1060,9 +1047,9 @@ int hook_main(int argc, char **argv)
         goto out;
     }
     if (r == -ENOENT)
-        snprintf(errbuf, sizeof(errbuf), "%s does not exist", h.root);
+        err_make(&e, r, "%s does not exist", h.root);
     if (r < 0) {
-        hook_err("state directory: %s", errbuf);
+        hook_err("state directory: %s", e.msg);
         goto out;
     }
     switch (h.stage) {

@@ -119,6 +119,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "fdclose.h"
 #include "isolation.h"
 #include "log.h"
@@ -173,18 +174,6 @@ const struct isolate_rule *isolate_escape_rules(size_t *ret_n)
     return isolate_escape;
 }
 
-/* record a failure for main(), return @r */
-static int __attribute__((format(printf, 3, 4)))
-isolate_fail(struct isolate *iso, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(iso->why, sizeof(iso->why), fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 /* is @cap in our effective set (in the user namespace we are in)? */
 static bool isolate_has_cap(cap_value_t cap)
 {
@@ -221,16 +210,17 @@ int isolate_thread_count(void)
 }
 
 /* fail unless single-threaded; @what says why it matters */
-static int isolate_single_threaded(struct isolate *iso, const char *what)
+static int isolate_single_threaded(struct isolate *iso, const char *what,
+                                   struct err *e)
 {
     int n = isolate_thread_count();
 
     if (n < 0)
-        return isolate_fail(iso, n, "%s: cannot count our threads in "
-                            "/proc/self/task", what);
+        return err_make_errno(e, n, "%s: cannot count our threads in "
+                              "/proc/self/task", what);
     if (n > 1)
-        return isolate_fail(iso, -EBUSY, "%s needs a single-threaded "
-                            "process, but %d threads are running", what, n);
+        return err_make_errno(e, -EBUSY, "%s needs a single-threaded "
+                              "process, but %d threads are running", what, n);
     return 0;
 }
 
@@ -240,10 +230,12 @@ static int isolate_single_threaded(struct isolate *iso, const char *what)
  * @iso:	state for the later stages (initialised here)
  * @cfg:	which fds are ours (--ready-fd, --exit-fd, a tapfd, the pidfd
  *		of --exit-with-pid=fd:N)
+ * @e:		on failure, the step and the errno's text
  *
- * Return: 0 or a negative errno (@iso->why says which step)
+ * Return: 0 or a negative errno
  */
-int isolate_initial(struct isolate *iso, const struct config *cfg)
+int isolate_initial(struct isolate *iso, const struct config *cfg,
+                    struct err *e)
 {
     int keep[6], n = 0, r;
 
@@ -263,7 +255,7 @@ int isolate_initial(struct isolate *iso, const struct config *cfg)
         keep[n++] = cfg->exit_pidfd;
     r = fdclose_except(keep, (size_t)n);
     if (r < 0)
-        return isolate_fail(iso, r, "cannot close inherited file descriptors");
+        return err_make_errno(e, r, "cannot close inherited file descriptors");
     return 0;
 }
 
@@ -312,16 +304,17 @@ static int isolate_map_own_ids(uid_t uid, gid_t gid)
  * @iso:	state from isolate_initial()
  * @cfg:	--enable-sandbox?
  * @ns:		the target's namespace fds from ns_open() (userns_fd may be -1)
+ * @e:		on failure, the step and the errno's text
  *
  * Nothing to do without --enable-sandbox, or with CAP_SYS_ADMIN already
  * (root; podman, which runs us inside its user namespace). Otherwise create
  * a user namespace of our own, or, where that is refused (a limit on user
  * namespaces), join the target's.
  *
- * Return: 0 or a negative errno (@iso->why says which step)
+ * Return: 0 or a negative errno
  */
 int isolate_after_tap(struct isolate *iso, const struct config *cfg,
-                      const struct ns *ns)
+                      const struct ns *ns, struct err *e)
 {
     uid_t uid;
     gid_t gid;
@@ -331,7 +324,7 @@ int isolate_after_tap(struct isolate *iso, const struct config *cfg,
     if (!cfg->enable_sandbox || isolate_has_cap(CAP_SYS_ADMIN))
         return 0;
 
-    r = isolate_single_threaded(iso, "joining a user namespace");
+    r = isolate_single_threaded(iso, "joining a user namespace", e);
     if (r < 0)
         return r;
 
@@ -343,31 +336,31 @@ int isolate_after_tap(struct isolate *iso, const struct config *cfg,
     if (unshare(CLONE_NEWUSER) == 0) {
         r = isolate_map_own_ids(uid, gid);
         if (r < 0)
-            return isolate_fail(iso, r, "sandbox: cannot map our IDs in a "
-                                "new user namespace");
+            return err_make_errno(e, r, "sandbox: cannot map our IDs in a "
+                                  "new user namespace");
         iso->userns = ISOLATE_USERNS_CREATED;
         goto check;
     }
     r = -errno;
     if (!ns || ns->userns_fd < 0)
-        return isolate_fail(iso, r, "sandbox: cannot create a user namespace "
-                            "(no CAP_SYS_ADMIN here, and no target user "
-                            "namespace to join)");
+        return err_make_errno(e, r, "sandbox: cannot create a user namespace "
+                              "(no CAP_SYS_ADMIN here, and no target user "
+                              "namespace to join)");
     warn("sandbox: cannot create a user namespace: %s; joining the "
          "target's", strerror(-r));
     /* our credentials are about to live in the container's user namespace:
      * not dumpable first */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        return isolate_fail(iso, -errno, "sandbox: PR_SET_DUMPABLE");
+        return err_make_errno(e, -errno, "sandbox: PR_SET_DUMPABLE");
     if (setns(ns->userns_fd, CLONE_NEWUSER) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot join the target's "
-                            "user namespace either");
+        return err_make_errno(e, -errno, "sandbox: cannot join the target's "
+                              "user namespace either");
     iso->userns = ISOLATE_USERNS_JOINED;
 check:
     if (!isolate_has_cap(CAP_SYS_ADMIN))
-        return isolate_fail(iso, -EPERM, "sandbox: no CAP_SYS_ADMIN in the "
-                            "%s user namespace", iso->userns ==
-                            ISOLATE_USERNS_JOINED ? "target's" : "new");
+        return err_make_errno(e, -EPERM, "sandbox: no CAP_SYS_ADMIN in the "
+                              "%s user namespace", iso->userns ==
+                              ISOLATE_USERNS_JOINED ? "target's" : "new");
     return 0;
 }
 
@@ -490,7 +483,8 @@ static int isolate_make_readonly(const char *path)
  * resolv.conf (@src_fd, an O_PATH fd on it, opened before the tmpfs could
  * hide it), and /etc/resolv.conf -> @real when it is not in /etc itself.
  */
-static int isolate_populate(struct isolate *iso, int src_fd, const char *real)
+static int isolate_populate(struct isolate *iso, int src_fd, const char *real,
+                            struct err *e)
 {
     char dir[PATH_MAX], dst[PATH_MAX + sizeof(ISOLATE_STAGING)];
     char src[64], link[sizeof(ISOLATE_STAGING) + sizeof(ISOLATE_RESOLV_CONF)];
@@ -502,19 +496,19 @@ static int isolate_populate(struct isolate *iso, int src_fd, const char *real)
     snprintf(dst, sizeof(dst), ISOLATE_STAGING "%s", dir);
     r = isolate_mkdirs(dst);
     if (r < 0)
-        return isolate_fail(iso, r, "sandbox: mkdir %s", dst);
+        return err_make_errno(e, r, "sandbox: mkdir %s", dst);
     snprintf(src, sizeof(src), "/proc/self/fd/%d", src_fd);
     if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 &&
         mount(dir, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot bind %s", dir);
+        return err_make_errno(e, -errno, "sandbox: cannot bind %s", dir);
     /* the directory we opened, not whatever the staging tmpfs hides */
     if (fstat(src_fd, &want) < 0 || stat(dst, &st) < 0 ||
         want.st_dev != st.st_dev || want.st_ino != st.st_ino)
-        return isolate_fail(iso, -EXDEV, "sandbox: the bind of %s is not "
-                            "that directory (is /proc mounted?)", dir);
+        return err_make_errno(e, -EXDEV, "sandbox: the bind of %s is not "
+                              "that directory (is /proc mounted?)", dir);
     r = isolate_make_readonly(dst);
     if (r < 0)
-        return isolate_fail(iso, r, "sandbox: cannot make %s read-only", dir);
+        return err_make_errno(e, r, "sandbox: cannot make %s read-only", dir);
 
     /* resolv.conf is in /etc itself: the bound directory is all it takes */
     if (!strcmp(dir, "/etc"))
@@ -524,10 +518,10 @@ static int isolate_populate(struct isolate *iso, int src_fd, const char *real)
         return 0;   /* in a bound directory already (or hidden by it) */
     r = isolate_mkdirs(ISOLATE_STAGING "/etc");
     if (r < 0)
-        return isolate_fail(iso, r, "sandbox: mkdir /etc");
+        return err_make_errno(e, r, "sandbox: mkdir /etc");
     if (symlink(real, link) < 0)
-        return isolate_fail(iso, -errno, "sandbox: symlink %s -> %s", link,
-                            real);
+        return err_make_errno(e, -errno, "sandbox: symlink %s -> %s", link,
+                              real);
     return 0;
 }
 
@@ -539,7 +533,7 @@ static int isolate_populate(struct isolate *iso, int src_fd, const char *real)
  * (open_tree(OPEN_TREE_CLONE)), from whose root ".." leads nowhere. Runs in
  * the new mount namespace, before anything hides the paths.
  */
-static int isolate_confine_dirfds(struct isolate *iso)
+static int isolate_confine_dirfds(struct isolate *iso, struct err *e)
 {
     char link[64], path[PATH_MAX];
     int fds[256], n = 0, i, dfd;
@@ -550,7 +544,7 @@ static int isolate_confine_dirfds(struct isolate *iso)
 
     d = opendir("/proc/self/fd");
     if (!d)
-        return isolate_fail(iso, -errno, "sandbox: cannot list our fds");
+        return err_make_errno(e, -errno, "sandbox: cannot list our fds");
     dfd = dirfd(d);
     while ((de = readdir(d)) && n < (int)ARRAY_SIZE(fds)) {
         int fd = atoi(de->d_name);
@@ -567,20 +561,20 @@ static int isolate_confine_dirfds(struct isolate *iso)
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
         len = readlink(link, path, sizeof(path) - 1);
         if (len <= 0 || path[0] != '/')
-            return isolate_fail(iso, len < 0 ? -errno : -ENOENT, "sandbox: "
-                                "cannot name the directory of fd %d", fds[i]);
+            return err_make_errno(e, len < 0 ? -errno : -ENOENT, "sandbox: "
+                                  "cannot name the directory of fd %d", fds[i]);
         path[len] = '\0';
         clone = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
                           AT_RECURSIVE);
         if (clone < 0)
-            return isolate_fail(iso, -errno, "sandbox: cannot confine the "
-                                "directory fd %d (%s)", fds[i], path);
+            return err_make_errno(e, -errno, "sandbox: cannot confine the "
+                                  "directory fd %d (%s)", fds[i], path);
         if (fstat(fds[i], &a) < 0 || fstat(clone, &b) < 0 ||
             a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
             dup3(clone, fds[i], O_CLOEXEC) < 0) {
             close(clone);
-            return isolate_fail(iso, -EXDEV, "sandbox: cannot confine the "
-                                "directory fd %d (%s)", fds[i], path);
+            return err_make_errno(e, -EXDEV, "sandbox: cannot confine the "
+                                  "directory fd %d (%s)", fds[i], path);
         }
         close(clone);
     }
@@ -588,20 +582,21 @@ static int isolate_confine_dirfds(struct isolate *iso)
 }
 
 /* stage 3a: the mount namespace with an empty, read-only root */
-static int isolate_root(struct isolate *iso, const struct config *cfg)
+static int isolate_root(struct isolate *iso, const struct config *cfg,
+                        struct err *e)
 {
     char real[PATH_MAX];
     _cleanup_close_ int src_fd = -1;
     int r;
 
     if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot create a mount "
-                            "namespace");
+        return err_make_errno(e, -errno, "sandbox: cannot create a mount "
+                              "namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot make / private%s",
-                            errno == EINVAL ? " (is the root a chroot "
-                            "directory that is not a mount point?)" : "");
-    r = isolate_confine_dirfds(iso);
+        return err_make_errno(e, -errno, "sandbox: cannot make / private%s",
+                              errno == EINVAL ? " (is the root a chroot "
+                              "directory that is not a mount point?)" : "");
+    r = isolate_confine_dirfds(iso, e);
     if (r < 0)
         return r;
 
@@ -613,7 +608,7 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
                  (int)(strrchr(real, '/') - real), real);
         src_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (src_fd < 0)
-            return isolate_fail(iso, -errno, "sandbox: cannot open %s", dir);
+            return err_make_errno(e, -errno, "sandbox: cannot open %s", dir);
     } else {
         warn("sandbox: no directory for %s (%s), DNS at the virtual "
              "nameserver falls back to 127.0.0.1, ignoring",
@@ -622,10 +617,10 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
 
     if (mount("tmpfs", ISOLATE_STAGING, "tmpfs", MS_NOSUID | MS_NODEV |
               MS_NOEXEC, ISOLATE_TMPFS_OPTS) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot mount a tmpfs on "
-                            ISOLATE_STAGING);
+        return err_make_errno(e, -errno, "sandbox: cannot mount a tmpfs on "
+                              ISOLATE_STAGING);
     if (src_fd >= 0) {
-        r = isolate_populate(iso, src_fd, real);
+        r = isolate_populate(iso, src_fd, real, e);
         if (r < 0)
             return r;
     }
@@ -638,33 +633,34 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
     if (r == 0)
         r = isolate_mkdirs(ISOLATE_STAGING "/run");
     if (r < 0)
-        return isolate_fail(iso, r, "sandbox: mkdir /etc, /run");
+        return err_make_errno(e, r, "sandbox: mkdir /etc, /run");
     if (mount(NULL, ISOLATE_STAGING, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
               MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return isolate_fail(iso, -errno, "sandbox: cannot make the new root "
-                            "read-only");
+        return err_make_errno(e, -errno, "sandbox: cannot make the new root "
+                              "read-only");
     if (chdir(ISOLATE_STAGING) < 0)
-        return isolate_fail(iso, -errno, "sandbox: chdir " ISOLATE_STAGING);
+        return err_make_errno(e, -errno, "sandbox: chdir " ISOLATE_STAGING);
 
     if (syscall(SYS_pivot_root, ".", ".") == 0) {
         /* the old root is stacked on top of "."; detach it */
         if (umount2(".", MNT_DETACH) < 0)
-            return isolate_fail(iso, -errno, "sandbox: cannot detach the "
-                                "old root");
+            return err_make_errno(e, -errno, "sandbox: cannot detach the "
+                                  "old root");
         iso->root = ISOLATE_ROOT_PIVOT;
     } else {
-        int e = errno;
+        int pivot_errno = errno;
 
         if (chroot(".") < 0)
-            return isolate_fail(iso, -errno, "sandbox: pivot_root() failed "
-                                "(%s) and so did chroot()", strerror(e));
+            return err_make_errno(e, -errno, "sandbox: pivot_root() failed "
+                                  "(%s) and so did chroot()",
+                                  strerror(pivot_errno));
         warn("sandbox: pivot_root() is not possible here (%s: the root is "
              "rootfs/initramfs or not a mount point); using chroot() with "
-             "the namespace-escape filter instead", strerror(e));
+             "the namespace-escape filter instead", strerror(pivot_errno));
         iso->root = ISOLATE_ROOT_CHROOT;
     }
     if (chdir("/") < 0)
-        return isolate_fail(iso, -errno, "sandbox: chdir /");
+        return err_make_errno(e, -errno, "sandbox: chdir /");
     return 0;
 }
 
@@ -675,7 +671,7 @@ static int isolate_root(struct isolate *iso, const struct config *cfg)
  * it lets add_hostfwd bind ports below 1024; held in the target's or a new
  * user namespace (an unprivileged caller), it grants nothing on the host.
  */
-static int isolate_caps(struct isolate *iso)
+static int isolate_caps(struct isolate *iso, struct err *e)
 {
     const cap_value_t nbs = CAP_NET_BIND_SERVICE;
     bool keep = isolate_has_cap(nbs);
@@ -688,8 +684,8 @@ static int isolate_caps(struct isolate *iso)
             continue;
         if (cap_drop_bound(v) < 0) {
             if (errno != EPERM)
-                return isolate_fail(iso, -errno, "sandbox: cannot drop "
-                                    "capability %d from the bounding set", v);
+                return err_make_errno(e, -errno, "sandbox: cannot drop "
+                                      "capability %d from the bounding set", v);
             kept++;
         }
     }
@@ -698,21 +694,21 @@ static int isolate_caps(struct isolate *iso)
              "CAP_SETPCAP); no_new_privs keeps us from gaining them, ignoring",
              kept);
     if (cap_reset_ambient() < 0 && errno != EINVAL)
-        return isolate_fail(iso, -errno, "sandbox: cannot clear the ambient "
-                            "capabilities");
+        return err_make_errno(e, -errno, "sandbox: cannot clear the ambient "
+                              "capabilities");
 
     caps = cap_init();
     if (!caps)
-        return isolate_fail(iso, -ENOMEM, "sandbox: cap_init");
+        return err_make_errno(e, -ENOMEM, "sandbox: cap_init");
     if (keep && (cap_set_flag(caps, CAP_PERMITTED, 1, &nbs, CAP_SET) < 0 ||
                  cap_set_flag(caps, CAP_EFFECTIVE, 1, &nbs, CAP_SET) < 0)) {
         cap_free(caps);
-        return isolate_fail(iso, -EINVAL, "sandbox: cap_set_flag");
+        return err_make_errno(e, -EINVAL, "sandbox: cap_set_flag");
     }
     if (cap_set_proc(caps) < 0) {
         int r = -errno;
         cap_free(caps);
-        return isolate_fail(iso, r, "sandbox: cannot drop capabilities");
+        return err_make_errno(e, r, "sandbox: cannot drop capabilities");
     }
     cap_free(caps);
     iso->net_bind_service = keep;
@@ -720,7 +716,7 @@ static int isolate_caps(struct isolate *iso)
     /* read back: exactly what we asked for */
     caps = cap_get_proc();
     if (!caps)
-        return isolate_fail(iso, -errno, "sandbox: cap_get_proc");
+        return err_make_errno(e, -errno, "sandbox: cap_get_proc");
     for (v = 0; v < max; v++) {
         cap_value_t c = v;
 
@@ -728,8 +724,8 @@ static int isolate_caps(struct isolate *iso)
         cap_get_flag(caps, c, CAP_PERMITTED, &perm);
         if ((eff == CAP_SET || perm == CAP_SET) && !(keep && c == nbs)) {
             cap_free(caps);
-            return isolate_fail(iso, -EPERM, "sandbox: capability %d is "
-                                "still held", v);
+            return err_make_errno(e, -EPERM, "sandbox: capability %d is "
+                                  "still held", v);
         }
     }
     cap_free(caps);
@@ -835,7 +831,7 @@ static void isolate_sysnames_init(void)
 }
 
 /* load a filter: @allow: the allow-list (trap the rest); else the escape list */
-static int isolate_load_filter(struct isolate *iso, bool allow)
+static int isolate_load_filter(struct isolate *iso, bool allow, struct err *e)
 {
     const char *what = allow ? "seccomp" : "sandbox: namespace-escape filter";
     unsigned int added = 0, skipped = 0;
@@ -845,13 +841,13 @@ static int isolate_load_filter(struct isolate *iso, bool allow)
 
     ctx = seccomp_init(allow ? SCMP_ACT_TRAP : SCMP_ACT_ALLOW);
     if (!ctx)
-        return isolate_fail(iso, -ENOMEM, "%s: seccomp_init", what);
+        return err_make_errno(e, -ENOMEM, "%s: seccomp_init", what);
     r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
     if (r == 0 && allow)
         r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
     if (r < 0) {
         seccomp_release(ctx);
-        return isolate_fail(iso, r, "%s: seccomp_attr_set", what);
+        return err_make_errno(e, r, "%s: seccomp_attr_set", what);
     }
     if (allow)
         r = isolate_add_rules(ctx, isolate_allow, ARRAY_SIZE(isolate_allow),
@@ -861,8 +857,8 @@ static int isolate_load_filter(struct isolate *iso, bool allow)
                               false, &added, &skipped, &bad);
     if (r < 0) {
         seccomp_release(ctx);
-        return isolate_fail(iso, r, "%s: cannot add the rule for %s", what,
-                            bad);
+        return err_make_errno(e, r, "%s: cannot add the rule for %s", what,
+                              bad);
     }
     if (allow) {
         struct sigaction sa = { .sa_sigaction = isolate_sigsys,
@@ -873,7 +869,7 @@ static int isolate_load_filter(struct isolate *iso, bool allow)
         if (sigaction(SIGSYS, &sa, NULL) < 0) {
             r = -errno;
             seccomp_release(ctx);
-            return isolate_fail(iso, r, "%s: cannot handle SIGSYS", what);
+            return err_make_errno(e, r, "%s: cannot handle SIGSYS", what);
         }
         iso->seccomp_rules = added;
         iso->seccomp_skipped = skipped;
@@ -881,7 +877,7 @@ static int isolate_load_filter(struct isolate *iso, bool allow)
     r = seccomp_load(ctx);
     seccomp_release(ctx);
     if (r < 0)
-        return isolate_fail(iso, r, "%s: cannot load the filter", what);
+        return err_make_errno(e, r, "%s: cannot load the filter", what);
     return 0;
 }
 
@@ -900,27 +896,29 @@ static const char *isolate_userns_name(enum isolate_userns u)
  *			    before the ready byte: sandbox, then seccomp
  * @iso:	state from the earlier stages
  * @cfg:	--enable-sandbox, --enable-seccomp
+ * @e:		on failure, the step and the errno's text
  *
- * Return: 0 or a negative errno (@iso->why says which step)
+ * Return: 0 or a negative errno
  */
-int isolate_before_ready(struct isolate *iso, const struct config *cfg)
+int isolate_before_ready(struct isolate *iso, const struct config *cfg,
+                         struct err *e)
 {
     int r;
 
     if (cfg->enable_sandbox) {
-        r = isolate_single_threaded(iso, "dropping capabilities");
+        r = isolate_single_threaded(iso, "dropping capabilities", e);
         if (r < 0)
             return r;
-        r = isolate_root(iso, cfg);
+        r = isolate_root(iso, cfg, e);
         if (r < 0)
             return r;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            return isolate_fail(iso, -errno, "sandbox: PR_SET_NO_NEW_PRIVS");
-        r = isolate_caps(iso);
+            return err_make_errno(e, -errno, "sandbox: PR_SET_NO_NEW_PRIVS");
+        r = isolate_caps(iso, e);
         if (r < 0)
             return r;
         if (iso->root == ISOLATE_ROOT_CHROOT) {
-            r = isolate_load_filter(iso, false);
+            r = isolate_load_filter(iso, false, e);
             if (r < 0)
                 return r;
         }
@@ -931,8 +929,8 @@ int isolate_before_ready(struct isolate *iso, const struct config *cfg)
     }
     if (cfg->enable_seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            return isolate_fail(iso, -errno, "seccomp: PR_SET_NO_NEW_PRIVS");
-        r = isolate_load_filter(iso, true);
+            return err_make_errno(e, -errno, "seccomp: PR_SET_NO_NEW_PRIVS");
+        r = isolate_load_filter(iso, true, e);
         if (r < 0)
             return r;
         iso->seccomp = true;

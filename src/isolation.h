@@ -10,6 +10,8 @@
 #include "config.h"
 #include "ns.h"
 
+struct err;
+
 /* Which user namespace the sandbox was built in */
 enum isolate_userns {
     ISOLATE_USERNS_KEPT,     /* ours: we had CAP_SYS_ADMIN (root, podman) */
@@ -32,7 +34,6 @@ enum isolate_root {
  * @seccomp:			the allow-list is loaded
  * @seccomp_rules:		allow rules added (native arch)
  * @seccomp_skipped:		names this libseccomp does not know (skipped)
- * @why:			the step that failed, for the top level's message
  */
 struct isolate {
     bool net_bind_service;
@@ -41,13 +42,14 @@ struct isolate {
     bool seccomp;
     unsigned int seccomp_rules;
     unsigned int seccomp_skipped;
-    char why[256];
 };
 
-int isolate_initial(struct isolate *iso, const struct config *cfg);
+int isolate_initial(struct isolate *iso, const struct config *cfg,
+                    struct err *e);
 int isolate_after_tap(struct isolate *iso, const struct config *cfg,
-                      const struct ns *ns);
-int isolate_before_ready(struct isolate *iso, const struct config *cfg);
+                      const struct ns *ns, struct err *e);
+int isolate_before_ready(struct isolate *iso, const struct config *cfg,
+                         struct err *e);
 
 /* building blocks, exposed for the unit tests */
 int isolate_resolv_target(const char *path, char *ret, size_t len);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "err.h"
 #include "evtype.h"
 #include "fwd.h"
 #include "hook.h"
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
     struct loop loop;
     struct reactor reactor = { .epfd = -1 };
     struct dispatch disp = { 0 };
-    char errbuf[512];
+    struct err e;
     int r, sigfd = -1, tapfd = -1, pidfd = -1, vnet_len = 0, helper_sock = -1;
     pid_t helper_pid = -1;
 
@@ -78,27 +79,24 @@ int main(int argc, char **argv)
         printf("WARNING: --create-sandbox is deprecated, use "
                "--enable-sandbox\n");
 
-    r = config_from_options(&opts, &cfg, errbuf, sizeof(errbuf));
+    r = config_from_options(&opts, &cfg, &e);
     if (r == 0 && opts.forward_path &&
-        fwd_spec_path_parse(opts.forward_path, &fpath) < 0) {
-        snprintf(errbuf, sizeof(errbuf), "--forward-path must be auto, "
-                 "splice or slirp: %s", opts.forward_path);
-        r = -EINVAL;
-    }
+        fwd_spec_path_parse(opts.forward_path, &fpath) < 0)
+        r = err_make(&e, -EINVAL, "--forward-path must be auto, splice or "
+                     "slirp: %s", opts.forward_path);
     if (r == 0)
-        r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, errbuf,
-                                   sizeof(errbuf));
+        r = fwd_spec_publish_check(opts.publish, opts.n_publish, &cfg, &e);
     if (r < 0) {
-        err("%s: %s", log_progname(), errbuf);
-        if (r == CONFIG_E_USAGE)
+        err("%s: %s", log_progname(), e.msg);
+        if (e.flags & ERR_USAGE)
             opt_print_usage(stdout, log_progname());
         config_free(&cfg);
         opt_free(&opts);
         return EXIT_FAILURE;
     }
-    r = isolate_initial(&iso, &cfg);
+    r = isolate_initial(&iso, &cfg, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out;
     }
 
@@ -157,9 +155,9 @@ int main(int argc, char **argv)
         }
         r = 0;
     }
-    r = isolate_after_tap(&iso, &cfg, &ns);
+    r = isolate_after_tap(&iso, &cfg, &ns, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out;
     }
 
@@ -183,10 +181,9 @@ int main(int argc, char **argv)
     }
     fwd_set_splice(fwd, splice, fpath);
     fwd_set_udprelay(fwd, relay);
-    r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, errbuf,
-                    sizeof(errbuf));
+    r = fwd_publish(fwd, opts.publish, opts.n_publish, &cfg, &e);
     if (r < 0) {
-        err("%s: %s", log_progname(), errbuf);
+        err("%s: %s", log_progname(), e.msg);
         goto out;
     }
     fwd_print(fwd, stdout);
@@ -226,9 +223,9 @@ int main(int argc, char **argv)
         actx.api = api;
     }
 
-    r = isolate_before_ready(&iso, &cfg);
+    r = isolate_before_ready(&iso, &cfg, &e);
     if (r < 0) {
-        log_errno(r, "%s", iso.why);
+        err("%s", e.msg);
         goto out_loop;
     }
     if (iso.root != ISOLATE_ROOT_NONE)

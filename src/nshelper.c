@@ -516,7 +516,7 @@ static void nshelper_request(struct nshelper *h, int t, int fi)
  * Return: the socket (non-blocking, close-on-exec; the caller owns it; a
  *	   TCP one has TCP_NODELAY); -EAGAIN if the pool is empty (more are
  *	   on the way: an event of nshelper_on_ready() says when they came);
- *	   -EHOSTDOWN if the helper is gone; -EAFNOSUPPORT for another family
+ *	   -ENOTCONN if the helper is gone; -EAFNOSUPPORT for another family
  */
 int nshelper_take(struct nshelper *h, int type, int family)
 {
@@ -526,7 +526,7 @@ int nshelper_take(struct nshelper *h, int type, int family)
         return -EAFNOSUPPORT;
     if (!h->npool[t][fi]) {
         if (!h->alive)
-            return -EHOSTDOWN;
+            return -ENOTCONN;
         nshelper_request(h, t, fi);
         return -EAGAIN;
     }
@@ -564,12 +564,12 @@ size_t nshelper_pooled(const struct nshelper *h, int type, int family)
 }
 
 /*
- * The helper is of no more use (@why: it exited, or was given up): new
+ * The helper is of no more use (@reason: it exited, or was given up): new
  * forwards go through libslirp, and the event tells the pools' users
  * (connections waiting for its sockets are reset). Its socket is closed,
  * so a helper that was only stopped exits when it runs again.
  */
-static void nshelper_gone(struct nshelper *h, const char *why,
+static void nshelper_gone(struct nshelper *h, const char *reason,
                           struct nshelper_event *ev)
 {
     int t, fi;
@@ -578,7 +578,7 @@ static void nshelper_gone(struct nshelper *h, const char *why,
         return;
     h->alive = false;
     warn("splice helper (pid %d) %s: new connections to splice forwards are "
-         "reset, new forwards go through libslirp", (int)h->pid, why);
+         "reset, new forwards go through libslirp", (int)h->pid, reason);
     reactor_close(h->r, &h->fd);
     for (t = 0; t < 2; t++)
         for (fi = 0; fi < 2; fi++)
@@ -663,16 +663,16 @@ static const char *nshelper_check_answer(struct nshelper *h,
  * Give the helper up: it answered with something it was not asked for,
  * or did not answer in time. Whatever it does from now on is ignored.
  */
-static void nshelper_fail(struct nshelper *h, const char *why, int err,
+static void nshelper_fail(struct nshelper *h, const char *reason, int err,
                           struct nshelper_event *ev)
 {
     char buf[160];
 
     if (err)
-        snprintf(buf, sizeof(buf), "%s (%s), dropped; given up", why,
+        snprintf(buf, sizeof(buf), "%s (%s), dropped; given up", reason,
                  strerror(-err));
     else
-        snprintf(buf, sizeof(buf), "%s; given up", why);
+        snprintf(buf, sizeof(buf), "%s; given up", reason);
     nshelper_gone(h, buf, ev);
 }
 
@@ -697,7 +697,7 @@ void nshelper_on_ready(struct nshelper *h, struct nshelper_event *ret)
     struct cmsghdr *cmsg;
     int fds[NSHELPER_FDS_PER_MSG];
     size_t nfd = 0, i;
-    const char *why;
+    const char *reason;
     ssize_t n;
     int t, fi, err;
 
@@ -739,11 +739,11 @@ void nshelper_on_ready(struct nshelper *h, struct nshelper_event *ret)
                              "exited" : "cannot be read from", ret);
         return;
     }
-    why = nshelper_check_answer(h, &m, n, msg.msg_flags, fds, nfd, &err);
-    if (why) {
+    reason = nshelper_check_answer(h, &m, n, msg.msg_flags, fds, nfd, &err);
+    if (reason) {
         for (i = 0; i < nfd; i++)
             close(fds[i]);
-        nshelper_fail(h, why, err, ret);
+        nshelper_fail(h, reason, err, ret);
         return;
     }
     t = nshelper_ti(m.type);
@@ -783,11 +783,11 @@ void nshelper_on_timer(struct nshelper *h, struct nshelper_event *ret)
         for (fi = 0; fi < 2; fi++)
             if (h->alive && h->asked_ms[t][fi] &&
                 now - h->asked_ms[t][fi] >= NSHELPER_TIMEOUT_MS) {
-                char why[96];
+                char reason[96];
 
-                snprintf(why, sizeof(why), "did not answer in %d ms; "
+                snprintf(reason, sizeof(reason), "did not answer in %d ms; "
                          "given up", NSHELPER_TIMEOUT_MS);
-                nshelper_gone(h, why, ret);
+                nshelper_gone(h, reason, ret);
             }
     if (h->reap_left > 0) {
         h->reap_left--;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "fwd.h"
 #include "json.h"
 #include "ocistate.h"
@@ -133,22 +134,20 @@ void ocistate_free(struct ocistate *st)
 }
 
 static int ocistate_get_str(const struct json_value *o, const char *name,
-                            bool required, char **ret, char *errbuf,
-                            size_t errlen)
+                            bool required, char **ret, struct err *e)
 {
     const struct json_value *n = json_member(o, name);
 
     if (!n || n->type == JSON_NULL) {
         if (required)
-            return util_fail(errbuf, errlen, -EINVAL,
-                             "the state has no \"%s\"", name);
+            return err_make(e, -EINVAL, "the state has no \"%s\"", name);
         return 0;
     }
     if (n->type != JSON_STRING)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "the state's \"%s\" is not a string", name);
+        return err_make(e, -EINVAL, "the state's \"%s\" is not a string",
+                        name);
     *ret = strdup(n->u.s);
-    return *ret ? 0 : -ENOMEM;
+    return *ret ? 0 : err_make_errno(e, -ENOMEM, NULL);
 }
 
 static int ocistate_add_ann(struct ocistate *st, const char *k, const char *v)
@@ -178,8 +177,7 @@ static int ocistate_add_ann(struct ocistate *st, const char *k, const char *v)
  * ocistate_parse() - read the OCI state a runtime gives a hook
  * @json, @len:	the bytes (need not be NUL-terminated)
  * @ret:	the state; free with ocistate_free(), also on failure
- * @errbuf:	one line naming what is wrong, on failure
- * @errlen:	its size
+ * @e:		one line naming what is wrong, on failure
  *
  * "id" (validated with ocistate_valid_id()) and "status" are required;
  * "pid" must be a non-negative integer when present; io.slirpd.*
@@ -188,7 +186,7 @@ static int ocistate_add_ann(struct ocistate *st, const char *k, const char *v)
  * Return: 0 or a negative errno
  */
 int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
-                   char *errbuf, size_t errlen)
+                   struct err *e)
 {
     const struct json_value *n;
     struct json_value *root;
@@ -196,50 +194,45 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
 
     memset(ret, 0, sizeof(*ret));
     if (len == 0)
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "no OCI state on stdin (run me as an OCI hook)");
+        return err_make(e, -EINVAL,
+                        "no OCI state on stdin (run me as an OCI hook)");
     if (len > OCISTATE_MAX_LEN)
-        return util_fail(errbuf, errlen, -E2BIG,
-                         "the OCI state on stdin is over %d bytes",
-                         OCISTATE_MAX_LEN);
+        return err_make(e, -E2BIG, "the OCI state on stdin is over %d bytes",
+                        OCISTATE_MAX_LEN);
     if (memchr(json, '\0', len))
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "the OCI state on stdin is not JSON (a NUL byte)");
+        return err_make(e, -EINVAL,
+                        "the OCI state on stdin is not JSON (a NUL byte)");
     root = json_parse(json, len, OCISTATE_DEPTH_MAX);
     if (!root || root->type != JSON_OBJECT) {
         json_free(root);
-        return util_fail(errbuf, errlen, -EINVAL,
-                         "the OCI state on stdin is not a JSON object");
+        return err_make(e, -EINVAL,
+                        "the OCI state on stdin is not a JSON object");
     }
 
-    r = ocistate_get_str(root, "id", true, &ret->id, errbuf, errlen);
+    r = ocistate_get_str(root, "id", true, &ret->id, e);
     if (r < 0)
         goto out;
     if (!ocistate_valid_id(ret->id)) {
-        r = util_fail(errbuf, errlen, -EINVAL,
-                      "invalid container id \"%.*s\" (1 to %d of "
-                      "[A-Za-z0-9_.+-], not starting with '.')",
-                      OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
+        r = err_make(e, -EINVAL, "invalid container id \"%.*s\" (1 to %d of "
+                     "[A-Za-z0-9_.+-], not starting with '.')",
+                     OCISTATE_ID_MAX + 1, ret->id, OCISTATE_ID_MAX);
         goto out;
     }
-    r = ocistate_get_str(root, "status", true, &ret->status, errbuf, errlen);
+    r = ocistate_get_str(root, "status", true, &ret->status, e);
     if (r == 0)
-        r = ocistate_get_str(root, "bundle", false, &ret->bundle, errbuf,
-                             errlen);
+        r = ocistate_get_str(root, "bundle", false, &ret->bundle, e);
     if (r < 0)
         goto out;
 
     n = json_member(root, "pid");
     if (n && n->type != JSON_NULL) {
         if (n->type != JSON_INT) {
-            r = util_fail(errbuf, errlen, -EINVAL,
-                          "the state's \"pid\" is not an integer");
+            r = err_make(e, -EINVAL, "the state's \"pid\" is not an integer");
             goto out;
         }
         if (n->u.i < 0 || n->u.i > INT_MAX) {
-            r = util_fail(errbuf, errlen, -EINVAL,
-                          "the state's \"pid\" is out of range: %lld",
-                          (long long)n->u.i);
+            r = err_make(e, -EINVAL, "the state's \"pid\" is out of range: "
+                         "%lld", (long long)n->u.i);
             goto out;
         }
         ret->pid = (pid_t)n->u.i;
@@ -250,8 +243,8 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
         const struct json_value *m;
 
         if (n->type != JSON_OBJECT) {
-            r = util_fail(errbuf, errlen, -EINVAL,
-                          "the state's \"annotations\" is not an object");
+            r = err_make(e, -EINVAL,
+                         "the state's \"annotations\" is not an object");
             goto out;
         }
         for (m = n->u.first; m; m = m->next) {
@@ -259,19 +252,20 @@ int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
                         strlen(OCISTATE_ANN_PREFIX)))
                 continue;
             if (m->type != JSON_STRING) {
-                r = util_fail(errbuf, errlen, -EINVAL,
-                              "annotation %s is not a string", m->key);
+                r = err_make(e, -EINVAL, "annotation %s is not a string",
+                             m->key);
                 goto out;
             }
             if (ret->n_ann >= OCISTATE_ANN_MAX) {
-                r = util_fail(errbuf, errlen, -E2BIG,
-                              "more than %d %s* annotations",
-                              OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
+                r = err_make(e, -E2BIG, "more than %d %s* annotations",
+                             OCISTATE_ANN_MAX, OCISTATE_ANN_PREFIX);
                 goto out;
             }
             r = ocistate_add_ann(ret, m->key, m->u.s);
-            if (r < 0)
+            if (r < 0) {
+                err_make_errno(e, r, NULL);
                 goto out;
+            }
         }
     }
 out:
@@ -343,8 +337,7 @@ static int ocistate_add_opt(struct ocistate_args *a, const char *name,
 
 /* the options the hook's args set: getopt's view, so every form counts */
 static int ocistate_args_options(const struct ocistate_args *args,
-                                 struct options *ret, char *errbuf,
-                                 size_t errlen)
+                                 struct options *ret, struct err *e)
 {
     g_autofree char **argv = g_new0(char *, args->n + 4);
     size_t i, n = 0;
@@ -361,8 +354,8 @@ static int ocistate_args_options(const struct ocistate_args *args,
     opterr = saved;
     if (r != OPT_RUN) {
         opt_free(ret);
-        return util_fail(errbuf, errlen, -EINVAL, "bad daemon options in "
-                         "the hook's args (slirpd --help lists them)");
+        return err_make(e, -EINVAL, "bad daemon options in "
+                        "the hook's args (slirpd --help lists them)");
     }
     return 0;
 }
@@ -384,26 +377,27 @@ static bool ocistate_args_set(const struct options *o, size_t k)
  * path (fwd_spec_split_publish() is the daemon's own reading of a spec)
  */
 static int ocistate_check_publish(const char *key, const char *item,
-                                  char *errbuf, size_t errlen)
+                                  struct err *e)
 {
     g_autofree char *buf = g_strdup(item);
-    const char *why = NULL;
     struct fwd_req req;
+    struct err split;
+    int r;
 
+    r = fwd_spec_split_publish(item, buf, strlen(item) + 1, &req, &split);
     if (!strncmp(item, "unix:", 5) ||
-        (fwd_spec_split_publish(item, buf, strlen(item) + 1, &req, &why) == 0 &&
-         req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
-        return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
-                         "unix: forwards come only from the hook's args",
-                         key, item);
-    if (why)
-        return util_fail(errbuf, errlen, -EINVAL, "annotation %s: \"%s\": "
-                         "%s", key, item, why);
+        (r == 0 && req.host_addr && !strncmp(req.host_addr, "unix:", 5)))
+        return err_make(e, -EPERM, "annotation %s: \"%s\": "
+                        "unix: forwards come only from the hook's args",
+                        key, item);
+    if (r < 0)
+        return err_make(e, -EINVAL, "annotation %s: \"%s\": "
+                        "%s", key, item, split.msg);
     if (req.host_port < OCISTATE_PUBLISH_PORT_MIN || req.host_port > 65535)
-        return util_fail(errbuf, errlen, -EPERM, "annotation %s: \"%s\": "
-                         "the host port must be from %d to 65535 (lower "
-                         "ports come only from the hook's args)", key, item,
-                         OCISTATE_PUBLISH_PORT_MIN);
+        return err_make(e, -EPERM, "annotation %s: \"%s\": "
+                        "the host port must be from %d to 65535 (lower "
+                        "ports come only from the hook's args)", key, item,
+                        OCISTATE_PUBLISH_PORT_MIN);
     return 0;
 }
 
@@ -413,7 +407,7 @@ static int ocistate_check_publish(const char *key, const char *item,
  * @args:	the hook's option words (without the hook's own --state-dir
  *		and --ifname); what the annotations add is appended
  * @ret_enabled: io.slirpd.enable's value (true when absent)
- * @errbuf, @errlen: one line on failure, naming the annotation
+ * @e:		one line on failure, naming the annotation
  *
  * Annotations only add: one that would change an option of the args, or
  * take out a flag they set, is refused, as is a publish of a unix: path or
@@ -424,14 +418,15 @@ static int ocistate_check_publish(const char *key, const char *item,
  */
 int ocistate_apply_annotations(const struct ocistate *st,
                                struct ocistate_args *args, bool *ret_enabled,
-                               char *errbuf, size_t errlen)
+                               struct err *e)
 {
     struct options fixed;
     size_t i, k;
     int r;
 
     *ret_enabled = true;
-    r = ocistate_args_options(args, &fixed, errbuf, errlen);
+    err_clear(e);
+    r = ocistate_args_options(args, &fixed, e);
     if (r < 0)
         return r;
     for (i = 0; r == 0 && i < st->n_ann; i++) {
@@ -444,36 +439,36 @@ int ocistate_apply_annotations(const struct ocistate *st,
             if (!strcmp(name, ocistate_ann[k].name))
                 break;
         if (k == G_N_ELEMENTS(ocistate_ann)) {
-            r = util_fail(errbuf, errlen, -EINVAL, "unknown annotation %s "
-                          "(see slirpd(1), OCI HOOK)", key);
+            r = err_make(e, -EINVAL, "unknown annotation %s "
+                         "(see slirpd(1), OCI HOOK)", key);
             break;
         }
         switch (ocistate_ann[k].kind) {
         case OCISTATE_SELECT:
         case OCISTATE_FLAG:
             if (ocistate_parse_bool(val, &b) < 0) {
-                r = util_fail(errbuf, errlen, -EINVAL, "annotation %s must "
-                              "be true or false: \"%s\"", key, val);
+                r = err_make(e, -EINVAL, "annotation %s must "
+                             "be true or false: \"%s\"", key, val);
                 break;
             }
             if (ocistate_ann[k].kind == OCISTATE_SELECT)
                 *ret_enabled = b;
             else if (!b && ocistate_args_set(&fixed, k))
-                r = util_fail(errbuf, errlen, -EPERM, "annotation %s=%s "
-                              "cannot take out --%s: the hook's args set it",
-                              key, val, name);
+                r = err_make(e, -EPERM, "annotation %s=%s "
+                             "cannot take out --%s: the hook's args set it",
+                             key, val, name);
             else if (b && !ocistate_args_set(&fixed, k))
                 r = ocistate_add_opt(args, name, NULL);
             break;
         case OCISTATE_VALUE:
         case OCISTATE_HOOK:
             if (!*val)
-                r = util_fail(errbuf, errlen, -EINVAL, "annotation %s is "
-                              "empty", key);
+                r = err_make(e, -EINVAL, "annotation %s is "
+                             "empty", key);
             else if (ocistate_args_set(&fixed, k))
-                r = util_fail(errbuf, errlen, -EPERM, "annotation %s cannot "
-                              "change --%s: the hook's args set it", key,
-                              name);
+                r = err_make(e, -EPERM, "annotation %s cannot "
+                             "change --%s: the hook's args set it", key,
+                             name);
             else
                 r = ocistate_add_opt(args, name, val);
             break;
@@ -485,7 +480,7 @@ int ocistate_apply_annotations(const struct ocistate *st,
                 g_strstrip(*it);
                 if (!**it)
                     continue;
-                r = ocistate_check_publish(key, *it, errbuf, errlen);
+                r = ocistate_check_publish(key, *it, e);
                 if (r == 0)
                     r = ocistate_args_add(args, ocistate_ann[k].opt);
                 if (r == 0)
@@ -496,5 +491,7 @@ int ocistate_apply_annotations(const struct ocistate *st,
         }
     }
     opt_free(&fixed);
+    if (r < 0 && e && !e->code)
+        err_make_errno(e, r, NULL);     /* out of memory adding a word */
     return r;
 }

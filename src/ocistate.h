@@ -10,6 +10,8 @@
 #define OCISTATE_ANN_PREFIX "io.slirpd."
 #define OCISTATE_ANN_MAX 64
 
+struct err;
+
 struct ocistate {
     char *id;           /* validated: a safe path component */
     char *status;       /* "creating", "created", "running", "stopped" */
@@ -28,11 +30,11 @@ struct ocistate_args {
 
 bool ocistate_valid_id(const char *id);
 int ocistate_parse(const char *json, size_t len, struct ocistate *ret,
-                   char *errbuf, size_t errlen);
+                   struct err *e);
 void ocistate_free(struct ocistate *st);
 
 int ocistate_args_add(struct ocistate_args *a, const char *s);
 void ocistate_args_free(struct ocistate_args *a);
 int ocistate_apply_annotations(const struct ocistate *st,
                                struct ocistate_args *args, bool *ret_enabled,
-                               char *errbuf, size_t errlen);
+                               struct err *e);

@@ -15,6 +15,7 @@
 
 #include "build-config.h"
 #include "commit.h"
+#include "err.h"
 #include "fwd_spec.h"
 #include "json.h"
 #include "util.h"
@@ -364,8 +365,9 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
     };
     _cleanup_free_ char *spec = NULL, *buf = NULL, *req_json = NULL;
     _cleanup_free_ char *reply = NULL, *guest_copy = NULL;
-    const char *guest_addr = NULL, *why = NULL;
+    const char *guest_addr = NULL;
     struct fwd_req req;
+    struct err e;
     struct json_value *o = NULL;
     const struct json_value *ret;
     int opt, status;
@@ -403,9 +405,9 @@ static int ctl_add(const struct ctl *c, int argc, char **argv)
     }
 
     buf = ctl_printf("%s", spec);
-    if (fwd_spec_split_publish(spec, buf, strlen(spec) + 1, &req, &why) < 0) {
+    if (fwd_spec_split_publish(spec, buf, strlen(spec) + 1, &req, &e) < 0) {
         fprintf(stderr, "slirpctl: add: %s: %s\n", spec,
-                why ? why : "bad spec");
+                e.msg[0] ? e.msg : "bad spec");
         return CTL_EXIT_USAGE;
     }
     if (req.host_port == FWD_PORT_INVALID || req.guest_port < 0) {

@@ -973,7 +973,7 @@ void splice_batch_end(struct splice *sp)
  * 0.0.0.0:P can both be forwarded. The families of @host and @guest may
  * differ.
  *
- * Return: 0; -EAFNOSUPPORT for another family; -EHOSTDOWN if the helper is
+ * Return: 0; -EAFNOSUPPORT for another family; -ENOTCONN if the helper is
  *	   gone; -ENOMEM; the errno of socket/bind/listen (-EADDRINUSE,
  *	   -EACCES, -EADDRNOTAVAIL, ...)
  */
@@ -992,7 +992,7 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
         guest_len > sizeof(struct sockaddr_storage))
         return -EAFNOSUPPORT;
     if (!splice_available(sp))
-        return -EHOSTDOWN;
+        return -ENOTCONN;
     fd = socket(host->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 0);
     if (fd < 0)

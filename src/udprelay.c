@@ -688,7 +688,7 @@ void udprelay_free(struct udprelay *u)
  * An IPv6 socket is IPV6_V6ONLY (as libslirp's). The families of @host
  * and @guest may differ.
  *
- * Return: 0; -EAFNOSUPPORT for another family; -EHOSTDOWN if the helper is
+ * Return: 0; -EAFNOSUPPORT for another family; -ENOTCONN if the helper is
  *	   gone; -ENOMEM; the errno of socket/bind (-EADDRINUSE, -EACCES, ...)
  */
 int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
@@ -706,7 +706,7 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
         guest_len > sizeof(struct sockaddr_storage))
         return -EAFNOSUPPORT;
     if (!nshelper_available(u->h))
-        return -EHOSTDOWN;
+        return -ENOTCONN;
     fd = socket(host->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,22 +115,4 @@ static inline void util_freep(void *p)
 static inline int util_neg_errno(void)
 {
     return errno > 0 ? -errno : -EIO;
-}
-
-/*
- * Write one line of explanation into @errbuf (if any) and return @r: the
- * "negative errno plus a message for the top level" convention of the
- * parsers (config.c, ocistate.c).
- */
-static inline int __attribute__((format(printf, 4, 5)))
-util_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return r;
 }

@@ -61,11 +61,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct options o = { .target = "1", .ifname = "tap0", .enable_ipv6 = true };
     struct stack *st = NULL;
     struct fwd_table *fwd = NULL;
-    char e[256];
     int sv[2];
 
     log_set_level(LOG_LVL_ERR);
-    if (config_from_options(&o, &cfg, e, sizeof(e)) < 0)
+    if (config_from_options(&o, &cfg, NULL) < 0)
         abort();
     ctx.cfg = &cfg;
     if (!fuzz_private_netns()) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "ocistate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,15 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ocistate st;
     struct ocistate_args a = { 0 };
-    char err[512];
+    struct err e;
     bool en;
 
-    if (ocistate_parse((const char *)data, size, &st, err, sizeof(err)) == 0) {
+    if (ocistate_parse((const char *)data, size, &st, &e) == 0) {
         if (!ocistate_valid_id(st.id) || strchr(st.id, '/'))
             abort();    /* a parsed id must always be a safe path component */
         ocistate_args_add(&a, "--mtu=1500");
         ocistate_args_add(&a, "-6");
-        ocistate_apply_annotations(&st, &a, &en, err, sizeof(err));
+        if (ocistate_apply_annotations(&st, &a, &en, &e) < 0 &&
+            (e.code >= 0 || !e.msg[0]))
+            abort();    /* a refusal always says why */
         for (size_t i = 0; i < a.n; i++)
             if (!a.v[i])
                 abort();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "stack.h"
 
 /*
@@ -50,14 +51,14 @@ static inline bool env_private_netns(void)
 static inline void env_config(struct config *c, bool ipv6)
 {
     struct options o;
-    char e[256];
+    struct err e;
 
     memset(&o, 0, sizeof(o));
     o.target = "1";
     o.ifname = "tap0";
     o.enable_ipv6 = ipv6;
-    if (config_from_options(&o, c, e, sizeof(e)) < 0) {
-        printf("Bail out! config: %s\n", e);
+    if (config_from_options(&o, c, &e) < 0) {
+        printf("Bail out! config: %s\n", e.msg);
         _exit(1);
     }
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "tapout.h"
 
 static const char *ip4(struct in_addr a)
@@ -23,16 +24,25 @@ static void cidr_bad(const char *s, const char *want)
 {
     struct in_addr a;
     unsigned int p;
-    char e[256] = "";
-    int r = config_parse_cidr(s, &a, &p, e, sizeof(e));
+    struct err e = { 0 };
+    int r = config_parse_cidr(s, &a, &p, &e);
 
-    if (!TAP_OK(r == -EINVAL && strstr(e, want), "cidr %s rejected: %s", s, want))
-        printf("#   r=%d msg=%s\n", r, e);
+    if (!TAP_OK(r == -EINVAL && e.code == r && strstr(e.msg, want) &&
+                !(e.flags & ERR_USAGE), "cidr %s rejected: %s", s, want))
+        printf("#   r=%d msg=%s\n", r, e.msg);
 }
 
+/* the flags of the last failure from() saw */
+static unsigned int from_flags;
+
+/* config_from_options(), its message copied to @e */
 static int from(struct options *o, struct config *c, char *e, size_t n)
 {
-    int r = config_from_options(o, c, e, n);
+    struct err fe = { 0 };
+    int r = config_from_options(o, c, &fe);
+
+    snprintf(e, n, "%s", fe.msg);
+    from_flags = fe.flags;
     return r;
 }
 
@@ -40,11 +50,11 @@ static int from(struct options *o, struct config *c, char *e, size_t n)
 static void rejected(struct options *o, const char *want, const char *name)
 {
     struct config c;
-    char e[256] = "";
-    int r = config_from_options(o, &c, e, sizeof(e));
+    struct err e = { 0 };
+    int r = config_from_options(o, &c, &e);
 
-    if (!TAP_OK(r < 0 && strstr(e, want), "%s", name))
-        printf("#   r=%d msg=%s\n", r, e);
+    if (!TAP_OK(r < 0 && e.code == r && strstr(e.msg, want), "%s", name))
+        printf("#   r=%d msg=%s\n", r, e.msg);
     config_free(&c);
 }
 
@@ -59,15 +69,15 @@ int main(void)
     int fd, r, pfd[2];
 
     /* cidr */
-    TAP_IS_INT(config_parse_cidr("10.0.2.0/24", &a, &p, e, sizeof(e)), 0,
+    TAP_IS_INT(config_parse_cidr("10.0.2.0/24", &a, &p, NULL), 0,
                "10.0.2.0/24");
     TAP_IS_STR(ip4(a), "10.0.2.0", "network");
     TAP_IS_INT(p, 24, "prefix");
-    TAP_IS_INT(config_parse_cidr("10.8.0.0/16", &a, &p, e, sizeof(e)), 0,
+    TAP_IS_INT(config_parse_cidr("10.8.0.0/16", &a, &p, NULL), 0,
                "10.8.0.0/16");
-    TAP_IS_INT(config_parse_cidr("10.0.0.128/25", &a, &p, e, sizeof(e)), 0,
+    TAP_IS_INT(config_parse_cidr("10.0.0.128/25", &a, &p, NULL), 0,
                "/25 is the longest prefix");
-    TAP_IS_INT(config_parse_cidr("0.0.0.0/1", &a, &p, e, sizeof(e)), 0,
+    TAP_IS_INT(config_parse_cidr("0.0.0.0/1", &a, &p, NULL), 0,
                "/1 is the shortest prefix");
     cidr_bad("10.0.2.0", "invalid CIDR");
     cidr_bad("10.0.2.0/", "invalid CIDR");
@@ -153,7 +163,8 @@ int main(void)
         config_free(&c);
         for (i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
             o.udp_timeout = badv[i];
-            TAP_OK(from(&o, &c, e, sizeof(e)) == CONFIG_E_USAGE &&
+            TAP_OK(from(&o, &c, e, sizeof(e)) == -EINVAL &&
+                   (from_flags & ERR_USAGE) &&
                    strstr(e, "--udp-timeout must be a number of seconds"),
                    "--udp-timeout=%s rejected: %s", badv[i], e);
         }
@@ -350,5 +361,19 @@ int main(void)
         TAP_OK(config_resolve_outbound4("::1", &s4) < 0, "v6 literal for v4");
     }
 
+    /* the usage goes with the errors slirp4netns prints it for, only */
+    memset(&o, 0, sizeof(o));
+    o.target = "1";
+    o.ifname = "tap0";
+    o.mtu = "abc";
+    TAP_OK(from(&o, &c, e, sizeof(e)) == -EINVAL && (from_flags & ERR_USAGE),
+           "a bad --mtu: a usage error: %s", e);
+    config_free(&c);
+    o.mtu = NULL;
+    o.configure = true;
+    o.macaddress = "zz";
+    TAP_OK(from(&o, &c, e, sizeof(e)) == -EINVAL && !(from_flags & ERR_USAGE),
+           "a bad --macaddress: no usage: %s", e);
+    config_free(&c);
     return tap_done();
 }

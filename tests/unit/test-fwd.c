@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "options.h"
 #include "slirp-env.h"
@@ -34,34 +35,32 @@ static const char *addr_str(const struct sockaddr_storage *ss)
 /* one request through fwd_spec_from_req() */
 static int spec(const struct config *c, const char *proto, const char *ha,
                 int64_t hp, const char *ga, int64_t gp, struct fwd_spec *s,
-                enum fwd_field *field, const char **why)
+                struct err *e)
 {
     struct fwd_req req = { proto, ha, hp, ga, gp };
-    return fwd_spec_from_req(&req, c, s, field, why);
+    return fwd_spec_from_req(&req, c, s, e);
 }
 
 static void bad(const struct config *c, const char *proto, const char *ha,
                 int64_t hp, const char *ga, int64_t gp, enum fwd_field want,
                 const char *want_why, const char *name)
 {
-    enum fwd_field field;
-    const char *why;
+    struct err fe;
     struct fwd_spec s;
-    int r = spec(c, proto, ha, hp, ga, gp, &s, &field, &why);
-    bool ok = r == -EINVAL && field == want &&
-              (want_why ? why && strstr(why, want_why) : why == NULL);
+    int r = spec(c, proto, ha, hp, ga, gp, &s, &fe);
+    bool ok = r == -EINVAL && fe.code == -EINVAL && fe.subject == (int)want &&
+              (want_why ? strstr(fe.msg, want_why) != NULL : !fe.msg[0]);
 
     if (!TAP_OK(ok, "refused: %s", name))
-        printf("#   r=%d field=%d why=%s\n", r, field, why ? why : "(null)");
+        printf("#   r=%d subject=%d msg=%s\n", r, fe.subject, fe.msg);
 }
 
 static void test_validation(void)
 {
-    enum fwd_field field;
-    const char *why;
+    struct err fe;
     struct fwd_spec s;
 
-    TAP_IS_INT(spec(&cfg4, "tcp", "", 8080, "", 80, &s, &field, &why), 0,
+    TAP_IS_INT(spec(&cfg4, "tcp", "", 8080, "", 80, &s, &fe), 0,
                "podman's request: host \"\", guest \"\"");
     TAP_IS_STR(addr_str(&s.host), "0.0.0.0", "host \"\" is 0.0.0.0");
     TAP_IS_INT(fwd_spec_addr_port(&s.host), 8080, "host port");
@@ -69,36 +68,33 @@ static void test_validation(void)
     TAP_IS_INT(fwd_spec_addr_port(&s.guest), 80, "guest port");
     TAP_IS_INT(s.proto, FWD_TCP, "tcp");
 
-    TAP_IS_INT(spec(&cfg4, "udp", NULL, 0, NULL, 53, &s, &field, &why), 0,
+    TAP_IS_INT(spec(&cfg4, "udp", NULL, 0, NULL, 53, &s, &fe), 0,
                "missing addresses, host port 0 (ephemeral)");
     TAP_IS_STR(addr_str(&s.host), "0.0.0.0", "missing host_addr is 0.0.0.0");
     TAP_IS_STR(addr_str(&s.guest), "10.0.2.100", "missing guest_addr is cidr+100");
     TAP_IS_INT(s.proto, FWD_UDP, "udp");
 
-    TAP_IS_INT(spec(&cfg4, "tcp", "127.0.0.1", 1, "10.0.2.5", 65535, &s, &field,
-                    &why), 0, "explicit IPv4 addresses, ports 1 and 65535");
+    TAP_IS_INT(spec(&cfg4, "tcp", "127.0.0.1", 1, "10.0.2.5", 65535, &s, &fe), 0, "explicit IPv4 addresses, ports 1 and 65535");
     TAP_IS_STR(addr_str(&s.guest), "10.0.2.5", "explicit guest address kept");
 
-    TAP_IS_INT(spec(&cfg6, "tcp", "::1", 8080, "fd00::100", 80, &s, &field,
-                    &why), 0, "IPv6 to IPv6");
+    TAP_IS_INT(spec(&cfg6, "tcp", "::1", 8080, "fd00::100", 80, &s, &fe), 0, "IPv6 to IPv6");
     TAP_IS_INT(s.host.ss_family, AF_INET6, "IPv6 host side");
     TAP_IS_STR(addr_str(&s.guest), "fd00::100", "IPv6 guest side");
-    TAP_IS_INT(spec(&cfg6, "tcp", "::", 0, "::", 80, &s, &field, &why), 0,
+    TAP_IS_INT(spec(&cfg6, "tcp", "::", 0, "::", 80, &s, &fe), 0,
                "IPv6 any to the guest's learned IPv6 address");
-    TAP_IS_INT(spec(&cfg6, "udp", "::", 0, "fd00::100", 80, &s, &field, &why), 0,
+    TAP_IS_INT(spec(&cfg6, "udp", "::", 0, "fd00::100", 80, &s, &fe), 0,
                "UDP over IPv6 to an explicit guest address");
     TAP_IS_INT(spec(&cfg6, "tcp", "fe80::1%1", 8080, "fd00::100", 80, &s,
-                    &field, &why), 0, "IPv6 host address with a zone index");
+                    &fe), 0, "IPv6 host address with a zone index");
     TAP_IS_INT(((struct sockaddr_in6 *)&s.host)->sin6_scope_id, 1, "scope id 1");
     TAP_IS_INT(spec(&cfg6, "tcp", "fe80::1%lo", 8080, "fd00::100", 80, &s,
-                    &field, &why), 0, "IPv6 host address with a zone name");
+                    &fe), 0, "IPv6 host address with a zone name");
     TAP_IS_STR(addr_str(&s.host), "fe80::1%lo", "zone shown by name");
 
     TAP_IS_INT(spec(&cfg4, "tcp", "unix:/run/x.sock", FWD_PORT_MISSING, "", 80,
-                    &s, &field, &why), 0, "unix: host, no host_port");
+                    &s, &fe), 0, "unix: host, no host_port");
     TAP_IS_STR(addr_str(&s.host), "unix:/run/x.sock", "unix: path");
-    TAP_IS_INT(spec(&cfg4, "tcp", "unix:/run/x.sock", 0, "", 80, &s, &field,
-                    &why), 0, "unix: host, host_port 0");
+    TAP_IS_INT(spec(&cfg4, "tcp", "unix:/run/x.sock", 0, "", 80, &s, &fe), 0, "unix: host, host_port 0");
 
     /* slirp4netns's errors, same field, no extra text */
     bad(&cfg4, NULL, "", 8080, "", 80, FWD_FIELD_PROTO, NULL, "missing proto");
@@ -132,18 +128,18 @@ static void test_validation(void)
     /* what slirp4netns can't do, with a reason */
     /* across families: accepted here (the splice path carries TCP, the
      * relay UDP; fwd_add() refuses it without them), refused on "slirp" */
-    TAP_IS_INT(spec(&cfg4, "udp", "::", 8080, "", 80, &s, &field, &why), 0,
+    TAP_IS_INT(spec(&cfg4, "udp", "::", 8080, "", 80, &s, &fe), 0,
                "UDP \"::\" with guest \"\": valid (the relay carries it)");
     {
         struct fwd_req req = { "udp", "::", 8080, "", 80, "slirp" };
 
-        TAP_IS_INT(fwd_spec_from_req(&req, &cfg4, &s, &field, &why), -EINVAL,
+        TAP_IS_INT(fwd_spec_from_req(&req, &cfg4, &s, &fe), -EINVAL,
                    "... refused on the slirp path");
-        TAP_OK(why && strstr(why, "libslirp 4.7 cannot forward IPv6 to IPv4"),
+        TAP_OK(strstr(fe.msg, "libslirp 4.7 cannot forward IPv6 to IPv4"),
                "... with libslirp's reason");
         req = (struct fwd_req){ "udp", "127.0.0.1", 8080, "fd00::100", 80,
                                 "slirp" };
-        TAP_IS_INT(fwd_spec_from_req(&req, &cfg6, &s, &field, &why), -EINVAL,
+        TAP_IS_INT(fwd_spec_from_req(&req, &cfg6, &s, &fe), -EINVAL,
                    "UDP IPv4 host, IPv6 guest on slirp: refused (libslirp "
                    "aborts)");
     }
@@ -176,8 +172,8 @@ static void publish_ok(const struct config *c, const char *p, const char *proto,
                        const char *host, int hport, const char *guest, int gport)
 {
     struct fwd_spec s;
-    char e[256] = "";
-    int r = fwd_spec_parse_publish(p, c, &s, e, sizeof(e));
+    struct err e = { 0 };
+    int r = fwd_spec_parse_publish(p, c, &s, &e);
     bool ok = r == 0 && !strcmp(fwd_spec_proto_name(s.proto), proto) &&
               !strcmp(addr_str(&s.host), host) &&
               fwd_spec_addr_port(&s.host) == hport &&
@@ -185,7 +181,8 @@ static void publish_ok(const struct config *c, const char *p, const char *proto,
               fwd_spec_addr_port(&s.guest) == gport;
 
     if (!TAP_OK(ok, "--publish %s", p))
-        printf("#   r=%d %s: %s %s:%d -> %s:%d\n", r, e, fwd_spec_proto_name(s.proto),
+        printf("#   r=%d %s: %s %s:%d -> %s:%d\n", r, e.msg,
+               fwd_spec_proto_name(s.proto),
                addr_str(&s.host), fwd_spec_addr_port(&s.host), addr_str(&s.guest),
                fwd_spec_addr_port(&s.guest));
 }
@@ -193,19 +190,19 @@ static void publish_ok(const struct config *c, const char *p, const char *proto,
 static void publish_bad(const struct config *c, const char *p, const char *want)
 {
     struct fwd_spec s;
-    char e[256] = "";
-    int r = fwd_spec_parse_publish(p, c, &s, e, sizeof(e));
+    struct err e = { 0 };
+    int r = fwd_spec_parse_publish(p, c, &s, &e);
 
-    if (!TAP_OK(r == -EINVAL && strstr(e, want) && strstr(e, p),
+    if (!TAP_OK(r == -EINVAL && strstr(e.msg, want) && strstr(e.msg, p),
                 "--publish %s refused: %s", p, want))
-        printf("#   r=%d msg=%s\n", r, e);
+        printf("#   r=%d msg=%s\n", r, e.msg);
 }
 
 static void test_publish(void)
 {
     const char *list[] = { "8080:80", "127.0.0.1:8081:81/udp" };
     const char *bad_list[] = { "8080:80", "8080" };
-    char e[256];
+    struct err e;
 
     publish_ok(&cfg4, "8080:80", "tcp", "0.0.0.0", 8080, "10.0.2.100", 80);
     publish_ok(&cfg4, "8080:80/tcp", "tcp", "0.0.0.0", 8080, "10.0.2.100", 80);
@@ -237,11 +234,12 @@ static void test_publish(void)
     publish_bad(&cfg4, "unix:/run/a.sock:80/udp", "TCP only");
     publish_bad(&cfg4, "unix:a.sock:80", "absolute");
 
-    TAP_IS_INT(fwd_spec_publish_check(list, 2, &cfg4, e, sizeof(e)), 0,
+    TAP_IS_INT(fwd_spec_publish_check(list, 2, &cfg4, &e), 0,
                "fwd_spec_publish_check: two good specs");
-    TAP_IS_INT(fwd_spec_publish_check(bad_list, 2, &cfg4, e, sizeof(e)), -EINVAL,
+    TAP_IS_INT(fwd_spec_publish_check(bad_list, 2, &cfg4, &e), -EINVAL,
                "fwd_spec_publish_check: the second is bad");
-    TAP_OK(strstr(e, "--publish 8080:") != NULL, "the message names it: %s", e);
+    TAP_OK(strstr(e.msg, "--publish 8080:") != NULL, "the message names it: %s",
+           e.msg);
 }
 
 static int listen_port(const char *addr, int *ret_port)
@@ -273,7 +271,7 @@ static struct fwd_spec mkspec(const struct config *c, const char *proto,
     struct fwd_spec s;
 
     memset(&s, 0, sizeof(s));
-    if (spec(c, proto, ha, hp, ga, gp, &s, NULL, NULL) < 0) {
+    if (spec(c, proto, ha, hp, ga, gp, &s, NULL) < 0) {
         printf("Bail out! bad spec %s %s\n", proto, ha);
         exit(1);
     }
@@ -286,6 +284,7 @@ static void test_table(bool private_ns)
     struct fwd_table *t = NULL;
     const struct fwd_rule *r;
     struct fwd_spec s;
+    struct err fe;
     uint32_t id1, id2, id3;
     int port, busy, p1, v = 0;
     socklen_t len = sizeof(v);
@@ -297,7 +296,7 @@ static void test_table(bool private_ns)
 
     /* TCP, ephemeral: the real port is found, the backlog raised */
     s = mkspec(&cfg4, "tcp", "127.0.0.1", 0, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "add tcp 127.0.0.1:0");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "add tcp 127.0.0.1:0");
     id1 = r->id;
     p1 = fwd_spec_addr_port(&r->bound);
     TAP_IS_INT(id1, 1, "first id is 1");
@@ -324,7 +323,7 @@ static void test_table(bool private_ns)
 
     /* UDP, ephemeral */
     s = mkspec(&cfg4, "udp", "127.0.0.1", 0, "", 53);
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "add udp 127.0.0.1:0");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "add udp 127.0.0.1:0");
     id2 = r->id;
     TAP_IS_INT(id2, 2, "second id is 2");
     TAP_OK(fwd_spec_addr_port(&r->bound) > 0, "UDP ephemeral port found: %d",
@@ -334,39 +333,41 @@ static void test_table(bool private_ns)
 
     /* duplicates */
     s = mkspec(&cfg4, "tcp", "127.0.0.1", p1, "", 81);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE, "same TCP address again");
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -EADDRINUSE, "same TCP address again");
     s = mkspec(&cfg4, "udp", "0.0.0.0", fwd_spec_addr_port(&fwd_find(t, id2)->bound),
                "", 54);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE,
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -EADDRINUSE,
                "UDP 0.0.0.0 on a port a UDP rule holds (libslirp would allow it)");
     s = mkspec(&cfg4, "udp", "127.0.0.1", 0, "10.0.2.100", 53);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EEXIST,
+    TAP_IS_INT(fwd_add(t, &s, NULL, &fe), -EEXIST,
                "a second UDP forward to the same guest address and port");
-    TAP_OK(strstr(fwd_strerror(-EEXIST), "replies") != NULL,
-           "fwd_strerror explains it: %s", fwd_strerror(-EEXIST));
-    TAP_IS_STR(fwd_strerror(-EADDRINUSE), "Address already in use",
-               "fwd_strerror: other errnos as strerror");
+    TAP_OK(strstr(fe.msg, "replies") && fe.subject == FWD_FIELD_GUEST_PORT,
+           "... about the guest port, and says why: %s", fe.msg);
+    s = mkspec(&cfg4, "tcp", "127.0.0.1", p1, "", 82);
+    fwd_add(t, &s, NULL, &fe);
+    TAP_OK(!strcmp(fe.msg, "Address already in use") && fe.subject == 0,
+           "other errnos: strerror, about no field: %s", fe.msg);
     busy = listen_port("127.0.0.1", &port);
     s = mkspec(&cfg4, "tcp", "127.0.0.1", port, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE,
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -EADDRINUSE,
                "a port another socket listens on: libslirp's errno");
     close(busy);
     TAP_IS_INT(fwd_count(t), 2, "failed adds add nothing");
 
     /* the limit */
     s = mkspec(&cfg4, "tcp", "127.0.0.1", 0, "", 82);
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "third add");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "third add");
     id3 = r->id;
     TAP_IS_INT(id3, 3, "ids only grow on success");
     s = mkspec(&cfg4, "tcp", "127.0.0.1", 0, "", 83);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -ENOSPC, "fourth add: over the limit");
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -ENOSPC, "fourth add: over the limit");
 
     /* removal */
     TAP_IS_INT(fwd_remove(t, id1), 0, "remove id 1");
     TAP_OK(!env_can_connect(AF_INET, "127.0.0.1", p1), "its listener is closed");
     TAP_IS_INT(fwd_remove(t, id1), -ENOENT, "remove id 1 again");
     TAP_IS_INT(fwd_remove(t, 99), -ENOENT, "remove an unknown id");
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "room again after a remove");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "room again after a remove");
     TAP_IS_INT(r->id, 4, "ids are never reused");
     TAP_OK(fwd_find(t, id1) == NULL, "fwd_find: removed id");
     TAP_OK(fwd_find(t, id3) && fwd_find(t, id3)->id == id3, "fwd_find: id 3");
@@ -382,21 +383,23 @@ static void test_table(bool private_ns)
     {
         const char *ok[] = { "127.0.0.1:0:80", "127.0.0.1:0:81/udp" };
         const char *in_use[] = { "127.0.0.1:0:80", "127.0.0.1:PORT:80" };
-        char e[256], spec_buf[64];
+        char spec_buf[64];
+        struct err e;
 
-        TAP_IS_INT(fwd_publish(t, ok, 2, &cfg4, e, sizeof(e)), 0,
+        TAP_IS_INT(fwd_publish(t, ok, 2, &cfg4, &e), 0,
                    "fwd_publish: two forwards");
         TAP_IS_INT(fwd_count(t), 2, "both added");
         busy = listen_port("127.0.0.1", &port);
         snprintf(spec_buf, sizeof(spec_buf), "127.0.0.1:%d:80", port);
         in_use[1] = spec_buf;
-        TAP_IS_INT(fwd_publish(t, in_use, 2, &cfg4, e, sizeof(e)), -ENOSPC,
+        TAP_IS_INT(fwd_publish(t, in_use, 2, &cfg4, &e), -ENOSPC,
                    "fwd_publish: over the limit of 3");
-        TAP_OK(strstr(e, "too many forwards") != NULL, "says so: %s", e);
+        TAP_OK(strstr(e.msg, "too many forwards") != NULL, "says so: %s", e.msg);
         fwd_remove(t, fwd_get(t, 2)->id);
-        TAP_IS_INT(fwd_publish(t, in_use + 1, 1, &cfg4, e, sizeof(e)),
+        TAP_IS_INT(fwd_publish(t, in_use + 1, 1, &cfg4, &e),
                    -EADDRINUSE, "fwd_publish: a port in use");
-        TAP_OK(strstr(e, spec_buf) && strstr(e, "in use"), "says which: %s", e);
+        TAP_OK(strstr(e.msg, spec_buf) && strstr(e.msg, "in use"), "says which: %s",
+               e.msg);
         close(busy);
         {
             char *out = NULL;
@@ -417,7 +420,7 @@ static void test_table(bool private_ns)
     if (env_can_connect(AF_INET6, "::1", 1) || errno != EADDRNOTAVAIL) {
         fwd_new(stack_slirp(st), 0, &t);
         s = mkspec(&cfg6, "tcp", private_ns ? "::" : "::1", 0, "fd00::100", 80);
-        TAP_IS_INT(fwd_add(t, &s, &r), 0, "add tcp [::]:0 -> [fd00::100]:80");
+        TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "add tcp [::]:0 -> [fd00::100]:80");
         v = 0;
         len = sizeof(v);
         TAP_OK(getsockopt(r->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 && v,
@@ -426,7 +429,7 @@ static void test_table(bool private_ns)
                "a client connects over IPv6");
         if (private_ns) {
             s = mkspec(&cfg4, "tcp", "0.0.0.0", fwd_spec_addr_port(&r->bound), "", 80);
-            TAP_IS_INT(fwd_add(t, &s, NULL), 0,
+            TAP_IS_INT(fwd_add(t, &s, NULL, NULL), 0,
                        "0.0.0.0 on the same port as [::] (V6ONLY)");
         } else {
             TAP_OK(true, "# SKIP 0.0.0.0 needs a private netns");
@@ -453,6 +456,7 @@ static void test_unix(void)
     struct fwd_table *t = NULL;
     const struct fwd_rule *r;
     struct fwd_spec s;
+    struct err fe;
     char dir[] = "/tmp/test-fwd.XXXXXX", path[128], host[160];
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     uint32_t id;
@@ -468,7 +472,7 @@ static void test_unix(void)
     fwd_new(stack_slirp(st), 0, &t);
 
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "add a unix: forward");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "add a unix: forward");
     id = r->id;
     TAP_OK(path_exists(path), "the socket file exists");
     TAP_OK(fd_accepting(r->fd), "rule fd is the listening socket");
@@ -476,7 +480,7 @@ static void test_unix(void)
     TAP_IS_INT(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0,
                "a client connects to it");
     close(fd);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE, "the same path again");
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -EADDRINUSE, "the same path again");
     TAP_IS_INT(fwd_remove(t, id), 0, "remove");
     TAP_OK(!path_exists(path), "remove unlinked the socket file");
 
@@ -485,7 +489,7 @@ static void test_unix(void)
     bind(fd, (struct sockaddr *)&sun, sizeof(sun));
     close(fd);
     TAP_OK(path_exists(path), "a stale socket file is there");
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "add over the stale socket file");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "add over the stale socket file");
 
     /* fwd_free unlinks too; a live socket or another file is refused */
     fwd_free(t);
@@ -494,17 +498,19 @@ static void test_unix(void)
     live = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     bind(live, (struct sockaddr *)&sun, sizeof(sun));
     listen(live, 1);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EADDRINUSE, "a live socket is in use");
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -EADDRINUSE, "a live socket is in use");
     close(live);
     unlink(path);
     fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     close(fd);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -ENOTSOCK, "a regular file is refused");
+    TAP_IS_INT(fwd_add(t, &s, NULL, &fe), -ENOTSOCK, "a regular file is refused");
+    TAP_OK(fe.subject == FWD_FIELD_HOST_ADDR && strstr(fe.msg, "not a socket"),
+           "... about the host address: %s", fe.msg);
     TAP_OK(path_exists(path), "... and left alone");
     unlink(path);
     snprintf(host, sizeof(host), "unix:%s/nodir/fwd.sock", dir);
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -ENOENT, "a missing directory");
+    TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -ENOENT, "a missing directory");
 
     /* a symbolic link on the way is refused, and a stale socket file at
      * its target is not touched: nothing outside the named directory */
@@ -523,14 +529,14 @@ static void test_unix(void)
         close(fd);
         snprintf(host, sizeof(host), "unix:%s/s.sock", link);
         s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-        TAP_IS_INT(fwd_add(t, &s, NULL), -ELOOP,
+        TAP_IS_INT(fwd_add(t, &s, NULL, NULL), -ELOOP,
                    "a unix: path through a symlinked directory is refused");
         TAP_OK(path_exists(target),
                "... and the stale socket behind the link is left alone");
         /* the same directory named without the link: replaced there */
         snprintf(host, sizeof(host), "unix:%s", target);
         s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-        TAP_IS_INT(fwd_add(t, &s, &r), 0,
+        TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0,
                    "named directly, the stale socket is replaced");
         strcpy(tsun.sun_path, target);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -550,7 +556,7 @@ static void test_unix(void)
             uint32_t first = r->id;
             snprintf(host, sizeof(host), "unix:%s/s.sock", dir);
             s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-            TAP_IS_INT(fwd_add(t, &s, &r), 0, "the same name elsewhere");
+            TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "the same name elsewhere");
             TAP_IS_INT(fwd_remove(t, r->id), 0, "remove the second");
             snprintf(host, sizeof(host), "%s/s.sock", dir);
             TAP_OK(!path_exists(host), "its file is gone");
@@ -575,18 +581,20 @@ static void test_unix(void)
             "file name too long", "unix: a file name of 83 bytes");
         name[82] = '\0';
         snprintf(host, sizeof(host), "unix:/%s", name);
-        TAP_IS_INT(spec(&cfg4, "tcp", host, 0, "", 80, &s, NULL, NULL), 0,
+        TAP_IS_INT(spec(&cfg4, "tcp", host, 0, "", 80, &s, NULL), 0,
                    "unix: a file name of 82 bytes");
     }
 
     /* after fwd_restrict_unix (the sandbox), only --publish had them */
     snprintf(host, sizeof(host), "unix:%s", path);
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, &r), 0, "added before the restriction");
+    TAP_IS_INT(fwd_add(t, &s, &r, NULL), 0, "added before the restriction");
     fwd_restrict_unix(t);
     snprintf(host, sizeof(host), "unix:%s/b.sock", dir);
     s = mkspec(&cfg4, "tcp", host, FWD_PORT_MISSING, "", 80);
-    TAP_IS_INT(fwd_add(t, &s, NULL), -EPERM, "refused after fwd_restrict_unix");
+    TAP_IS_INT(fwd_add(t, &s, NULL, &fe), -EPERM, "refused after fwd_restrict_unix");
+    TAP_OK(fe.subject == FWD_FIELD_HOST_ADDR && strstr(fe.msg, "--publish"),
+           "... about the host address: %s", fe.msg);
     TAP_IS_INT(fwd_remove(t, fwd_get(t, 0)->id), 0,
                "removing works after the restriction");
     TAP_OK(!path_exists(path), "... and unlinks");

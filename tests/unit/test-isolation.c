@@ -177,7 +177,7 @@ static void test_initial(void)
     cfg.ready_fd = b;
     cfg.exit_fd = -1;
     cfg.netns_type = CONFIG_NETNS_PID;
-    TAP_IS_INT(isolate_initial(&iso, &cfg), 0, "isolate_initial");
+    TAP_IS_INT(isolate_initial(&iso, &cfg, NULL), 0, "isolate_initial");
     TAP_OK(fcntl(a, F_GETFD) < 0 && errno == EBADF, "a stray fd is closed");
     TAP_OK(fcntl(c, F_GETFD) < 0 && errno == EBADF, "another stray fd is closed");
     TAP_OK(fcntl(b, F_GETFD) >= 0, "the ready fd is kept");

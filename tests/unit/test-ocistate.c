@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-ocistate.c - unit tests for the OCI hook's inputs: state JSON, ids, annotations, uid maps */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "err.h"
 #include "hook.h"
 #include "ocistate.h"
 #include "tapout.h"
 
+/* ocistate_parse(), its message copied to @err */
 static int parse(const char *json, struct ocistate *st, char *err, size_t len)
 {
-    return ocistate_parse(json, strlen(json), st, err, len);
+    struct err e = { 0 };
+    int r = ocistate_parse(json, strlen(json), st, &e);
+
+    if (r < 0 && e.code != r)
+        snprintf(err, len, "code %d, but the error says %d", r, e.code);
+    else
+        snprintf(err, len, "%s", e.msg);
+    return r;
 }
 
 /* the args after applying @json's annotations to @in, joined by spaces */
@@ -23,8 +33,12 @@ static int merged(const char *json, const char *const *in, char *out,
 
     for (i = 0; r == 0 && in && in[i]; i++)
         r = ocistate_args_add(&a, in[i]);
-    if (r == 0)
-        r = ocistate_apply_annotations(&st, &a, enabled, err, errlen);
+    if (r == 0) {
+        struct err e = { 0 };
+
+        r = ocistate_apply_annotations(&st, &a, enabled, &e);
+        snprintf(err, errlen, "%s", e.msg);
+    }
     out[0] = '\0';
     for (i = 0; r == 0 && i < a.n; i++)
         pos += (size_t)snprintf(out + pos, len - pos, "%s%s", i ? " " : "",
@@ -93,8 +107,13 @@ static void test_parse(void)
                bad[i].json, err);
         ocistate_free(&st);
     }
-    r = ocistate_parse("{\"id\":\"c1\"\0}", 13, &st, err, sizeof(err));
-    TAP_OK(r < 0 && strstr(err, "NUL"), "a NUL byte is refused: %s", err);
+    {
+        struct err e;
+
+        r = ocistate_parse("{\"id\":\"c1\"\0}", 13, &st, &e);
+        TAP_OK(r < 0 && strstr(e.msg, "NUL"), "a NUL byte is refused: %s",
+               e.msg);
+    }
     ocistate_free(&st);
 }
 

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "ns.h"
 #include "nshelper.h"
@@ -373,15 +374,13 @@ static enum fwd_path auto_path(void)
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
     struct fwd_table *t;
     struct fwd_spec s;
-    enum fwd_field field;
+    struct err fe;
     enum fwd_path p = FWD_PATH_AUTO;
-    const char *why;
-    char errbuf[256];
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0)
+    if (config_from_options(&o, &cfg, &fe) < 0)
         return p;
     if (fwd_new(NULL, 0, &t) == 0) {
-        if (fwd_spec_from_req(&req, &cfg, &s, &field, &why) == 0) {
+        if (fwd_spec_from_req(&req, &cfg, &s, &fe) == 0) {
             fwd_set_splice(t, sp, FWD_PATH_AUTO);
             p = fwd_choose_path(t, &s);
             fwd_set_splice(t, NULL, FWD_PATH_AUTO);

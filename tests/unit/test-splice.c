@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "ns.h"
 #include "nshelper.h"
@@ -284,17 +285,15 @@ static void test_choose_path(void)
     struct fwd_table *t;
     struct fwd_spec s;
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
-    enum fwd_field field;
-    const char *why;
-    char errbuf[256];
+    struct err fe;
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+    if (config_from_options(&o, &cfg, &fe) < 0 ||
         fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+        TAP_OK(false, "config for fwd_choose_path: %s", fe.msg);
         return;
     }
     cfg.enable_ipv6 = true;
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "127.0.0.1 -> cidr+100, auto");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto without a splice engine: libslirp");
@@ -302,57 +301,58 @@ static void test_choose_path(void)
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "auto, loopback host address: splice");
     req.host_addr = "0.0.0.0";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto, wildcard host address: libslirp (real source address)");
     req.path = "splice";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "splice named for a wildcard forward: splice");
     req.path = "auto";
     req.host_addr = "::";
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "[::] -> cidr+100 is valid with a path");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "auto, IPv6 host to IPv4 guest: splice (libslirp cannot)");
-    TAP_OK(fwd_spec_family_why(&s) != NULL, "... and libslirp's reason is known");
+    TAP_IS_INT(fwd_spec_family_check(&s, NULL), -EAFNOSUPPORT,
+               "... and libslirp cannot carry it");
     fwd_set_splice(t, sp, FWD_PATH_SPLICE);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "default splice, IPv6 host to IPv4 guest: splice");
     fwd_set_splice(t, sp, FWD_PATH_AUTO);
     req.path = "splice";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "splice named, IPv6 host to IPv4 guest: splice");
     req.path = NULL;
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "[::] -> cidr+100 without a path (podman#13229): valid");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "... and it takes the splice path");
     req.path = "slirp";
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), -EINVAL,
                "[::] -> cidr+100 with path slirp: libslirp's rules");
     req.path = NULL;
     req.path = "slirp";
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), -EINVAL,
                "[::] -> cidr+100 on slirp: refused");
-    TAP_IS_INT(field, FWD_FIELD_GUEST_ADDR, "... for the guest address");
+    TAP_IS_INT(fe.subject, FWD_FIELD_GUEST_ADDR, "... for the guest address");
     req = (struct fwd_req){ "udp", "127.0.0.1", 8080, "", 80, "splice" };
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "UDP on the splice path (the relay): valid");
     req.path = "auto";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto, UDP without a relay: libslirp");
     req = (struct fwd_req){ "tcp", "unix:/tmp/x.sock", 0, "", 80, "splice" };
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), -EINVAL,
                "a unix: forward on the splice path: refused");
-    TAP_IS_INT(field, FWD_FIELD_PATH, "... for the path");
+    TAP_IS_INT(fe.subject, FWD_FIELD_PATH, "... for the path");
     req = (struct fwd_req){ "tcp", "127.0.0.1", 8080, "", 80, "fast" };
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), -EINVAL,
                "an unknown path name: refused");
     req.path = "auto";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     fwd_set_splice(t, sp, FWD_PATH_SLIRP);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "default slirp: loopback stays on libslirp");

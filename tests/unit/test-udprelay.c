@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fwd.h"
 #include "ns.h"
 #include "nshelper.h"
@@ -232,17 +233,15 @@ static void test_choose_path(void)
     struct fwd_table *t;
     struct fwd_spec s;
     struct fwd_req req = { "udp", "127.0.0.1", 8080, "", 80, "auto" };
-    enum fwd_field field;
-    const char *why;
-    char errbuf[256];
+    struct err fe;
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+    if (config_from_options(&o, &cfg, &fe) < 0 ||
         fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+        TAP_OK(false, "config for fwd_choose_path: %s", fe.msg);
         return;
     }
     cfg.enable_ipv6 = true;
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "udp 127.0.0.1 -> cidr+100, auto");
     fwd_set_splice(t, sp, FWD_PATH_AUTO);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
@@ -251,21 +250,21 @@ static void test_choose_path(void)
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "auto, UDP on loopback with the relay: relay");
     req.host_addr = "0.0.0.0";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto, UDP on the wildcard address: libslirp");
     req.path = "splice";
-    fwd_spec_from_req(&req, &cfg, &s, &field, &why);
+    fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "splice named for a wildcard UDP forward: relay");
     req.host_addr = "::1";
     req.path = NULL;
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "udp [::1] -> cidr+100: valid");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "... and relayed (libslirp cannot)");
     req.path = "slirp";
-    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), -EINVAL,
+    TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), -EINVAL,
                "udp [::1] -> cidr+100 on slirp: refused");
     fwd_free(t);
     config_free(&cfg);
