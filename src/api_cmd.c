@@ -393,6 +393,13 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "timewait_reset", (int64_t)tws.reaped);
         api_cmd_add_int(b, "timewait_deferred", (int64_t)tws.deferred);
         api_cmd_add_int(b, "timewait_kept", (int64_t)tws.dropped);
+        api_cmd_add_int(b, "shards", s->shards);
+        api_cmd_add_int(b, "slirp_sockets", s->slirp_fds);
+        api_cmd_add_int(b, "slirp_fills", (int64_t)s->slirp_fills);
+        api_cmd_add_int(b, "slirp_polls", (int64_t)s->slirp_polls);
+        api_cmd_add_int(b, "epoll_changes", (int64_t)s->epoll_ctls);
+        api_cmd_add_int(b, "steered_flows", (int64_t)s->steered_flows);
+        api_cmd_add_int(b, "steer_full", (int64_t)s->steer_full);
         json_end_object(b);
     }
     if (ctx->loop) {
@@ -664,7 +671,7 @@ static char *api_cmd_get_connections(struct api_cmd_ctx *ctx,
         return api_error_reply("bad request: get_connections: not available",
                              ret_len);
     slirp = stack_slirp(ctx->stack);
-    conns = slirp_connection_info(slirp);
+    conns = stack_connection_info(ctx->stack);
     neigh = slirp_neighbor_info(slirp);
 
     json_writer_init(b);

@@ -384,6 +384,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->mtu = CONFIG_MTU_DEFAULT;
     c->udp_timeout_ms = CONFIG_UDP_TIMEOUT_DEFAULT * 1000;
     c->busy_poll_us = BUSYPOLL_DEFAULT_US;
+    c->shards = CONFIG_SHARDS_DEFAULT;
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
@@ -439,6 +440,14 @@ int config_from_options(const struct options *o, struct config *ret,
                              "from 0 to %d: %s", BUSYPOLL_MAX_US,
                              o->busy_poll);
         c->busy_poll_us = (unsigned int)v;
+    }
+    if (o->shards) {
+        long v;
+
+        if (config_parse_uint(o->shards, CONFIG_SHARDS_MAX, &v) < 0 || v < 1)
+            return config_usage(e, "--shards must be a number from 1 to %d: %s",
+                                CONFIG_SHARDS_MAX, o->shards);
+        c->shards = (unsigned int)v;
     }
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
         return config_usage(e, "MTU must be a positive integer (< 65522), at "

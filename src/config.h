@@ -21,6 +21,9 @@ struct err;
 /* --udp-timeout, seconds: a relayed UDP flow idle this long closes */
 #define CONFIG_UDP_TIMEOUT_DEFAULT 120
 #define CONFIG_UDP_TIMEOUT_MAX 86400
+/* --shards: libslirp instances behind the tap (steer.c) */
+#define CONFIG_SHARDS_DEFAULT 8
+#define CONFIG_SHARDS_MAX 64
 
 enum config_netns_type {
     CONFIG_NETNS_PID,
@@ -69,6 +72,7 @@ struct config {
     bool disable_offload;        /* no IFF_VNET_HDR on the tap */
     unsigned int udp_timeout_ms; /* --udp-timeout: relayed UDP flows */
     unsigned int busy_poll_us;   /* --busy-poll: the loop's longest window */
+    unsigned int shards;         /* --shards: libslirp instances */
     bool enable_sandbox;
     bool enable_seccomp;
     bool outbound_set;

@@ -155,9 +155,9 @@ static void dispatch_prepare(void *opaque, struct loop *l, int *timeout)
         stack_fill(d->stack, timeout);
 }
 
-static void dispatch_stack(struct dispatch *d, struct loop *l)
+static void dispatch_stack(struct dispatch *d, struct loop *l, void *shard)
 {
-    int r = stack_on_ready(d->stack);
+    int r = stack_on_ready(d->stack, shard);
 
     if (r < 0) {
         log_errno(r, "polling libslirp's sockets failed");
@@ -170,8 +170,10 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
 {
     struct dispatch *d = opaque;
 
-    /* only the reactor's modules are known never to call into libslirp */
-    if (type != EVT_REACTOR && d->stack)
+    /* an API command may change libslirp's sockets (forwards); frames
+     * and socket events mark their own shard (stack.c), and the reactor's
+     * modules never call into libslirp */
+    if (type == EVT_API_CONN && d->stack)
         stack_touch(d->stack);
     switch ((enum evtype)type) {
     case EVT_TAP:
@@ -198,7 +200,7 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
         dispatch_reactor(d);
         break;
     case EVT_STACK:
-        dispatch_stack(d, l);
+        dispatch_stack(d, l, data);
         break;
     default:
         break;

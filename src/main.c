@@ -194,7 +194,7 @@ int main(int argc, char **argv)
     loop_init(&loop, &dispatch_loop_ops, &disp, cfg.busy_poll_us);
     if (loop_add(&loop, tapfd, POLLIN, EVT_TAP, NULL) < 0 ||
         loop_add(&loop, sigfd, POLLIN, EVT_SIGNAL, NULL) < 0 ||
-        loop_add(&loop, stack_poll_fd(stack), POLLIN, EVT_STACK, NULL) < 0 ||
+        stack_attach(stack, &loop) < 0 ||
         (cfg.exit_fd >= 0 &&
          loop_add(&loop, cfg.exit_fd, POLLHUP, EVT_EXIT_FD, NULL) < 0) ||
         (pidfd >= 0 && loop_add(&loop, pidfd, POLLIN, EVT_EXIT_PID, NULL) < 0)) {

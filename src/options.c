@@ -31,6 +31,7 @@ enum {
     OPT_EXIT_WITH_PID,
     OPT_UDP_TIMEOUT,
     OPT_BUSY_POLL,
+    OPT_SHARDS,
     OPT_TAP_NETNS,
 };
 
@@ -59,6 +60,7 @@ static const struct option opt_long[] = {
     { "exit-with-pid", required_argument, NULL, OPT_EXIT_WITH_PID },
     { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
     { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+    { "shards", required_argument, NULL, OPT_SHARDS },
     { "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
@@ -136,6 +138,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_EXIT_WITH_PID: o.exit_with_pid = optarg; break;
         case OPT_UDP_TIMEOUT: o.udp_timeout = optarg; break;
         case OPT_BUSY_POLL: o.busy_poll = optarg; break;
+        case OPT_SHARDS: o.shards = optarg; break;
         case 'p':
             if (opt_add_publish(&o, optarg) < 0) {
                 *ret = o;
@@ -207,6 +210,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "--udp-timeout=SECONDS    idle time after which a relayed UDP flow closes (default=120)\n"
 "--busy-poll=USEC         longest adaptive busy-poll window before sleeping, for lower\n"
 "                         latency (default=50, 0=off)\n"
+"--shards=N               libslirp instances the flows are spread over, so a wake-up\n"
+"                         walks only the sockets of one (1 to 64, default=8)\n"
 "--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder);\n"
 "                         fd:N: when the process of inherited pidfd N exits\n"
 "-h, --help               show this help and exit\n"

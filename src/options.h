@@ -30,6 +30,7 @@ struct options {
     const char *exit_with_pid;  /* --exit-with-pid */
     const char *udp_timeout;    /* --udp-timeout: seconds */
     const char *busy_poll;      /* --busy-poll: microseconds */
+    const char *shards;         /* --shards: libslirp instances */
     const char *macaddress;
     const char *target_type;
     const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */

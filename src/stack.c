@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,13 +50,16 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "evtype.h"
 #include "frame.h"
 #include "log.h"
+#include "loop.h"
 #include "offload.h"
 #include "pollset.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
+#include "steer.h"
 #include "timewait.h"
 
 #define STACK_TIMERS_MAX 8
@@ -89,19 +93,22 @@ struct stack_timer {
     int64_t expire_ms;
 };
 
-struct stack {
+/*
+ * One libslirp instance and what drives it. The stack runs cfg->shards of
+ * them with the same configuration behind the one tap (steer.c says which
+ * one a frame belongs to): each walk of libslirp's socket list then covers
+ * only one shard's sockets, and only the shards that have something to do
+ * are walked.
+ */
+struct stack_shard {
+    struct stack *st;
+    unsigned int idx;
     Slirp *slirp;
-    struct tap *tap;        /* frames to and from the namespace */
-    bool coalesce;          /* queue frames, merge TCP runs at flush */
-    struct offload_txq txq;
     struct stack_timer timers[STACK_TIMERS_MAX];
-    struct stack_stats stats;
-    int64_t last_guest_error_ms;
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
-    int64_t reap_next_us;   /* no slirp_connection_info() before this */
     /*
      * libslirp's sockets in an epoll set kept across fills (pollset.c):
-     * the loop polls its fd (stack_poll_fd()); the walks over libslirp's
+     * the loop polls its fd (stack_attach()); the walks over libslirp's
      * socket list that cannot change anything are skipped (see
      * stack_fill() and stack_poll()).
      */
@@ -114,6 +121,20 @@ struct stack {
     int64_t fill_ms;        /* when it ran */
     int64_t polled_ms;      /* last slirp_pollfds_poll() */
     int64_t slow_ms;        /* our mirror of libslirp's last slow timer */
+    uint64_t fills, polls;
+};
+
+struct stack {
+    struct tap *tap;        /* frames to and from the namespace */
+    bool coalesce;          /* queue frames, merge TCP runs at flush */
+    struct offload_txq txq;
+    struct stack_stats stats;
+    int64_t last_guest_error_ms;
+    struct steer *steer;    /* which shard a frame belongs to */
+    unsigned int n_shards;
+    struct stack_shard *shard;
+    int64_t reap_next_us;   /* no slirp_connection_info() before this */
+    unsigned int reap_next; /* the shard whose reaper goes first */
 };
 
 int64_t stack_now_ms(void)
@@ -136,7 +157,8 @@ static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
-    struct stack *st = opaque;
+    struct stack_shard *sh = opaque;
+    struct stack *st = sh->st;
     /* libslirp's frames carry correct checksums: spare the namespace's
      * kernel from verifying them again */
     static const struct virtio_net_hdr valid = {
@@ -145,9 +167,12 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
     };
     struct frame_info fi;
 
-    /* classified once, for the reaper and the coalescer */
+    /* classified once, for the steering, the reaper and the coalescer */
     frame_parse(buf, len, &fi);
-    timewait_note_out(st->tw, &fi);
+    if (st->n_shards > 1 &&
+        !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
+        return (ssize_t)len;    /* another shard's copy of an answer */
+    timewait_note_out(sh->tw, &fi);
     if (st->coalesce) {
         if (offload_txq_push(&st->txq, buf, &fi) == 0)
             return (ssize_t)len;
@@ -172,7 +197,7 @@ void stack_flush(struct stack *st)
 /* implements SlirpCb.guest_error */
 static void stack_guest_error(const char *msg, void *opaque)
 {
-    struct stack *st = opaque;
+    struct stack *st = ((struct stack_shard *)opaque)->st;
     int64_t now = stack_now_ms();
 
     st->stats.guest_errors++;
@@ -191,15 +216,15 @@ static int64_t stack_clock_get_ns(void *opaque)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static struct stack_timer *stack_timer_alloc(struct stack *st)
+static struct stack_timer *stack_timer_alloc(struct stack_shard *sh)
 {
     size_t i;
 
     for (i = 0; i < STACK_TIMERS_MAX; i++) {
-        if (!st->timers[i].in_use) {
-            memset(&st->timers[i], 0, sizeof(st->timers[i]));
-            st->timers[i].in_use = true;
-            return &st->timers[i];
+        if (!sh->timers[i].in_use) {
+            memset(&sh->timers[i], 0, sizeof(sh->timers[i]));
+            sh->timers[i].in_use = true;
+            return &sh->timers[i];
         }
     }
     /* libslirp 4.7 creates one timer (router advertisements) */
@@ -288,9 +313,36 @@ static int stack_check_runtime(void)
     return 0;
 }
 
+/* one shard: its libslirp instance, its epoll set, its reaper */
+static int stack_shard_init(struct stack *st, unsigned int idx,
+                            const SlirpConfig *sc)
+{
+    struct stack_shard *sh = &st->shard[idx];
+    int r;
+
+    sh->st = st;
+    sh->idx = idx;
+    sh->ps.epfd = -1;
+    r = timewait_new(&sh->tw);
+    if (r == 0)
+        r = pollset_init(&sh->ps);
+    if (r < 0)
+        return r;
+    sh->slirp = slirp_new(sc, &stack_cb, sh);
+    return sh->slirp ? 0 : -EINVAL;
+}
+
+static void stack_shard_fini(struct stack_shard *sh)
+{
+    if (sh->slirp)
+        slirp_cleanup(sh->slirp);
+    timewait_free(sh->tw);
+    pollset_fini(&sh->ps);
+}
+
 /**
- * stack_new() - create the libslirp instance for a tap
- * @cfg:	addresses, MTU, flags
+ * stack_new() - create the libslirp instances for a tap
+ * @cfg:	addresses, MTU, flags, the number of shards
  * @tapfd:	non-blocking tap fd (not owned)
  * @ret:	the stack; free with stack_free()
  *
@@ -299,8 +351,14 @@ static int stack_check_runtime(void)
  */
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
 {
+    struct steer_conf steer = {
+        .shards = cfg->shards ? cfg->shards : 1,
+        .dns4 = cfg->vnameserver,
+        .dns6 = cfg->vnameserver6,
+    };
     SlirpConfig sc = { 0 };
     struct stack *st;
+    unsigned int i;
     int r;
 
     r = stack_check_runtime();
@@ -311,14 +369,15 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     if (!st)
         return -ENOMEM;
     st->last_guest_error_ms = INT64_MIN / 2;
-    st->ps.epfd = -1;
-    if (tap_new(tapfd, &st->tap) < 0 || timewait_new(&st->tw) < 0) {
-        tap_free(st->tap);
-        timewait_free(st->tw);
-        free(st);
+    st->n_shards = steer.shards;
+    st->shard = calloc(st->n_shards, sizeof(*st->shard));
+    for (i = 0; st->shard && i < st->n_shards; i++)
+        st->shard[i].ps.epfd = -1;
+    if (!st->shard || tap_new(tapfd, &st->tap) < 0) {
+        stack_free(st);
         return -ENOMEM;
     }
-    r = pollset_init(&st->ps);
+    r = steer_new(&steer, &st->steer);
     if (r < 0) {
         stack_free(st);
         return r;
@@ -353,36 +412,87 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     sc.disable_dns = cfg->disable_dns;
     sc.disable_dhcp = false;
 
-    st->slirp = slirp_new(&sc, &stack_cb, st);
-    if (!st->slirp) {
-        stack_free(st);
-        return -EINVAL;
+    for (i = 0; i < st->n_shards; i++) {
+        r = stack_shard_init(st, i, &sc);
+        if (r < 0) {
+            stack_free(st);
+            return r;
+        }
     }
     *ret = st;
     return 0;
 }
 
 /**
- * stack_free() - destroy the libslirp instance (closes its sockets)
+ * stack_free() - destroy the libslirp instances (closes their sockets)
  * @st:	the stack, or NULL
  */
 void stack_free(struct stack *st)
 {
+    unsigned int i;
+
     if (!st)
         return;
-    if (st->slirp)
-        slirp_cleanup(st->slirp);
+    for (i = 0; st->shard && i < st->n_shards; i++)
+        stack_shard_fini(&st->shard[i]);
+    free(st->shard);
     if (st->coalesce)
         offload_txq_free(&st->txq);
-    timewait_free(st->tw);
+    steer_free(st->steer);
     tap_free(st->tap);
-    pollset_fini(&st->ps);
     free(st);
 }
 
+/**
+ * stack_slirp() - the instance that holds the port forwards (shard 0)
+ * @st:	the stack
+ *
+ * Return: libslirp's instance
+ */
 Slirp *stack_slirp(struct stack *st)
 {
-    return st->slirp;
+    return st->shard[0].slirp;
+}
+
+/**
+ * stack_connection_info() - slirp_connection_info() of every shard, as one
+ *			     listing (one header line)
+ * @st:	the stack
+ *
+ * Return: a string to g_free(), or NULL
+ */
+char *stack_connection_info(struct stack *st)
+{
+    GString *all = NULL;
+    unsigned int i;
+
+    for (i = 0; i < st->n_shards; i++) {
+        char *info = slirp_connection_info(st->shard[i].slirp);
+        const char *body;
+
+        if (!info)
+            continue;
+        if (!all) {
+            all = g_string_new(info);
+        } else {
+            body = strchr(info, '\n');    /* past the header line */
+            if (body)
+                g_string_append(all, body + 1);
+        }
+        g_free(info);
+    }
+    return all ? g_string_free(all, FALSE) : NULL;
+}
+
+/**
+ * stack_shards() - how many libslirp instances run
+ * @st:	the stack
+ *
+ * Return: the shard count
+ */
+unsigned int stack_shards(const struct stack *st)
+{
+    return st->n_shards;
 }
 
 /**
@@ -412,9 +522,25 @@ int stack_set_vnet_hdr(struct stack *st, int len)
 const struct stack_stats *stack_get_stats(struct stack *st)
 {
     const struct tap_stats *ts = tap_get_stats(st->tap);
+    struct steer_stats ss;
+    unsigned int i;
 
-    st->stats.slirp_fds = st->ps.n_want;
-    st->stats.epoll_ctls = st->ps.stats.ctl;
+    st->stats.slirp_fds = 0;
+    st->stats.epoll_ctls = 0;
+    st->stats.slirp_fills = 0;
+    st->stats.slirp_polls = 0;
+    for (i = 0; i < st->n_shards; i++) {
+        const struct stack_shard *sh = &st->shard[i];
+
+        st->stats.slirp_fds += sh->ps.n_want;
+        st->stats.epoll_ctls += sh->ps.stats.ctl;
+        st->stats.slirp_fills += sh->fills;
+        st->stats.slirp_polls += sh->polls;
+    }
+    st->stats.shards = st->n_shards;
+    steer_get_stats(st->steer, &ss);
+    st->stats.steered_flows = ss.flows;
+    st->stats.steer_full = ss.full;
     st->stats.rx_frames = ts->rx_frames;
     st->stats.rx_bytes = ts->rx_bytes;
     st->stats.tx_frames = ts->tx_frames;
@@ -463,46 +589,16 @@ static int stack_from_epoll(uint32_t revents)
  * the next iteration fills again) */
 static int stack_add_poll(int fd, int events, void *opaque)
 {
-    struct stack *st = opaque;
+    struct stack_shard *sh = opaque;
 
-    return pollset_want(&st->ps, fd, stack_to_epoll(events)) < 0 ? -1 : fd;
+    return pollset_want(&sh->ps, fd, stack_to_epoll(events)) < 0 ? -1 : fd;
 }
 
 static int stack_get_revents(int idx, void *opaque)
 {
-    struct stack *st = opaque;
+    struct stack_shard *sh = opaque;
 
-    return stack_from_epoll(pollset_revents(&st->ps, idx));
-}
-
-/* run the timers that are due; lower *timeout_ms to the next expiry */
-static void stack_run_timers(struct stack *st, int *timeout_ms)
-{
-    int64_t now = stack_now_ms();
-    size_t i;
-
-    for (i = 0; i < STACK_TIMERS_MAX; i++) {
-        struct stack_timer *t = &st->timers[i];
-
-        if (!t->in_use || !t->armed)
-            continue;
-        if (t->expire_ms <= now) {
-            t->armed = false;
-            st->dirty = true;
-            if (t->opaque)
-                slirp_handle_timer(st->slirp, t->id, t->cb_opaque);
-            else
-                t->cb(t->cb_opaque);
-            /* the callback may have re-armed it */
-        }
-        if (timeout_ms && t->in_use && t->armed) {
-            int64_t left = t->expire_ms - now;
-            if (left < 0)
-                left = 0;
-            if (*timeout_ms < 0 || left < *timeout_ms)
-                *timeout_ms = (int)(left > INT_MAX ? INT_MAX : left);
-        }
-    }
+    return stack_from_epoll(pollset_revents(&sh->ps, idx));
 }
 
 /* lower *timeout_ms to @left ms (clamped at 0) */
@@ -514,149 +610,217 @@ static void stack_lower_timeout(int *timeout_ms, int64_t left)
         *timeout_ms = (int)(left > INT_MAX ? INT_MAX : left);
 }
 
+/* run a shard's timers that are due; lower *timeout_ms to the next expiry */
+static void stack_run_timers(struct stack_shard *sh, int64_t now,
+                             int *timeout_ms)
+{
+    size_t i;
+
+    for (i = 0; i < STACK_TIMERS_MAX; i++) {
+        struct stack_timer *t = &sh->timers[i];
+
+        if (!t->in_use || !t->armed)
+            continue;
+        if (t->expire_ms <= now) {
+            t->armed = false;
+            sh->dirty = true;
+            if (t->opaque)
+                slirp_handle_timer(sh->slirp, t->id, t->cb_opaque);
+            else
+                t->cb(t->cb_opaque);
+            /* the callback may have re-armed it */
+        }
+        if (timeout_ms && t->in_use && t->armed)
+            stack_lower_timeout(timeout_ms, t->expire_ms - now);
+    }
+}
+
 /**
  * stack_touch() - libslirp may have changed outside the stack's calls
  * @st:	the stack
  *
  * For callers of stack_slirp() (the API's forwards): the next stack_fill()
- * enumerates libslirp's sockets again.
+ * enumerates libslirp's sockets again, in every shard.
  */
 void stack_touch(struct stack *st)
 {
-    st->dirty = true;
+    unsigned int i;
+
+    for (i = 0; i < st->n_shards; i++)
+        st->shard[i].dirty = true;
+}
+
+static void stack_shard_fill(struct stack_shard *sh, int64_t now,
+                             int *timeout_ms)
+{
+    uint32_t t = UINT32_MAX;
+
+    stack_run_timers(sh, now, timeout_ms);
+    /* flows waiting for stack_reap(): come back when it may run */
+    if (timewait_pending(sh->tw))
+        stack_lower_timeout(timeout_ms, (sh->st->reap_next_us -
+                                         busypoll_now_us() + 999) / 1000);
+    if (sh->filled && !sh->dirty) {
+        stack_lower_timeout(timeout_ms, sh->fill_ms + sh->wish_ms - now);
+        return;
+    }
+    pollset_begin(&sh->ps);
+    /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
+    slirp_pollfds_fill(sh->slirp, &t, stack_add_poll, sh);
+    sh->fills++;
+    sh->wish_ms = t;
+    sh->fill_ms = now;
+    sh->filled = !sh->ps.failed;
+    sh->dirty = false;
+    stack_lower_timeout(timeout_ms, t);
 }
 
 /**
  * stack_fill() - run libslirp's due timers and gather the sockets it wants
- *		  polled this iteration (into the set of stack_poll_fd())
+ *		  polled this iteration (into the epoll set of each shard)
  * @st:		the stack
  * @timeout_ms:	in: the caller's timeout (-1: none); out: lowered for
  *		libslirp's TCP and RA timers
  *
- * slirp_pollfds_fill() walks every socket libslirp has, TIME_WAIT ones
- * included (thousands after a burst of short connections). If libslirp has
- * not run since the last fill (an iteration that only served the splice
- * engine), the sockets of that fill are still the ones to poll and are
- * kept as they are.
+ * slirp_pollfds_fill() walks every socket of a libslirp instance,
+ * TIME_WAIT ones included (thousands after a burst of short connections).
+ * A shard where libslirp has not run since its last fill (no frame, no
+ * event, no timer of its own) keeps that fill's sockets as they are.
  *
  * Return: 0
  */
 int stack_fill(struct stack *st, int *timeout_ms)
 {
-    int64_t now;
-    uint32_t t = UINT32_MAX;
+    int64_t now = stack_now_ms();
+    unsigned int i;
 
-    stack_run_timers(st, timeout_ms);
-    now = stack_now_ms();
-    /* flows waiting for stack_reap(): come back when it may run */
-    if (timewait_pending(st->tw))
-        stack_lower_timeout(timeout_ms,
-                            (st->reap_next_us - busypoll_now_us() + 999) / 1000);
-    if (st->filled && !st->dirty) {
-        stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
-        return 0;
-    }
-    pollset_begin(&st->ps);
-    /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
-    slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
-    st->stats.slirp_fills++;
-    st->wish_ms = t;
-    st->fill_ms = now;
-    st->filled = !st->ps.failed;
-    st->dirty = false;
-    stack_lower_timeout(timeout_ms, t);
+    for (i = 0; i < st->n_shards; i++)
+        stack_shard_fill(&st->shard[i], now, timeout_ms);
     return 0;
 }
 
 /**
- * stack_poll_fd() - the fd that is readable when libslirp's sockets have
- *		     events (stack_on_ready() takes them)
+ * stack_attach() - add each shard's epoll fd to the loop (type EVT_STACK,
+ *		    data: the shard, for stack_on_ready())
  * @st:	the stack
+ * @l:	the loop
  *
- * Return: an epoll fd, to poll for POLLIN
+ * Return: 0 or -ENOMEM
  */
-int stack_poll_fd(const struct stack *st)
+int stack_attach(struct stack *st, struct loop *l)
 {
-    return pollset_fd(&st->ps);
+    unsigned int i;
+    int r;
+
+    for (i = 0; i < st->n_shards; i++) {
+        r = loop_add(l, pollset_fd(&st->shard[i].ps), POLLIN, EVT_STACK,
+                     &st->shard[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /**
- * stack_on_ready() - take the events of libslirp's sockets, for stack_poll()
- * @st:	the stack, whose stack_poll_fd() was readable
+ * stack_on_ready() - take the events of a shard's sockets, for stack_poll()
+ * @st:		the stack
+ * @shard:	the data of its loop entry (stack_attach()): its fd was
+ *		readable
  *
  * Return: 0 or a negative errno of epoll_wait()
  */
-int stack_on_ready(struct stack *st)
+int stack_on_ready(struct stack *st, void *shard)
 {
-    int r = pollset_wait(&st->ps);
+    struct stack_shard *sh = shard;
+    int r = pollset_wait(&sh->ps);
 
+    (void)st;
     return r < 0 ? r : 0;
 }
 
 /* does slirp_pollfds_poll() have anything to do after this poll()? */
-static bool stack_poll_needed(struct stack *st, int64_t now)
+static bool stack_poll_needed(struct stack_shard *sh, int64_t now)
 {
-    if (st->must_poll || !st->filled)
+    if (sh->must_poll || !sh->filled)
         return true;
     /* its timers: the delayed ACK (wish 2 ms), the slow timer (499 ms:
      * there are TCP sockets), and at least once a second regardless */
-    if (now - st->polled_ms >= 1000 ||
-        (st->wish_ms <= 2 && now - st->fill_ms >= 2) ||
-        (st->wish_ms <= 499 && now - st->slow_ms >= 499))
+    if (now - sh->polled_ms >= 1000 ||
+        (sh->wish_ms <= 2 && now - sh->fill_ms >= 2) ||
+        (sh->wish_ms <= 499 && now - sh->slow_ms >= 499))
         return true;
-    return st->ps.n_ready > 0;
+    return sh->ps.n_ready > 0;
 }
 
 /**
  * stack_poll() - let libslirp service its sockets and timers
- * @st:			the stack, after the poll() of stack_poll_fd()
+ * @st:			the stack, after the poll() of its shards' fds
  * @poll_failed:	poll() returned an error: only run timers
  *
- * slirp_pollfds_poll() walks every socket again; it is called only when one
- * of libslirp's sockets has an event, one of its timers is due, or a frame
- * came in that can release output libslirp holds back (ARP/NDP answers:
- * only this call retries what waited for them). Otherwise the call would
- * find nothing to do.
+ * slirp_pollfds_poll() walks every socket of an instance again; it is
+ * called for a shard only when one of its sockets has an event, one of its
+ * timers is due, or a frame came in that can release output libslirp
+ * holds back (ARP/NDP answers: only this call retries what waited for
+ * them). Otherwise the call would find nothing to do.
  */
 void stack_poll(struct stack *st, bool poll_failed)
 {
     int64_t now = stack_now_ms();
+    unsigned int i;
 
-    if (poll_failed || stack_poll_needed(st, now)) {
-        slirp_pollfds_poll(st->slirp, poll_failed, stack_get_revents, st);
-        pollset_consumed(&st->ps);
-        st->stats.slirp_polls++;
-        /* libslirp runs its slow timer when 499 ms have passed since the
-         * last run and it has TCP sockets (wish <= 499); mirror that */
-        if (st->wish_ms <= 499 && now - st->slow_ms >= 499)
-            st->slow_ms = now;
-        st->polled_ms = now;
-        st->must_poll = false;
-        st->dirty = true;
+    for (i = 0; i < st->n_shards; i++) {
+        struct stack_shard *sh = &st->shard[i];
+
+        if (poll_failed || stack_poll_needed(sh, now)) {
+            slirp_pollfds_poll(sh->slirp, poll_failed, stack_get_revents, sh);
+            pollset_consumed(&sh->ps);
+            sh->polls++;
+            /* libslirp runs its slow timer when 499 ms have passed since
+             * the last run and it has TCP sockets (wish <= 499); mirror
+             * that */
+            if (sh->wish_ms <= 499 && now - sh->slow_ms >= 499)
+                sh->slow_ms = now;
+            sh->polled_ms = now;
+            sh->must_poll = false;
+            sh->dirty = true;
+        }
+        stack_run_timers(sh, now, NULL);
     }
-    stack_run_timers(st, NULL);
 }
 
-/* a frame after which slirp_pollfds_poll() must run: anything but TCP
- * (an IP packet carrying TCP, fragments included) */
-static void stack_note_frame(struct stack *st, const struct frame_info *fi)
+/* one frame into one shard */
+static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
+                              const struct frame_info *fi)
 {
-    if (fi->ipver && fi->l4proto == IPPROTO_TCP)
-        return;
-    st->must_poll = true;
+    sh->dirty = true;
+    /* after anything but TCP (an IP packet carrying TCP, fragments
+     * included) slirp_pollfds_poll() must run */
+    if (!fi->ipver || fi->l4proto != IPPROTO_TCP)
+        sh->must_poll = true;
+    slirp_input(sh->slirp, frame, (int)fi->len);
+    timewait_note_in(sh->tw, frame, fi);
 }
 
 /* tap_frame_fn: one frame from the namespace (or a TSO6 segment),
- * classified once by tap_read_frames() */
+ * classified once by tap_read_frames(), to its shard (or to all) */
 static void stack_input(void *opaque, const uint8_t *frame,
                         const struct frame_info *fi)
 {
     struct stack *st = opaque;
+    unsigned int i;
+    int to;
 
-    st->dirty = true;
-    stack_note_frame(st, fi);
-    slirp_input(st->slirp, frame, (int)fi->len);
-    timewait_note_in(st->tw, frame, fi);
+    if (st->n_shards == 1) {
+        stack_shard_input(&st->shard[0], frame, fi);
+        return;
+    }
+    to = steer_in(st->steer, frame, fi, stack_now_ms());
+    if (to != STEER_ALL) {
+        stack_shard_input(&st->shard[to], frame, fi);
+        return;
+    }
+    for (i = 0; i < st->n_shards; i++)
+        stack_shard_input(&st->shard[i], frame, fi);
 }
 
 /**
@@ -672,12 +836,28 @@ int stack_tap_read(struct stack *st, unsigned int budget)
     return tap_read_frames(st->tap, budget, stack_input, st);
 }
 
-/* timewait_inject_fn: a frame as if from the namespace */
+/* timewait_inject_fn: a frame as if from the namespace, to the shard
+ * whose flow it ends */
 static void stack_inject(void *arg, const uint8_t *frame, size_t len)
 {
-    struct stack *st = arg;
+    struct stack_shard *sh = arg;
 
-    slirp_input(st->slirp, frame, (int)len);
+    slirp_input(sh->slirp, frame, (int)len);
+}
+
+/* one listing of a shard's sockets for its reaper; the time it took (us) */
+static int64_t stack_shard_reap(struct stack_shard *sh)
+{
+    int64_t t0 = busypoll_now_us(), t1;
+    char *info = slirp_connection_info(sh->slirp);
+
+    t1 = busypoll_now_us();
+    if (!info)
+        return t1 - t0;
+    timewait_reap(sh->tw, info, stack_inject, sh);
+    g_free(info);
+    sh->dirty = true;
+    return t1 - t0;
 }
 
 /**
@@ -685,41 +865,56 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
  *		  their close is complete (see timewait.c)
  * @st:	the stack
  *
- * Costs one slirp_connection_info() walk, and only in iterations where
- * such a close completed (or waits for its receive buffer to drain), and
- * at most about a tenth of the time.
+ * Costs one slirp_connection_info() walk of one shard, and only in
+ * iterations where such a close completed in it (or waits for its receive
+ * buffer to drain). The listing walks (and prints) every socket of the
+ * instance: with many long-lived connections and a stream of short ones
+ * it must not take the loop over. So the shards share one budget: after a
+ * listing, the next one (of any shard, in turn) comes no sooner than 10
+ * times what it took, and no later than STACK_REAP_MAX_US (ready flows wait
+ * and are then reset together; their sockets' own cost is not counted, or
+ * a slow round would space the next ones out, and the list grow).
  */
 void stack_reap(struct stack *st)
 {
-    int64_t t0, t1;
-    char *info;
+    int64_t took, now;
+    unsigned int i;
 
-    if (!timewait_pending(st->tw))
+    now = busypoll_now_us();
+    if (now < st->reap_next_us)
         return;
-    t0 = busypoll_now_us();
-    if (t0 < st->reap_next_us)
+    for (i = 0; i < st->n_shards; i++) {
+        unsigned int k = (st->reap_next + i) % st->n_shards;
+
+        if (!timewait_pending(st->shard[k].tw))
+            continue;
+        took = stack_shard_reap(&st->shard[k]);
+        st->reap_next = (k + 1) % st->n_shards;
+        now = busypoll_now_us();
+        st->reap_next_us = now + (STACK_REAP_FACTOR * took <
+                                  STACK_REAP_MAX_US ?
+                                  STACK_REAP_FACTOR * took : STACK_REAP_MAX_US);
         return;
-    info = slirp_connection_info(st->slirp);
-    t1 = busypoll_now_us();
-    if (!info)
-        return;
-    /*
-     * The listing walks (and prints) every socket libslirp has: with many
-     * long-lived connections and a stream of short ones it must not take
-     * the loop over. The next round comes no sooner than 10 times what the
-     * listing took, and no later than STACK_REAP_MAX_US (ready flows wait
-     * and are then reset together; their sockets' own cost is not counted,
-     * or a slow round would space the next ones out, and the list grow).
-     */
-    st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
-    if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
-        st->reap_next_us = t1 + STACK_REAP_MAX_US;
-    timewait_reap(st->tw, info, stack_inject, st);
-    g_free(info);
-    st->dirty = true;
+    }
 }
 
+/**
+ * stack_get_timewait_stats() - the TIME_WAIT reaper's counters, summed
+ *				over the shards
+ * @st:		the stack
+ * @ret:	filled
+ */
 void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret)
 {
-    timewait_get_stats(st->tw, ret);
+    unsigned int i;
+
+    memset(ret, 0, sizeof(*ret));
+    for (i = 0; i < st->n_shards; i++) {
+        struct timewait_stats s;
+
+        timewait_get_stats(st->shard[i].tw, &s);
+        ret->reaped += s.reaped;
+        ret->deferred += s.deferred;
+        ret->dropped += s.dropped;
+    }
 }

@@ -23,8 +23,11 @@ struct stack_stats {
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
     uint64_t slirp_fills;       /* slirp_pollfds_fill() walks */
     uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */
-    unsigned int slirp_fds;     /* sockets libslirp wanted polled, last fill */
-    uint64_t epoll_ctls;        /* changes to the epoll set of its sockets */
+    unsigned int slirp_fds;     /* sockets libslirp wanted polled, last fills */
+    unsigned int shards;        /* libslirp instances */
+    uint64_t epoll_ctls;        /* changes to the epoll sets of its sockets */
+    uint64_t steered_flows;     /* flows a shard started, in steer.c's table */
+    uint64_t steer_full;        /* such flows refused: the table was full */
 };
 
 struct stack;
@@ -39,8 +42,11 @@ const struct stack_stats *stack_get_stats(struct stack *st);
 int64_t stack_now_ms(void);
 void stack_touch(struct stack *st);
 int stack_fill(struct stack *st, int *timeout_ms);
-int stack_poll_fd(const struct stack *st);
-int stack_on_ready(struct stack *st);
+struct loop;
+int stack_attach(struct stack *st, struct loop *l);
+int stack_on_ready(struct stack *st, void *shard);
+unsigned int stack_shards(const struct stack *st);
+char *stack_connection_info(struct stack *st);
 void stack_poll(struct stack *st, bool poll_failed);
 void stack_reap(struct stack *st);
 struct timewait_stats;

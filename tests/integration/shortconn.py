@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shortconn.py - TCP peers for the connection-churn tests (test-timewait.sh,
-# test-memory.sh): who closes first, half-close, bursts, idle connections.
+# test-memory.sh, test-shards.sh): who closes first, half-close, bursts, idle
+# connections, many echoed at once.
 # Every loop is bounded in count and time; output goes to stdout or a file.
 import hashlib, selectors, socket, sys, time
 
@@ -147,7 +148,57 @@ def hold(host, port, n, out):       # N idle connections, for a minute
     time.sleep(60)
 
 
+def echo(host, port):               # echo every connection, many at once
+    ls = listener(host, int(port), backlog=1024)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    end = time.monotonic() + 300
+    while time.monotonic() < end:
+        for key, _ in sel.select(timeout=1):
+            if key.fileobj is ls:
+                c, _ = ls.accept()
+                sel.register(c, selectors.EVENT_READ)
+                continue
+            try:
+                data = key.fileobj.recv(65536)
+            except OSError:
+                data = b''
+            if data:
+                key.fileobj.sendall(data)
+            else:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+
+
+def many(host, port, n, hold_s='0'):  # N open at once, 2 echoes each
+    n = int(n)
+    socks = [socket.create_connection((host, int(port)), timeout=20)
+             for i in range(n)]
+    bad = 0
+    for rnd in range(2):
+        for i, s in enumerate(socks):
+            s.sendall(b'%d.%d;' % (rnd, i))
+        for i, s in enumerate(socks):
+            want, got = b'%d.%d;' % (rnd, i), b''
+            try:
+                while len(got) < len(want):
+                    d = s.recv(len(want) - len(got))
+                    if not d:
+                        break
+                    got += d
+            except OSError:
+                pass
+            bad += got != want
+        if rnd == 0:
+            print('open %d' % n, flush=True)
+            time.sleep(float(hold_s))
+    for s in socks:
+        s.close()
+    print('%d %d' % (n - bad, bad), flush=True)
+
+
 MODES = {
+    'echo': echo, 'many': many,
     'answer-close': answer_close, 'wait-close': wait_close, 'sink': sink,
     'client': client, 'halfclose-server': halfclose_server,
     'halfclose-client': halfclose_client, 'burst': burst, 'hold': hold,

@@ -9,25 +9,31 @@
 #include <unistd.h>
 
 #include "slirp-env.h"
+#include "loop.h"
 #include "stack.h"
 #include "tapout.h"
 
 static struct stack *st;
+static struct loop lp;     /* holds the shards' fds (stack_attach()) */
+static const struct loop_ops noops;
 static int peer = -1;      /* the namespace's end of the "tap" */
 
 /* one iteration of the daemon's loop without entries of its own */
 static void iterate(int timeout_ms)
 {
-    struct pollfd pfd;
+    struct pollfd p[8];
+    size_t i, k = lp.n_ent < 8 ? lp.n_ent : 8;
     int t = -1, n;
 
     stack_fill(st, &t);
-    pfd = (struct pollfd){ .fd = stack_poll_fd(st), .events = POLLIN };
     if (t >= 0 && t < timeout_ms)
         timeout_ms = t;
-    n = poll(&pfd, 1, timeout_ms);
-    if (n > 0)
-        stack_on_ready(st);
+    for (i = 0; i < k; i++)
+        p[i] = (struct pollfd){ .fd = lp.ent[i].fd, .events = POLLIN };
+    n = poll(p, k, timeout_ms);
+    for (i = 0; n > 0 && i < k; i++)
+        if (p[i].revents)
+            stack_on_ready(st, lp.ent[i].data);
     stack_tap_read(st, 64);
     stack_poll(st, n < 0);
     stack_flush(st);
@@ -70,6 +76,91 @@ static int free_port(void)
     return port;
 }
 
+/* a frame from the guest to libslirp: Ethernet header, then @len bytes */
+static size_t guest_frame(uint8_t *f, const uint8_t *mac, uint16_t type,
+                          const uint8_t *l3, size_t len)
+{
+    static const uint8_t slirp_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
+
+    memcpy(f, type == 0x0806 ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff" :
+                               slirp_mac, 6);
+    memcpy(f + 6, mac, 6);
+    f[12] = (uint8_t)(type >> 8);
+    f[13] = (uint8_t)type;
+    memcpy(f + 14, l3, len);
+    return 14 + len;
+}
+
+/* frames libslirp wrote that are waiting now */
+static int drain_frames(void)
+{
+    uint8_t f[2048];
+    int n = 0;
+
+    while (recv(peer, f, sizeof(f), MSG_DONTWAIT) > 0)
+        n++;
+    return n;
+}
+
+/* four instances: a frame walks only its own shard; ARP goes to all, and
+ * one answer comes back */
+static void shards(struct config *cfg, const uint8_t *mac)
+{
+    /* ARP: who has 10.0.2.2, tell 10.0.2.100 */
+    static const uint8_t arp[28] = {
+        0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 2, 100,
+        0, 0, 0, 0, 0, 0, 10, 0, 2, 2,
+    };
+    /* TCP SYN 10.0.2.100:40000 -> 10.0.2.2:9 (header checksum 0: libslirp
+     * does not check it, the frame only has to reach a shard) */
+    uint8_t tcp[40] = {
+        0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 2, 100,
+        10, 0, 2, 2, 0x9c, 0x40, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0,
+        0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    };
+    uint8_t f[128];
+    uint64_t f0, p0;
+    size_t len;
+    int sv[2], i;
+
+    cfg->shards = 4;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                   sv) < 0 || stack_new(cfg, sv[0], &st) < 0) {
+        printf("Bail out! cannot create four libslirp instances\n");
+        exit(1);
+    }
+    peer = sv[1];
+    loop_init(&lp, &noops, NULL, 0);
+    if (stack_attach(st, &lp) < 0) {
+        printf("Bail out! stack_attach\n");
+        exit(1);
+    }
+    TAP_IS_INT((int)lp.n_ent, 4, "one loop entry per shard");
+    for (i = 0; i < 3; i++)
+        iterate(0);
+
+    len = guest_frame(f, mac, 0x0806, arp, sizeof(arp));
+    p0 = polls();
+    send(peer, f, len, 0);
+    iterate(0);
+    TAP_IS_INT((int)(polls() - p0), 4, "an ARP request runs every shard");
+    TAP_IS_INT(drain_frames(), 1, "and one ARP reply reaches the namespace");
+
+    iterate(0);
+    iterate(0);
+    f0 = fills();
+    len = guest_frame(f, mac, 0x0800, tcp, sizeof(tcp));
+    send(peer, f, len, 0);
+    iterate(0);     /* the frame is read after this iteration's fill */
+    iterate(0);
+    TAP_IS_INT((int)(fills() - f0), 1, "a TCP segment: one shard's walk");
+
+    stack_free(st);
+    loop_free(&lp);
+    close(peer);
+    close(sv[0]);
+}
+
 int main(void)
 {
     static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
@@ -80,15 +171,21 @@ int main(void)
     int sv[2], port, client;
     ssize_t n;
 
-    tap_plan(12);
+    tap_plan(16);
     env_private_netns();
     env_config(&cfg, false);
+    cfg.shards = 1;     /* the walks of one instance first */
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    sv) < 0 || stack_new(&cfg, sv[0], &st) < 0) {
         printf("Bail out! cannot create a libslirp instance\n");
         return 1;
     }
     peer = sv[1];
+    loop_init(&lp, &noops, NULL, 0);
+    if (stack_attach(st, &lp) < 0) {
+        printf("Bail out! stack_attach\n");
+        return 1;
+    }
 
     /* one libslirp socket: a listener of a host forward */
     port = free_port();
@@ -152,8 +249,11 @@ int main(void)
 
     close(client);
     stack_free(st);
+    loop_free(&lp);
     close(peer);
     close(sv[0]);
+
+    shards(&cfg, guest_mac);
     config_free(&cfg);
     return tap_done();
 }

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-shards.sh - flows spread over several libslirp instances (--shards,
+# src/steer.c), through a real libslirp:
+#   1  bad --shards values are refused with a clear message
+#   2  300 namespace -> host connections open at once, each echoing twice:
+#      all carry data, get_connections lists every one (from every shard)
+#   3  the same over IPv6 (fd00::2), 100 connections
+#   4  200 host clients at once through a port forward on libslirp's path:
+#      libslirp's shard 0 starts those flows and the namespace's answers
+#      must come back to it (the steering table), so every one echoes
+#   5  UDP and a TCP bulk transfer still go through; one ARP answer only
+# in a private network namespace whose loopback is "the host".
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-api.sh"
+enter_private_host_ns "$@"
+
+require_root
+require_cmd ip nsenter unshare ss jq
+is_slirpd || skip "slirpd-only: --shards"
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+[ -n "$PY" ] || skip "needs python3"
+api_init
+API_SOCK=$T/api.sock
+cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
+chmod 644 "$T/sc.py"
+
+_up() { ss -Htln "sport = :$1" | grep -q .; }
+_stat() { # FIELD of get_info's stats
+	api rootlesskit '{"execute":"get_info"}'
+	jq -r ".return.stats.$1" <<<"$API_REPLY"
+}
+_established() { # connections libslirp lists as ESTABLISHED to port $1
+	api rootlesskit '{"execute":"get_connections"}'
+	jq "[.return.connections[] | select(.state == \"ESTABLISHED\" and
+		(.dst_port == $1 or .src_port == $1))] | length" <<<"$API_REPLY"
+}
+_opened() { grep -q '^open' "$1" 2>/dev/null; }
+_done() { [ "$(wc -l <"$1" 2>/dev/null)" -ge 2 ]; }
+
+# 1
+for bad in 0 65 x -1; do
+	run_cli --shards=$bad 1 tap0
+	assert_eq 1 "$CLI_RC" "1: --shards=$bad exits 1"
+	assert_contains "$CLI_OUT$CLI_ERR" "--shards must be a number from 1 to 64: $bad" \
+		"1: --shards=$bad says why"
+done
+
+NS=$(ns_start)
+daemon_start --exit-fd 4 -- -c -6 --shards=8 --forward-path=slirp \
+	--api-socket "$API_SOCK" "$NS" tap0
+_ns_prefix "$NS"
+assert_eq 8 "$(_stat shards)" "get_info: 8 shards"
+
+# 2
+p=$(free_port tcp)
+spawn --log "$T/echo4.log" timeout 300 "$PY" "$T/sc.py" echo 127.0.0.1 "$p"
+wait_for -t 10 _up "$p" || fail "host echo server"
+spawn --log "$T/many4.out" "${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many 10.0.2.2 "$p" 300 3
+wait_for -t 60 _opened "$T/many4.out" || fail "2: 300 connections did not open: $(cat "$T/many4.out")"
+n=$(_established "$p")
+[ "$n" -ge 300 ] || fail "2: get_connections lists $n of 300 connections"
+ok "2: get_connections lists all 300 ($n)"
+s=$(_stat slirp_sockets)
+[ "$s" -ge 300 ] || fail "2: the shards poll $s sockets, not the 300 connections"
+wait_for -t 60 _done "$T/many4.out" || fail "2: the client did not finish"
+assert_eq "300 0" "$(tail -1 "$T/many4.out")" "2: 300 connections at once, each echoed twice"
+
+# 3
+p6=$(free_port tcp)
+spawn --log "$T/echo6.log" timeout 300 "$PY" "$T/sc.py" echo ::1 "$p6"
+wait_for -t 10 _up "$p6" || fail "host echo server (IPv6)"
+wait_for -t 10 "${NS_PREFIX[@]}" sh -c "ip -6 addr show dev tap0 | grep -q 'scope global'" ||
+	fail "3: no IPv6 address on tap0"
+out=$("${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many fd00::2 "$p6" 100 | tail -1)
+assert_eq "100 0" "$out" "3: IPv6: 100 connections at once, each echoed twice"
+
+# 4
+spawn --log "$T/nsecho.log" "${NS_PREFIX[@]}" timeout 300 "$PY" "$T/sc.py" echo 0.0.0.0 81
+wait_for -t 10 _ns_listening "$NS" tcp 81 || fail "4: echo server in the namespace"
+pf=$(free_port tcp)
+api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pf,\"guest_port\":81}"
+spawn --log "$T/manyf.out" timeout 120 "$PY" "$T/sc.py" many 127.0.0.1 "$pf" 200 3
+wait_for -t 60 _opened "$T/manyf.out" || fail "4: 200 forwarded connections did not open: $(cat "$T/manyf.out")"
+f=$(_stat steered_flows)
+[ "$f" -ge 100 ] || fail "4: the steering table holds $f flows of shard 0 (expected most of 200)"
+ok "4: the steering table holds $f of the 200 forwarded flows"
+wait_for -t 60 _done "$T/manyf.out" || fail "4: the client did not finish"
+assert_eq "200 0" "$(tail -1 "$T/manyf.out")" "4: 200 forwarded connections at once, each echoed twice"
+assert_eq 0 "$(_stat steer_full)" "4: no flow found the table full"
+
+# 5
+svc_start udp-echo
+ns_udp_roundtrip "$NS" 10.0.2.2 "$SVC_PORT" 1000 || fail "5: UDP"
+ok "5: UDP through the shards"
+svc_start tcp-echo
+ns_tcp_roundtrip "$NS" 10.0.2.2 "$SVC_PORT" 4000000 || fail "5: TCP bulk"
+ok "5: 4 MB echoed through one shard"
+n=$("${NS_PREFIX[@]}" ip -4 neigh show dev tap0 | grep -c '10.0.2.2 ' || true)
+assert_eq 1 "$n" "5: one neighbour entry for the gateway"
+
+daemon_close_exit_fd
+daemon_wait_exit 10 || fail "the daemon did not exit on --exit-fd"
+assert_eq 0 "$DAEMON_STATUS" "exit status 0"
