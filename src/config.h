@@ -19,6 +19,10 @@
 /* --udp-timeout, seconds: a relayed UDP flow idle this long closes */
 #define CONFIG_UDP_TIMEOUT_DEFAULT 120
 #define CONFIG_UDP_TIMEOUT_MAX 86400
+/* --fin-timeout, seconds: a TCP connection one side closed, idle this long,
+ * is reset (the kernel's tcp_fin_timeout; 0: never) */
+#define CONFIG_FIN_TIMEOUT_DEFAULT 60
+#define CONFIG_FIN_TIMEOUT_MAX 86400
 
 /* config_from_options(): an error slirp4netns reports with the usage */
 #define CONFIG_E_USAGE (-EDOM)
@@ -69,6 +73,7 @@ struct config {
     bool disable_dns;
     bool disable_offload;        /* no IFF_VNET_HDR on the tap */
     unsigned int udp_timeout_ms; /* --udp-timeout: relayed UDP flows */
+    unsigned int fin_timeout_ms; /* --fin-timeout: half-closed TCP; 0: never */
     unsigned int busy_poll_us;   /* --busy-poll: the loop's longest window */
     bool enable_sandbox;
     bool enable_seccomp;
