@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "finwait.h"
 #include "log.h"
 #include "offload.h"
 #include "pollset.h"
@@ -56,6 +57,9 @@
 /* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
 #define STACK_REAP_FACTOR 10
 #define STACK_REAP_MAX_US 10000
+/* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
+#define STACK_FIN_ROUND_MIN_US 250000
+#define STACK_FIN_ROUND_MAX_US 5000000
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -93,6 +97,9 @@ struct stack {
     int64_t last_guest_error_ms;
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     int64_t reap_next_us;   /* no slirp_connection_info() before this */
+    struct finwait *fw;     /* flows the namespace closed, the remote not */
+    int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
+    int64_t fin_next_us;    /* finwait.c's next round */
     /*
      * libslirp's sockets in an epoll set kept across fills (pollset.c):
      * the loop polls its fd (stack_poll_fd()); the walks over libslirp's
@@ -302,10 +309,13 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     if (!st)
         return -ENOMEM;
     st->last_guest_error_ms = INT64_MIN / 2;
+    st->fin_timeout_ms = cfg->fin_timeout_ms;
     st->ps.epfd = -1;
-    if (tap_new(tapfd, &st->tap) < 0 || timewait_new(&st->tw) < 0) {
+    if (tap_new(tapfd, &st->tap) < 0 || timewait_new(&st->tw) < 0 ||
+        finwait_new(&st->fw) < 0) {
         tap_free(st->tap);
         timewait_free(st->tw);
+        finwait_free(st->fw);
         free(st);
         return -ENOMEM;
     }
@@ -366,6 +376,7 @@ void stack_free(struct stack *st)
     if (st->coalesce)
         offload_txq_free(&st->txq);
     timewait_free(st->tw);
+    finwait_free(st->fw);
     tap_free(st->tap);
     pollset_fini(&st->ps);
     free(st);
@@ -543,6 +554,11 @@ int stack_fill(struct stack *st, int *timeout_ms)
     if (timewait_pending(st->tw))
         stack_lower_timeout(timeout_ms,
                             (st->reap_next_us - busypoll_now_us() + 999) / 1000);
+    /* flows in CLOSE_WAIT: their next round (otherwise libslirp's own
+     * slow timer brings the loop back while it has TCP sockets) */
+    if (finwait_tracked(st->fw))
+        stack_lower_timeout(timeout_ms,
+                            (st->fin_next_us - busypoll_now_us() + 999) / 1000);
     if (st->filled && !st->dirty) {
         stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
         return 0;
@@ -670,24 +686,37 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
     slirp_input(st->slirp, frame, (int)len);
 }
 
+/* is a round of finwait.c due? (libslirp has TCP sockets: its slow timer
+ * runs, wish_ms <= 499) */
+static bool stack_fin_due(const struct stack *st, int64_t now_us)
+{
+    return st->fin_timeout_ms > 0 && now_us >= st->fin_next_us &&
+           (st->wish_ms <= 499 || finwait_tracked(st->fw));
+}
+
 /**
  * stack_reap() - end the TIME_WAIT of flows libslirp closed first, once
- *		  their close is complete (see timewait.c)
+ *		  their close is complete (see timewait.c), and the flows
+ *		  the namespace closed that stayed idle for --fin-timeout
+ *		  (finwait.c)
  * @st:	the stack
  *
  * Costs one slirp_connection_info() walk, and only in iterations where
- * such a close completed (or waits for its receive buffer to drain), and
- * at most about a tenth of the time.
+ * such a close completed (or waits for its receive buffer to drain), at
+ * most about a tenth of the time; or for finwait.c's round, an eighth of
+ * --fin-timeout apart (within 0.25 and 5 s) while libslirp has TCP
+ * sockets. One listing serves both when both are due.
  */
 void stack_reap(struct stack *st)
 {
-    int64_t t0, t1;
+    int64_t t0, t1, round;
+    bool tw, fin;
     char *info;
 
-    if (!timewait_pending(st->tw))
-        return;
     t0 = busypoll_now_us();
-    if (t0 < st->reap_next_us)
+    tw = timewait_pending(st->tw) && t0 >= st->reap_next_us;
+    fin = stack_fin_due(st, t0);
+    if (!tw && !fin)
         return;
     info = slirp_connection_info(st->slirp);
     t1 = busypoll_now_us();
@@ -701,12 +730,31 @@ void stack_reap(struct stack *st)
      * and are then reset together; their sockets' own cost is not counted,
      * or a slow round would space the next ones out, and the list grow).
      */
-    st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
-    if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
-        st->reap_next_us = t1 + STACK_REAP_MAX_US;
-    timewait_reap(st->tw, info, stack_inject, st);
+    if (tw) {
+        st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
+        if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
+            st->reap_next_us = t1 + STACK_REAP_MAX_US;
+        timewait_reap(st->tw, info, stack_inject, st);
+    }
+    if (fin) {
+        round = st->fin_timeout_ms * 1000 / 8;
+        if (round < STACK_FIN_ROUND_MIN_US)
+            round = STACK_FIN_ROUND_MIN_US;
+        if (round > STACK_FIN_ROUND_MAX_US)
+            round = STACK_FIN_ROUND_MAX_US;
+        if (round < STACK_REAP_FACTOR * (t1 - t0))
+            round = STACK_REAP_FACTOR * (t1 - t0);
+        st->fin_next_us = t1 + round;
+        finwait_scan(st->fw, info, t1 / 1000, st->fin_timeout_ms,
+                     &finwait_socket_ops);
+    }
     g_free(info);
     st->dirty = true;
+}
+
+void stack_get_finwait_stats(struct stack *st, struct finwait_stats *ret)
+{
+    finwait_get_stats(st->fw, ret);
 }
 
 void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret)
