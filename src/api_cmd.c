@@ -34,6 +34,7 @@
 #include "build-config.h"
 #include "commit.h"
 #include "config.h"
+#include "finwait.h"
 #include "fwd.h"
 #include "json.h"
 #include "slirpinfo.h"
@@ -383,6 +384,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
     if (ctx->stack) {
         const struct stack_stats *s = stack_get_stats(ctx->stack);
         struct timewait_stats tws;
+        struct finwait_stats fws;
 
         json_key(b, "stats");
         json_begin_object(b);
@@ -401,6 +403,9 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "timewait_reset", (int64_t)tws.reaped);
         api_cmd_add_int(b, "timewait_deferred", (int64_t)tws.deferred);
         api_cmd_add_int(b, "timewait_kept", (int64_t)tws.dropped);
+        stack_get_finwait_stats(ctx->stack, &fws);
+        api_cmd_add_int(b, "fin_timeout_reset", (int64_t)fws.ended);
+        api_cmd_add_int(b, "fin_timeout_held", (int64_t)fws.held);
         json_end_object(b);
     }
     if (ctx->loop) {
@@ -438,6 +443,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
         api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
         api_cmd_add_int(b, "pool_waits", (int64_t)ss.pool_waits);
+        api_cmd_add_int(b, "fin_timeout_reset", (int64_t)ss.fin_timeout_reset);
         api_cmd_add_int(b, "udp_pool_ipv4", (int64_t)ss.dpool_v4);
         api_cmd_add_int(b, "udp_pool_ipv6", (int64_t)ss.dpool_v6);
         json_end_object(b);
