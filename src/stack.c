@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "fdlimit.h"
 #include "finwait.h"
 #include "log.h"
 #include "offload.h"
@@ -115,6 +116,7 @@ struct stack {
     int64_t fill_ms;        /* when it ran */
     int64_t polled_ms;      /* last slirp_pollfds_poll() */
     int64_t slow_ms;        /* our mirror of libslirp's last slow timer */
+    int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
 };
 
 int64_t stack_now_ms(void)
@@ -466,8 +468,12 @@ static int stack_from_epoll(uint32_t revents)
 static int stack_add_poll(int fd, int events, void *opaque)
 {
     struct stack *st = opaque;
+    uint32_t ev = stack_to_epoll(events);
 
-    return pollset_want(&st->ps, fd, stack_to_epoll(events)) < 0 ? -1 : fd;
+    /* a listener whose accept() ran out of fds rests (fdlimit.c) */
+    if ((ev & EPOLLIN) && fdlimit_paused(fd, st->fill_ms))
+        ev &= ~(uint32_t)EPOLLIN;
+    return pollset_want(&st->ps, fd, ev) < 0 ? -1 : fd;
 }
 
 static int stack_get_revents(int idx, void *opaque)
@@ -528,6 +534,25 @@ void stack_touch(struct stack *st)
     st->dirty = true;
 }
 
+/*
+ * Out of fds (fdlimit.c): one line per episode; a listener that began to
+ * rest is registered again without EPOLLIN, one whose rest is over with it.
+ */
+static void stack_fd_shortage(struct stack *st, int64_t now)
+{
+    int e = fdlimit_take_episode();
+
+    if (e)
+        warn("out of file descriptors (%s): libslirp's port forwards rest "
+             "their listeners (%d ms at a time) and its connections out of "
+             "the namespace are refused until some close, ignoring",
+             strerror(e), FDLIMIT_PAUSE_MS);
+    if (fdlimit_take_change() || (st->resume_ms && now >= st->resume_ms)) {
+        st->dirty = true;
+        st->resume_ms = 0;
+    }
+}
+
 /**
  * stack_fill() - run libslirp's due timers and gather the sockets it wants
  *		  polled this iteration (into the set of stack_poll_fd())
@@ -550,6 +575,7 @@ int stack_fill(struct stack *st, int *timeout_ms)
 
     stack_run_timers(st, timeout_ms);
     now = stack_now_ms();
+    stack_fd_shortage(st, now);
     /* flows waiting for stack_reap(): come back when it may run */
     if (timewait_pending(st->tw))
         stack_lower_timeout(timeout_ms,
@@ -561,14 +587,19 @@ int stack_fill(struct stack *st, int *timeout_ms)
                             (st->fin_next_us - busypoll_now_us() + 999) / 1000);
     if (st->filled && !st->dirty) {
         stack_lower_timeout(timeout_ms, st->fill_ms + st->wish_ms - now);
+        if (st->resume_ms)
+            stack_lower_timeout(timeout_ms, st->resume_ms - now);
         return 0;
     }
     pollset_begin(&st->ps);
+    st->fill_ms = now;      /* (stack_add_poll() reads it) */
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(st->slirp, &t, stack_add_poll, st);
     st->stats.slirp_fills++;
+    st->resume_ms = fdlimit_next_resume(now);
+    if (st->resume_ms)
+        stack_lower_timeout(timeout_ms, st->resume_ms - now);
     st->wish_ms = t;
-    st->fill_ms = now;
     st->filled = !st->ps.failed;
     st->dirty = false;
     stack_lower_timeout(timeout_ms, t);
