@@ -34,6 +34,7 @@
 #include "build-config.h"
 #include "commit.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "finwait.h"
 #include "fwd.h"
 #include "json.h"
@@ -385,6 +386,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         const struct stack_stats *s = stack_get_stats(ctx->stack);
         struct timewait_stats tws;
         struct finwait_stats fws;
+        struct fdlimit_stats fls;
 
         json_key(b, "stats");
         json_begin_object(b);
@@ -406,6 +408,10 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         stack_get_finwait_stats(ctx->stack, &fws);
         api_cmd_add_int(b, "fin_timeout_reset", (int64_t)fws.ended);
         api_cmd_add_int(b, "fin_timeout_held", (int64_t)fws.held);
+        fdlimit_get_stats(&fls);
+        api_cmd_add_int(b, "out_of_fds_accepts", (int64_t)fls.accept_failed);
+        api_cmd_add_int(b, "out_of_fds_sockets", (int64_t)fls.socket_failed);
+        api_cmd_add_int(b, "listener_rests", (int64_t)fls.paused);
         json_end_object(b);
     }
     if (ctx->loop) {

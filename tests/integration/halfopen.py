@@ -143,23 +143,33 @@ def roundtrip(host, port, secs):
 
 
 def echo(host, port, secs):
-    """answer one byte per connection, for SECS"""
+    """echo every connection, close it at EOF, for SECS"""
     ls = listener(host, int(port))
-    ls.settimeout(0.5)
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
     end = time.monotonic() + float(secs)
     while time.monotonic() < end:
-        try:
-            c, _ = ls.accept()
-        except socket.timeout:
-            continue
-        c.settimeout(5)
-        try:
-            d = c.recv(1)
-            if d:
-                c.sendall(d)
-        except OSError:
-            pass
-        c.close()
+        for key, _ in sel.select(timeout=0.5):
+            if key.fileobj is ls:
+                try:
+                    c, _ = ls.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_READ)
+                continue
+            try:
+                d = key.fileobj.recv(65536)
+                if d:
+                    key.fileobj.sendall(d)
+                    continue
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            sel.unregister(key.fileobj)
+            key.fileobj.close()
 
 
 if __name__ == '__main__':
