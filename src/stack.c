@@ -28,7 +28,10 @@
  * sockets, a due timer (its 2 ms and 499 ms wishes, or once a second), or a
  * frame other than TCP (ARP and NDP answers release output libslirp held
  * back, and only that call retries it). stack_reap() ends libslirp's
- * TIME_WAIT sockets early (timewait.c), at most a tenth of the time.
+ * TIME_WAIT sockets early (timewait.c), at most a tenth of the time, and
+ * flows the namespace closed that stayed idle for --fin-timeout
+ * (finwait.c). A listener whose accept() ran out of fds rests without
+ * EPOLLIN (fdlimit.c).
  *
  * The configuration (SlirpConfig) is derived once from struct config in
  * stack_new(), which also refuses a libslirp older than 4.7 at run time.
