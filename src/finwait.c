@@ -185,14 +185,22 @@ static void finwait_line(struct finwait *fw, const struct slirpinfo_conn *c,
     uint64_t progress, sig;
     bool fresh;
 
-    if (k.fd < 0 || ops->probe(k.fd, k.sport, k.dport, &progress) < 0)
+    if (k.fd < 0)
         return;
-    sig = finwait_sig(c->recvq, c->sendq, progress);
     e = finwait_lookup(fw, &k, &fresh);
     if (!e) {
         fw->st.untracked++;
         return;
     }
+    /* an entry's socket was checked when it was made: its number has not
+     * been closed since (fdgen.c), so only its counter is read again */
+    if (ops->probe(k.fd, k.sport, k.dport, !fresh && fdgen_known(k.fd),
+                   &progress) < 0) {
+        if (!fresh)
+            finwait_forget(fw, e);
+        return;
+    }
+    sig = finwait_sig(c->recvq, c->sendq, progress);
     if (fresh) {
         e->used = true;
         e->k = k;
@@ -288,7 +296,7 @@ static int finwait_port_of(const struct sockaddr_storage *ss)
  * address it was accepted on and the guest's address)
  */
 static int finwait_socket_probe(int fd, uint16_t sport, uint16_t dport,
-                                uint64_t *progress)
+                                bool known, uint64_t *progress)
 {
     struct sockaddr_storage peer, self;
     socklen_t plen = sizeof(peer), slen = sizeof(self);
@@ -297,15 +305,18 @@ static int finwait_socket_probe(int fd, uint16_t sport, uint16_t dport,
     int type = 0;
     socklen_t ylen = sizeof(type);
 
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ylen) < 0)
-        return -errno;
-    if (type != SOCK_STREAM)
-        return -ENOTSOCK;
-    if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
-        getsockname(fd, (struct sockaddr *)&self, &slen) < 0)
-        return -errno;
-    if (finwait_port_of(&peer) != dport && finwait_port_of(&self) != sport)
-        return -ESRCH;
+    if (!known) {
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ylen) < 0)
+            return -errno;
+        if (type != SOCK_STREAM)
+            return -ENOTSOCK;
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
+            getsockname(fd, (struct sockaddr *)&self, &slen) < 0)
+            return -errno;
+        if (finwait_port_of(&peer) != dport &&
+            finwait_port_of(&self) != sport)
+            return -ESRCH;
+    }
     memset(&ti, 0, sizeof(ti));
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) < 0)
         return -errno;

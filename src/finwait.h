@@ -2,6 +2,7 @@
 /* finwait.h - ends libslirp's flows that the namespace closed and the remote never did, after --fin-timeout */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* flows followed at once (libslirp's sockets in CLOSE_WAIT) */
@@ -19,12 +20,14 @@ struct finwait_stats {
 /*
  * What finwait_scan() does to a listed socket (finwait_socket_ops, or a
  * test's). probe: is @fd the host socket of the listed flow with ports
- * @sport and @dport? If so, 0 and *@progress, a counter that moves with
- * every byte the remote sends; a negative errno if not. end: abort it, so
- * that libslirp drops the flow at its next poll.
+ * @sport and @dport (not checked again with @known: an earlier probe said
+ * so, and the number was not closed since)? If so, 0 and *@progress, a
+ * counter that moves with every byte the remote sends; a negative errno if
+ * not. end: abort it, so that libslirp drops the flow at its next poll.
  */
 struct finwait_ops {
-    int (*probe)(int fd, uint16_t sport, uint16_t dport, uint64_t *progress);
+    int (*probe)(int fd, uint16_t sport, uint16_t dport, bool known,
+                 uint64_t *progress);
     int (*end)(int fd);
 };
 

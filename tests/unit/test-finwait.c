@@ -15,9 +15,14 @@ static uint64_t progress[8192];     /* per fd: the remote's bytes */
 static int ended[16], n_ended;
 static int end_fails;
 
-static int fake_probe(int fd, uint16_t sport, uint16_t dport, uint64_t *p)
+static int n_checked;      /* probes that checked the socket's identity */
+
+static int fake_probe(int fd, uint16_t sport, uint16_t dport, bool known,
+                      uint64_t *p)
 {
-    if (fd >= 8192 || sport == 1)      /* port 1: another socket */
+    if (!known)
+        n_checked++;
+    if (fd >= 8192 || (!known && sport == 1))  /* port 1: another socket */
         return -3;
     *p = progress[fd];
     return 0;
@@ -61,7 +66,7 @@ int main(void)
     unsigned int k;
     int fd;
 
-    tap_plan(27);
+    tap_plan(28);
     if (finwait_new(&fw) < 0)
         return 1;
 
@@ -72,6 +77,7 @@ int main(void)
     TAP_IS_INT(scan(fw, line("CLOSE_WAIT", 9, 41234, 0, 0), T), 1, "1: ended at the timeout");
     TAP_OK(n_ended == 1 && ended[0] == 9, "1: its socket, fd 9");
     TAP_IS_INT(finwait_tracked(fw), 0, "1: and no longer followed");
+    TAP_IS_INT(n_checked, 1, "1: its socket was checked once, its counter read every round");
 
     /* 2: other states are not followed */
     scan(fw, line("ESTABLISHED", 10, 41235, 0, 0), 0);
