@@ -74,8 +74,27 @@ def halfclose(host, port, n, secs):
         s = connect(host, port)
         s.sendall(b'x')
         s.shutdown(socket.SHUT_WR)
-        s.setblocking(False)
         socks.append(s)
+    wait_ends(socks, secs)
+
+
+def halfclose_accept(host, port, n, secs):
+    """the same as a server: N accepted connections half-closed by us"""
+    ls = listener(host, int(port))
+    ls.settimeout(float(secs))
+    socks = []
+    for _ in range(int(n)):
+        s, _ = ls.accept()
+        s.sendall(b'x')
+        s.shutdown(socket.SHUT_WR)
+        socks.append(s)
+    wait_ends(socks, secs)
+
+
+def wait_ends(socks, secs):
+    n = len(socks)
+    for s in socks:
+        s.setblocking(False)
     sel = selectors.DefaultSelector()
     for s in socks:
         sel.register(s, selectors.EVENT_READ)

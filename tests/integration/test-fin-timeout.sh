@@ -12,7 +12,9 @@
 #      the same
 #   3  a half-closed connection whose remote still sends (a byte every
 #      0.5 s for 5 s) is not cut, on either path: all of it, then EOF
-#   4  --fin-timeout=0 keeps such connections; a bad value is refused
+#   4  the namespace's side closes first, the host client never does: 20
+#      connections of a libslirp forward and 20 of a splice forward reset
+#   5  --fin-timeout=0 keeps such connections; a bad value is refused
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
@@ -99,19 +101,38 @@ api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pf2,\"gue
 out=$(timeout 60 "$PY" "$T/ho.py" halfclose-read 127.0.0.1 "$pf2" 30)
 assert_eq "eof 10" "$out" "3: splice: a half-closed connection the namespace still sends on is not cut"
 
+# 4
+spawn --log "$T/hc-ns.log" timeout 60 "${NS_PREFIX[@]}" "$PY" "$T/ho.py" halfclose-accept 0.0.0.0 83 20 30
+hcs=$SPAWN_PID
+wait_for -t 10 _ns_listening "$NS" tcp 83 || fail "4: half-closing server in the namespace"
+pl=$(free_port tcp)
+api_add "{\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":$pl,\"guest_port\":83,\"path\":\"slirp\"}"
+spawn --log "$T/hold1.log" timeout 60 "$PY" "$T/ho.py" hold 127.0.0.1 "$pl" 20 40 "$T/held1"
+wait_for -t 45 sh -c "! kill -0 $hcs 2>/dev/null" || fail "4: the namespace's server did not finish"
+assert_eq "reset 20 eof 0 open 0" "$(cat "$T/hc-ns.log")" \
+	"4: libslirp forward: 20 connections the namespace closed, the host client never: reset"
+spawn --log "$T/hc-ns2.log" timeout 60 "${NS_PREFIX[@]}" "$PY" "$T/ho.py" halfclose-accept 0.0.0.0 84 20 30
+hcs=$SPAWN_PID
+wait_for -t 10 _ns_listening "$NS" tcp 84 || fail "4: half-closing server in the namespace"
+pl=$(free_port tcp)
+api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pl,\"guest_port\":84}"
+spawn --log "$T/hold2.log" timeout 60 "$PY" "$T/ho.py" hold 127.0.0.1 "$pl" 20 40 "$T/held2"
+wait_for -t 45 sh -c "! kill -0 $hcs 2>/dev/null" || fail "4: the namespace's server did not finish"
+assert_eq "reset 20 eof 0 open 0" "$(cat "$T/hc-ns2.log")" \
+	"4: splice forward: 20 connections the namespace closed, the host client never: reset"
 daemon_stop
 
-# 4
+# 5
 ph=$(free_port tcp)
 spawn --log "$T/nc-host2.log" timeout 60 "$PY" "$T/ho.py" never-close 127.0.0.1 "$ph" 40
-wait_for -t 10 _up "$ph" || fail "4: host server"
+wait_for -t 10 _up "$ph" || fail "5: host server"
 NS=$(ns_start)
 daemon_start --exit-fd 4 -- -c --fin-timeout=0 --api-socket "$API_SOCK" "$NS" tap0
 out=$(ns_exec -t 60 "$NS" "$PY" "$T/ho.py" halfclose 10.0.2.2 "$ph" 5 8)
-assert_eq "reset 0 eof 0 open 5" "$out" "4: --fin-timeout=0: half-closed connections are kept (8 s)"
+assert_eq "reset 0 eof 0 open 5" "$out" "5: --fin-timeout=0: half-closed connections are kept (8 s)"
 daemon_stop
 run_cli --hup-exit-fd 5 -c --fin-timeout=x "$NS" tap0
-assert_eq 1 "$CLI_RC" "4: --fin-timeout=x: exit status 1"
+assert_eq 1 "$CLI_RC" "5: --fin-timeout=x: exit status 1"
 assert_contains "$CLI_ERR" "--fin-timeout must be a number of seconds from 0 to 86400: x" \
-	"4: the message names the option and the value"
+	"5: the message names the option and the value"
 ok "fin-timeout"
