@@ -3,6 +3,7 @@
 # test-emfile.sh - the daemon out of file descriptors (its RLIMIT_NOFILE
 # lowered with prlimit, then used up by connections through a libslirp port
 # forward, whose listener is level-triggered and whose accept() fails):
+#   0  at start the daemon raises its soft RLIMIT_NOFILE to the hard limit
 #   1  it logs the condition once, not per event
 #   2  it does not spin: CPU time over 2 s while a client waits in the
 #      listener's backlog stays below a small bound (a sanity bound, not a
@@ -33,7 +34,9 @@ _cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
 _out_of_fds_lines() { grep -c "out of file descriptors" "$DAEMON_LOG" || true; }
 
 NS=$(ns_start)
-daemon_start --exit-fd 4 -- -c --api-socket "$API_SOCK" "$NS" tap0
+daemon_start --wrap "prlimit --nofile=256:4096" --exit-fd 4 -- -c --api-socket "$API_SOCK" "$NS" tap0
+assert_eq "4096 4096" "$(awk '/^Max open files/ { print $4, $5 }' "/proc/$DAEMON_PID/limits")" \
+	"0: started with 256:4096, the daemon's RLIMIT_NOFILE is raised to 4096:4096"
 _ns_prefix "$NS"
 spawn --log "$T/echo-ns.log" timeout 120 "${NS_PREFIX[@]}" "$PY" "$T/ho.py" echo 0.0.0.0 80 110
 wait_for -t 10 _ns_listening "$NS" tcp 80 || fail "server in the namespace"
