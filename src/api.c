@@ -90,6 +90,8 @@ struct api {
     uint64_t n_requests;
     uint64_t n_scanned;     /* request bytes the framing scan looked at */
     uint64_t n_refused;     /* clients refused for their uid */
+    int64_t listen_resume_ms;   /* accept() ran out of fds: rests until */
+    int64_t accept_log_ms;      /* the last "out of fds" line */
 };
 
 static void api_conn_read(struct api *api, struct loop *l, struct api_conn *c);
@@ -482,6 +484,25 @@ static bool api_peer_ok(const struct api *api, int fd, uid_t *ret_uid)
            (api->overflow_ok && cred.uid == api->overflow_uid);
 }
 
+/*
+ * accept() ran out of fds or memory: the client stays queued and the
+ * listener, level-triggered, would be reported again at once, for ever. It
+ * is polled for nothing until API_ACCEPT_PAUSE_MS have passed (api_expire()
+ * brings it back); one line per 10 s says so.
+ */
+static void api_listen_rest(struct api *api, struct loop *l, int err)
+{
+    int64_t now = stack_now_ms();
+
+    if (!api->accept_log_ms || now - api->accept_log_ms >= 10000) {
+        api->accept_log_ms = now;
+        warn("API socket: accept: %s: the listener rests for %d ms",
+             strerror(err), API_ACCEPT_PAUSE_MS);
+    }
+    if (loop_set_events(l, api->listen_fd, 0) == 0)
+        api->listen_resume_ms = now + API_ACCEPT_PAUSE_MS;
+}
+
 /**
  * api_on_listen() - accept the pending clients (non-blocking)
  * @api:	the server
@@ -498,7 +519,11 @@ void api_on_listen(struct api *api, struct loop *l)
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                api_listen_rest(api, l, errno);
+            else if (errno != EAGAIN && errno != EINTR &&
+                     errno != ECONNABORTED)
                 warn("API socket: accept: %s", strerror(errno));
             return;
         }
@@ -645,6 +670,14 @@ void api_timeout(struct api *api, int *timeout_ms)
     int64_t now = stack_now_ms();
     struct api_conn *c;
 
+    if (api->listen_resume_ms) {
+        int64_t left = api->listen_resume_ms - now;
+
+        if (left < 0)
+            left = 0;
+        if (*timeout_ms < 0 || left < *timeout_ms)
+            *timeout_ms = (int)left;
+    }
     for (c = api->conns; c; c = c->next) {
         int64_t left = c->deadline_ms - now;
         if (left < 0)
@@ -655,7 +688,8 @@ void api_timeout(struct api *api, int *timeout_ms)
 }
 
 /**
- * api_expire() - drop the clients whose deadline has passed
+ * api_expire() - drop the clients whose deadline has passed; a listener
+ *		  whose rest (out of fds) is over is polled again
  * @api:	the server
  * @l:		the loop
  */
@@ -663,6 +697,10 @@ void api_expire(struct api *api, struct loop *l)
 {
     int64_t now = stack_now_ms();
     struct api_conn *c = api->conns, *next;
+
+    if (api->listen_resume_ms && now >= api->listen_resume_ms &&
+        loop_set_events(l, api->listen_fd, POLLIN) == 0)
+        api->listen_resume_ms = 0;
 
     for (; c; c = next) {
         next = c->next;

@@ -12,6 +12,8 @@ struct loop;
 #define API_REQUEST_MAX (64 * 1024)
 #define API_CONN_MAX 64
 #define API_DEADLINE_MS 5000
+/* the listener rests this long when accept() runs out of fds */
+#define API_ACCEPT_PAUSE_MS 100
 
 /*
  * Handles one complete request; returns the reply (malloc'd, no trailing

@@ -35,6 +35,8 @@
 #include "commit.h"
 #include "config.h"
 #include "err.h"
+#include "fdlimit.h"
+#include "finwait.h"
 #include "fwd.h"
 #include "json.h"
 #include "slirpinfo.h"
@@ -375,6 +377,8 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
     if (ctx->stack) {
         const struct stack_stats *s = stack_get_stats(ctx->stack);
         struct timewait_stats tws;
+        struct finwait_stats fws;
+        struct fdlimit_stats fls;
 
         json_key(b, "stats");
         json_begin_object(b);
@@ -400,6 +404,13 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "epoll_changes", (int64_t)s->epoll_ctls);
         api_cmd_add_int(b, "steered_flows", (int64_t)s->steered_flows);
         api_cmd_add_int(b, "steer_full", (int64_t)s->steer_full);
+        stack_get_finwait_stats(ctx->stack, &fws);
+        api_cmd_add_int(b, "fin_timeout_reset", (int64_t)fws.ended);
+        api_cmd_add_int(b, "fin_timeout_held", (int64_t)fws.held);
+        fdlimit_get_stats(&fls);
+        api_cmd_add_int(b, "out_of_fds_accepts", (int64_t)fls.accept_failed);
+        api_cmd_add_int(b, "out_of_fds_sockets", (int64_t)fls.socket_failed);
+        api_cmd_add_int(b, "listener_rests", (int64_t)fls.paused);
         json_end_object(b);
     }
     if (ctx->loop) {
@@ -437,6 +448,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "pool_ipv4", (int64_t)ss.pool_v4);
         api_cmd_add_int(b, "pool_ipv6", (int64_t)ss.pool_v6);
         api_cmd_add_int(b, "pool_waits", (int64_t)ss.pool_waits);
+        api_cmd_add_int(b, "fin_timeout_reset", (int64_t)ss.fin_timeout_reset);
         api_cmd_add_int(b, "udp_pool_ipv4", (int64_t)ss.dpool_v4);
         api_cmd_add_int(b, "udp_pool_ipv6", (int64_t)ss.dpool_v6);
         json_end_object(b);

@@ -383,6 +383,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->tap_netns_fd = c->tap_userns_fd = -1;
     c->mtu = CONFIG_MTU_DEFAULT;
     c->udp_timeout_ms = CONFIG_UDP_TIMEOUT_DEFAULT * 1000;
+    c->fin_timeout_ms = CONFIG_FIN_TIMEOUT_DEFAULT * 1000;
     c->busy_poll_us = BUSYPOLL_DEFAULT_US;
     c->shards = CONFIG_SHARDS_DEFAULT;
 
@@ -431,6 +432,15 @@ int config_from_options(const struct options *o, struct config *ret,
                              "from 1 to %d: %s", CONFIG_UDP_TIMEOUT_MAX,
                              o->udp_timeout);
         c->udp_timeout_ms = (unsigned int)v * 1000;
+    }
+    if (o->fin_timeout) {
+        long v;
+
+        if (config_parse_uint(o->fin_timeout, CONFIG_FIN_TIMEOUT_MAX, &v) < 0)
+            return config_usage(e, "--fin-timeout must be a number of seconds "
+                                "from 0 to %d: %s", CONFIG_FIN_TIMEOUT_MAX,
+                                o->fin_timeout);
+        c->fin_timeout_ms = (unsigned int)v * 1000;
     }
     if (o->busy_poll) {
         long v;

@@ -24,6 +24,10 @@ struct err;
 /* --shards: libslirp instances behind the tap (steer.c) */
 #define CONFIG_SHARDS_DEFAULT 8
 #define CONFIG_SHARDS_MAX 64
+/* --fin-timeout, seconds: a TCP connection one side closed, idle this long,
+ * is reset (the kernel's tcp_fin_timeout; 0: never) */
+#define CONFIG_FIN_TIMEOUT_DEFAULT 60
+#define CONFIG_FIN_TIMEOUT_MAX 86400
 
 enum config_netns_type {
     CONFIG_NETNS_PID,
@@ -71,6 +75,7 @@ struct config {
     bool disable_dns;
     bool disable_offload;        /* no IFF_VNET_HDR on the tap */
     unsigned int udp_timeout_ms; /* --udp-timeout: relayed UDP flows */
+    unsigned int fin_timeout_ms; /* --fin-timeout: half-closed TCP; 0: never */
     unsigned int busy_poll_us;   /* --busy-poll: the loop's longest window */
     unsigned int shards;         /* --shards: libslirp instances */
     bool enable_sandbox;

@@ -133,6 +133,8 @@ int main(int argc, char **argv)
             r = nshelper_wait(helper);
         if (r == 0)
             r = splice_new(&reactor, helper, &splice);
+        if (r == 0)
+            splice_set_fin_timeout(splice, cfg.fin_timeout_ms);
         if (r < 0) {
             nshelper_free(helper);
             helper = NULL;

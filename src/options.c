@@ -30,6 +30,7 @@ enum {
     OPT_FORWARD_PATH,
     OPT_EXIT_WITH_PID,
     OPT_UDP_TIMEOUT,
+    OPT_FIN_TIMEOUT,
     OPT_BUSY_POLL,
     OPT_SHARDS,
     OPT_TAP_NETNS,
@@ -59,6 +60,7 @@ static const struct option opt_long[] = {
     { "forward-path", required_argument, NULL, OPT_FORWARD_PATH },
     { "exit-with-pid", required_argument, NULL, OPT_EXIT_WITH_PID },
     { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+    { "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
     { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
     { "shards", required_argument, NULL, OPT_SHARDS },
     { "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
@@ -137,6 +139,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_FORWARD_PATH: o.forward_path = optarg; break;
         case OPT_EXIT_WITH_PID: o.exit_with_pid = optarg; break;
         case OPT_UDP_TIMEOUT: o.udp_timeout = optarg; break;
+        case OPT_FIN_TIMEOUT: o.fin_timeout = optarg; break;
         case OPT_BUSY_POLL: o.busy_poll = optarg; break;
         case OPT_SHARDS: o.shards = optarg; break;
         case 'p':
@@ -208,6 +211,8 @@ void opt_print_usage(FILE *f, const char *argv0)
 "                         (TCP) or relayed (UDP) by slirpd, others through libslirp),\n"
 "                         splice, slirp\n"
 "--udp-timeout=SECONDS    idle time after which a relayed UDP flow closes (default=120)\n"
+"--fin-timeout=SECONDS    idle time after which a TCP connection that one side closed\n"
+"                         and the other never did is reset (default=60, 0=never)\n"
 "--busy-poll=USEC         longest adaptive busy-poll window before sleeping, for lower\n"
 "                         latency (default=50, 0=off)\n"
 "--shards=N               libslirp instances the flows are spread over, so a wake-up\n"

@@ -29,6 +29,7 @@ struct options {
     const char *forward_path;   /* --forward-path: auto, splice, slirp */
     const char *exit_with_pid;  /* --exit-with-pid */
     const char *udp_timeout;    /* --udp-timeout: seconds */
+    const char *fin_timeout;    /* --fin-timeout: seconds */
     const char *busy_poll;      /* --busy-poll: microseconds */
     const char *shards;         /* --shards: libslirp instances */
     const char *macaddress;

@@ -66,6 +66,14 @@
  * would stay readable and spin the loop: it leaves the set for
  * SPLICE_ACCEPT_PAUSE_MS and the timer brings it back.
  *
+ * A connection that one peer closed (EOF read from it) and the other never
+ * does would live for ever. It joins the "half" list, ordered by the time
+ * its last byte moved (any byte moved puts it back at the tail, so an
+ * answer that is still coming is never cut); one idle for --fin-timeout
+ * (splice_set_fin_timeout()) is reset both ways when the timer, armed for
+ * the list's head, fires: as the kernel ends an orphan in FIN_WAIT2 after
+ * tcp_fin_timeout, and finwait.c the same flows on libslirp's path. Only
+ * connections of that list are looked at.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +135,9 @@ struct splice_conn {
     socklen_t guest_len;
     struct splice_conn *prev, *next;    /* every live connection */
     struct splice_conn *lnext;          /* wait, again or dead list */
+    bool half;                          /* on the half list */
+    int64_t idle_ms;                    /* ... since when nothing moved */
+    struct splice_conn *hprev, *hnext;
 };
 
 struct splice_pipes {
@@ -150,6 +161,8 @@ struct splice {
     struct splice_conn *wait_head[2], *wait_tail[2];
     struct splice_conn *again;
     struct splice_conn *dead;
+    struct splice_conn *half_head, *half_tail;  /* one side closed: oldest first */
+    int64_t fin_timeout_ms;         /* 0: never */
     struct splice_pipes cache[SPLICE_PIPE_CACHE];
     int ncache;
     bool kicked;
@@ -278,6 +291,17 @@ bool splice_available(struct splice *sp)
     return sp && nshelper_available(sp->h);
 }
 
+/**
+ * splice_set_fin_timeout() - how long a connection that one peer closed may
+ *			      stay idle before both are reset
+ * @sp:	the engine
+ * @ms:	--fin-timeout in ms; 0: never
+ */
+void splice_set_fin_timeout(struct splice *sp, int64_t ms)
+{
+    sp->fin_timeout_ms = ms;
+}
+
 /* -------------------------------------------------------- connections */
 
 static void splice_close_pipe(struct splice_dir *d)
@@ -292,6 +316,22 @@ static void splice_linger0(int fd)
     struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+static void splice_half_unlink(struct splice *sp, struct splice_conn *c)
+{
+    if (!c->half)
+        return;
+    if (c->hprev)
+        c->hprev->hnext = c->hnext;
+    else
+        sp->half_head = c->hnext;
+    if (c->hnext)
+        c->hnext->hprev = c->hprev;
+    else
+        sp->half_tail = c->hprev;
+    c->hprev = c->hnext = NULL;
+    c->half = false;
 }
 
 /*
@@ -342,6 +382,7 @@ static void splice_conn_end(struct splice *sp, struct splice_conn *c,
         sp->st.closed++;
     c->state = SPLICE_CLOSED;
     sp->st.active--;
+    splice_half_unlink(sp, c);
     /* off the live list; onto the dead list */
     if (c->prev)
         c->prev->next = c->next;
@@ -566,6 +607,28 @@ static int splice_pump(struct splice *sp, struct splice_conn *c, int d,
     return 1;
 }
 
+static void splice_timer_update(struct splice *sp);
+
+/* @c has one side closed, and just became so or moved bytes: to the tail
+ * of the half list, idle from now */
+static void splice_half_touch(struct splice *sp, struct splice_conn *c)
+{
+    bool was_head = sp->half_head == c;
+
+    splice_half_unlink(sp, c);
+    c->half = true;
+    c->idle_ms = splice_now_ms();
+    c->hprev = sp->half_tail;
+    if (sp->half_tail)
+        sp->half_tail->hnext = c;
+    else
+        sp->half_head = c;
+    sp->half_tail = c;
+    /* a new head, or the only one: the timer may have to come sooner */
+    if (sp->half_head == c || was_head)
+        splice_timer_update(sp);
+}
+
 #define SPLICE_RUN_BOTH 3
 
 /*
@@ -578,6 +641,7 @@ static void splice_conn_run(struct splice *sp, struct splice_conn *c,
                             unsigned int mask, unsigned int settled,
                             unsigned int fin)
 {
+    uint64_t moved = sp->st.bytes_in + sp->st.bytes_out;
     bool again = false;
     int d, r;
 
@@ -595,6 +659,9 @@ static void splice_conn_run(struct splice *sp, struct splice_conn *c,
         splice_conn_end(sp, c, false);
         return;
     }
+    if (sp->fin_timeout_ms && (c->dir[0].eof || c->dir[1].eof) &&
+        (!c->half || moved != sp->st.bytes_in + sp->st.bytes_out))
+        splice_half_touch(sp, c);
     if (again)
         splice_queue_again(sp, c);
 }
@@ -636,6 +703,9 @@ static void splice_timer_update(struct splice *sp)
     for (ls = sp->listeners; ls; ls = ls->next)
         if (ls->resume_ms && (!next || ls->resume_ms < next))
             next = ls->resume_ms;
+    if (sp->half_head &&
+        (!next || sp->half_head->idle_ms + sp->fin_timeout_ms < next))
+        next = sp->half_head->idle_ms + sp->fin_timeout_ms;
     if (!next || (sp->timer_ms && sp->timer_ms <= next))
         return;
     its.it_value.tv_sec = next / 1000;
@@ -849,7 +919,9 @@ static void splice_serve_waiting(struct splice *sp, int fi)
 }
 
 /**
- * splice_on_timer() - listeners whose rest is over go back into the set
+ * splice_on_timer() - listeners whose rest is over go back into the set;
+ *		       connections idle with one side closed for
+ *		       --fin-timeout are reset
  * @sp:	the engine
  */
 void splice_on_timer(struct splice *sp)
@@ -866,6 +938,11 @@ void splice_on_timer(struct splice *sp)
             continue;
         ls->resume_ms = 0;
         reactor_add(sp->r, ls->fd, EPOLLIN, &ls->ref);
+    }
+    while (sp->half_head &&
+           sp->half_head->idle_ms + sp->fin_timeout_ms <= now) {
+        sp->st.fin_timeout_reset++;
+        splice_conn_end(sp, sp->half_head, true);
     }
     splice_timer_update(sp);
 }

@@ -40,6 +40,7 @@ struct splice_stats {
     uint64_t pool_waits;        /* connections that found the pool empty */
     uint64_t dpool_v4, dpool_v6;/* ... UDP ones (udprelay.c) */
     uint64_t accept_paused;     /* listeners paused: out of fds */
+    uint64_t fin_timeout_reset; /* one side closed, idle for --fin-timeout */
     bool helper_alive;          /* the namespace helper answers */
 };
 
@@ -48,6 +49,7 @@ struct splice;
 int splice_new(struct reactor *r, struct nshelper *h, struct splice **ret);
 void splice_free(struct splice *sp);
 bool splice_available(struct splice *sp);
+void splice_set_fin_timeout(struct splice *sp, int64_t ms);
 
 /* the handlers of its reactor entries (dispatch_reactor()) */
 void splice_on_listener(struct splice *sp, struct reactor_ref *ref);

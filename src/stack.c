@@ -33,7 +33,10 @@
  * sockets, a due timer (its 2 ms and 499 ms wishes, or once a second), or a
  * frame other than TCP (ARP and NDP answers release output libslirp held
  * back, and only that call retries it). stack_reap() ends libslirp's
- * TIME_WAIT sockets early (timewait.c), at most a tenth of the time.
+ * TIME_WAIT sockets early (timewait.c), at most a tenth of the time, and
+ * flows the namespace closed that stayed idle for --fin-timeout
+ * (finwait.c). A listener whose accept() ran out of fds rests without
+ * EPOLLIN (fdlimit.c).
  *
  * The configuration (SlirpConfig) is derived once from struct config in
  * stack_new(), which also refuses a libslirp older than 4.7 at run time.
@@ -51,6 +54,8 @@
 
 #include "compat.h"
 #include "evtype.h"
+#include "fdlimit.h"
+#include "finwait.h"
 #include "frame.h"
 #include "log.h"
 #include "loop.h"
@@ -66,6 +71,9 @@
 /* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
 #define STACK_REAP_FACTOR 10
 #define STACK_REAP_MAX_US 10000
+/* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
+#define STACK_FIN_ROUND_MIN_US 250000
+#define STACK_FIN_ROUND_MAX_US 5000000
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -106,6 +114,8 @@ struct stack_shard {
     Slirp *slirp;
     struct stack_timer timers[STACK_TIMERS_MAX];
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
+    struct finwait *fw;     /* flows the namespace closed, the remote not */
+    int64_t fin_next_us;    /* finwait.c's next round */
     /*
      * libslirp's sockets in an epoll set kept across fills (pollset.c):
      * the loop polls its fd (stack_attach()); the walks over libslirp's
@@ -135,6 +145,8 @@ struct stack {
     struct stack_shard *shard;
     int64_t reap_next_us;   /* no slirp_connection_info() before this */
     unsigned int reap_next; /* the shard whose reaper goes first */
+    int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
+    int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
 };
 
 int64_t stack_now_ms(void)
@@ -325,6 +337,8 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
     sh->ps.epfd = -1;
     r = timewait_new(&sh->tw);
     if (r == 0)
+        r = finwait_new(&sh->fw);
+    if (r == 0)
         r = pollset_init(&sh->ps);
     if (r < 0)
         return r;
@@ -337,6 +351,7 @@ static void stack_shard_fini(struct stack_shard *sh)
     if (sh->slirp)
         slirp_cleanup(sh->slirp);
     timewait_free(sh->tw);
+    finwait_free(sh->fw);
     pollset_fini(&sh->ps);
 }
 
@@ -369,6 +384,7 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     if (!st)
         return -ENOMEM;
     st->last_guest_error_ms = INT64_MIN / 2;
+    st->fin_timeout_ms = cfg->fin_timeout_ms;
     st->n_shards = steer.shards;
     st->shard = calloc(st->n_shards, sizeof(*st->shard));
     for (i = 0; st->shard && i < st->n_shards; i++)
@@ -590,8 +606,12 @@ static int stack_from_epoll(uint32_t revents)
 static int stack_add_poll(int fd, int events, void *opaque)
 {
     struct stack_shard *sh = opaque;
+    uint32_t ev = stack_to_epoll(events);
 
-    return pollset_want(&sh->ps, fd, stack_to_epoll(events)) < 0 ? -1 : fd;
+    /* a listener whose accept() ran out of fds rests (fdlimit.c) */
+    if ((ev & EPOLLIN) && fdlimit_paused(fd, sh->fill_ms))
+        ev &= ~(uint32_t)EPOLLIN;
+    return pollset_want(&sh->ps, fd, ev) < 0 ? -1 : fd;
 }
 
 static int stack_get_revents(int idx, void *opaque)
@@ -650,7 +670,8 @@ void stack_touch(struct stack *st)
         st->shard[i].dirty = true;
 }
 
-static void stack_shard_fill(struct stack_shard *sh, int64_t now,
+/* a shard's fill; true if it walked libslirp's sockets */
+static bool stack_shard_fill(struct stack_shard *sh, int64_t now,
                              int *timeout_ms)
 {
     uint32_t t = UINT32_MAX;
@@ -660,19 +681,46 @@ static void stack_shard_fill(struct stack_shard *sh, int64_t now,
     if (timewait_pending(sh->tw))
         stack_lower_timeout(timeout_ms, (sh->st->reap_next_us -
                                          busypoll_now_us() + 999) / 1000);
+    /* flows in CLOSE_WAIT: their next round (otherwise libslirp's own
+     * slow timer brings the loop back while it has TCP sockets) */
+    if (finwait_tracked(sh->fw))
+        stack_lower_timeout(timeout_ms,
+                            (sh->fin_next_us - busypoll_now_us() + 999) / 1000);
     if (sh->filled && !sh->dirty) {
         stack_lower_timeout(timeout_ms, sh->fill_ms + sh->wish_ms - now);
-        return;
+        return false;
     }
     pollset_begin(&sh->ps);
+    sh->fill_ms = now;      /* (stack_add_poll() reads it) */
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(sh->slirp, &t, stack_add_poll, sh);
     sh->fills++;
     sh->wish_ms = t;
-    sh->fill_ms = now;
     sh->filled = !sh->ps.failed;
     sh->dirty = false;
     stack_lower_timeout(timeout_ms, t);
+    return true;
+}
+
+/*
+ * Out of fds (fdlimit.c): one line per episode; a listener that began to
+ * rest is registered again without EPOLLIN, one whose rest is over with it
+ * (every shard fills again: the listeners are shard 0's, but libslirp's
+ * own calls can fail in any).
+ */
+static void stack_fd_shortage(struct stack *st, int64_t now)
+{
+    int e = fdlimit_take_episode();
+
+    if (e)
+        warn("out of file descriptors (%s): libslirp's port forwards rest "
+             "their listeners (%d ms at a time) and its connections out of "
+             "the namespace are refused until some close, ignoring",
+             strerror(e), FDLIMIT_PAUSE_MS);
+    if (fdlimit_take_change() || (st->resume_ms && now >= st->resume_ms)) {
+        stack_touch(st);
+        st->resume_ms = 0;
+    }
 }
 
 /**
@@ -692,10 +740,16 @@ static void stack_shard_fill(struct stack_shard *sh, int64_t now,
 int stack_fill(struct stack *st, int *timeout_ms)
 {
     int64_t now = stack_now_ms();
+    bool filled = false;
     unsigned int i;
 
+    stack_fd_shortage(st, now);
     for (i = 0; i < st->n_shards; i++)
-        stack_shard_fill(&st->shard[i], now, timeout_ms);
+        filled |= stack_shard_fill(&st->shard[i], now, timeout_ms);
+    if (filled)
+        st->resume_ms = fdlimit_next_resume(now);
+    if (st->resume_ms)
+        stack_lower_timeout(timeout_ms, st->resume_ms - now);
     return 0;
 }
 
@@ -845,56 +899,106 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
     slirp_input(sh->slirp, frame, (int)len);
 }
 
-/* one listing of a shard's sockets for its reaper; the time it took (us) */
-static int64_t stack_shard_reap(struct stack_shard *sh)
+/* is a round of finwait.c due in a shard? (libslirp has TCP sockets
+ * there: its slow timer runs, wish_ms <= 499) */
+static bool stack_fin_due(const struct stack_shard *sh, int64_t now_us)
 {
-    int64_t t0 = busypoll_now_us(), t1;
+    return sh->st->fin_timeout_ms > 0 && now_us >= sh->fin_next_us &&
+           (sh->wish_ms <= 499 || finwait_tracked(sh->fw));
+}
+
+/* one listing of a shard's sockets for its reaper and finwait.c's round */
+static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
+{
+    struct stack *st = sh->st;
+    int64_t t0 = busypoll_now_us(), t1, round;
     char *info = slirp_connection_info(sh->slirp);
 
     t1 = busypoll_now_us();
     if (!info)
-        return t1 - t0;
-    timewait_reap(sh->tw, info, stack_inject, sh);
+        return;
+    /*
+     * The listing walks (and prints) every socket of the instance: with
+     * many long-lived connections and a stream of short ones it must not
+     * take the loop over. The shards share one budget: the next listing
+     * for a reaper, of any shard, comes no sooner than 10 times what this
+     * one took, and no later than STACK_REAP_MAX_US (ready flows wait and
+     * are then reset together; their sockets' own cost is not counted, or
+     * a slow round would space the next ones out, and the list grow).
+     */
+    if (tw) {
+        st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
+        if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
+            st->reap_next_us = t1 + STACK_REAP_MAX_US;
+        timewait_reap(sh->tw, info, stack_inject, sh);
+    }
+    if (fin) {
+        round = st->fin_timeout_ms * 1000 / 8;
+        if (round < STACK_FIN_ROUND_MIN_US)
+            round = STACK_FIN_ROUND_MIN_US;
+        if (round > STACK_FIN_ROUND_MAX_US)
+            round = STACK_FIN_ROUND_MAX_US;
+        if (round < STACK_REAP_FACTOR * (t1 - t0))
+            round = STACK_REAP_FACTOR * (t1 - t0);
+        sh->fin_next_us = t1 + round;
+        finwait_scan(sh->fw, info, t1 / 1000, st->fin_timeout_ms,
+                     &finwait_socket_ops);
+    }
     g_free(info);
     sh->dirty = true;
-    return t1 - t0;
 }
 
 /**
  * stack_reap() - end the TIME_WAIT of flows libslirp closed first, once
- *		  their close is complete (see timewait.c)
+ *		  their close is complete (see timewait.c), and the flows
+ *		  the namespace closed that stayed idle for --fin-timeout
+ *		  (finwait.c)
  * @st:	the stack
  *
- * Costs one slirp_connection_info() walk of one shard, and only in
- * iterations where such a close completed in it (or waits for its receive
- * buffer to drain). The listing walks (and prints) every socket of the
- * instance: with many long-lived connections and a stream of short ones
- * it must not take the loop over. So the shards share one budget: after a
- * listing, the next one (of any shard, in turn) comes no sooner than 10
- * times what it took, and no later than STACK_REAP_MAX_US (ready flows wait
- * and are then reset together; their sockets' own cost is not counted, or
- * a slow round would space the next ones out, and the list grow).
+ * At most one slirp_connection_info() listing, of one shard, per call
+ * (the shards take turns): for the TIME_WAIT reaper only in iterations
+ * where such a close completed in it (or waits for its receive buffer to
+ * drain), at most about a tenth of the time over all shards; for
+ * finwait.c's round an eighth of --fin-timeout apart (within 0.25 and
+ * 5 s) while the shard has TCP sockets. One listing serves both when both
+ * are due.
  */
 void stack_reap(struct stack *st)
 {
-    int64_t took, now;
+    int64_t now = busypoll_now_us();
     unsigned int i;
 
-    now = busypoll_now_us();
-    if (now < st->reap_next_us)
-        return;
     for (i = 0; i < st->n_shards; i++) {
         unsigned int k = (st->reap_next + i) % st->n_shards;
+        struct stack_shard *sh = &st->shard[k];
+        bool tw = now >= st->reap_next_us && timewait_pending(sh->tw);
+        bool fin = stack_fin_due(sh, now);
 
-        if (!timewait_pending(st->shard[k].tw))
+        if (!tw && !fin)
             continue;
-        took = stack_shard_reap(&st->shard[k]);
+        stack_shard_reap(sh, tw, fin);
         st->reap_next = (k + 1) % st->n_shards;
-        now = busypoll_now_us();
-        st->reap_next_us = now + (STACK_REAP_FACTOR * took <
-                                  STACK_REAP_MAX_US ?
-                                  STACK_REAP_FACTOR * took : STACK_REAP_MAX_US);
         return;
+    }
+}
+
+/**
+ * stack_get_finwait_stats() - finwait.c's counters, summed over the shards
+ * @st:		the stack
+ * @ret:	filled
+ */
+void stack_get_finwait_stats(struct stack *st, struct finwait_stats *ret)
+{
+    unsigned int i;
+
+    memset(ret, 0, sizeof(*ret));
+    for (i = 0; i < st->n_shards; i++) {
+        struct finwait_stats s;
+
+        finwait_get_stats(st->shard[i].fw, &s);
+        ret->ended += s.ended;
+        ret->untracked += s.untracked;
+        ret->held += s.held;
     }
 }
 

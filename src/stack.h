@@ -51,4 +51,6 @@ void stack_poll(struct stack *st, bool poll_failed);
 void stack_reap(struct stack *st);
 struct timewait_stats;
 void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret);
+struct finwait_stats;
+void stack_get_finwait_stats(struct stack *st, struct finwait_stats *ret);
 int stack_tap_read(struct stack *st, unsigned int budget);

@@ -134,6 +134,7 @@ int main(void)
     TAP_IS_STR(ip4(c.recommended), "10.0.2.100", "guest cidr+100");
     TAP_IS_INT(c.mtu, 1500, "default mtu");
     TAP_IS_INT(c.udp_timeout_ms, 120000, "default --udp-timeout: 120 s");
+    TAP_IS_INT(c.fin_timeout_ms, 60000, "default --fin-timeout: 60 s");
     TAP_IS_INT(c.exit_fd, -1, "no exit fd");
     TAP_IS_INT(c.ready_fd, -1, "no ready fd");
     TAP_IS_INT(c.netns_type, CONFIG_NETNS_PID, "pid mode");
@@ -167,6 +168,31 @@ int main(void)
                    (from_flags & ERR_USAGE) &&
                    strstr(e, "--udp-timeout must be a number of seconds"),
                    "--udp-timeout=%s rejected: %s", badv[i], e);
+        }
+    }
+
+    /* --fin-timeout: seconds, 0 (never) ..86400 */
+    {
+        static const char *const badv[] = { "86401", "-1", "2s", "" };
+        size_t i;
+
+        memset(&o, 0, sizeof(o));
+        o.target = "1";
+        o.ifname = "tap0";
+        o.fin_timeout = "0";
+        TAP_IS_INT(from(&o, &c, e, sizeof(e)), 0, "--fin-timeout=0");
+        TAP_IS_INT(c.fin_timeout_ms, 0, "... never");
+        config_free(&c);
+        o.fin_timeout = "86400";
+        TAP_IS_INT(from(&o, &c, e, sizeof(e)), 0, "--fin-timeout=86400");
+        TAP_IS_INT(c.fin_timeout_ms, 86400000, "... in ms");
+        config_free(&c);
+        for (i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+            o.fin_timeout = badv[i];
+            TAP_OK(from(&o, &c, e, sizeof(e)) == -EINVAL &&
+                   (from_flags & ERR_USAGE) &&
+                   strstr(e, "--fin-timeout must be a number of seconds"),
+                   "--fin-timeout=%s rejected: %s", badv[i], e);
         }
     }
 
