@@ -7,7 +7,8 @@
  * "fake" answering the requests from the test's own loop) and misbehaves
  * on purpose: it keeps a duplicate of every socket it sends, sends
  * blocking sockets, sends a file, a socket of another type, family or
- * domain, more descriptors than asked for, or answers what nobody asked.
+ * domain, more descriptors than asked for, an answer longer than the
+ * protocol's, or answers what nobody asked.
  * The real helper (ns_call_then(), as the daemon starts it) is stopped
  * (SIGSTOP) and killed; one whose seccomp filter cannot be loaded must not
  * run. A listener whose accept() runs out of fds must not spin.
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fdpass.h"
 #include "fwd.h"
 #include "ns.h"
 #include "nshelper.h"
@@ -61,6 +63,7 @@ enum fake_mode {
     FAKE_UNIX,          /* an AF_UNIX socket */
     FAKE_EXTRA,         /* one descriptor more than asked for */
     FAKE_UNASKED,       /* an answer for the other family, not asked for */
+    FAKE_LONG,          /* an answer longer than struct nshelper_msg */
 };
 
 static struct {
@@ -144,27 +147,16 @@ static int fake_socket(const struct nshelper_msg *req)
     }
 }
 
+/* an answer: @m (with FAKE_LONG, 4 bytes longer) and @n descriptors */
 static int fake_send(const struct nshelper_msg *m, const int *fds, int n)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * (NSHELPER_FDS_PER_MSG + 1))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    struct cmsghdr *cmsg;
+    struct {
+        struct nshelper_msg m;
+        int32_t more;
+    } longer = { *m, 0 };
 
-    if (n > 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
-    }
-    return sendmsg(fk.sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+    return fdpass_sendmsg(fk.sock, &longer, fk.mode == FAKE_LONG ?
+                          sizeof(longer) : sizeof(*m), fds, (size_t)n, 0);
 }
 
 /* answer every request that is there, as the mode says */
@@ -928,6 +920,7 @@ int main(int argc, char **argv)
         test_wrong(lfd, &srv, FAKE_UNIX, "a unix socket");
         test_wrong(lfd, &srv, FAKE_EXTRA, "one socket too many");
         test_wrong(lfd, &srv, FAKE_UNASKED, "an answer not asked for");
+        test_wrong(lfd, &srv, FAKE_LONG, "an answer too long");
     }
     if (want(argc, argv, "stall"))
         test_stall(lfd, &srv);
