@@ -8,6 +8,7 @@
 
 int64_t netns_now_ms(void);
 int netns_lo_up(void);
+int netns_private(void);
 int netns_count_fds(void);
 int netns_null_fn(void *arg);
 int netns_listen_lo(struct sockaddr_in *ret);
