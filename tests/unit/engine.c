@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "engine.h"
+#include "fwd.h"
 #include "netns.h"
 #include "ns.h"
 #include "nshelper.h"
@@ -197,4 +199,29 @@ int engine_read_end(struct engine *e, int fd, int ms)
             return -errno;
     }
     return -ETIMEDOUT;
+}
+
+/**
+ * engine_fwd_table() - what fwd_choose_path() is asked with: a
+ *			configuration (target "1", tap0, IPv6 on) and an
+ *			empty forward table
+ * @cfg:	filled; config_free() it
+ * @ret:	the table; fwd_free() it
+ *
+ * Return: 0 or a negative errno (nothing to free then)
+ */
+int engine_fwd_table(struct config *cfg, struct fwd_table **ret)
+{
+    struct options o = { .target = "1", .ifname = "tap0" };
+    char errbuf[256];
+    int r;
+
+    r = config_from_options(&o, cfg, errbuf, sizeof(errbuf));
+    if (r < 0)
+        return r;
+    cfg->enable_ipv6 = true;
+    r = fwd_new(NULL, 0, ret);
+    if (r < 0)
+        config_free(cfg);
+    return r;
 }

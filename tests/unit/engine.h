@@ -14,6 +14,9 @@
  * @side_fd, @side_fn: another fd the loop serves, and what it runs when
  * that is readable (a fake helper, an echo server); -1: none.
  */
+struct config;
+struct fwd_table;
+
 struct engine {
     struct reactor re;
     struct dispatch disp;
@@ -33,3 +36,4 @@ void engine_pump(struct engine *e, int ms);
 void engine_settle(struct engine *e, int ms);
 int engine_accept(struct engine *e, int lfd, int ms);
 int engine_read_end(struct engine *e, int fd, int ms);
+int engine_fwd_table(struct config *cfg, struct fwd_table **ret);

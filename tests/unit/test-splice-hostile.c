@@ -283,25 +283,21 @@ static int epoll_entries(void)
 static enum fwd_path auto_path(void)
 {
     struct config cfg;
-    struct options o = { .target = "1", .ifname = "tap0" };
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
     struct fwd_table *t;
     struct fwd_spec s;
     enum fwd_field field;
     enum fwd_path p = FWD_PATH_AUTO;
     const char *why;
-    char errbuf[256];
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0)
+    if (engine_fwd_table(&cfg, &t) < 0)
         return p;
-    if (fwd_new(NULL, 0, &t) == 0) {
-        if (fwd_spec_from_req(&req, &cfg, &s, &field, &why) == 0) {
-            fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
-            p = fwd_choose_path(t, &s);
-            fwd_set_splice(t, NULL, FWD_PATH_AUTO);
-        }
-        fwd_free(t);
+    if (fwd_spec_from_req(&req, &cfg, &s, &field, &why) == 0) {
+        fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
+        p = fwd_choose_path(t, &s);
+        fwd_set_splice(t, NULL, FWD_PATH_AUTO);
     }
+    fwd_free(t);
     config_free(&cfg);
     return p;
 }

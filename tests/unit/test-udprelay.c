@@ -206,20 +206,17 @@ static void test_no_local_port(const struct sockaddr_storage *gaddr,
 static void test_choose_path(void)
 {
     struct config cfg;
-    struct options o = { .target = "1", .ifname = "tap0" };
     struct fwd_table *t;
     struct fwd_spec s;
     struct fwd_req req = { "udp", "127.0.0.1", 8080, "", 80, "auto" };
     enum fwd_field field;
     const char *why;
-    char errbuf[256];
+    int r = engine_fwd_table(&cfg, &t);
 
-    if (config_from_options(&o, &cfg, errbuf, sizeof(errbuf)) < 0 ||
-        fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", errbuf);
+    if (r < 0) {
+        TAP_OK(false, "config for fwd_choose_path: %s", strerror(-r));
         return;
     }
-    cfg.enable_ipv6 = true;
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &field, &why), 0,
                "udp 127.0.0.1 -> cidr+100, auto");
     fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
