@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID):
+# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID, VARIANTS, UOPT, VDIR):
 # shellcheck disable=SC2034
 # lib.sh - shared helpers for the slirpd integration tests.  Sourced by every
 # tests/integration/test-*.sh, right at the top:
@@ -173,6 +173,35 @@ have_test_user() {
 		fi
 	fi
 	[ "$_HAVE_TEST_USER" = yes ]
+}
+
+# test_variants: VARIANTS=(root user): who the per-user cases run as: root,
+# and TEST_USER where it is usable (have_test_user).  A test loops
+#   test_variants
+#   for who in "${VARIANTS[@]}"; do
+#   	as_variant "$who"
+#   	pid=$(ns_start "${UOPT[@]}")
+test_variants() {
+	VARIANTS=(root)
+	if have_test_user; then
+		VARIANTS+=(user)
+	else
+		info "no usable $TEST_USER: root only"
+	fi
+}
+
+# as_variant WHO (root or user): UOPT, the option that ns_start,
+# daemon_start and spawn take for WHO (--user, or none); VDIR, a directory
+# WHO may write in ($T for root, $T/u owned by TEST_USER)
+as_variant() {
+	UOPT=()
+	VDIR=$T
+	if [ "$1" = user ]; then
+		UOPT=(--user)
+		VDIR=$T/u
+		mkdir -p "$VDIR"
+		chown "$TEST_USER:" "$VDIR"
+	fi
 }
 
 # is_slirpd: the binary under test is slirpd (not slirp4netns)
@@ -417,6 +446,22 @@ ns_default_gw() {
 		awk '$1 == "default" { for (i = 1; i < NF; i++) if ($i == "via") { print $(i + 1); exit } }'
 }
 
+# ns_pretap PID: a persistent tap0, UP, and lo UP in holder PID's namespace,
+# as RootlessKit makes them for a daemon without -c
+ns_pretap() {
+	ns_exec "$1" ip tuntap add name tap0 mode tap || return 1
+	ns_exec "$1" ip link set tap0 up
+	ns_exec "$1" ip link set lo up
+}
+
+# ns_pretap_configure PID: configure that tap0 as RootlessKit's child does
+# itself: MTU 65520, 10.0.2.100/24, the default route via 10.0.2.2
+ns_pretap_configure() {
+	ns_exec "$1" ip link set tap0 mtu 65520
+	ns_exec "$1" ip addr add 10.0.2.100/24 dev tap0
+	ns_exec "$1" ip route add default via 10.0.2.2 dev tap0
+}
+
 # enter_private_host_ns: re-run the calling test inside a private network and
 # mount namespace (as root) whose loopback plays "the host".  Call it right
 # after sourcing lib.sh; it never returns in the outer process.
@@ -581,6 +626,13 @@ _daemon_close_fds() {
 	fi
 }
 
+# daemon_exits SECONDS STATUS LABEL: the daemon exits by itself within
+# SECONDS, with STATUS
+daemon_exits() {
+	daemon_wait_exit "$1" || fail "$3 the daemon is still running after $1 s"
+	assert_eq "$2" "$DAEMON_STATUS" "$3 exit status"
+}
+
 # daemon_close_exit_fd: close our write end of the exit pipe
 daemon_close_exit_fd() {
 	[ -n "$DAEMON_EXIT_W" ] || fail "daemon_close_exit_fd: no exit pipe"
@@ -608,6 +660,12 @@ daemon_stop() {
 		kill -KILL "$DAEMON_PID" 2>/dev/null || true
 		fail "daemon $DAEMON_PID did not exit within 10 s"
 	fi
+}
+
+# daemon_stop_ok LABEL: daemon_stop, and it exits 0
+daemon_stop_ok() {
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "$1 exit status"
 }
 
 # run_cli [--hup-exit-fd N] ARGS...: run "$SLIRPD" ARGS in the foreground

@@ -38,19 +38,16 @@ query() {
 	Q_OUT=$(ns_exec -t 15 "$1" "$DNSRESP" --query "$2" "$3" 53 "${4:-5}" 2>&1) || Q_RC=$?
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c "$pid" tap0
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c "$pid" tap0
 	query "$pid" 10.0.2.3 "$NAME"
 	assert_eq "0 $ANSWER" "$Q_RC $Q_OUT" "[$who] A $NAME via 10.0.2.3"
 	query "$pid" 10.0.2.3 nonexistent.example.test
 	assert_eq "1 NXDOMAIN" "$Q_RC $Q_OUT" "[$who] NXDOMAIN via 10.0.2.3"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	daemon_stop_ok "[$who]"
 	kill_wait "$pid"
 done
 
@@ -75,7 +72,6 @@ esac
 after=$(grep -c "query $NAME" "$T/dnsresp.svc.log" || true)
 assert_eq "$before" "$after" "[--disable-dns] the host resolver saw no query"
 alive "$DAEMON_PID" || fail "[--disable-dns] the daemon died"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[--disable-dns] exit status"
+daemon_stop_ok "[--disable-dns]"
 
 info "PASS"
