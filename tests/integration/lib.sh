@@ -376,9 +376,14 @@ ns_start() {
 #   mnt:PID:PATH       a netns bind-mounted on PATH inside the mount namespace
 #                      of holder PID (rootless podman's netns files): enter
 #                      PID's user+mount namespaces as its owner, then PATH
+#   host               none: the command runs on the host, as this process
 _ns_prefix() {
 	local tgt=$1 pid path uid gid
 	case $tgt in
+	host)
+		NS_PREFIX=()
+		return 0
+		;;
 	file:*)
 		NS_PREFIX=(nsenter "--net=${tgt#file:}" --)
 		return 0
@@ -768,8 +773,8 @@ payload() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
-# ns_tcp_roundtrip PID HOST PORT SIZE [user-visible label]: send SIZE random
-# bytes to an echo service at HOST:PORT from inside the ns and compare what
+# ns_tcp_roundtrip PID|host HOST PORT SIZE [user-visible label]: send SIZE random
+# bytes to an echo service at HOST:PORT from inside the ns (or the host) and compare what
 # comes back.  HOST may be an IPv6 literal (brackets added).  Returns 1 on
 # mismatch or error (and prints why).
 ns_tcp_roundtrip() {
@@ -790,7 +795,7 @@ ns_tcp_roundtrip() {
 	fi
 }
 
-# ns_udp_roundtrip PID HOST PORT SIZE: one datagram of SIZE random bytes to a
+# ns_udp_roundtrip PID|host HOST PORT SIZE: one datagram of SIZE random bytes to a
 # UDP echo service, compare the echo (UDP_TRIES tries, default 3: UDP may
 # lose packets)
 ns_udp_roundtrip() {
