@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID, VARIANTS, UOPT, VDIR):
+# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID, VARIANTS, UOPT, VDIR, PY):
 # shellcheck disable=SC2034
 # lib.sh - shared helpers for the slirpd integration tests.  Sourced by every
 # tests/integration/test-*.sh, right at the top:
@@ -145,6 +145,12 @@ require_cmd() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || skip "needs $c"
 	done
+}
+
+# require_python [WHAT FOR]: PY, the python3 the test's own tools run with
+require_python() {
+	PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+	[ -n "$PY" ] || skip "needs python3${1:+ ($1)}"
 }
 
 # have_test_user: true when the unprivileged cases can run. As root, the
@@ -648,6 +654,7 @@ daemon_close_exit_fd() {
 # daemon_stop [--signal SIG]: stop the current daemon (by closing the exit
 # pipe when there is one, else SIGTERM), bounded; sets DAEMON_STATUS.
 # The exit-pipe way gives a clean exit 0 that flushes stdout (the banner).
+# shellcheck disable=SC2120 # the tests pass --signal
 daemon_stop() {
 	local sig=
 	[ "${1:-}" = --signal ] && sig=$2

@@ -41,8 +41,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare socat ss awk sha256sum jq
 is_slirpd || skip "slirpd-only: the splice path"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 
 # the small TCP tools python does better than socat (resets, 10 000 conns)

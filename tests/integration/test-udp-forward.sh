@@ -24,8 +24,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq
 is_slirpd || skip "slirpd-only: the UDP relay"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 
 cat >"$T/u.py" <<'EOF'
