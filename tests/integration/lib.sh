@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID, VARIANTS, UOPT, VDIR, PY):
+# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID,
+# VARIANTS, UOPT, VDIR, PY, DNSRESP, RESOLV_TARGET):
 # shellcheck disable=SC2034
 # lib.sh - shared helpers for the slirpd integration tests.  Sourced by every
 # tests/integration/test-*.sh, right at the top:
@@ -471,6 +472,23 @@ ns_pretap_configure() {
 	ns_exec "$1" ip link set tap0 mtu 65520
 	ns_exec "$1" ip addr add 10.0.2.100/24 dev tap0
 	ns_exec "$1" ip route add default via 10.0.2.2 dev tap0
+}
+
+# private_resolver NAME ADDR SECONDS: for a test in enter_private_host_ns:
+# /etc/resolv.conf (the file it resolves to: RESOLV_TARGET) is bound over by
+# $T/resolv.conf, "nameserver 127.0.0.1", where tests/helpers/dnsresp
+# (DNSRESP) answers NAME with ADDR for SECONDS; its log: $T/dnsresp.svc.log
+private_resolver() {
+	DNSRESP=$(helper dnsresp)
+	printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+	chmod 644 "$T/resolv.conf"
+	RESOLV_TARGET=$(readlink -f /etc/resolv.conf)
+	[ -e "$RESOLV_TARGET" ] ||
+		skip "/etc/resolv.conf points to a missing file ($RESOLV_TARGET)"
+	mount --bind "$T/resolv.conf" "$RESOLV_TARGET"
+	spawn --log "$T/dnsresp.svc.log" "$DNSRESP" 127.0.0.1 53 "$1" "$2" "$3"
+	wait_for -t 5 grep -q listening "$T/dnsresp.svc.log" ||
+		fail "dnsresp did not start: $(cat "$T/dnsresp.svc.log")"
 }
 
 # enter_private_host_ns: re-run the calling test inside a private network and

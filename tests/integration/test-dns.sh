@@ -14,21 +14,12 @@ require_root
 require_cmd ip nsenter unshare setpriv mount
 enter_private_host_ns "$@"
 
-DNSRESP=$(helper dnsresp)
 NAME=slirpd-dns.example.test
 ANSWER=192.0.2.53
 
 # the private "host": its resolv.conf names the local responder
-printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
-chmod 644 "$T/resolv.conf"
-target=$(readlink -f /etc/resolv.conf)
-[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
-mount --bind "$T/resolv.conf" "$target"
+private_resolver "$NAME" "$ANSWER" 120
 assert_eq "nameserver 127.0.0.1" "$(cat /etc/resolv.conf)" "private /etc/resolv.conf in place"
-
-spawn --log "$T/dnsresp.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" "$ANSWER" 120
-wait_for -t 5 grep -q 'listening' "$T/dnsresp.svc.log" ||
-	fail "dnsresp did not start: $(cat "$T/dnsresp.svc.log")"
 out=$("$DNSRESP" --query 127.0.0.1 "$NAME" 53 5) || fail "dnsresp does not answer locally: $out"
 assert_eq "$ANSWER" "$out" "dnsresp answers on 127.0.0.1:53"
 

@@ -36,17 +36,10 @@ enter_private_host_ns "$@"
 SLIRPD_TEST_EXTRA_ARGS=
 . "$LIB_DIR/isolation-lib.sh"
 
-DNSRESP=$(helper dnsresp)
 NAME=slirpd-sandbox.example.test
 
 # the private host: resolv.conf names a local responder
-printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
-chmod 644 "$T/resolv.conf"
-target=$(readlink -f /etc/resolv.conf)
-[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
-mount --bind "$T/resolv.conf" "$target"
-spawn --log "$T/dns1.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" 192.0.2.53 280
-wait_for -t 5 grep -q listening "$T/dns1.svc.log" || fail "dnsresp did not start"
+private_resolver "$NAME" 192.0.2.53 280
 svc_start tcp-echo
 ECHO_PORT=$SVC_PORT
 svc_start udp-echo
@@ -182,7 +175,7 @@ else
 fi
 
 # --- /etc/resolv.conf -> a file outside /etc and /run, replaced by rename()
-umount "$target"
+umount "$RESOLV_TARGET"
 mkdir -p "$T/ovl/up" "$T/ovl/work" "$T/dns"
 chmod 755 "$T/dns"
 # (an overlay in this test's private mount namespace: the host's /etc is
