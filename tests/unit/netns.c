@@ -102,6 +102,15 @@ int netns_listen_lo(struct sockaddr_in *ret)
     return fd;
 }
 
+/* close @fd with a reset (SO_LINGER 0), not a FIN */
+void netns_reset_close(int fd)
+{
+    struct linger lg = { 1, 0 };
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
 /* a non-blocking TCP connect() to @ss, under way or done */
 int netns_connect(const struct sockaddr_storage *ss, socklen_t len)
 {

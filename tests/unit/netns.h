@@ -13,3 +13,4 @@ int netns_count_fds(void);
 int netns_null_fn(void *arg);
 int netns_listen_lo(struct sockaddr_in *ret);
 int netns_connect(const struct sockaddr_storage *ss, socklen_t len);
+void netns_reset_close(int fd);

@@ -252,14 +252,6 @@ static bool one_way(int a, int b, const char *tag, int ms)
     return got == len && !memcmp(buf, tag, len);
 }
 
-static void linger0_close(int fd)
-{
-    struct linger lg = { 1, 0 };
-
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close(fd);
-}
-
 /* registrations in the engine's epoll set (/proc/self/fdinfo: "tfd:") */
 static int epoll_entries(void)
 {
@@ -366,7 +358,7 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
             break;
         }
         if (i % 2)
-            linger0_close(c);   /* reset: the engine resets both sides */
+            netns_reset_close(c);   /* reset: the engine resets both sides */
         else
             close(c);           /* FIN */
         engine_pump(&en, 30);

@@ -375,12 +375,7 @@ int main(void)
     /* the server resets: the client sees a reset */
     c = netns_connect(&bound, blen);
     s = engine_accept(&en, lfd, 2000);
-    {
-        struct linger lg = { 1, 0 };
-
-        setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        close(s);
-    }
+    netns_reset_close(s);
     r = engine_read_end(&en, c, 3000);
     TAP_IS_INT(r, -ECONNRESET, "server reset -> client reset");
     close(c);
@@ -389,12 +384,7 @@ int main(void)
     c = netns_connect(&bound, blen);
     s = engine_accept(&en, lfd, 2000);
     engine_settle(&en, 50);
-    {
-        struct linger lg = { 1, 0 };
-
-        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        close(c);
-    }
+    netns_reset_close(c);
     r = engine_read_end(&en, s, 3000);
     TAP_IS_INT(r, -ECONNRESET, "client reset -> server reset");
     close(s);
