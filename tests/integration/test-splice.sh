@@ -325,12 +325,10 @@ run_root() {
 }
 
 run_user() {
-	local pid dir p msg
+	local pid p msg
 	have_test_user || { info "11: no usable $TEST_USER: skipped"; return 0; }
-	dir=$T/user
-	mkdir -p "$dir"
-	chown "$TEST_USER" "$dir"
-	API_SOCK=$dir/api.sock
+	as_variant user
+	API_SOCK=$VDIR/api.sock
 	pid=$(ns_start --user)
 	daemon_start --user --exit-fd 4 -- -c --api-socket "$API_SOCK" "$pid" tap0
 	ns_server "$pid" tcp-echo 80

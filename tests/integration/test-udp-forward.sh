@@ -208,12 +208,10 @@ run_root() {
 }
 
 run_user() {
-	local pid dir
+	local pid
 	have_test_user || { info "8: no usable $TEST_USER: skipped"; return 0; }
-	dir=$T/user
-	mkdir -p "$dir"
-	chown "$TEST_USER" "$dir"
-	API_SOCK=$dir/api.sock
+	as_variant user
+	API_SOCK=$VDIR/api.sock
 	pid=$(ns_start --user)
 	daemon_start --user --exit-fd 4 -- -c --udp-timeout=2 --api-socket "$API_SOCK" "$pid" tap0
 	ns_echo "$pid" 5353
