@@ -36,7 +36,9 @@
  *
  * The helper is not trusted: it lives in the target's namespaces, where
  * the container can signal or ptrace it. Every answer must be one that was
- * asked for, with no more descriptors than asked for, each a socket of
+ * asked for, one struct nshelper_msg exactly (fdpass.c carries both
+ * directions and closes what a refused message carried), with no more
+ * descriptors than asked for, each a socket of
  * the family, type and protocol asked for (fstat, SO_DOMAIN, SO_TYPE,
  * SO_PROTOCOL); the daemon makes each one non-blocking itself. A helper
  * that answers anything else, owes an answer for NSHELPER_TIMEOUT_MS
@@ -68,6 +70,7 @@
 #include <unistd.h>
 
 #include "fdclose.h"
+#include "fdpass.h"
 #include "log.h"
 #include "nshelper.h"
 #include "reactor.h"
@@ -76,6 +79,9 @@
 #define NSHELPER_HELLO_MS 5000      /* the helper's first word */
 #define NSHELPER_REAP_MS 100        /* a helper that is gone: reap it ... */
 #define NSHELPER_REAP_TRIES 100     /* ... for up to 10 s */
+
+_Static_assert(NSHELPER_FDS_PER_MSG <= FDPASS_MAX,
+               "an answer's sockets fit in one fdpass message");
 
 struct nshelper {
     struct reactor *r;
@@ -215,34 +221,6 @@ static int nshelper_lockdown(void)
     return r < 0 ? r : 0;
 }
 
-static int nshelper_send(int sock, const struct nshelper_msg *m,
-                         const int *fds, int n)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSHELPER_FDS_PER_MSG)];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    struct cmsghdr *cmsg;
-    ssize_t r;
-
-    if (n > 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
-    }
-    do
-        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
-}
-
 /**
  * nshelper_run() - become the namespace helper (an ns_then_fn)
  * @sock:	this end of the socketpair to the daemon
@@ -275,20 +253,17 @@ void nshelper_run(int sock, void *arg)
         warn("splice helper: cannot lock itself down (%s): exiting",
              strerror(-r));
     m.status = r;
-    if (nshelper_send(sock, &m, NULL, 0) < 0 || r < 0)
+    if (fdpass_sendmsg(sock, &m, sizeof(m), NULL, 0, 0) < 0 || r < 0)
         _exit(1);
 
     for (;;) {
         struct nshelper_msg req;
-        ssize_t n;
         int want;
 
-        do
-            n = recv(sock, &req, sizeof(req), 0);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0)
+        r = fdpass_recvmsg(sock, &req, sizeof(req), NULL, 0, NULL, 0);
+        if (r < 0 && r != -EMSGSIZE && r != -EPROTO)
             _exit(0);   /* the daemon is gone */
-        if (n != sizeof(req) ||
+        if (r < 0 ||
             (req.family != AF_INET && req.family != AF_INET6) ||
             (req.type != SOCK_STREAM && req.type != SOCK_DGRAM))
             continue;
@@ -312,7 +287,7 @@ void nshelper_run(int sock, void *arg)
             }
         }
         m.count = i;
-        if (nshelper_send(sock, &m, fds, i) < 0)
+        if (fdpass_sendmsg(sock, &m, sizeof(m), fds, (size_t)i, 0) < 0)
             _exit(1);
         for (j = 0; j < i; j++)
             close(fds[j]);
@@ -329,18 +304,16 @@ static int nshelper_hello(int fd)
 {
     struct timeval tv = { .tv_sec = NSHELPER_HELLO_MS / 1000 };
     struct nshelper_msg m;
-    ssize_t n;
+    int r;
 
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
         return -errno;
-    do
-        n = recv(fd, &m, sizeof(m), 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EAGAIN ? -ETIMEDOUT : -errno;
-    if (n != sizeof(m))
+    r = fdpass_recvmsg(fd, &m, sizeof(m), NULL, 0, NULL, 0);
+    if (r == -EAGAIN)
+        return -ETIMEDOUT;
+    if (r == -EPIPE || r == -EMSGSIZE || r == -EPROTO)
         return -ECHILD;
-    return m.status;
+    return r < 0 ? r : m.status;
 }
 
 /**
@@ -498,7 +471,7 @@ static void nshelper_request(struct nshelper *h, int t, int fi)
      * socket does not take a request is as stuck as one that does not
      * answer, and the deadline covers both.
      */
-    send(h->fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)fdpass_sendmsg(h->fd, &m, sizeof(m), NULL, 0, FDPASS_DONTWAIT);
     h->asked_ms[t][fi] = nshelper_now_ms();
     h->asked[t][fi] = count;
     nshelper_timer_update(h);
@@ -627,7 +600,9 @@ static int nshelper_check_sock(int fd, int family, int type)
 }
 
 /*
- * Check an answer of the helper and its @n descriptors @fds.
+ * Check an answer of the helper and its @n descriptors @fds; @recv_err is
+ * what fdpass_recvmsg() said of it: 0, -EMSGSIZE (@m is not whole) or
+ * -EPROTO (more descriptors came than one answer holds: none kept).
  *
  * Return: NULL if it is one that was asked for and every descriptor is a
  *	   socket of the kind asked for (non-blocking now), else what is
@@ -635,20 +610,19 @@ static int nshelper_check_sock(int fd, int family, int type)
  */
 static const char *nshelper_check_answer(struct nshelper *h,
                                          const struct nshelper_msg *m,
-                                         ssize_t len, int flags,
-                                         const int *fds, size_t n,
-                                         int *ret_err)
+                                         int recv_err, const int *fds,
+                                         size_t n, int *ret_err)
 {
     int t = nshelper_ti(m->type), fi = nshelper_fi(m->family);
     size_t i;
 
     *ret_err = 0;
-    if (len != sizeof(*m) || (m->family != AF_INET && m->family != AF_INET6) ||
+    if (recv_err == -EMSGSIZE || (m->family != AF_INET && m->family != AF_INET6) ||
         (m->type != SOCK_STREAM && m->type != SOCK_DGRAM))
         return "sent a malformed answer";
     if (!h->asked_ms[t][fi])
         return "sent an answer nobody asked for";
-    if ((flags & MSG_CTRUNC) || m->count < 0 || (size_t)m->count != n ||
+    if (recv_err == -EPROTO || m->count < 0 || (size_t)m->count != n ||
         n > (size_t)h->asked[t][fi])
         return "sent more descriptors than asked for, or fewer than it said";
     for (i = 0; i < n; i++) {
@@ -684,22 +658,11 @@ static void nshelper_fail(struct nshelper *h, const char *reason, int err,
  */
 void nshelper_on_ready(struct nshelper *h, struct nshelper_event *ret)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSHELPER_FDS_PER_MSG)];
-        struct cmsghdr align;
-    } u;
     struct nshelper_msg m = { 0 };
-    struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-    };
-    struct cmsghdr *cmsg;
     int fds[NSHELPER_FDS_PER_MSG];
     size_t nfd = 0, i;
     const char *reason;
-    ssize_t n;
-    int t, fi, err;
+    int t, fi, r, err;
 
     *ret = (struct nshelper_event){ 0 };
     if (h->hello_pending) {
@@ -709,37 +672,18 @@ void nshelper_on_ready(struct nshelper *h, struct nshelper_event *ret)
     }
     if (!h->alive)
         return;
-    n = recvmsg(h->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    r = fdpass_recvmsg(h->fd, &m, sizeof(m), fds, NSHELPER_FDS_PER_MSG, &nfd,
+                       FDPASS_DONTWAIT);
+    if (r == -EAGAIN)
         return;
-    err = n < 0 ? errno : 0;
-    for (cmsg = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cmsg;
-         cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        size_t k;
-
-        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-            continue;
-        k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (i = 0; i < k; i++) {
-            int fd;
-
-            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-            if (nfd < NSHELPER_FDS_PER_MSG)
-                fds[nfd++] = fd;
-            else
-                close(fd);
-        }
-    }
-    if (n <= 0) {
-        for (i = 0; i < nfd; i++)
-            close(fds[i]);
+    if (r < 0 && r != -EMSGSIZE && r != -EPROTO) {
         /* a peer that is gone: EOF, or ECONNRESET if it was killed with
          * a message unread */
-        nshelper_gone(h, n == 0 || err == ECONNRESET ?
+        nshelper_gone(h, r == -EPIPE || r == -ECONNRESET ?
                              "exited" : "cannot be read from", ret);
         return;
     }
-    reason = nshelper_check_answer(h, &m, n, msg.msg_flags, fds, nfd, &err);
+    reason = nshelper_check_answer(h, &m, r, fds, nfd, &err);
     if (reason) {
         for (i = 0; i < nfd; i++)
             close(fds[i]);

@@ -1063,34 +1063,24 @@ int splice_listen(struct splice *sp, const struct sockaddr *host,
     _cleanup_close_ int fd = -1;
     int one = 1, r;
 
-    if ((host->sa_family != AF_INET && host->sa_family != AF_INET6) ||
-        (guest->sa_family != AF_INET && guest->sa_family != AF_INET6) ||
-        host_len > sizeof(struct sockaddr_storage) ||
-        guest_len > sizeof(struct sockaddr_storage))
+    if (!util_fwd_addrs_ok(host, host_len, guest, guest_len))
         return -EAFNOSUPPORT;
     if (!splice_available(sp))
         return -ENOTCONN;
-    fd = socket(host->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                0);
+    fd = util_fwd_socket(host->sa_family, SOCK_STREAM);
     if (fd < 0)
-        return -errno;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        return -errno;
+        return fd;
     /* accepted sockets inherit it: one setsockopt less per connection */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-        return -errno;
-    if (host->sa_family == AF_INET6 &&
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
         return -errno;
     /* on loopback every client is local: accepted sockets inherit it */
     if (util_addr_is_loopback(host))
         util_local_cc(fd);
     if (bind(fd, host, host_len) < 0 || listen(fd, SPLICE_LISTEN_BACKLOG) < 0)
         return -errno;
-    memset(ret_bound, 0, sizeof(*ret_bound));
-    *ret_len = sizeof(*ret_bound);
-    if (getsockname(fd, (struct sockaddr *)ret_bound, ret_len) < 0)
-        return -errno;
+    r = util_bound_addr(fd, ret_bound, ret_len);
+    if (r < 0)
+        return r;
 
     ls = calloc(1, sizeof(*ls));
     if (!ls)

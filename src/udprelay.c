@@ -698,28 +698,21 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
 {
     struct udprelay_listener *ls;
     _cleanup_close_ int fd = -1;
-    int one = 1, r;
+    int r;
 
-    if ((host->sa_family != AF_INET && host->sa_family != AF_INET6) ||
-        (guest->sa_family != AF_INET && guest->sa_family != AF_INET6) ||
-        host_len > sizeof(struct sockaddr_storage) ||
-        guest_len > sizeof(struct sockaddr_storage))
+    if (!util_fwd_addrs_ok(host, host_len, guest, guest_len))
         return -EAFNOSUPPORT;
     if (!nshelper_available(u->h))
         return -ENOTCONN;
-    fd = socket(host->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = util_fwd_socket(host->sa_family, SOCK_DGRAM);
     if (fd < 0)
-        return -errno;
-    if (host->sa_family == AF_INET6 &&
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-        return -errno;
+        return fd;
     udprelay_bufs(fd);
     if (bind(fd, host, host_len) < 0)
         return -errno;
-    memset(ret_bound, 0, sizeof(*ret_bound));
-    *ret_len = sizeof(*ret_bound);
-    if (getsockname(fd, (struct sockaddr *)ret_bound, ret_len) < 0)
-        return -errno;
+    r = util_bound_addr(fd, ret_bound, ret_len);
+    if (r < 0)
+        return r;
 
     ls = calloc(1, sizeof(*ls));
     if (!ls)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,6 +91,58 @@ static inline int util_local_cc(int fd)
 {
     return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, UTIL_LOCAL_CC,
                       sizeof(UTIL_LOCAL_CC) - 1) < 0 ? -errno : 0;
+}
+
+/*
+ * The addresses of a forward from @host to @guest in the namespace
+ * (splice.c, udprelay.c): each AF_INET or AF_INET6 (they may differ), of a
+ * size a struct sockaddr_storage holds.
+ */
+static inline bool util_fwd_addrs_ok(const struct sockaddr *host,
+                                     socklen_t host_len,
+                                     const struct sockaddr *guest,
+                                     socklen_t guest_len)
+{
+    return (host->sa_family == AF_INET || host->sa_family == AF_INET6) &&
+           (guest->sa_family == AF_INET || guest->sa_family == AF_INET6) &&
+           host_len <= sizeof(struct sockaddr_storage) &&
+           guest_len <= sizeof(struct sockaddr_storage);
+}
+
+/*
+ * The host socket of such a forward, not bound yet: non-blocking,
+ * close-on-exec; SO_REUSEADDR if it is TCP (a listener binds again over
+ * the TIME_WAIT of its old connections; a UDP one must share its port with
+ * nobody); IPV6_V6ONLY if it is IPv6 (as libslirp's, so that [::]:P and
+ * 0.0.0.0:P can both be forwarded).
+ *
+ * Return: the socket, or a negative errno
+ */
+static inline int util_fwd_socket(int family, int type)
+{
+    int one = 1, fd, r;
+
+    fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if ((type == SOCK_STREAM &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+        (family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+/* the address @fd is bound to (getsockname): 0 or a negative errno */
+static inline int util_bound_addr(int fd, struct sockaddr_storage *ret,
+                                  socklen_t *ret_len)
+{
+    memset(ret, 0, sizeof(*ret));
+    *ret_len = sizeof(*ret);
+    return getsockname(fd, (struct sockaddr *)ret, ret_len) < 0 ? -errno : 0;
 }
 
 /* An fd closed when it leaves scope; hand it out with util_take_fd(). */

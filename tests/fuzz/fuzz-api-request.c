@@ -12,14 +12,12 @@
  *
  * Run: ./fuzz-api-request -max_total_time=60 [corpus-dir]
  */
-#include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "config.h"
 #include "fwd.h"
 #include "log.h"
+#include "netns.h"
 #include "stack.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -37,23 +36,10 @@ static struct api_cmd_ctx ctx;
 
 static bool fuzz_private_netns(void)
 {
-    struct ifreq ifr;
-    bool ok;
-    int fd;
-
     if (unshare(CLONE_NEWNET) < 0 &&
         unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
         return false;
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    memset(&ifr, 0, sizeof(ifr));
-    strcpy(ifr.ifr_name, "lo");
-    ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP;
-    ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-    close(fd);
-    return ok;
+    return netns_lo_up() == 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -75,6 +75,28 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Wait until @fd is readable or @deadline (now_ms()) has passed.
+ * Return: 1 readable, 0 the deadline passed, -1 poll() failed (said why) */
+static int wait_readable(int fd, uint64_t deadline)
+{
+    for (;;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        uint64_t now = now_ms();
+        int rc;
+
+        if (now >= deadline)
+            return 0;
+        rc = poll(&pfd, 1, (int)(deadline - now));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0) {
+            perror("dnsresp: poll");
+            return -1;
+        }
+        return rc > 0;
+    }
+}
+
 /* Fill *ss from an IPv4 or IPv6 literal and a port. */
 static int make_sockaddr(const char *addr, uint16_t port,
                          struct sockaddr_storage *ss, socklen_t *len)
@@ -238,23 +260,15 @@ static int run_server(int argc, char **argv)
         uint8_t q[DNS_MAX_MSG], r[DNS_MAX_MSG];
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof(from);
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
         char qname[256];
         size_t off, qend;
         uint16_t qtype, qclass, flags;
-        uint64_t now = now_ms();
         ssize_t n;
         int rc, rcode = 0, ancount = 0;
 
-        if (now >= deadline)
-            break;
-        rc = poll(&pfd, 1, (int)(deadline - now));
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc < 0) {
-            perror("dnsresp: poll");
+        rc = wait_readable(fd, deadline);
+        if (rc < 0)
             return 3;
-        }
         if (rc == 0)
             break;
         n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fromlen);
@@ -375,22 +389,14 @@ static int run_query(int argc, char **argv)
     deadline = now_ms() + timeout * 1000;
     for (;;) {
         uint8_t r[DNS_MAX_MSG];
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        uint64_t now = now_ms();
         char nm[256];
         size_t off;
         ssize_t n;
         int rc, i, qd, an, found = 0, rcode;
 
-        if (now >= deadline)
-            break;
-        rc = poll(&pfd, 1, (int)(deadline - now));
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc < 0) {
-            perror("dnsresp: poll");
+        rc = wait_readable(fd, deadline);
+        if (rc < 0)
             return 3;
-        }
         if (rc == 0)
             break;
         n = recv(fd, r, sizeof(r), 0);

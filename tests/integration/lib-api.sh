@@ -111,41 +111,10 @@ ns_server() {
 }
 
 # host_tcp_roundtrip HOST PORT SIZE: through a tcp-echo server
-host_tcp_roundtrip() {
-	local host=$1 port=$2 size=$3 in out rc=0 fam=4
-	in=$T/htcp.$RANDOM.in
-	out=$in.out
-	case $host in *:*) host="[$host]"; fam=6 ;; esac
-	payload "$in" "$size"
-	timeout 30 socat -t 20 -T 20 - "TCP$fam:$host:$port,connect-timeout=10" \
-		<"$in" >"$out" 2>"$out.err" || rc=$?
-	if [ "$rc" != 0 ]; then
-		echo "tcp $host:$port: client exit status $rc: $(head -c 500 "$out.err")"
-		return 1
-	fi
-	if ! cmp -s "$in" "$out"; then
-		echo "tcp $host:$port: sent $size bytes, got back $(stat -c %s "$out") different bytes"
-		return 1
-	fi
-}
+host_tcp_roundtrip() { ns_tcp_roundtrip host "$@"; }
 
 # host_udp_roundtrip HOST PORT SIZE: one datagram through a udp-echo server
-host_udp_roundtrip() {
-	local host=$1 port=$2 size=$3 in out try rc fam=4
-	in=$T/hudp.$RANDOM.in
-	out=$in.out
-	case $host in *:*) host="[$host]"; fam=6 ;; esac
-	payload "$in" "$size"
-	for ((try = 0; try < 3; try++)); do
-		rc=0
-		timeout 10 socat -t 2 -T 5 - "UDP$fam:$host:$port" <"$in" >"$out" 2>"$out.err" || rc=$?
-		if [ "$rc" = 0 ] && cmp -s "$in" "$out"; then
-			return 0
-		fi
-	done
-	echo "udp $host:$port: sent $size bytes, got back $(stat -c %s "$out") bytes (status $rc)"
-	return 1
-}
+host_udp_roundtrip() { ns_udp_roundtrip host "$@"; }
 
 # unix_roundtrip PATH SIZE: through a tcp-echo server behind a unix: forward
 unix_roundtrip() {

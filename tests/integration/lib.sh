@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID):
+# Results go to globals the tests read (DAEMON_*, CLI_*, SVC_*, SPAWN_PID,
+# VARIANTS, UOPT, VDIR, PY, DNSRESP, RESOLV_TARGET):
 # shellcheck disable=SC2034
 # lib.sh - shared helpers for the slirpd integration tests.  Sourced by every
 # tests/integration/test-*.sh, right at the top:
@@ -147,6 +148,12 @@ require_cmd() {
 	done
 }
 
+# require_python [WHAT FOR]: PY, the python3 the test's own tools run with
+require_python() {
+	PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+	[ -n "$PY" ] || skip "needs python3${1:+ ($1)}"
+}
+
 # have_test_user: true when the unprivileged cases can run. As root, the
 # suite's set-up (tests/deps.sh) provides the user and a usable
 # /dev/net/tun, so their absence fails the test; only a kernel that lets no
@@ -173,6 +180,35 @@ have_test_user() {
 		fi
 	fi
 	[ "$_HAVE_TEST_USER" = yes ]
+}
+
+# test_variants: VARIANTS=(root user): who the per-user cases run as: root,
+# and TEST_USER where it is usable (have_test_user).  A test loops
+#   test_variants
+#   for who in "${VARIANTS[@]}"; do
+#   	as_variant "$who"
+#   	pid=$(ns_start "${UOPT[@]}")
+test_variants() {
+	VARIANTS=(root)
+	if have_test_user; then
+		VARIANTS+=(user)
+	else
+		info "no usable $TEST_USER: root only"
+	fi
+}
+
+# as_variant WHO (root or user): UOPT, the option that ns_start,
+# daemon_start and spawn take for WHO (--user, or none); VDIR, a directory
+# WHO may write in ($T for root, $T/u owned by TEST_USER)
+as_variant() {
+	UOPT=()
+	VDIR=$T
+	if [ "$1" = user ]; then
+		UOPT=(--user)
+		VDIR=$T/u
+		mkdir -p "$VDIR"
+		chown "$TEST_USER:" "$VDIR"
+	fi
 }
 
 # is_slirpd: the binary under test is slirpd (not slirp4netns)
@@ -347,9 +383,14 @@ ns_start() {
 #   mnt:PID:PATH       a netns bind-mounted on PATH inside the mount namespace
 #                      of holder PID (rootless podman's netns files): enter
 #                      PID's user+mount namespaces as its owner, then PATH
+#   host               none: the command runs on the host, as this process
 _ns_prefix() {
 	local tgt=$1 pid path uid gid
 	case $tgt in
+	host)
+		NS_PREFIX=()
+		return 0
+		;;
 	file:*)
 		NS_PREFIX=(nsenter "--net=${tgt#file:}" --)
 		return 0
@@ -415,6 +456,39 @@ ns_link_up() {
 ns_default_gw() {
 	ns_exec "$1" ip -4 route show default 2>/dev/null |
 		awk '$1 == "default" { for (i = 1; i < NF; i++) if ($i == "via") { print $(i + 1); exit } }'
+}
+
+# ns_pretap PID: a persistent tap0, UP, and lo UP in holder PID's namespace,
+# as RootlessKit makes them for a daemon without -c
+ns_pretap() {
+	ns_exec "$1" ip tuntap add name tap0 mode tap || return 1
+	ns_exec "$1" ip link set tap0 up
+	ns_exec "$1" ip link set lo up
+}
+
+# ns_pretap_configure PID: configure that tap0 as RootlessKit's child does
+# itself: MTU 65520, 10.0.2.100/24, the default route via 10.0.2.2
+ns_pretap_configure() {
+	ns_exec "$1" ip link set tap0 mtu 65520
+	ns_exec "$1" ip addr add 10.0.2.100/24 dev tap0
+	ns_exec "$1" ip route add default via 10.0.2.2 dev tap0
+}
+
+# private_resolver NAME ADDR SECONDS: for a test in enter_private_host_ns:
+# /etc/resolv.conf (the file it resolves to: RESOLV_TARGET) is bound over by
+# $T/resolv.conf, "nameserver 127.0.0.1", where tests/helpers/dnsresp
+# (DNSRESP) answers NAME with ADDR for SECONDS; its log: $T/dnsresp.svc.log
+private_resolver() {
+	DNSRESP=$(helper dnsresp)
+	printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+	chmod 644 "$T/resolv.conf"
+	RESOLV_TARGET=$(readlink -f /etc/resolv.conf)
+	[ -e "$RESOLV_TARGET" ] ||
+		skip "/etc/resolv.conf points to a missing file ($RESOLV_TARGET)"
+	mount --bind "$T/resolv.conf" "$RESOLV_TARGET"
+	spawn --log "$T/dnsresp.svc.log" "$DNSRESP" 127.0.0.1 53 "$1" "$2" "$3"
+	wait_for -t 5 grep -q listening "$T/dnsresp.svc.log" ||
+		fail "dnsresp did not start: $(cat "$T/dnsresp.svc.log")"
 }
 
 # enter_private_host_ns: re-run the calling test inside a private network and
@@ -581,6 +655,13 @@ _daemon_close_fds() {
 	fi
 }
 
+# daemon_exits SECONDS STATUS LABEL: the daemon exits by itself within
+# SECONDS, with STATUS
+daemon_exits() {
+	daemon_wait_exit "$1" || fail "$3 the daemon is still running after $1 s"
+	assert_eq "$2" "$DAEMON_STATUS" "$3 exit status"
+}
+
 # daemon_close_exit_fd: close our write end of the exit pipe
 daemon_close_exit_fd() {
 	[ -n "$DAEMON_EXIT_W" ] || fail "daemon_close_exit_fd: no exit pipe"
@@ -591,6 +672,7 @@ daemon_close_exit_fd() {
 # daemon_stop [--signal SIG]: stop the current daemon (by closing the exit
 # pipe when there is one, else SIGTERM), bounded; sets DAEMON_STATUS.
 # The exit-pipe way gives a clean exit 0 that flushes stdout (the banner).
+# shellcheck disable=SC2120 # the tests pass --signal
 daemon_stop() {
 	local sig=
 	[ "${1:-}" = --signal ] && sig=$2
@@ -608,6 +690,12 @@ daemon_stop() {
 		kill -KILL "$DAEMON_PID" 2>/dev/null || true
 		fail "daemon $DAEMON_PID did not exit within 10 s"
 	fi
+}
+
+# daemon_stop_ok LABEL: daemon_stop, and it exits 0
+daemon_stop_ok() {
+	daemon_stop
+	assert_eq 0 "$DAEMON_STATUS" "$1 exit status"
 }
 
 # run_cli [--hup-exit-fd N] ARGS...: run "$SLIRPD" ARGS in the foreground
@@ -710,8 +798,8 @@ payload() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
-# ns_tcp_roundtrip PID HOST PORT SIZE [user-visible label]: send SIZE random
-# bytes to an echo service at HOST:PORT from inside the ns and compare what
+# ns_tcp_roundtrip PID|host HOST PORT SIZE [user-visible label]: send SIZE random
+# bytes to an echo service at HOST:PORT from inside the ns (or the host) and compare what
 # comes back.  HOST may be an IPv6 literal (brackets added).  Returns 1 on
 # mismatch or error (and prints why).
 ns_tcp_roundtrip() {
@@ -732,7 +820,7 @@ ns_tcp_roundtrip() {
 	fi
 }
 
-# ns_udp_roundtrip PID HOST PORT SIZE: one datagram of SIZE random bytes to a
+# ns_udp_roundtrip PID|host HOST PORT SIZE: one datagram of SIZE random bytes to a
 # UDP echo service, compare the echo (UDP_TRIES tries, default 3: UDP may
 # lose packets)
 ns_udp_roundtrip() {

@@ -18,6 +18,9 @@
 #                               right-hand address), its port into VAR
 #   peers_echo_service VAR      ... replying "got:<first line>"
 #   peers_file_service VAR F    ... sending file F
+#   peers_service6 VAR ADDR     the same on [::1] (peers_echo_service6)
+#   peers_host_services         echo on 127.0.0.1 and [::1], 1 MiB served:
+#                               P_ECHO, P_ECHO6, P_FILE, BIG_SHA
 #   peers_rk_run/peers_rk_start/peers_rk_wait_ready/peers_rk_stop/peers_rkctl
 #                               RootlessKit (+ rootlessctl) as the user
 #   peers_daemon_pids           the daemons (podman's/RootlessKit's) we started
@@ -347,25 +350,23 @@ peers_bg() {
 	PEERS_BG+=($!)
 }
 
-# peers_service VAR SOCAT-ADDRESS: a TCP service on 127.0.0.1:<free port>
-peers_service() {
-	local var=$1 addr=$2 port
+# _peers_listen 4|6 VAR SOCAT-ADDRESS: a TCP service on 127.0.0.1 or [::1],
+# on a free port (in VAR)
+_peers_listen() {
+	local fam=$1 var=$2 addr=$3 port host=127.0.0.1
+	[ "$fam" = 6 ] && host='[::1]'
 	peers_free_port port
-	peers_bg socat -t 30 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "$addr" \
+	peers_bg socat -t 30 "TCP$fam-LISTEN:$port,bind=$host,reuseaddr,fork" "$addr" \
 		>>"$PEERS_DIR/services.log" 2>&1
-	peers_wait_listen "$port" 10 || peers_die "service on 127.0.0.1:$port did not start"
+	peers_wait_listen "$port" 10 || peers_die "service on $host:$port did not start"
 	printf -v "$var" '%s' "$port"
 }
 
+# peers_service VAR SOCAT-ADDRESS: a TCP service on 127.0.0.1:<free port>
+peers_service() { _peers_listen 4 "$@"; }
+
 # peers_service6 VAR SOCAT-ADDRESS: the same on [::1]
-peers_service6() {
-	local var=$1 addr=$2 port
-	peers_free_port port
-	peers_bg socat -t 30 "TCP6-LISTEN:$port,bind=[::1],reuseaddr,fork" "$addr" \
-		>>"$PEERS_DIR/services.log" 2>&1
-	peers_wait_listen "$port" 10 || peers_die "service on [::1]:$port did not start"
-	printf -v "$var" '%s' "$port"
-}
+peers_service6() { _peers_listen 6 "$@"; }
 
 # replies "got:<first line the client sent>"
 # shellcheck disable=SC2016
@@ -379,6 +380,17 @@ peers_make_file() {
 	head -c "$(($2 * 1024))" /dev/urandom >"$1"
 	chmod 644 "$1"
 	sha256sum <"$1" | awk '{print $1}'
+}
+
+# peers_host_services: what the podman and RootlessKit cases reach on the
+# host: echo services on 127.0.0.1 (P_ECHO) and [::1] (P_ECHO6), and
+# 1 MiB of random data (BIG_SHA, its sha256) served on 127.0.0.1 (P_FILE)
+peers_host_services() {
+	BIG_SHA=$(peers_make_file "$PEERS_DIR/big" 1024)
+	peers_echo_service P_ECHO
+	peers_echo_service6 P_ECHO6
+	peers_file_service P_FILE "$PEERS_DIR/big"
+	peers_log "host services: echo 127.0.0.1:$P_ECHO, echo [::1]:$P_ECHO6, file 127.0.0.1:$P_FILE"
 }
 
 # peers_fetch HOST PORT [INPUT]: connect, send INPUT (if any) then half-close,

@@ -25,8 +25,7 @@ enter_private_host_ns "$@"
 
 require_root
 require_cmd ip nsenter unshare socat ss awk
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3 (a stale socket file)"
+require_python "a stale socket file"
 is_slirpd || skip "slirpd-only: IPv6, UNIX and ephemeral forwards"
 api_init
 

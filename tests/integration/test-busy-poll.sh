@@ -19,8 +19,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare socat ss jq
 is_slirpd || skip "slirpd-only: --busy-poll"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 

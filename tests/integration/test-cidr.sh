@@ -15,15 +15,24 @@ tcp_port=$SVC_PORT
 uopt=()
 have_test_user && uopt=(--user)
 
+# cidr_case LABEL OPTIONS ADDR GW BYTES [--user]: in a new namespace
+# (pid), a daemon started with -c OPTIONS gives tap0 ADDR and the default
+# route via GW, through which BYTES reach the host loopback; it exits 0
+cidr_case() {
+	local label=$1 opts=() addr=$3 gw=$4 bytes=$5 msg
+	read -r -a opts <<<"$2"
+	shift 5
+	pid=$(ns_start "$@")
+	daemon_start "$@" --exit-fd 4 -- -c "${opts[@]}" "$pid" tap0
+	assert_eq "$addr" "$(ns_addrs4 "$pid" tap0)" "[$label] tap0 address"
+	assert_eq "$gw" "$(ns_default_gw "$pid")" "[$label] default gateway"
+	msg=$(ns_tcp_roundtrip "$pid" "$gw" "$tcp_port" "$bytes") || fail "[$label] TCP via $gw: $msg"
+	ok "[$label] TCP to $gw:$tcp_port reaches the host loopback"
+	daemon_stop_ok "[$label]"
+}
+
 # --cidr 10.8.0.0/16
-pid=$(ns_start "${uopt[@]}")
-daemon_start "${uopt[@]}" --exit-fd 4 -- -c --cidr 10.8.0.0/16 "$pid" tap0
-assert_eq 10.8.0.100/16 "$(ns_addrs4 "$pid" tap0)" "[/16] tap0 address"
-assert_eq 10.8.0.2 "$(ns_default_gw "$pid")" "[/16] default gateway"
-msg=$(ns_tcp_roundtrip "$pid" 10.8.0.2 "$tcp_port" 20000) || fail "[/16] TCP via 10.8.0.2: $msg"
-ok "[/16] TCP to 10.8.0.2:$tcp_port reaches the host loopback"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[/16] exit status"
+cidr_case /16 "--cidr 10.8.0.0/16" 10.8.0.100/16 10.8.0.2 20000 "${uopt[@]}"
 log=$(cat "$DAEMON_LOG")
 assert_match "$log" '^\* Network: +10\.8\.0\.0$' "[/16] banner network"
 assert_match "$log" '^\* Netmask: +255\.255\.0\.0$' "[/16] banner netmask"
@@ -34,14 +43,7 @@ assert_match "$log" '^\* Recommended IP: +10\.8\.0\.100$' "[/16] banner recommen
 kill_wait "$pid"
 
 # --cidr=10.9.0.128/25 (upper half, the longest prefix allowed)
-pid=$(ns_start)
-daemon_start --exit-fd 4 -- -c --cidr=10.9.0.128/25 "$pid" tap0
-assert_eq 10.9.0.228/25 "$(ns_addrs4 "$pid" tap0)" "[/25] tap0 address"
-assert_eq 10.9.0.130 "$(ns_default_gw "$pid")" "[/25] default gateway"
-msg=$(ns_tcp_roundtrip "$pid" 10.9.0.130 "$tcp_port" 1000) || fail "[/25] TCP via 10.9.0.130: $msg"
-ok "[/25] TCP to 10.9.0.130:$tcp_port reaches the host loopback"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[/25] exit status"
+cidr_case /25 --cidr=10.9.0.128/25 10.9.0.228/25 10.9.0.130 1000
 
 # malformed CIDRs: "VALUE|message" (message is a substring of stderr; the
 # "network address like ..." message is fixed text in slirp4netns)

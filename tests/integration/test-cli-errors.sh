@@ -26,14 +26,21 @@ is_slirpd && slirpd=1
 # --hup-exit-fd makes such a daemon exit at once.
 pid=$(ns_start)
 
-# usage_error LABEL MESSAGE ARGS...: exit 1, MESSAGE on stderr, usage on stdout
-usage_error() {
-	local label=$1 msg=$2
-	shift 2
+# exit_1 LABEL ARGS...: run_cli ARGS, and it exits 1
+exit_1() {
+	local label=$1
+	shift
 	run_cli "$@"
 	[ "$CLI_RC" = 1 ] || _afail "$label: expected exit status 1, seen $CLI_RC
 stdout: $CLI_OUT
 stderr: $CLI_ERR"
+}
+
+# usage_error LABEL MESSAGE ARGS...: exit 1, MESSAGE on stderr, usage on stdout
+usage_error() {
+	local label=$1 msg=$2
+	shift 2
+	exit_1 "$label" "$@"
 	[ -z "$msg" ] || assert_contains "$CLI_ERR" "$msg" "$label: stderr message"
 	assert_contains "$CLI_OUT" "Usage:" "$label: exit 1 with the usage on stdout"
 }
@@ -42,10 +49,7 @@ stderr: $CLI_ERR"
 config_error() {
 	local label=$1 msg=$2
 	shift 2
-	run_cli "$@"
-	[ "$CLI_RC" = 1 ] || _afail "$label: expected exit status 1, seen $CLI_RC
-stdout: $CLI_OUT
-stderr: $CLI_ERR"
+	exit_1 "$label" "$@"
 	assert_contains "$CLI_ERR" "$msg" "$label: exit 1, stderr message"
 	assert_not_contains "$CLI_OUT" "Usage:" "$label: no usage"
 }

@@ -42,17 +42,11 @@ stop_clean() {
 }
 
 # --- plain -c, root and user
-variants=(root)
-if have_test_user; then
-	variants+=(user)
-else
-	info "no usable $TEST_USER: skipping the rootless variants"
-fi
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c "$pid" tap0
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c "$pid" tap0
 	check_configured "$who -c" "$pid" 10.0.2.100/24 10.0.2.2 1500
 	stop_clean "$who -c"
 	check_banner "$who -c" 1500 10.0.2.0 10.0.2.2 10.0.2.3 10.0.2.100
@@ -60,9 +54,8 @@ for who in "${variants[@]}"; do
 done
 
 # --- MTU, both option forms
-last=${variants[${#variants[@]} - 1]}
-uopt=()
-[ "$last" = user ] && uopt=(--user)
+last=${VARIANTS[${#VARIANTS[@]} - 1]}
+as_variant "$last"
 pid=$(ns_start)
 daemon_start --exit-fd 4 -- -c --mtu 65520 "$pid" tap0
 check_configured "root --mtu 65520" "$pid" 10.0.2.100/24 10.0.2.2 65520
@@ -70,15 +63,15 @@ stop_clean "root --mtu 65520"
 check_banner "root --mtu 65520" 65520 10.0.2.0 10.0.2.2 10.0.2.3 10.0.2.100
 kill_wait "$pid"
 
-pid=$(ns_start "${uopt[@]}")
-daemon_start "${uopt[@]}" --exit-fd 4 -- -c --mtu=9000 "$pid" tap0
+pid=$(ns_start "${UOPT[@]}")
+daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --mtu=9000 "$pid" tap0
 check_configured "$last --mtu=9000" "$pid" 10.0.2.100/24 10.0.2.2 9000
 stop_clean "$last --mtu=9000"
 kill_wait "$pid"
 
 # --- MAC address
-pid=$(ns_start "${uopt[@]}")
-daemon_start "${uopt[@]}" --exit-fd 4 -- -c --macaddress 02:11:22:33:44:55 "$pid" tap0
+pid=$(ns_start "${UOPT[@]}")
+daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --macaddress 02:11:22:33:44:55 "$pid" tap0
 assert_eq 02:11:22:33:44:55 "$(ns_link_field "$pid" tap0 link/ether)" "[$last --macaddress] tap0 MAC"
 check_configured "$last --macaddress" "$pid" 10.0.2.100/24 10.0.2.2 1500
 stop_clean "$last --macaddress"
@@ -86,8 +79,8 @@ assert_match "$(cat "$DAEMON_LOG")" '^\* MAC address: +02:11:22:33:44:55$' "[$la
 kill_wait "$pid"
 
 # --- CIDR
-pid=$(ns_start "${uopt[@]}")
-daemon_start "${uopt[@]}" --exit-fd 4 -- -c --cidr 10.5.0.0/24 "$pid" tap0
+pid=$(ns_start "${UOPT[@]}")
+daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --cidr 10.5.0.0/24 "$pid" tap0
 check_configured "$last --cidr 10.5.0.0/24" "$pid" 10.5.0.100/24 10.5.0.2 1500
 stop_clean "$last --cidr 10.5.0.0/24"
 check_banner "$last --cidr 10.5.0.0/24" 1500 10.5.0.0 10.5.0.2 10.5.0.3 10.5.0.100

@@ -14,21 +14,12 @@ require_root
 require_cmd ip nsenter unshare setpriv mount
 enter_private_host_ns "$@"
 
-DNSRESP=$(helper dnsresp)
 NAME=slirpd-dns.example.test
 ANSWER=192.0.2.53
 
 # the private "host": its resolv.conf names the local responder
-printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
-chmod 644 "$T/resolv.conf"
-target=$(readlink -f /etc/resolv.conf)
-[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
-mount --bind "$T/resolv.conf" "$target"
+private_resolver "$NAME" "$ANSWER" 120
 assert_eq "nameserver 127.0.0.1" "$(cat /etc/resolv.conf)" "private /etc/resolv.conf in place"
-
-spawn --log "$T/dnsresp.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" "$ANSWER" 120
-wait_for -t 5 grep -q 'listening' "$T/dnsresp.svc.log" ||
-	fail "dnsresp did not start: $(cat "$T/dnsresp.svc.log")"
 out=$("$DNSRESP" --query 127.0.0.1 "$NAME" 53 5) || fail "dnsresp does not answer locally: $out"
 assert_eq "$ANSWER" "$out" "dnsresp answers on 127.0.0.1:53"
 
@@ -38,19 +29,16 @@ query() {
 	Q_OUT=$(ns_exec -t 15 "$1" "$DNSRESP" --query "$2" "$3" 53 "${4:-5}" 2>&1) || Q_RC=$?
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c "$pid" tap0
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c "$pid" tap0
 	query "$pid" 10.0.2.3 "$NAME"
 	assert_eq "0 $ANSWER" "$Q_RC $Q_OUT" "[$who] A $NAME via 10.0.2.3"
 	query "$pid" 10.0.2.3 nonexistent.example.test
 	assert_eq "1 NXDOMAIN" "$Q_RC $Q_OUT" "[$who] NXDOMAIN via 10.0.2.3"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	daemon_stop_ok "[$who]"
 	kill_wait "$pid"
 done
 
@@ -75,7 +63,6 @@ esac
 after=$(grep -c "query $NAME" "$T/dnsresp.svc.log" || true)
 assert_eq "$before" "$after" "[--disable-dns] the host resolver saw no query"
 alive "$DAEMON_PID" || fail "[--disable-dns] the daemon died"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[--disable-dns] exit status"
+daemon_stop_ok "[--disable-dns]"
 
 info "PASS"

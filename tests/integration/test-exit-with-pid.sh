@@ -22,27 +22,19 @@ is_slirpd || skip "--exit-with-pid and shutdown are slirpd's (SLIRPD is not slir
 # the splice helper of daemon PID, if any
 helper_of() { pgrep -P "$1" -f 'slirpd: splice helper' || true; }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	dir=$T
-	if [ "$who" = user ]; then
-		uopt=(--user)
-		dir=$T/u
-		mkdir -p "$dir"
-		chown "$TEST_USER:" "$dir"
-	fi
-	pid=$(ns_start "${uopt[@]}")
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	dir=$VDIR
+	pid=$(ns_start "${UOPT[@]}")
 	sock=$dir/api.sock
-	daemon_start "${uopt[@]}" -- -c --exit-with-pid="$pid" --api-socket "$sock" "$pid" tap0
+	daemon_start "${UOPT[@]}" -- -c --exit-with-pid="$pid" --api-socket "$sock" "$pid" tap0
 	dpid=$DAEMON_PID
 	hpid=$(helper_of "$dpid")
 	out=$(ns_exec "$pid" ip -o -4 addr show tap0)
 	assert_contains "$out" "10.0.2.100/24" "[$who] the daemon configured tap0"
 	kill -KILL "$pid"
-	daemon_wait_exit 10 || fail "[$who] the daemon did not exit within 10 s of the holder's death"
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status once the holder died"
+	daemon_exits 10 0 "[$who] (the holder died)"
 	[ ! -e "$sock" ] || fail "[$who] the API socket file was left behind"
 	ok "[$who] API socket unlinked"
 	if [ -n "$hpid" ]; then
@@ -68,8 +60,7 @@ spawn sleep 600
 other=$SPAWN_PID
 daemon_start -- -c --exit-with-pid "$other" "$pid" tap0
 kill -KILL "$other"
-daemon_wait_exit 10 || fail "[other pid] the daemon did not exit"
-assert_eq 0 "$DAEMON_STATUS" "[other pid] exit status"
+daemon_exits 10 0 "[other pid]"
 
 # --- bad values
 spawn true
@@ -93,7 +84,6 @@ sock=$T/shut.sock
 daemon_start --exit-fd 4 -- -c --api-socket "$sock" "$pid" tap0
 reply=$(printf '{"execute":"shutdown"}' | timeout 10 socat -t 5 -T 5 - "UNIX-CONNECT:$sock")
 assert_eq '{"return":{}}' "$reply" "shutdown reply"
-daemon_wait_exit 10 || fail "[shutdown] the daemon did not exit"
-assert_eq 0 "$DAEMON_STATUS" "[shutdown] exit status"
+daemon_exits 10 0 "[shutdown]"
 [ ! -e "$sock" ] || fail "[shutdown] the API socket file was left behind"
 ok "[shutdown] API socket unlinked"

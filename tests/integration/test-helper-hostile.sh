@@ -21,8 +21,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare socat ss jq pgrep
 is_slirpd || skip "slirpd-only: the splice helper"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 
 # N clients at once, each sends one byte; prints "echo=E reset=R wait=W T"

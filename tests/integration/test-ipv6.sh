@@ -29,21 +29,19 @@ ll_ready() {
 		grep -v tentative | grep -q ' inet6 fe80::'
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	flag=-6
 	pid=$(ns_start)
 	if [ "$who" = user ]; then
-		uopt=(--user)
 		flag=--enable-ipv6
 		kill_wait "$pid"
 		pid=$(ns_start --user)
 		ns_exec "$pid" sh -c 'echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad' ||
 			fail "[$who] cannot set accept_dad=0 in the namespace"
 	fi
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c "$flag" "$pid" tap0
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c "$flag" "$pid" tap0
 	if ! wait_for -t 10 global_fd00 "$pid"; then
 		fail "[$who $flag] no usable fd00:: address on tap0 within 10 s: $(ns_exec "$pid" ip -6 addr show dev tap0 2>&1)"
 	fi
@@ -56,8 +54,7 @@ for who in "${variants[@]}"; do
 	ok "[$who $flag] TCP to [fd00::2]:$tcp6_port reaches [::1]:$tcp6_port on the host"
 	# the IPv4 side still works
 	assert_eq 10.0.2.100/24 "$(ns_addrs4 "$pid" tap0)" "[$who $flag] IPv4 address still set"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who $flag] exit status"
+	daemon_stop_ok "[$who $flag]"
 	# slirp4netns prints "WARNING: Support for IPv6 is experimental"; slirpd
 	# may print its IPv6 banner lines instead: informational only
 	if grep -q '^WARNING: Support for IPv6 is experimental' "$DAEMON_LOG"; then
@@ -80,7 +77,6 @@ fi
 ok "[no -6] no fd00:: address on tap0"
 msg=$(ns_tcp_fails "$pid" fd00::2 "$tcp6_port") || fail "[no -6] $msg"
 ok "[no -6] [fd00::2]:$tcp6_port is not reachable"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[no -6] exit status"
+daemon_stop_ok "[no -6]"
 
 info "PASS"

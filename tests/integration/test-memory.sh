@@ -24,8 +24,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq strace
 is_slirpd || skip "slirpd-only: TIME_WAIT reaping, mmap threshold"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 # meson sets it for every test: glibc then fills each allocation and free

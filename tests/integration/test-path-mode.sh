@@ -22,23 +22,17 @@ enter_private_host_ns "$@"
 svc_start tcp-echo 127.0.0.1
 tcp_port=$SVC_PORT
 
-variants=(root)
-have_test_user && variants+=(user)
+test_variants
 
 # --- A: RootlessKit 2/3 shape
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	ns_exec "$pid" ip tuntap add name tap0 mode tap
-	ns_exec "$pid" ip link set tap0 up
-	ns_exec "$pid" ip link set lo up
-	daemon_start "${uopt[@]}" --raw --ready-fd 3 -- --mtu 65520 -r 3 \
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	ns_pretap "$pid" || fail "[A $who] cannot make tap0"
+	daemon_start "${UOPT[@]}" --raw --ready-fd 3 -- --mtu 65520 -r 3 \
 		"--userns-path=/proc/$pid/ns/user" --netns-type=path "/proc/$pid/ns/net" tap0
 	assert_eq "" "$(ns_addrs4 "$pid" tap0)" "[A $who] no address set by the daemon"
-	ns_exec "$pid" ip link set tap0 mtu 65520
-	ns_exec "$pid" ip addr add 10.0.2.100/24 dev tap0
-	ns_exec "$pid" ip route add default via 10.0.2.2 dev tap0
+	ns_pretap_configure "$pid"
 	msg=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$tcp_port" 100000) || fail "[A $who] TCP: $msg"
 	ok "[A $who] TCP through --userns-path + --netns-type=path"
 	daemon_stop --signal KILL
@@ -59,15 +53,13 @@ ns_link_up "$tgt" lo || fail "[B root] lo not UP"
 ok "[B root] lo is UP"
 msg=$(ns_tcp_fails "$tgt" 10.0.2.2 "$tcp_port") || fail "[B root] $msg"
 ok "[B root] --disable-host-loopback honoured"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[B root] exit status"
+daemon_stop_ok "[B root]"
 umount "$nsf"
 
 # --- B user: the rootless podman layout
 if have_test_user; then
-	mkdir "$T/u"
-	chown "$TEST_USER:" "$T/u"
-	nsf=$T/u/netns
+	as_variant user
+	nsf=$VDIR/netns
 	spawn --user --log "$T/holders.log" unshare -rm sh -c \
 		"touch '$nsf' && unshare --net='$nsf' true && exec sleep 600"
 	holder=$SPAWN_PID
@@ -92,7 +84,6 @@ daemon_start --exit-fd 4 -- -c --netns-type=pid "$pid" tap0
 assert_eq 10.0.2.100/24 "$(ns_addrs4 "$pid" tap0)" "[C] --netns-type=pid: tap0 address"
 msg=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$tcp_port" 1000) || fail "[C] TCP: $msg"
 ok "[C] --netns-type=pid: TCP"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[C] exit status"
+daemon_stop_ok "[C]"
 
 info "PASS"

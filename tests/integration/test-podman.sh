@@ -35,11 +35,7 @@ peers_init test-podman podman jq
 peers_podman_setup
 
 T=$RANDOM$RANDOM
-BIG_SHA=$(peers_make_file "$PEERS_DIR/big" 1024)
-peers_echo_service P_ECHO
-peers_echo_service6 P_ECHO6
-peers_file_service P_FILE "$PEERS_DIR/big"
-peers_log "host services: echo 127.0.0.1:$P_ECHO, echo [::1]:$P_ECHO6, file 127.0.0.1:$P_FILE"
+peers_host_services
 
 run() { peers_podman run --rm "$@"; }
 

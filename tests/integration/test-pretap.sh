@@ -26,18 +26,14 @@ snapshot() {
 	} 2>&1
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	ns_exec "$pid" ip tuntap add name tap0 mode tap || fail "[$who] ip tuntap add failed"
-	ns_exec "$pid" ip link set tap0 up
-	ns_exec "$pid" ip link set lo up
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	ns_pretap "$pid" || fail "[$who] cannot make tap0"
 	before=$(snapshot "$pid")
 
-	daemon_start "${uopt[@]}" -- --mtu 65520 "$pid" tap0
+	daemon_start "${UOPT[@]}" -- --mtu 65520 "$pid" tap0
 	after=$(snapshot "$pid")
 	if [ "$before" != "$after" ]; then
 		fail "[$who] the daemon changed the namespace without -c:
@@ -51,9 +47,7 @@ $after"
 	assert_eq 1500 "$(ns_link_field "$pid" tap0 mtu)" "[$who] tap0 MTU untouched"
 
 	# the caller (RootlessKit's child) configures the interface itself
-	ns_exec "$pid" ip link set tap0 mtu 65520
-	ns_exec "$pid" ip addr add 10.0.2.100/24 dev tap0
-	ns_exec "$pid" ip route add default via 10.0.2.2 dev tap0
+	ns_pretap_configure "$pid"
 	msg=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$tcp_port" 200000) || fail "[$who] TCP via the pre-made tap: $msg"
 	ok "[$who] TCP to 10.0.2.2:$tcp_port through the pre-made tap"
 
@@ -63,7 +57,7 @@ $after"
 	assert_eq 10.0.2.100/24 "$(ns_addrs4 "$pid" tap0)" "[$who] persistent tap0 keeps its address"
 
 	# a new daemon re-attaches to the same tap
-	daemon_start "${uopt[@]}" -- --mtu 65520 "$pid" tap0
+	daemon_start "${UOPT[@]}" -- --mtu 65520 "$pid" tap0
 	msg=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$tcp_port" 1000) || fail "[$who] TCP after re-attaching: $msg"
 	ok "[$who] a second daemon re-attaches to the persistent tap"
 	daemon_stop --signal KILL

@@ -63,14 +63,12 @@ probe_line() {
 	printf '%s\n' "$1" | awk -v p="$2" '$1 == p { print $2 }'
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	by=()
 	cred=()
 	if [ "$who" = user ]; then
-		uopt=(--user)
 		# the user is root there already (unshare -r, setgroups denied)
 		by=(as_user)
 		cred=(--preserve-credentials)
@@ -78,7 +76,7 @@ for who in "${variants[@]}"; do
 	else
 		holder=$(root_holder)
 	fi
-	daemon_start "${uopt[@]}" -- "$holder" tap0
+	daemon_start "${UOPT[@]}" -- "$holder" tap0
 	wait_for -t 5 ns_child "$DAEMON_PID" "$holder" ||
 		fail "[$who] no child of the daemon in the namespace (the splice helper)"
 	helper=$(ns_child "$DAEMON_PID" "$holder")
@@ -102,8 +100,7 @@ for who in "${variants[@]}"; do
 		"[$who] the daemon is not traced"
 	alive "$DAEMON_PID" || fail "[$who] the daemon died"
 	alive "$helper" || fail "[$who] the helper died"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	daemon_stop_ok "[$who]"
 	kill_wait "$holder"
 done
 

@@ -22,17 +22,10 @@ enter_private_host_ns "$@"
 SLIRPD_TEST_EXTRA_ARGS=
 . "$LIB_DIR/isolation-lib.sh"
 
-DNSRESP=$(helper dnsresp)
 NAME=slirpd-fallback.example.test
 PRELOAD=$(iso_preload)
 
-printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
-chmod 644 "$T/resolv.conf"
-target=$(readlink -f /etc/resolv.conf)
-[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
-mount --bind "$T/resolv.conf" "$target"
-spawn --log "$T/dns.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" 192.0.2.55 280
-wait_for -t 5 grep -q listening "$T/dns.svc.log" || fail "dnsresp did not start"
+private_resolver "$NAME" 192.0.2.55 280
 svc_start tcp-echo
 ECHO_PORT=$SVC_PORT
 

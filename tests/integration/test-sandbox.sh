@@ -36,32 +36,23 @@ enter_private_host_ns "$@"
 SLIRPD_TEST_EXTRA_ARGS=
 . "$LIB_DIR/isolation-lib.sh"
 
-DNSRESP=$(helper dnsresp)
 NAME=slirpd-sandbox.example.test
 
 # the private host: resolv.conf names a local responder
-printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
-chmod 644 "$T/resolv.conf"
-target=$(readlink -f /etc/resolv.conf)
-[ -e "$target" ] || skip "/etc/resolv.conf points to a missing file ($target)"
-mount --bind "$T/resolv.conf" "$target"
-spawn --log "$T/dns1.svc.log" "$DNSRESP" 127.0.0.1 53 "$NAME" 192.0.2.53 280
-wait_for -t 5 grep -q listening "$T/dns1.svc.log" || fail "dnsresp did not start"
+private_resolver "$NAME" 192.0.2.53 280
 svc_start tcp-echo
 ECHO_PORT=$SVC_PORT
 svc_start udp-echo
 UECHO_PORT=$SVC_PORT
 
-variants=(root)
-have_test_user && variants+=(user) || info "no usable $TEST_USER: root only"
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	mkdir -p "$T/api-$who"
 	chmod 777 "$T/api-$who"
 	sock=$T/api-$who/api.sock
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp \
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp \
 		--api-socket "$sock" "$pid" tap0
 	# right after the ready byte: isolation must be complete already
 	iso_check_status "$who" "$DAEMON_PID" sandbox
@@ -109,14 +100,13 @@ done
 # --- directory fds kept past the sandbox (the API socket's, a UNIX-socket
 # forward's) cannot lead out of it, and the socket files go at exit
 PRELOAD=$(iso_preload)
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	d=$T/socks-$who
 	mkdir -p "$d"
 	chmod 777 "$d"
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=dotdot" \
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=dotdot" \
 		--exit-fd 4 -- -c --enable-sandbox --enable-seccomp --api-socket "$d/api.sock" \
 		-p "unix:$d/fwd.sock:8080" "$pid" tap0
 	wait_for -t 5 grep -q 'preload: dotdot done' "$DAEMON_LOG" || fail "[$who] the dotdot probe did not run"
@@ -124,8 +114,7 @@ for who in "${variants[@]}"; do
 	assert_not_contains "$log" "OPENED" "[$who] no directory fd reaches the host's /etc/passwd"
 	assert_match "$log" "^preload: dirfd [0-9]+: blocked" "[$who] the kept directory fds were probed"
 	[ -S "$d/api.sock" ] && [ -S "$d/fwd.sock" ] || fail "[$who] socket files missing while running"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	daemon_stop_ok "[$who]"
 	[ ! -e "$d/api.sock" ] || fail "[$who] the API socket file is left after exit"
 	ok "[$who] the API socket file is removed at exit, from inside the sandbox"
 	[ ! -e "$d/fwd.sock" ] || fail "[$who] the UNIX forward's socket file is left after exit"
@@ -179,15 +168,14 @@ if have_test_user && [ -x /usr/bin/python3 ]; then
 	ns_exec "$pid" ip route add default via 10.0.2.2
 	r=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$ECHO_PORT" 100000) || fail "[user tapfd] $r"
 	ok "[user tapfd] TCP round trip"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[user tapfd] exit status"
+	daemon_stop_ok "[user tapfd]"
 	kill_wait "$pid"
 else
 	info "no usable $TEST_USER or no /usr/bin/python3: skipping the tapfd case"
 fi
 
 # --- /etc/resolv.conf -> a file outside /etc and /run, replaced by rename()
-umount "$target"
+umount "$RESOLV_TARGET"
 mkdir -p "$T/ovl/up" "$T/ovl/work" "$T/dns"
 chmod 755 "$T/dns"
 # (an overlay in this test's private mount namespace: the host's /etc is
@@ -203,12 +191,11 @@ chmod 644 "$T/dns/resolv.conf"
 spawn --log "$T/dns2.svc.log" "$DNSRESP" 127.0.0.2 53 "$NAME" 192.0.2.54 280
 wait_for -t 5 grep -q listening "$T/dns2.svc.log" || fail "second dnsresp did not start"
 
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	printf 'nameserver 127.0.0.1\n' >"$T/dns/resolv.conf"
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp "$pid" tap0
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --enable-sandbox --enable-seccomp "$pid" tap0
 	iso_check_root "$who symlinked resolv.conf" "$DAEMON_PID" "$T/dns"
 	link=$(readlink "/proc/$DAEMON_PID/root/etc/resolv.conf") || link=
 	assert_eq "$T/dns/resolv.conf" "$link" "[$who] the daemon's /etc/resolv.conf links to the real file"
@@ -226,8 +213,7 @@ for who in "${variants[@]}"; do
 		sleep 0.5
 	done
 	assert_eq 192.0.2.54 "$got" "[$who] DNS follows the host's new resolv.conf (127.0.0.2)"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status"
+	daemon_stop_ok "[$who]"
 	kill_wait "$pid"
 done
 

@@ -26,22 +26,19 @@ PRELOAD=$(iso_preload)
 svc_start tcp-echo
 ECHO_PORT=$SVC_PORT
 
-variants=(root)
-have_test_user && variants+=(user) || info "no usable $TEST_USER: root only"
+test_variants
 
 # --- a forbidden call traps, is named, and the daemon exits 159
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
 	for flags in "--enable-seccomp" "--enable-sandbox --enable-seccomp"; do
 		for probe in trap:personality escape:unshare; do
 			label="$who $flags ${probe#*:}()"
-			pid=$(ns_start "${uopt[@]}")
+			pid=$(ns_start "${UOPT[@]}")
 			# shellcheck disable=SC2086
-			daemon_start "${uopt[@]}" --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=${probe%%:*}" \
+			daemon_start "${UOPT[@]}" --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=${probe%%:*}" \
 				--exit-fd 4 -- -c $flags "$pid" tap0
-			daemon_wait_exit 10 || fail "[$label] the daemon is still running after a forbidden call"
-			assert_eq 159 "$DAEMON_STATUS" "[$label] exit status 159 (128 + SIGSYS)"
+			daemon_exits 10 159 "[$label] (a forbidden call: 128 + SIGSYS)"
 			assert_match "$(cat "$DAEMON_LOG")" \
 				"^[^ ]*: seccomp: system call ${probe#*:} \([0-9]+\) is not allowed; exiting\$" \
 				"[$label] the blocked call is named on stderr"
@@ -51,11 +48,10 @@ for who in "${variants[@]}"; do
 done
 
 # --- --enable-seccomp alone: status, traffic, clean exit
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --enable-seccomp "$pid" tap0
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --enable-seccomp "$pid" tap0
 	iso_check_status "$who seccomp only" "$DAEMON_PID" any 2
 	assert_match "$(cat "$DAEMON_LOG")" "^seccomp: allow-list of [0-9]+ rules loaded" \
 		"[$who seccomp only] the filter is announced"
@@ -82,11 +78,10 @@ assert_eq 0 "$DAEMON_STATUS" "[tsync] exit status 0"
 kill_wait "$pid"
 
 # --- --enable-sandbox refuses a multi-threaded process, clearly
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --no-wait --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=thread" \
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --no-wait --wrap "env LD_PRELOAD=$PRELOAD SLIRPD_PRELOAD_ACTION=thread" \
 		--exit-fd 4 -- -c --enable-sandbox "$pid" tap0
 	daemon_wait_exit 10 || fail "[$who threads] the daemon did not exit"
 	[ "$DAEMON_STATUS" != 0 ] || fail "[$who threads] exit status 0 with a thread and --enable-sandbox"

@@ -51,37 +51,28 @@ done
 sock=$T/api-exitfd.sock
 daemon_start --exit-fd 4 -- -c --api-socket "$sock" "$pid" tap0
 [ -S "$sock" ] || fail "[exit fd] API socket $sock missing after ready"
-daemon_stop
-assert_eq 0 "$DAEMON_STATUS" "[exit fd] exit status"
+daemon_stop_ok "[exit fd]"
 [ ! -e "$sock" ] || fail "[exit fd] the API socket file was not unlinked on exit"
 ok "[exit fd] API socket file unlinked on exit"
 
 # --- stale socket after SIGKILL
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	dir=$T
-	if [ "$who" = user ]; then
-		uopt=(--user)
-		dir=$T/u
-		mkdir -p "$dir"
-		chown "$TEST_USER:" "$dir"
-	fi
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	dir=$VDIR
 	kill_wait "$pid"
-	pid=$(ns_start "${uopt[@]}")
+	pid=$(ns_start "${UOPT[@]}")
 	sock=$dir/stale.sock
-	daemon_start "${uopt[@]}" -- --mtu 65520 --api-socket "$sock" "$pid" tap0
+	daemon_start "${UOPT[@]}" -- --mtu 65520 --api-socket "$sock" "$pid" tap0
 	daemon_stop --signal KILL
 	assert_eq 137 "$DAEMON_STATUS" "[$who stale] killed by SIGKILL"
 	[ -S "$sock" ] || fail "[$who stale] expected the socket file to be left behind by SIGKILL"
 	ok "[$who stale] socket file left behind by SIGKILL"
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c --api-socket "$sock" "$pid" tap0
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --api-socket "$sock" "$pid" tap0
 	ok "[$who stale] the next daemon on the same socket path became ready"
 	reply=$(api_list "$sock" "$who") || fail "[$who stale] no reply on the new socket"
 	assert_contains "$reply" '"entries"' "[$who stale] the new socket answers list_hostfwd"
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who stale] exit status"
+	daemon_stop_ok "[$who stale]"
 done
 
 info "PASS"

@@ -41,8 +41,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare socat ss awk sha256sum jq
 is_slirpd || skip "slirpd-only: the splice path"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 
 # the small TCP tools python does better than socat (resets, 10 000 conns)
@@ -326,12 +325,10 @@ run_root() {
 }
 
 run_user() {
-	local pid dir p msg
+	local pid p msg
 	have_test_user || { info "11: no usable $TEST_USER: skipped"; return 0; }
-	dir=$T/user
-	mkdir -p "$dir"
-	chown "$TEST_USER" "$dir"
-	API_SOCK=$dir/api.sock
+	as_variant user
+	API_SOCK=$VDIR/api.sock
 	pid=$(ns_start --user)
 	daemon_start --user --exit-fd 4 -- -c --api-socket "$API_SOCK" "$pid" tap0
 	ns_server "$pid" tcp-echo 80

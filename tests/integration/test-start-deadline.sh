@@ -35,14 +35,12 @@ in_ns() {
 	return 0
 }
 
-variants=(root)
-have_test_user && variants+=(user)
-for who in "${variants[@]}"; do
-	uopt=()
-	[ "$who" = user ] && uopt=(--user)
-	pid=$(ns_start "${uopt[@]}")
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	pid=$(ns_start "${UOPT[@]}")
 	start=$(date +%s)
-	daemon_start "${uopt[@]}" --wrap "env LD_PRELOAD=$PRELOAD" --no-wait -- -c "$pid" tap0
+	daemon_start "${UOPT[@]}" --wrap "env LD_PRELOAD=$PRELOAD" --no-wait -- -c "$pid" tap0
 	wait_for -t 5 grep -q 'preload: stopped in the namespace' "$DAEMON_LOG" ||
 		fail "[$who] the tap child never stopped in the namespace"
 	ok "[$who] the tap child is stopped inside the namespace"

@@ -14,23 +14,15 @@ svc_start udp-echo 127.0.0.1
 udp_port=$SVC_PORT
 info "tcp echo on 127.0.0.1:$tcp_port, udp echo on 127.0.0.1:$udp_port"
 
-variants=(root)
-if have_test_user; then
-	variants+=(user)
-else
-	info "no usable $TEST_USER: skipping the rootless variant"
-fi
-for who in "${variants[@]}"; do
+test_variants
+for who in "${VARIANTS[@]}"; do
 	# root runs with podman's MTU, the user with the default 1500 (so the
 	# 8000-byte datagram is fragmented on the tap)
-	uopt=()
+	as_variant "$who"
 	mtu=(--mtu 65520)
-	if [ "$who" = user ]; then
-		uopt=(--user)
-		mtu=()
-	fi
-	pid=$(ns_start "${uopt[@]}")
-	daemon_start "${uopt[@]}" --exit-fd 4 -- -c "${mtu[@]}" "$pid" tap0
+	[ "$who" = user ] && mtu=()
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c "${mtu[@]}" "$pid" tap0
 
 	msg=$(ns_tcp_roundtrip "$pid" 10.0.2.2 "$tcp_port" 100) || fail "[$who] small TCP echo: $msg"
 	ok "[$who] TCP 100 bytes to 10.0.2.2:$tcp_port and back"
@@ -41,8 +33,7 @@ for who in "${variants[@]}"; do
 	msg=$(ns_udp_roundtrip "$pid" 10.0.2.2 "$udp_port" 8000) || fail "[$who] large UDP echo: $msg"
 	ok "[$who] UDP 8000-byte datagram to 10.0.2.2:$udp_port and back"
 
-	daemon_stop
-	assert_eq 0 "$DAEMON_STATUS" "[$who] exit status after closing the exit fd"
+	daemon_stop_ok "[$who] (the exit fd closed)"
 	kill_wait "$pid"
 done
 

@@ -21,8 +21,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq sha256sum
 is_slirpd || skip "slirpd-only: TIME_WAIT reaping"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 

@@ -24,8 +24,7 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq
 is_slirpd || skip "slirpd-only: the UDP relay"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 
 cat >"$T/u.py" <<'EOF'
@@ -209,12 +208,10 @@ run_root() {
 }
 
 run_user() {
-	local pid dir
+	local pid
 	have_test_user || { info "8: no usable $TEST_USER: skipped"; return 0; }
-	dir=$T/user
-	mkdir -p "$dir"
-	chown "$TEST_USER" "$dir"
-	API_SOCK=$dir/api.sock
+	as_variant user
+	API_SOCK=$VDIR/api.sock
 	pid=$(ns_start --user)
 	daemon_start --user --exit-fd 4 -- -c --udp-timeout=2 --api-socket "$API_SOCK" "$pid" tap0
 	ns_echo "$pid" 5353

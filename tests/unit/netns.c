@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,6 +39,24 @@ int netns_lo_up(void)
         r = -errno;
     close(fd);
     return r;
+}
+
+/* move into a network namespace of our own (root, or a user namespace of
+ * our own) with lo up: 0, or -1 when it cannot (the TAP plan says the
+ * test is skipped) */
+int netns_private(void)
+{
+    if (unshare(CLONE_NEWNET) < 0 &&
+        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        printf("1..0 # SKIP no private network namespace: %s\n",
+               strerror(errno));
+        return -1;
+    }
+    if (netns_lo_up() < 0) {
+        printf("1..0 # SKIP cannot bring lo up\n");
+        return -1;
+    }
+    return 0;
 }
 
 /* how many fds this process has open (not counting the one that reads) */
@@ -80,6 +100,15 @@ int netns_listen_lo(struct sockaddr_in *ret)
         return -1;
     }
     return fd;
+}
+
+/* close @fd with a reset (SO_LINGER 0), not a FIN */
+void netns_reset_close(int fd)
+{
+    struct linger lg = { 1, 0 };
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
 }
 
 /* a non-blocking TCP connect() to @ss, under way or done */

@@ -8,7 +8,9 @@
 
 int64_t netns_now_ms(void);
 int netns_lo_up(void);
+int netns_private(void);
 int netns_count_fds(void);
 int netns_null_fn(void *arg);
 int netns_listen_lo(struct sockaddr_in *ret);
 int netns_connect(const struct sockaddr_storage *ss, socklen_t len);
+void netns_reset_close(int fd);

@@ -4,17 +4,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "err.h"
+#include "netns.h"
 #include "stack.h"
 
 /*
@@ -24,27 +23,7 @@
  */
 static inline bool env_private_netns(void)
 {
-    struct ifreq ifr;
-    int fd;
-
-    if (unshare(CLONE_NEWNET) < 0)
-        return false;
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    memset(&ifr, 0, sizeof(ifr));
-    strcpy(ifr.ifr_name, "lo");
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-        close(fd);
-        return false;
-    }
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
-        close(fd);
-        return false;
-    }
-    close(fd);
-    return true;
+    return unshare(CLONE_NEWNET) == 0 && netns_lo_up() == 0;
 }
 
 /* the default config (10.0.2.0/24), IPv6 on or off */

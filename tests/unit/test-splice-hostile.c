@@ -7,7 +7,8 @@
  * "fake" answering the requests from the test's own loop) and misbehaves
  * on purpose: it keeps a duplicate of every socket it sends, sends
  * blocking sockets, sends a file, a socket of another type, family or
- * domain, more descriptors than asked for, or answers what nobody asked.
+ * domain, more descriptors than asked for, an answer longer than the
+ * protocol's, or answers what nobody asked.
  * The real helper (ns_call_then(), as the daemon starts it) is stopped
  * (SIGSTOP) and killed; one whose seccomp filter cannot be loaded must not
  * run. A listener whose accept() runs out of fds must not spin.
@@ -42,12 +43,14 @@
 
 #include "config.h"
 #include "err.h"
+#include "fdpass.h"
 #include "fwd.h"
 #include "ns.h"
 #include "nshelper.h"
 #include "dispatch.h"
 #include "reactor.h"
 #include "splice.h"
+#include "engine.h"
 #include "netns.h"
 #include "tapout.h"
 #include "udprelay.h"
@@ -62,6 +65,7 @@ enum fake_mode {
     FAKE_UNIX,          /* an AF_UNIX socket */
     FAKE_EXTRA,         /* one descriptor more than asked for */
     FAKE_UNASKED,       /* an answer for the other family, not asked for */
+    FAKE_LONG,          /* an answer longer than struct nshelper_msg */
 };
 
 static struct {
@@ -72,10 +76,7 @@ static struct {
     int answers;
 } fk = { .sock = -1 };
 
-static struct nshelper *hp;
-static struct splice *sp;
-static struct reactor re = { .epfd = -1 };
-static struct dispatch disp = { .reactor = &re };
+static struct engine en = ENGINE_INIT;
 static int logfd = -1;      /* stderr goes here (the engine's log lines) */
 static int real_stderr = -1;
 
@@ -145,27 +146,16 @@ static int fake_socket(const struct nshelper_msg *req)
     }
 }
 
+/* an answer: @m (with FAKE_LONG, 4 bytes longer) and @n descriptors */
 static int fake_send(const struct nshelper_msg *m, const int *fds, int n)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * (NSHELPER_FDS_PER_MSG + 1))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    struct cmsghdr *cmsg;
+    struct {
+        struct nshelper_msg m;
+        int32_t more;
+    } longer = { *m, 0 };
 
-    if (n > 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
-    }
-    return sendmsg(fk.sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+    return fdpass_sendmsg(fk.sock, &longer, fk.mode == FAKE_LONG ?
+                          sizeof(longer) : sizeof(*m), fds, (size_t)n, 0);
 }
 
 /* answer every request that is there, as the mode says */
@@ -202,22 +192,6 @@ static void fake_answer(void)
     }
 }
 
-/* an engine around the helper at the other end of @sock */
-static int engine_new(int sock, pid_t pid)
-{
-    int r = reactor_init(&re);
-
-    if (r < 0) {
-        close(sock);
-        return r;
-    }
-    r = nshelper_new(&re, sock, pid, &hp);
-    if (r == 0)
-        r = splice_new(&re, hp, &sp);
-    disp = (struct dispatch){ .reactor = &re, .helper = hp, .splice = sp };
-    return r;
-}
-
 /* an engine around the fake helper in @mode (it said hello already) */
 static int engine_fake(enum fake_mode mode)
 {
@@ -231,21 +205,21 @@ static int engine_fake(enum fake_mode mode)
     fk.nkept = 0;
     fk.answers = 0;
     send(fk.sock, &hello, sizeof(hello), 0);
-    r = engine_new(sv[0], 0);
+    en.side_fd = fk.sock;
+    en.side_fn = fake_answer;
+    r = engine_new(&en, sv[0], 0);
     if (r == 0)
-        r = nshelper_wait(hp);
+        r = nshelper_wait(en.hp);
     return r;
 }
 
+/* the engine freed, the fake's socket and what it kept closed */
 static void engine_done(void)
 {
     int i;
 
-    splice_free(sp);
-    sp = NULL;
-    nshelper_free(hp);
-    hp = NULL;
-    reactor_fini(&re);
+    engine_free(&en);
+    en.side_fd = -1;
     if (fk.sock >= 0)
         close(fk.sock);
     fk.sock = -1;
@@ -256,66 +230,6 @@ static void engine_done(void)
 }
 
 /* ---------------------------------------------------------- the loop */
-
-/* wait up to 20 ms for the engine, the fake or @fd; run what is ready.
- * Return: whether the engine had events */
-static bool drive(int fd)
-{
-    struct pollfd p[3] = {
-        { .fd = reactor_fd(&re), .events = POLLIN },
-        { .fd = fk.sock, .events = POLLIN },
-        { .fd = fd, .events = POLLIN },
-    };
-
-    poll(p, 3, 20);
-    if (p[0].revents)
-        dispatch_reactor(&disp);
-    if (p[1].revents)
-        fake_answer();
-    return p[0].revents != 0;
-}
-
-static void pump(int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-
-    while (netns_now_ms() < end)
-        drive(-1);
-}
-
-static int accept_within(int lfd, int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-
-    while (netns_now_ms() < end) {
-        int fd;
-
-        drive(lfd);
-        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0)
-            return fd;
-    }
-    return -1;
-}
-
-/* wait up to @ms for @fd to read EOF (0) or an error (-errno) */
-static int read_end(int fd, int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-    char c[4096];
-
-    while (netns_now_ms() < end) {
-        ssize_t k;
-
-        drive(fd);
-        k = recv(fd, c, sizeof(c), 0);
-        if (k == 0)
-            return 0;
-        if (k < 0 && errno != EAGAIN)
-            return -errno;
-    }
-    return -ETIMEDOUT;
-}
 
 /* @a sends @tag, @b reads it within @ms: true if it came intact */
 static bool one_way(int a, int b, const char *tag, int ms)
@@ -329,7 +243,7 @@ static bool one_way(int a, int b, const char *tag, int ms)
     while (got < len && netns_now_ms() < end) {
         ssize_t k;
 
-        drive(b);
+        engine_drive(&en, b);
         k = recv(b, buf + got, sizeof(buf) - got, 0);
         if (k > 0)
             got += (size_t)k;
@@ -339,14 +253,6 @@ static bool one_way(int a, int b, const char *tag, int ms)
     return got == len && !memcmp(buf, tag, len);
 }
 
-static void linger0_close(int fd)
-{
-    struct linger lg = { 1, 0 };
-
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close(fd);
-}
-
 /* registrations in the engine's epoll set (/proc/self/fdinfo: "tfd:") */
 static int epoll_entries(void)
 {
@@ -354,7 +260,7 @@ static int epoll_entries(void)
     int fd, n = 0;
     ssize_t k;
 
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", reactor_fd(&re));
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", reactor_fd(&en.re));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -366,27 +272,24 @@ static int epoll_entries(void)
     return n;
 }
 
-/* the forward an auto path takes for tcp 127.0.0.1 -> guest with @sp */
+/* the forward an auto path takes for tcp 127.0.0.1 -> guest with @en.sp */
 static enum fwd_path auto_path(void)
 {
     struct config cfg;
-    struct options o = { .target = "1", .ifname = "tap0" };
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
     struct fwd_table *t;
     struct fwd_spec s;
     struct err fe;
     enum fwd_path p = FWD_PATH_AUTO;
 
-    if (config_from_options(&o, &cfg, &fe) < 0)
+    if (engine_fwd_table(&cfg, &t) < 0)
         return p;
-    if (fwd_new(NULL, 0, &t) == 0) {
-        if (fwd_spec_from_req(&req, &cfg, &s, &fe) == 0) {
-            fwd_set_splice(t, sp, FWD_PATH_AUTO);
-            p = fwd_choose_path(t, &s);
-            fwd_set_splice(t, NULL, FWD_PATH_AUTO);
-        }
-        fwd_free(t);
+    if (fwd_spec_from_req(&req, &cfg, &s, &fe) == 0) {
+        fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
+        p = fwd_choose_path(t, &s);
+        fwd_set_splice(t, NULL, FWD_PATH_AUTO);
     }
+    fwd_free(t);
     config_free(&cfg);
     return p;
 }
@@ -398,7 +301,7 @@ static int forward(const struct sockaddr_in *guest, int *fwdfd,
     struct sockaddr_in host = { .sin_family = AF_INET,
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
-    return splice_listen(sp, (struct sockaddr *)&host, sizeof(host),
+    return splice_listen(en.sp, (struct sockaddr *)&host, sizeof(host),
                          (const struct sockaddr *)guest, sizeof(*guest),
                          fwdfd, bound, blen);
 }
@@ -414,9 +317,9 @@ static void test_good(int lfd, const struct sockaddr_in *srv)
 
     TAP_IS_INT(engine_fake(FAKE_GOOD), 0, "good fake: the engine takes it");
     TAP_IS_INT(forward(srv, &fwdfd, &bound, &blen), 0, "good fake: forward");
-    pump(100);
+    engine_pump(&en, 100);
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "ping", 2000) &&
            one_way(s, c, "pong", 2000), "good fake: data both ways");
     TAP_IS_INT(epoll_entries(), 5 + 2, "good fake: helper and its timer, "
@@ -424,9 +327,9 @@ static void test_good(int lfd, const struct sockaddr_in *srv)
                "epoll set");
     close(c);
     close(s);
-    pump(100);
+    engine_pump(&en, 100);
     TAP_IS_INT(epoll_entries(), 5, "good fake: the connection left the set");
-    TAP_OK(splice_available(sp) && !log_has("splice helper"),
+    TAP_OK(splice_available(en.sp) && !log_has("splice helper"),
            "good fake: available, nothing logged");
     engine_done();
 }
@@ -446,24 +349,24 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
 
     engine_fake(FAKE_DUP);
     forward(srv, &fwdfd, &bound, &blen);
-    pump(100);
+    engine_pump(&en, 100);
     for (i = 0; i < 20; i++) {
         c = netns_connect(&bound, blen);
-        s = accept_within(lfd, 2000);
+        s = engine_accept(&en, lfd, 2000);
         if (c < 0 || s < 0 || !one_way(c, s, "x", 2000)) {
             bad++;
             break;
         }
         if (i % 2)
-            linger0_close(c);   /* reset: the engine resets both sides */
+            netns_reset_close(c);   /* reset: the engine resets both sides */
         else
             close(c);           /* FIN */
-        pump(30);
+        engine_pump(&en, 30);
         /* the guest's side is still connected (the duplicate keeps the
          * namespace socket): it writes, then closes */
         send(s, "late", 4, MSG_NOSIGNAL);
         close(s);
-        pump(30);
+        engine_pump(&en, 30);
     }
     TAP_IS_INT(bad, 0, "dup: 20 connections through a helper that keeps "
                "duplicates");
@@ -471,12 +374,12 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
     TAP_IS_INT(entries, 5, "dup: no ended connection is left in the epoll "
                "set");
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     TAP_OK(c >= 0 && s >= 0 && one_way(c, s, "still", 2000) &&
            one_way(s, c, "here", 2000), "dup: the engine still serves");
     close(c);
     close(s);
-    pump(50);
+    engine_pump(&en, 50);
 
     /* the UDP relay: a flow expires, then the guest answers it */
     {
@@ -494,32 +397,32 @@ static void test_dup(int lfd, const struct sockaddr_in *srv)
 
         bind(gs, (struct sockaddr *)&g, sizeof(g));
         getsockname(gs, (struct sockaddr *)&g, &glen);
-        udprelay_new(&re, hp, 200, 16, &u);
-        disp.relay = u;
+        udprelay_new(&en.re, en.hp, 200, 16, &u);
+        en.disp.relay = u;
         before = epoll_entries();
         udprelay_listen(u, (struct sockaddr *)&(struct sockaddr_in){
                             .sin_family = AF_INET,
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
                         sizeof(struct sockaddr_in), (struct sockaddr *)&g,
                         sizeof(g), &ufd, &ub, &ublen);
-        pump(100);
+        engine_pump(&en, 100);
         cl = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         connect(cl, (struct sockaddr *)&ub, ublen);
         send(cl, "hi", 2, 0);
         for (end = netns_now_ms() + 2000; n < 0 && netns_now_ms() < end;) {
-            drive(gs);
+            engine_drive(&en, gs);
             n = recvfrom(gs, buf, sizeof(buf), 0, (struct sockaddr *)&from,
                          &flen);
         }
         TAP_IS_INT(n, 2, "dup: a datagram through the relay");
-        pump(600);  /* the flow expires (200 ms) */
+        engine_pump(&en, 600);  /* the flow expires (200 ms) */
         sendto(gs, "late", 4, 0, (struct sockaddr *)&from, flen);
-        pump(100);
+        engine_pump(&en, 100);
         TAP_IS_INT(epoll_entries(), before + 1, "dup: the expired flow left "
                    "the epoll set (the listener is in it)");
         close(cl);
         udprelay_free(u);
-        disp.relay = NULL;
+        en.disp.relay = NULL;
         close(gs);
     }
     TAP_OK(!log_has("splice helper"), "dup: nothing to say about it");
@@ -557,13 +460,13 @@ static void test_blocking(int lfd, const struct sockaddr_in *srv)
 
     engine_fake(FAKE_BLOCKING);
     forward(srv, &fwdfd, &bound, &blen);
-    pump(100);
+    engine_pump(&en, 100);
     for (i = 0; i < fk.nkept; i++)
         blocking += !(fcntl(fk.kept[i], F_GETFL) & O_NONBLOCK);
     TAP_OK(fk.nkept > 0 && blocking == 0, "blocking: the engine made all %d "
            "sockets non-blocking (%d were not)", fk.nkept, blocking);
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     signal(SIGALRM, on_alarm);
     alarm(20);
     memset(buf, 'b', sizeof(buf));
@@ -572,14 +475,14 @@ static void test_blocking(int lfd, const struct sockaddr_in *srv)
 
         if (k > 0)
             sent += (uint64_t)k;
-        drive(-1);
+        engine_drive(&en, -1);
     }
     /* now the guest reads it all, and the client ends */
     shutdown(c, SHUT_WR);
     for (end = netns_now_ms() + 10000; s >= 0 && netns_now_ms() < end;) {
         ssize_t k;
 
-        drive(s);
+        engine_drive(&en, s);
         k = recv(s, buf, sizeof(buf), 0);
         if (k > 0)
             got += (uint64_t)k;
@@ -614,15 +517,15 @@ static void test_wrong(int lfd, const struct sockaddr_in *srv,
     udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     bind(udp, (struct sockaddr *)&us, sizeof(us));
     r = forward(srv, &fwdfd, &bound, &blen);
-    pump(100);
+    engine_pump(&en, 100);
     TAP_OK(fk.answers >= 1 && log_has("splice helper (pid 0) sent"),
            "%s: the answer was refused, with a log line", name);
-    TAP_OK(!splice_available(sp), "%s: the helper is given up", name);
+    TAP_OK(!splice_available(en.sp), "%s: the helper is given up", name);
     pathr = auto_path();
     TAP_IS_INT(pathr, FWD_PATH_SLIRP, "... new auto forwards go through "
                "libslirp");
     c = r == 0 ? netns_connect(&bound, blen) : -1;
-    r = c >= 0 ? read_end(c, 2000) : -1;
+    r = c >= 0 ? engine_read_end(&en, c, 2000) : -1;
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: a client of the "
            "forward is reset at once (%d)", name, r);
     TAP_OK(recv(udp, buf, sizeof(buf), 0) < 0 &&
@@ -635,25 +538,6 @@ static void test_wrong(int lfd, const struct sockaddr_in *srv,
     TAP_IS_INT(netns_count_fds(), fds0, "... no fd is left");
 }
 
-/* the real helper, as the daemon starts it */
-static int engine_real(pid_t *ret_pid)
-{
-    struct ns ns = { -1, -1, false };
-    int nullfd = -1, hsock = -1, status = 0, r;
-
-    ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
-                     &nullfd, &status, &hsock, ret_pid);
-    close(ns.netns_fd);
-    if (r < 0)
-        return r;
-    close(nullfd);
-    r = engine_new(hsock, *ret_pid);
-    if (r == 0)
-        r = nshelper_wait(hp);
-    return r;
-}
-
 /* @pid exits within @ms (reaped by the engine or here) */
 static bool gone_within(pid_t pid, int ms)
 {
@@ -664,7 +548,7 @@ static bool gone_within(pid_t pid, int ms)
 
         if (w == pid || (w < 0 && errno == ECHILD))
             return true;
-        pump(20);
+        engine_pump(&en, 20);
     }
     return false;
 }
@@ -684,7 +568,7 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
     int fwdfd, i, r, reset = 0, pending = 0, conn = 0;
     int64_t t0, t1;
 
-    r = engine_real(&hpid);
+    r = engine_real(&en, &hpid);
     TAP_IS_INT(r, 0, "stall: the real helper");
     if (r < 0)
         return;
@@ -695,9 +579,9 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
         cl[i] = netns_connect(&bound, blen);
         conn += cl[i] >= 0;
         if (i % 64 == 63)
-            drive(-1);
+            engine_drive(&en, -1);
     }
-    pump(300);
+    engine_pump(&en, 300);
     for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
         char x;
         ssize_t k = cl[i] >= 0 ? recv(cl[i], &x, 1, 0) : 0;
@@ -713,14 +597,14 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
            SPLICE_WAIT_MAX, EXTRA, reset, pending);
     TAP_OK(log_has("wait for the namespace helper already"),
            "stall: ... with a log line");
-    r = read_end(cl[0], NSHELPER_TIMEOUT_MS + 3000);
+    r = engine_read_end(&en, cl[0], NSHELPER_TIMEOUT_MS + 3000);
     t1 = netns_now_ms();
     TAP_IS_INT(r, -ECONNRESET, "stall: the waiting clients are reset");
     TAP_OK(t1 - t0 >= NSHELPER_TIMEOUT_MS - 100 &&
            t1 - t0 < NSHELPER_TIMEOUT_MS + 1500,
            "stall: ... at the helper's deadline (%lld ms)",
            (long long)(t1 - t0));
-    pump(100);
+    engine_pump(&en, 100);
     reset = 0;
     for (i = 0; i < SPLICE_WAIT_MAX + EXTRA; i++) {
         char x;
@@ -734,10 +618,10 @@ static void test_stall(int lfd, const struct sockaddr_in *srv)
     TAP_IS_INT(reset, SPLICE_WAIT_MAX + EXTRA, "stall: every client was "
                "reset, none hangs");
     TAP_OK(log_has("did not answer in"), "stall: a log line says so");
-    TAP_OK(!splice_available(sp) && auto_path() == FWD_PATH_SLIRP,
+    TAP_OK(!splice_available(en.sp) && auto_path() == FWD_PATH_SLIRP,
            "stall: new forwards go through libslirp");
     i = netns_connect(&bound, blen);
-    r = i >= 0 ? read_end(i, 1000) : -1;
+    r = i >= 0 ? engine_read_end(&en, i, 1000) : -1;
     TAP_OK(r == -ECONNRESET, "stall: a new client of the forward is reset at "
            "once (%d)", r);
     if (i >= 0)
@@ -759,7 +643,7 @@ static void test_dies(int lfd, const struct sockaddr_in *srv)
     int fwdfd, c, r;
     int64_t t0;
 
-    r = engine_real(&hpid);
+    r = engine_real(&en, &hpid);
     TAP_IS_INT(r, 0, "dies: the real helper");
     if (r < 0)
         return;
@@ -767,15 +651,15 @@ static void test_dies(int lfd, const struct sockaddr_in *srv)
     forward(srv, &fwdfd, &bound, &blen);
     /* the pool is empty: the client waits */
     c = netns_connect(&bound, blen);
-    pump(100);
+    engine_pump(&en, 100);
     t0 = netns_now_ms();
     kill(hpid, SIGKILL);
-    r = read_end(c, 2000);
+    r = engine_read_end(&en, c, 2000);
     TAP_IS_INT(r, -ECONNRESET, "dies: the waiting client is reset");
     TAP_OK(netns_now_ms() - t0 < 1000, "dies: ... at once, not at the "
            "deadline");
     TAP_OK(log_has("exited"), "dies: a log line says so");
-    TAP_OK(!splice_available(sp) && auto_path() == FWD_PATH_SLIRP,
+    TAP_OK(!splice_available(en.sp) && auto_path() == FWD_PATH_SLIRP,
            "dies: new forwards go through libslirp");
     TAP_OK(gone_within(hpid, 1000), "dies: the helper is reaped");
     close(c);
@@ -815,11 +699,11 @@ static void test_no_seccomp(void)
         _exit(seccomp_refused_helper(sv[1]));
     }
     close(sv[1]);
-    r = engine_new(sv[0], pid);
+    r = engine_new(&en, sv[0], pid);
     if (r == 0)
-        r = nshelper_wait(hp);
+        r = nshelper_wait(en.hp);
     TAP_OK(r < 0, "no seccomp: the helper reports its failure (%d)", r);
-    TAP_OK(!splice_available(sp), "no seccomp: the engine is not available");
+    TAP_OK(!splice_available(en.sp), "no seccomp: the engine is not available");
     TAP_OK(log_has("cannot lock itself down"), "no seccomp: the helper says "
            "why");
     TAP_OK(gone_within(pid, 2000), "no seccomp: the helper exited");
@@ -842,7 +726,7 @@ static void test_emfile(int lfd, const struct sockaddr_in *srv)
 
     engine_fake(FAKE_GOOD);
     forward(srv, &fwdfd, &bound, &blen);
-    pump(100);
+    engine_pump(&en, 100);
     getrlimit(RLIMIT_NOFILE, &old);
     low = old;
     low.rlim_cur = 512;
@@ -854,14 +738,14 @@ static void test_emfile(int lfd, const struct sockaddr_in *srv)
     while (nfill < 1024 && (fill[nfill] = dup(logfd)) >= 0)
         nfill++;
     for (end = netns_now_ms() + 500; netns_now_ms() < end;)
-        wakeups += drive(-1);
+        wakeups += engine_drive(&en, -1);
     TAP_OK(wakeups < 30, "emfile: the engine rests the listener (%d "
            "wake-ups in 500 ms)", wakeups);
     TAP_OK(log_has("accept: Too many open files"), "emfile: a log line");
     for (i = 0; i < nfill; i++)
         close(fill[i]);
     setrlimit(RLIMIT_NOFILE, &old);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     TAP_OK(s >= 0 && one_way(c, s, "later", 2000), "emfile: with fds again, "
            "the connection is served");
     if (s >= 0)
@@ -889,16 +773,8 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    if (unshare(CLONE_NEWNET) < 0 &&
-        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-        printf("1..0 # SKIP no private network namespace: %s\n",
-               strerror(errno));
+    if (netns_private() < 0)
         return 0;
-    }
-    if (netns_lo_up() < 0) {
-        printf("1..0 # SKIP cannot bring lo up\n");
-        return 0;
-    }
     /* the stall case holds SPLICE_WAIT_MAX connections: 2 fds each */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192) {
         rl.rlim_cur = 8192;
@@ -927,6 +803,7 @@ int main(int argc, char **argv)
         test_wrong(lfd, &srv, FAKE_UNIX, "a unix socket");
         test_wrong(lfd, &srv, FAKE_EXTRA, "one socket too many");
         test_wrong(lfd, &srv, FAKE_UNASKED, "an answer not asked for");
+        test_wrong(lfd, &srv, FAKE_LONG, "an answer too long");
     }
     if (want(argc, argv, "stall"))
         test_stall(lfd, &srv);

@@ -34,57 +34,11 @@
 #include "dispatch.h"
 #include "reactor.h"
 #include "splice.h"
+#include "engine.h"
 #include "netns.h"
 #include "tapout.h"
 
-static struct nshelper *hp;
-static struct splice *sp;
-static struct reactor re = { .epfd = -1 };
-static struct dispatch disp = { .reactor = &re };
-
-/* run the engine for up to @ms (or until poll says nothing for 20 ms) */
-static void pump(int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-
-    while (netns_now_ms() < end) {
-        struct pollfd p = { .fd = reactor_fd(&re), .events = POLLIN };
-
-        if (poll(&p, 1, 20) <= 0)
-            return;
-        dispatch_reactor(&disp);
-    }
-}
-
-/* wait up to 20 ms for @fd to be readable or the engine to have events;
- * run the engine if it has */
-static void drive(int fd)
-{
-    struct pollfd p[2] = {
-        { .fd = reactor_fd(&re), .events = POLLIN },
-        { .fd = fd, .events = POLLIN },
-    };
-
-    poll(p, 2, 20);
-    if (p[0].revents)
-        dispatch_reactor(&disp);
-}
-
-/* accept one connection within @ms, driving the engine */
-static int accept_within(int lfd, int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-
-    while (netns_now_ms() < end) {
-        int fd;
-
-        drive(lfd);
-        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0)
-            return fd;
-    }
-    return -1;
-}
+static struct engine en = ENGINE_INIT;
 
 static uint8_t pattern(uint64_t off, unsigned int seed)
 {
@@ -105,7 +59,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
     while (netns_now_ms() < end) {
         struct pollfd p[3] = {
-            { .fd = reactor_fd(&re), .events = POLLIN },
+            { .fd = reactor_fd(&en.re), .events = POLLIN },
             { .fd = a, .events = sent < n ? POLLOUT : 0 },
             { .fd = b, .events = POLLIN },
         };
@@ -113,7 +67,7 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
 
         poll(p, 3, 20);
         if (p[0].revents)
-            dispatch_reactor(&disp);
+            dispatch_reactor(&en.disp);
         if (sent < n) {
             size_t len = n - sent < sizeof(buf) ? n - sent : sizeof(buf);
             size_t i;
@@ -149,25 +103,6 @@ static int64_t transfer(int a, int b, uint64_t n, unsigned int seed, int ms)
     return -1;
 }
 
-/* wait up to @ms for @fd to read EOF (0) or an error (-errno) */
-static int read_end(int fd, int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-    char c[4096];
-
-    while (netns_now_ms() < end) {
-        ssize_t k;
-
-        drive(fd);
-        k = recv(fd, c, sizeof(c), 0);
-        if (k == 0)
-            return 0;
-        if (k < 0 && errno != EAGAIN)
-            return -errno;
-    }
-    return -ETIMEDOUT;
-}
-
 /* segments @fd has received (tcpi_segs_in), or -1 */
 static long segs_in(int fd)
 {
@@ -191,7 +126,7 @@ static ssize_t read_upto(int fd, char *buf, size_t want, bool *eof, int ms)
     while (netns_now_ms() < end) {
         ssize_t k;
 
-        drive(fd);
+        engine_drive(&en, fd);
         k = recv(fd, buf + got, want - got + 1, 0);
         if (k == 0) {
             *eof = true;
@@ -221,14 +156,14 @@ static void test_answer_and_close(int lfd, const struct sockaddr_storage *bound,
     int c, s;
 
     c = netns_connect(bound, blen);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     TAP_OK(c >= 0 && s >= 0, "answer and close: connected");
     if (c < 0 || s < 0)
         goto out;
     n = send(c, "q", 1, MSG_NOSIGNAL);
     n = n == 1 ? read_upto(s, buf, 1, &eof, 2000) : -1;
     TAP_IS_INT(n, 1, "answer and close: the request came");
-    pump(50);   /* every ACK of the set-up and the request is in */
+    engine_settle(&en, 50);   /* every ACK of the set-up and the request is in */
     s0 = segs_in(c);
     n = send(s, "answer", 6, MSG_NOSIGNAL);
     close(s);
@@ -259,7 +194,7 @@ static void test_burst(int lfd, const struct sockaddr_storage *bound,
         conn += c[i] >= 0;
     }
     for (i = 0; i < N; i++)
-        s[i] = accept_within(lfd, 2000);
+        s[i] = engine_accept(&en, lfd, 2000);
     for (i = 0; i < N; i++) {
         char x = (char)i, y[2] = { 0 };
         bool eof;
@@ -275,29 +210,27 @@ static void test_burst(int lfd, const struct sockaddr_storage *bound,
         if (s[i] >= 0)
             close(s[i]);
     }
-    pump(100);
+    engine_settle(&en, 100);
 }
 
 static void test_choose_path(void)
 {
     struct config cfg;
-    struct options o = { .target = "1", .ifname = "tap0" };
     struct fwd_table *t;
     struct fwd_spec s;
     struct fwd_req req = { "tcp", "127.0.0.1", 8080, "", 80, "auto" };
     struct err fe;
+    int r = engine_fwd_table(&cfg, &t);
 
-    if (config_from_options(&o, &cfg, &fe) < 0 ||
-        fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", fe.msg);
+    if (r < 0) {
+        TAP_OK(false, "config for fwd_choose_path: %s", strerror(-r));
         return;
     }
-    cfg.enable_ipv6 = true;
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "127.0.0.1 -> cidr+100, auto");
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto without a splice engine: libslirp");
-    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "auto, loopback host address: splice");
     req.host_addr = "0.0.0.0";
@@ -316,10 +249,10 @@ static void test_choose_path(void)
                "auto, IPv6 host to IPv4 guest: splice (libslirp cannot)");
     TAP_IS_INT(fwd_spec_family_check(&s, NULL), -EAFNOSUPPORT,
                "... and libslirp cannot carry it");
-    fwd_set_splice(t, sp, FWD_PATH_SPLICE);
+    fwd_set_splice(t, en.sp, FWD_PATH_SPLICE);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
                "default splice, IPv6 host to IPv4 guest: splice");
-    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
     req.path = "splice";
     fwd_spec_from_req(&req, &cfg, &s, &fe);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SPLICE,
@@ -353,7 +286,7 @@ static void test_choose_path(void)
                "an unknown path name: refused");
     req.path = "auto";
     fwd_spec_from_req(&req, &cfg, &s, &fe);
-    fwd_set_splice(t, sp, FWD_PATH_SLIRP);
+    fwd_set_splice(t, en.sp, FWD_PATH_SLIRP);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "default slirp: loopback stays on libslirp");
     fwd_set_splice(t, NULL, FWD_PATH_AUTO);
@@ -378,16 +311,8 @@ int main(void)
     int lfd, fwdfd, c, s, r, i, fds0, fds1, bad;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (unshare(CLONE_NEWNET) < 0 &&
-        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-        printf("1..0 # SKIP no private network namespace: %s\n",
-               strerror(errno));
+    if (netns_private() < 0)
         return 0;
-    }
-    if (netns_lo_up() < 0) {
-        printf("1..0 # SKIP cannot bring lo up\n");
-        return 0;
-    }
     ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     /* as the daemon: the child that hands over the tap (here /dev/null)
      * goes on as the helper; one whose function fails does not */
@@ -405,21 +330,16 @@ int main(void)
     TAP_OK(nullfd >= 0 && hsock >= 0 && hpid > 0, "fd %d, helper socket %d, "
            "pid %d", nullfd, hsock, (int)hpid);
     close(nullfd);
-    r = reactor_init(&re);
-    if (r == 0)
-        r = nshelper_new(&re, hsock, hpid, &hp);
-    if (r == 0)
-        r = splice_new(&re, hp, &sp);
-    disp = (struct dispatch){ .reactor = &re, .helper = hp, .splice = sp };
+    r = engine_new(&en, hsock, hpid);
     TAP_IS_INT(r, 0, "nshelper_new, splice_new: an engine around the helper");
     if (r < 0)
         return tap_done();
-    r = nshelper_wait(hp);
+    r = nshelper_wait(en.hp);
     TAP_IS_INT(r, 0, "nshelper_wait: the helper joined the namespace");
     if (r < 0)
         return tap_done();
-    TAP_IS_INT(nshelper_wait(hp), 0, "a second wait: the same answer");
-    TAP_OK(splice_available(sp), "the engine is available");
+    TAP_IS_INT(nshelper_wait(en.hp), 0, "a second wait: the same answer");
+    TAP_OK(splice_available(en.sp), "the engine is available");
     close(ns.netns_fd);
 
     test_choose_path();
@@ -430,15 +350,15 @@ int main(void)
     ((struct sockaddr_in *)&host)->sin_family = AF_INET;
     ((struct sockaddr_in *)&host)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     memcpy(&guest, &srv, sizeof(srv));
-    r = splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+    r = splice_listen(en.sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
                       (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
                       &blen);
     TAP_IS_INT(r, 0, "splice_listen on 127.0.0.1:0");
-    pump(200);  /* the pool fills */
+    engine_settle(&en, 200);  /* the pool fills */
 
     /* data both ways, half-close passed on */
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
+    s = engine_accept(&en, lfd, 2000);
     TAP_OK(c >= 0 && s >= 0, "a client through the forward reaches the server");
     TAP_IS_INT(transfer(c, s, 64 << 20, 1, 20000), 64 << 20,
                "64 MiB client -> server intact, then EOF (half-close)");
@@ -446,8 +366,8 @@ int main(void)
                "64 MiB server -> client intact after the half-close, then EOF");
     close(c);
     close(s);
-    pump(100);
-    splice_get_stats(sp, &st);
+    engine_settle(&en, 100);
+    splice_get_stats(en.sp, &st);
     TAP_IS_INT(st.active, 0, "the connection is gone after both closed");
     TAP_IS_INT(st.closed, 1, "... counted as a clean close");
     TAP_IS_INT(st.bytes_in, 64 << 20, "bytes host -> namespace");
@@ -455,28 +375,18 @@ int main(void)
 
     /* the server resets: the client sees a reset */
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
-    {
-        struct linger lg = { 1, 0 };
-
-        setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        close(s);
-    }
-    r = read_end(c, 3000);
+    s = engine_accept(&en, lfd, 2000);
+    netns_reset_close(s);
+    r = engine_read_end(&en, c, 3000);
     TAP_IS_INT(r, -ECONNRESET, "server reset -> client reset");
     close(c);
 
     /* the client resets: the server sees a reset */
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
-    pump(50);
-    {
-        struct linger lg = { 1, 0 };
-
-        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        close(c);
-    }
-    r = read_end(s, 3000);
+    s = engine_accept(&en, lfd, 2000);
+    engine_settle(&en, 50);
+    netns_reset_close(c);
+    r = engine_read_end(&en, s, 3000);
     TAP_IS_INT(r, -ECONNRESET, "client reset -> server reset");
     close(s);
 
@@ -485,25 +395,25 @@ int main(void)
 
     /* removing the forward keeps the connection */
     c = netns_connect(&bound, blen);
-    s = accept_within(lfd, 2000);
-    TAP_IS_INT(splice_unlisten(sp, fwdfd), 0, "splice_unlisten");
+    s = engine_accept(&en, lfd, 2000);
+    TAP_IS_INT(splice_unlisten(en.sp, fwdfd), 0, "splice_unlisten");
     TAP_IS_INT(transfer(c, s, 1 << 20, 3, 5000), 1 << 20,
                "an open connection carries data after its forward is gone");
     TAP_IS_INT(transfer(s, c, 1 << 20, 4, 5000), 1 << 20, "... both ways");
     close(c);
     close(s);
     c = netns_connect(&bound, blen);
-    TAP_OK(c < 0 || read_end(c, 1000) < 0, "the forward's port is closed");
+    TAP_OK(c < 0 || engine_read_end(&en, c, 1000) < 0, "the forward's port is closed");
     if (c >= 0)
         close(c);
 
     /* nothing listens on the guest side: the client is reset */
-    r = splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+    r = splice_listen(en.sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
                       (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
                       &blen);
     close(lfd);
     c = netns_connect(&bound, blen);
-    r = read_end(c, 3000);
+    r = engine_read_end(&en, c, 3000);
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED,
            "the guest port is closed: the client sees a reset (%d)", r);
     close(c);
@@ -511,41 +421,39 @@ int main(void)
     /* 2000 connections leave no fd behind */
     lfd = netns_listen_lo(&srv);
     memcpy(&guest, &srv, sizeof(srv));
-    splice_unlisten(sp, fwdfd);
-    splice_listen(sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
+    splice_unlisten(en.sp, fwdfd);
+    splice_listen(en.sp, (struct sockaddr *)&host, sizeof(struct sockaddr_in),
                   (struct sockaddr *)&guest, sizeof(srv), &fwdfd, &bound,
                   &blen);
-    pump(100);
+    engine_settle(&en, 100);
     fds0 = netns_count_fds();
     bad = 0;
     for (i = 0; i < 2000; i++) {
         char x = 'x';
 
         c = netns_connect(&bound, blen);
-        s = accept_within(lfd, 2000);
+        s = engine_accept(&en, lfd, 2000);
         if (c < 0 || s < 0) {
             bad++;
             break;
         }
         if (transfer(c, s, 1, (unsigned int)i, 2000) != 1 ||
             send(s, &x, 1, 0) != 1 || shutdown(s, SHUT_WR) < 0 ||
-            read_end(c, 2000) != 0)
+            engine_read_end(&en, c, 2000) != 0)
             bad++;
         close(c);
         close(s);
     }
-    pump(200);
+    engine_settle(&en, 200);
     fds1 = netns_count_fds();
-    splice_get_stats(sp, &st);
+    splice_get_stats(en.sp, &st);
     TAP_IS_INT(bad, 0, "2000 short connections, each one byte each way");
     TAP_IS_INT(st.active, 0, "none is left open");
     TAP_OK(fds1 <= fds0 + 4 * 16 + NSHELPER_POOL_MAX,
            "fds before %d, after %d (pool and pipe cache bounded)", fds0,
            fds1);
 
-    splice_free(sp);
-    nshelper_free(hp);
-    reactor_fini(&re);
+    engine_free(&en);
     close(lfd);
     return tap_done();
 }

@@ -32,6 +32,7 @@
 #include "dispatch.h"
 #include "reactor.h"
 #include "splice.h"
+#include "engine.h"
 #include "netns.h"
 #include "tapout.h"
 #include "udprelay.h"
@@ -39,10 +40,7 @@
 #define MAX_FLOWS 64
 #define TIMEOUT_MS 2000
 
-static struct nshelper *hp;
-static struct splice *sp;
-static struct reactor re = { .epfd = -1 };
-static struct dispatch disp = { .reactor = &re };
+static struct engine en = ENGINE_INIT;  /* its side fd: the echo server */
 static struct udprelay *u;
 static int srv = -1;                /* the guest's echo server */
 static unsigned int srv_seen;       /* datagrams it answered */
@@ -67,26 +65,6 @@ static void echo_all(void)
     }
 }
 
-/* drive the engine and the echo server for @ms, or until idle for 20 ms */
-static void pump(int ms)
-{
-    int64_t end = netns_now_ms() + ms;
-
-    while (netns_now_ms() < end) {
-        struct pollfd p[2] = {
-            { .fd = reactor_fd(&re), .events = POLLIN },
-            { .fd = srv, .events = POLLIN },
-        };
-
-        if (poll(p, srv >= 0 ? 2 : 1, 20) <= 0)
-            return;
-        if (p[0].revents)
-            dispatch_reactor(&disp);
-        if (srv >= 0 && p[1].revents)
-            echo_all();
-    }
-}
-
 /* receive one datagram on @fd within @ms, driving everything */
 static ssize_t recv_within(int fd, char *buf, size_t len, int ms)
 {
@@ -97,7 +75,7 @@ static ssize_t recv_within(int fd, char *buf, size_t len, int ms)
 
         if (n >= 0)
             return n;
-        pump(10);
+        engine_settle(&en, 10);
     }
     return -ETIMEDOUT;
 }
@@ -142,7 +120,7 @@ static int fds_but_pool(void)
 {
     struct splice_stats ss;
 
-    splice_get_stats(sp, &ss);
+    splice_get_stats(en.sp, &ss);
     return netns_count_fds() - (int)(ss.dpool_v4 + ss.dpool_v6);
 }
 
@@ -187,7 +165,7 @@ static void test_no_local_port(const struct sockaddr_storage *gaddr,
     udprelay_listen(u, (struct sockaddr *)&host, sizeof(host),
                     (const struct sockaddr *)gaddr, glen, &fwd, &bound, &blen);
     cl = client(&bound, blen);
-    pump(200);  /* a full pool: nothing is asked of the helper */
+    engine_settle(&en, 200);  /* a full pool: nothing is asked of the helper */
     pf = open(range, O_RDWR | O_CLOEXEC);
     if (pf >= 0)
         n = read(pf, saved, sizeof(saved) - 1);
@@ -209,7 +187,7 @@ static void test_no_local_port(const struct sockaddr_storage *gaddr,
     udprelay_get_stats(u, &st);
     dropped = st.dropped;
     send(cl, "no port", 7, 0);
-    pump(200);
+    engine_settle(&en, 200);
     udprelay_get_stats(u, &st);
     TAP_IS_INT(st.dropped, dropped + 1, "no local port in the namespace: "
                "the datagram is dropped, counted");
@@ -229,21 +207,19 @@ static void test_no_local_port(const struct sockaddr_storage *gaddr,
 static void test_choose_path(void)
 {
     struct config cfg;
-    struct options o = { .target = "1", .ifname = "tap0" };
     struct fwd_table *t;
     struct fwd_spec s;
     struct fwd_req req = { "udp", "127.0.0.1", 8080, "", 80, "auto" };
     struct err fe;
+    int r = engine_fwd_table(&cfg, &t);
 
-    if (config_from_options(&o, &cfg, &fe) < 0 ||
-        fwd_new(NULL, 0, &t) < 0) {
-        TAP_OK(false, "config for fwd_choose_path: %s", fe.msg);
+    if (r < 0) {
+        TAP_OK(false, "config for fwd_choose_path: %s", strerror(-r));
         return;
     }
-    cfg.enable_ipv6 = true;
     TAP_IS_INT(fwd_spec_from_req(&req, &cfg, &s, &fe), 0,
                "udp 127.0.0.1 -> cidr+100, auto");
-    fwd_set_splice(t, sp, FWD_PATH_AUTO);
+    fwd_set_splice(t, en.sp, FWD_PATH_AUTO);
     TAP_IS_INT(fwd_choose_path(t, &s), FWD_PATH_SLIRP,
                "auto, UDP, splice engine but no relay: libslirp");
     fwd_set_udprelay(t, u);
@@ -272,8 +248,6 @@ static void test_choose_path(void)
 
 int main(void)
 {
-    struct ns ns = { -1, -1, false };
-    int nullfd = -1, hsock = -1, status = 0;
     pid_t hpid = -1;
     struct sockaddr_storage gaddr, host, bound, h6, b6;
     socklen_t glen, hlen, blen, h6len, b6len;
@@ -283,42 +257,19 @@ int main(void)
     char big[60000], buf[65536];
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (unshare(CLONE_NEWNET) < 0 &&
-        unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-        printf("1..0 # SKIP no private network namespace: %s\n",
-               strerror(errno));
+    if (netns_private() < 0)
         return 0;
-    }
-    if (netns_lo_up() < 0) {
-        printf("1..0 # SKIP cannot bring lo up\n");
-        return 0;
-    }
-    ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     /* as the daemon: the tap's child (here handing over /dev/null) goes on
      * as the splice helper */
-    r = ns_call_then(&ns, netns_null_fn, NULL, nshelper_run, NULL,
-                     &nullfd, &status, &hsock, &hpid);
-    if (r == 0) {
-        close(nullfd);
-        r = reactor_init(&re);
-        if (r == 0)
-            r = nshelper_new(&re, hsock, hpid, &hp);
-        if (r == 0)
-            r = splice_new(&re, hp, &sp);
-        disp = (struct dispatch){ .reactor = &re, .helper = hp,
-                                  .splice = sp };
-    }
-    if (r == 0)
-        r = nshelper_wait(hp);
+    r = engine_real(&en, &hpid);
     TAP_IS_INT(r, 0, "the helper joined the namespace");
     if (r < 0)
         return tap_done();
-    close(ns.netns_fd);
-    TAP_IS_INT(udprelay_new(&re, hp, 0, MAX_FLOWS, &u), -EINVAL,
+    TAP_IS_INT(udprelay_new(&en.re, en.hp, 0, MAX_FLOWS, &u), -EINVAL,
                "a zero timeout is refused");
     fds0 = fds_but_pool();
-    r = udprelay_new(&re, hp, TIMEOUT_MS, MAX_FLOWS, &u);
-    disp.relay = u;
+    r = udprelay_new(&en.re, en.hp, TIMEOUT_MS, MAX_FLOWS, &u);
+    en.disp.relay = u;
     TAP_IS_INT(r, 0, "udprelay_new");
     if (r < 0)
         return tap_done();
@@ -328,6 +279,8 @@ int main(void)
     TAP_OK(srv >= 0, "an echo server on 127.0.0.1:%d",
            ntohs(((struct sockaddr_in *)&gaddr)->sin_port));
     fcntl(srv, F_SETFL, O_NONBLOCK);
+    en.side_fd = srv;
+    en.side_fn = echo_all;
     memset(&host, 0, sizeof(host));
     ((struct sockaddr_in *)&host)->sin_family = AF_INET;
     ((struct sockaddr_in *)&host)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -338,7 +291,7 @@ int main(void)
     TAP_IS_INT(r, 0, "udprelay_listen on 127.0.0.1:0");
     TAP_OK(fwd_spec_addr_port(&bound) > 0, "... bound port %d",
            fwd_spec_addr_port(&bound));
-    pump(100);      /* the helper fills the UDP pool */
+    engine_settle(&en, 100);      /* the helper fills the UDP pool */
 
     /* both ways, content checked; several clients get their own replies */
     for (i = 0; i < 3; i++)
@@ -390,7 +343,7 @@ int main(void)
                 memcpy(d, &seq, sizeof(seq));
                 send(c[1], d, sizeof(d), 0);
             }
-            pump(5);
+            engine_settle(&en, 5);
             while (got < sent) {
                 uint32_t seq;
                 ssize_t n = recv_within(c[1], buf, sizeof(buf), 1000);
@@ -441,9 +394,9 @@ int main(void)
     for (i = 48; i < MAX_FLOWS + 8; i++) {
         c[i] = client(&bound, blen);
         send(c[i], "x", 1, 0);
-        pump(5);
+        engine_settle(&en, 5);
     }
-    pump(50);
+    engine_settle(&en, 50);
     udprelay_get_stats(u, &st);
     TAP_IS_INT(st.flows, MAX_FLOWS, "flows stay at the limit");
     TAP_IS_INT(st.evicted, 8, "the 8 oldest were closed");
@@ -455,7 +408,7 @@ int main(void)
         int64_t end = netns_now_ms() + TIMEOUT_MS * 4;
 
         do {
-            pump(50);
+            engine_settle(&en, 50);
             udprelay_get_stats(u, &st);
         } while (st.flows && netns_now_ms() < end);
     }
@@ -494,7 +447,7 @@ int main(void)
     TAP_IS_INT(st.flows, 0, "no flow is left");
     srv_seen = 0;
     send(c[2], "lost", 4, 0);
-    pump(200);
+    engine_settle(&en, 200);
     TAP_IS_INT(srv_seen, 0, "nothing reaches the guest after removal");
     TAP_IS_INT(fds_but_pool(), fds0 + 1 + MAX_FLOWS + 8 + 1,
                "fds: the relay's timer, the clients, the server; no flow's");
@@ -510,13 +463,13 @@ int main(void)
                         (struct sockaddr *)&g2, g2len, &fwdfd, &bound, &blen);
         cl = client(&bound, blen);
         send(cl, "nobody", 6, 0);
-        pump(100);
+        engine_settle(&en, 100);
         send(cl, "nobody", 6, 0);
-        pump(100);
+        engine_settle(&en, 100);
         s3 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         r = bind(s3, (struct sockaddr *)&g2, g2len);
         send(cl, "now", 3, 0);
-        pump(100);
+        engine_settle(&en, 100);
         r = r == 0 ? (int)recv(s3, buf, sizeof(buf), MSG_DONTWAIT) : -1;
         TAP_IS_INT(r, 3, "after a closed port, the same flow carries data");
         udprelay_get_stats(u, &st);
@@ -530,12 +483,10 @@ int main(void)
     for (i = 0; i < MAX_FLOWS + 8; i++)
         close(c[i]);
     close(srv);
-    srv = -1;
+    srv = en.side_fd = -1;
     udprelay_free(u);   /* closes the last forward and its flow */
-    disp.relay = NULL;
+    en.disp.relay = NULL;
     TAP_IS_INT(fds_but_pool(), fds0, "udprelay_free: no fd is left");
-    splice_free(sp);
-    nshelper_free(hp);
-    reactor_fini(&re);
+    engine_free(&en);
     return tap_done();
 }
