@@ -110,7 +110,6 @@ int daemon_process_init(int *ret_signal_fd)
 int daemon_make_tap(const struct config *cfg, int *ret_fd, struct err *e)
 {
     unsigned int flags = IFF_TAP | IFF_NO_PI, offload = 0;
-    const char *step = NULL;
     int fd, r;
 
     if (!cfg->disable_offload)
@@ -137,11 +136,10 @@ int daemon_make_tap(const struct config *cfg, int *ret_fd, struct err *e)
               offload & TUN_F_TSO4 ? " tso4" : "");
     }
     if (cfg->configure) {
-        r = ifcfg_apply(cfg, cfg->ifname, &step);
+        r = ifcfg_apply(cfg, cfg->ifname, e);
         if (r < 0) {
             close(fd);
-            return err_make_errno(e, r, "cannot configure %s: %s",
-                                  cfg->ifname, step ? step : "netlink");
+            return err_wrap(e, r, "cannot configure %s", cfg->ifname);
         }
     }
     *ret_fd = fd;

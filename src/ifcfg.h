@@ -4,5 +4,6 @@
 
 #include "config.h"
 
-int ifcfg_apply(const struct config *cfg, const char *ifname,
-                const char **ret_step);
+struct err;
+
+int ifcfg_apply(const struct config *cfg, const char *ifname, struct err *e);
