@@ -64,7 +64,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,18 +112,6 @@ struct hook {
     int dirfd;                      /* ROOT/<id>, checked the same way */
     char ifname_buf[IFNAMSIZ + 1];
 };
-
-static int __attribute__((format(printf, 1, 2))) hook_err(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    err("slirpd oci-hook: %s", buf);
-    return 1;
-}
 
 static const char *hook_stage_name(enum hook_stage s)
 {
@@ -444,14 +431,16 @@ static int hook_daemon_config(const struct ocistate_args *args, const char *ifna
 }
 
 /* "oci-hook STAGE [--state-dir=DIR] [--ifname=NAME] [daemon options]" */
-static int hook_parse_args(struct hook *h, int argc, char **argv)
+static int hook_parse_args(struct hook *h, int argc, char **argv,
+                           struct err *e)
 {
     int i;
 
     if (argc < 2)
-        return hook_err("usage: %s oci-hook createRuntime|createContainer|"
-                        "poststop [--state-dir=DIR] [--ifname=NAME] "
-                        "[OPTION]... (the OCI state on stdin)", h->prog) ? -EINVAL : 0;
+        return err_make(e, -EINVAL, "usage: %s oci-hook createRuntime|"
+                        "createContainer|poststop [--state-dir=DIR] "
+                        "[--ifname=NAME] [OPTION]... (the OCI state on "
+                        "stdin)", h->prog);
     if (!strcmp(argv[1], "createRuntime"))
         h->stage = HOOK_CREATE_RUNTIME;
     else if (!strcmp(argv[1], "createContainer"))
@@ -459,10 +448,10 @@ static int hook_parse_args(struct hook *h, int argc, char **argv)
     else if (!strcmp(argv[1], "poststop"))
         h->stage = HOOK_POSTSTOP;
     else
-        return hook_err("unknown stage \"%s\": createRuntime, createContainer "
-                        "or poststop (prestart cannot work rootless: the "
-                        "container's namespaces cannot be opened yet)",
-                        argv[1]) ? -EINVAL : 0;
+        return err_make(e, -EINVAL, "unknown stage \"%s\": createRuntime, "
+                        "createContainer or poststop (prestart cannot work "
+                        "rootless: the container's namespaces cannot be "
+                        "opened yet)", argv[1]);
     for (i = 2; i < argc; i++) {
         const char **dst = NULL, *name = NULL, *a = argv[i];
 
@@ -478,16 +467,16 @@ static int hook_parse_args(struct hook *h, int argc, char **argv)
             const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : argv[++i];
 
             if (!v || !*v)
-                return hook_err("%s needs a value", name) ? -EINVAL : 0;
+                return err_make(e, -EINVAL, "%s needs a value", name);
             *dst = v;
             continue;
         }
         if (ocistate_args_add(&h->args, a) < 0)
-            return -ENOMEM;
+            return err_make(e, -ENOMEM, "out of memory");
     }
     if (h->state_dir && h->state_dir[0] != '/')
-        return hook_err("--state-dir must be an absolute path: %s",
-                        h->state_dir) ? -EINVAL : 0;
+        return err_make(e, -EINVAL, "--state-dir must be an absolute path: %s",
+                        h->state_dir);
     return 0;
 }
 
@@ -671,67 +660,66 @@ fail:
 
 /* ------------------------------------------------------------ stages */
 
-static int hook_create_runtime(struct hook *h)
+static int hook_create_runtime(struct hook *h, struct err *e)
 {
     char path[PATH_MAX];
     struct config cfg;
-    struct err e;
     _cleanup_close_ int lsn = -1, pidfd = -1, logfd = -1;
     pid_t a;
     int r, status;
 
-    r = hook_daemon_config(&h->args, h->ifname, &cfg, &e);
+    r = hook_daemon_config(&h->args, h->ifname, &cfg, e);
     config_free(&cfg);
     if (r < 0)
-        return hook_err("container %s: %s", h->st.id, e.msg);
+        return err_wrap(e, r, "container %s", h->st.id);
     if (hook_options_size(h) > HOOK_MSG_MAX)
-        return hook_err("container %s: the daemon's options are over %d "
-                        "bytes", h->st.id, HOOK_MSG_MAX);
+        return err_make(e, -E2BIG, "container %s: the daemon's options are "
+                        "over %d bytes", h->st.id, HOOK_MSG_MAX);
     if (h->st.pid <= 0)
-        return hook_err("container %s: the state has no pid (the "
+        return err_make(e, -EINVAL, "container %s: the state has no pid (the "
                         "createRuntime hook needs the container's process)",
                         h->st.id);
     pidfd = (int)syscall(SYS_pidfd_open, h->st.pid, 0);
-    if (pidfd < 0)
-        return hook_err("container %s: process %d: %s", h->st.id,
-                        (int)h->st.pid, errno == ESRCH ?
-                        "no such process (did it exit?)" : strerror(errno));
+    if (pidfd < 0) {
+        r = -errno;
+        return err_make(e, r, "container %s: process %d: %s", h->st.id,
+                        (int)h->st.pid, r == -ESRCH ?
+                        "no such process (did it exit?)" : strerror(-r));
+    }
 
     /* the daemon binds DIR/api.sock by its path */
     if (hook_path(h, "api.sock", path, sizeof(path)) < 0 ||
         strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-        return hook_err("%s: the path is too long for a UNIX socket (use a "
-                        "shorter --state-dir)", h->dir);
-    r = hook_open_dir(h->rootfd, h->st.id, h->dir, HOOK_CREATE, &h->dirfd, &e);
+        return err_make(e, -ENAMETOOLONG, "%s: the path is too long for a "
+                        "UNIX socket (use a shorter --state-dir)", h->dir);
+    r = hook_open_dir(h->rootfd, h->st.id, h->dir, HOOK_CREATE, &h->dirfd, e);
     if (r == -EEXIST)
-        return hook_err("container %s: %s exists already (a second "
+        return err_make(e, r, "container %s: %s exists already (a second "
                         "createRuntime hook for this id?): leaving it "
                         "alone", h->st.id, h->dir);
     if (r < 0)
-        return hook_err("container %s: %s", h->st.id, e.msg);
+        return err_wrap(e, r, "container %s", h->st.id);
     lsn = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     r = lsn < 0 ? -errno : hook_sock_at(h, lsn, "tap.sock", true);
     if (r == 0 && listen(lsn, 1) < 0)
         r = -errno;
     if (r < 0) {
         hook_remove_dir(h);
-        return hook_err("cannot listen on %s/tap.sock: %s", h->dir,
-                        strerror(-r));
+        return err_make_errno(e, r, "cannot listen on %s/tap.sock", h->dir);
     }
     logfd = openat(h->dirfd, "slirpd.log", O_WRONLY | O_CREAT | O_EXCL |
                    O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (logfd < 0) {
-        r = errno;
+        r = -errno;
         hook_remove_dir(h);
-        return hook_err("cannot create %s/slirpd.log: %s", h->dir,
-                        strerror(r));
+        return err_make_errno(e, r, "cannot create %s/slirpd.log", h->dir);
     }
 
     a = fork();
     if (a < 0) {
-        r = errno;
+        r = -errno;
         hook_remove_dir(h);
-        return hook_err("fork: %s", strerror(r));
+        return err_make_errno(e, r, "fork");
     }
     if (a == 0) {
         pid_t b;
@@ -749,7 +737,9 @@ static int hook_create_runtime(struct hook *h)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
         hook_remove_dir(h);
-        return hook_err("cannot start the daemon for container %s", h->st.id);
+        /* the first child's one failure: its fork() */
+        return err_make(e, -EAGAIN, "cannot start the daemon for container "
+                        "%s", h->st.id);
     }
     return 0;
 }
@@ -787,50 +777,55 @@ static void hook_last_log_line(const struct hook *h, char *ret, size_t len)
     ret[n] = '\0';
 }
 
-static int hook_create_container(struct hook *h)
+static int hook_create_container(struct hook *h, struct err *e)
 {
     char msg[HOOK_MSG_MAX + 1], line[512], c;
     struct ocistate_args args = { 0 };
-    struct err e;
     _cleanup_close_ int conn = -1, tapfd = -1;
     const char *ifname;
-    struct config cfg;
-    ssize_t n;
+    struct config cfg = { 0 };
+    ssize_t n = 0;
     size_t pos;
     int r;
 
     r = h->dirfd < 0 ? -ENOENT : hook_connect(h, "tap.sock", SOCK_SEQPACKET,
                                                &conn);
     if (r < 0)
-        return hook_err("container %s: no slirpd waits for a tap at "
+        return err_make(e, r, "container %s: no slirpd waits for a tap at "
                         "%s/tap.sock (%s): did its createRuntime hook run, "
                         "with the same --state-dir, and is this the first "
                         "createContainer hook?", h->st.id, h->dir,
                         strerror(-r));
-    if (hook_wait_readable(conn, HOOK_READY_MS) <= 0 ||
-        (n = recv(conn, msg, sizeof(msg) - 1, 0)) <= 0)
-        return hook_err("container %s: the waiting daemon did not send its "
-                        "options", h->st.id);
+    r = hook_wait_readable(conn, HOOK_READY_MS);
+    if (r > 0) {
+        n = recv(conn, msg, sizeof(msg) - 1, 0);
+        r = n > 0 ? 0 : n < 0 ? -errno : -ECONNRESET;
+    } else if (r == 0) {
+        r = -ETIMEDOUT;
+    }
+    if (r < 0)
+        return err_make(e, r, "container %s: the waiting daemon did not "
+                        "send its options", h->st.id);
     msg[n] = '\0';
     if (strcmp(msg, HOOK_MAGIC) || msg[n - 1] != '\0')
-        return hook_err("container %s: %s/tap.sock is not slirpd's",
-                        h->st.id, h->dir);
+        return err_make(e, -EPROTO, "container %s: %s/tap.sock is not "
+                        "slirpd's", h->st.id, h->dir);
     pos = strlen(msg) + 1;
     ifname = msg + pos;
     pos += strlen(ifname) + 1;
     for (r = 0; r == 0 && pos < (size_t)n; pos += strlen(msg + pos) + 1)
         r = ocistate_args_add(&args, msg + pos);
     if (r == 0)
-        r = hook_daemon_config(&args, ifname, &cfg, &e);
+        r = hook_daemon_config(&args, ifname, &cfg, e);
     else
-        err_make_errno(&e, r, NULL);
+        err_make_errno(e, r, NULL);
     ocistate_args_free(&args);
     if (r == 0)
-        r = daemon_make_tap(&cfg, &tapfd, &e);
+        r = daemon_make_tap(&cfg, &tapfd, e);
     config_free(&cfg);
     if (r < 0) {
         fdpass_send(conn, -1, r);
-        return hook_err("container %s: %s", h->st.id, e.msg);
+        return err_wrap(e, r, "container %s", h->st.id);
     }
     /* with the tap, this (the container's) network and user namespace:
      * the daemon's splice helper joins them (no /proc/PID/ns of the
@@ -853,23 +848,28 @@ static int hook_create_container(struct hook *h)
             close(fds[2]);
     }
     if (r < 0)
-        return hook_err("container %s: cannot hand the tap over: %s",
-                        h->st.id, strerror(-r));
+        return err_make_errno(e, r, "container %s: cannot hand the tap over",
+                              h->st.id);
     close(util_take_fd(&tapfd));
 
     r = hook_wait_readable(conn, HOOK_READY_MS);
-    if (r > 0 && recv(conn, &c, 1, 0) == 1)
-        return 0;
+    if (r > 0) {
+        n = recv(conn, &c, 1, 0);
+        if (n == 1)
+            return 0;
+        r = n < 0 ? -errno : -ECONNRESET;   /* EOF: the daemon exited */
+    }
     if (r == 0)
-        return hook_err("container %s: the daemon was not ready within %d s "
-                        "(its log: %s/slirpd.log)", h->st.id,
-                        HOOK_READY_MS / 1000, h->dir);
+        return err_make(e, -ETIMEDOUT, "container %s: the daemon was not "
+                        "ready within %d s (its log: %s/slirpd.log)",
+                        h->st.id, HOOK_READY_MS / 1000, h->dir);
     hook_last_log_line(h, line, sizeof(line));
     hook_remove_dir(h);
-    return hook_err("container %s: the daemon failed: %s", h->st.id, line);
+    return err_make(e, r, "container %s: the daemon failed: %s", h->st.id,
+                    line);
 }
 
-static int hook_poststop(struct hook *h)
+static int hook_poststop(struct hook *h, struct err *e)
 {
     static const char req[] = "{\"execute\":\"shutdown\"}";
     char buf[512];
@@ -907,10 +907,10 @@ static int hook_poststop(struct hook *h)
     }
     r = hook_remove_dir(h);
     if (!gone)
-        return hook_err("container %s: the daemon did not stop within %d s",
-                        h->st.id, HOOK_STOP_MS / 1000);
+        return err_make(e, -ETIMEDOUT, "container %s: the daemon did not "
+                        "stop within %d s", h->st.id, HOOK_STOP_MS / 1000);
     if (r < 0)
-        return hook_err("cannot remove %s: %s", h->dir, strerror(-r));
+        return err_make_errno(e, r, "cannot remove %s", h->dir);
     return 0;
 }
 
@@ -920,7 +920,7 @@ static int hook_poststop(struct hook *h)
  * --ifname=NAME words (from io.slirpd.ifname) out of the daemon's options;
  * like any annotation, it cannot change what the hook's args set
  */
-static int hook_take_ifname(struct hook *h)
+static int hook_take_ifname(struct hook *h, struct err *e)
 {
     struct ocistate_args rest = { 0 };
     size_t i;
@@ -929,10 +929,9 @@ static int hook_take_ifname(struct hook *h)
     for (i = 0; r == 0 && i < h->args.n; i++) {
         if (!strncmp(h->args.v[i], "--ifname=", 9) && h->ifname_given) {
             ocistate_args_free(&rest);
-            hook_err("container %s: annotation %sifname cannot change "
-                     "--ifname: the hook's args set it", h->st.id,
-                     OCISTATE_ANN_PREFIX);
-            return -EPERM;
+            return err_make(e, -EPERM, "container %s: annotation %sifname "
+                            "cannot change --ifname: the hook's args set it",
+                            h->st.id, OCISTATE_ANN_PREFIX);
         }
         if (!strncmp(h->args.v[i], "--ifname=", 9)) {
             snprintf(h->ifname_buf, sizeof(h->ifname_buf), "%s",
@@ -944,39 +943,37 @@ static int hook_take_ifname(struct hook *h)
     }
     if (r < 0) {
         ocistate_args_free(&rest);
-        hook_err("out of memory");
-        return r;
+        return err_make(e, r, "out of memory");
     }
     ocistate_args_free(&h->args);
     h->args = rest;
     return 0;
 }
 
-static int hook_read_state(struct hook *h)
+static int hook_read_state(struct hook *h, struct err *e)
 {
     char *buf = malloc(HOOK_STATE_MAX + 1);
-    struct err e;
     size_t len = 0;
     ssize_t n;
     int r;
 
     if (!buf)
-        return hook_err("out of memory");
+        return err_make(e, -ENOMEM, "out of memory");
     while (len <= HOOK_STATE_MAX &&
            (n = read(STDIN_FILENO, buf + len, HOOK_STATE_MAX + 1 - len)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
+            r = -errno;
             free(buf);
-            return hook_err("cannot read the OCI state on stdin: %s",
-                            strerror(errno));
+            return err_make_errno(e, r, "cannot read the OCI state on stdin");
         }
         len += (size_t)n;
     }
-    r = ocistate_parse(buf, len, &h->st, &e);
+    r = ocistate_parse(buf, len, &h->st, e);
     free(buf);
     if (r < 0)
-        return hook_err("%s: %s", hook_stage_name(h->stage), e.msg);
+        return err_wrap(e, r, "%s", hook_stage_name(h->stage));
     return 0;
 }
 
@@ -984,6 +981,9 @@ static int hook_read_state(struct hook *h)
  * hook_main() - "slirpd oci-hook ...": the hook's top level
  * @argc, @argv:	argv[0] is our program, argv[1] "oci-hook" was dropped:
  *			argv[1] is the stage
+ *
+ * The one place that prints a stage's failure: each step fills @e and
+ * returns its errno; this prints the line once, at the end.
  *
  * Return: the exit status (0, or 1 after one line on stderr)
  */
@@ -995,24 +995,22 @@ int hook_main(int argc, char **argv)
     bool enabled;
     int r;
 
+    err_clear(&e);
     setvbuf(stdout, NULL, _IOLBF, 0);
     log_init(argv[0]);
-    r = hook_parse_args(&h, argc, argv);
-    if (r < 0) {
-        if (r == -ENOMEM)
-            hook_err("out of memory");
+    r = hook_parse_args(&h, argc, argv, &e);
+    if (r < 0)
         goto out;
-    }
-    r = hook_read_state(&h) ? -EINVAL : 0;
+    r = hook_read_state(&h, &e);
     if (r < 0)
         goto out;
     r = ocistate_apply_annotations(&h.st, &h.args, &enabled, &e);
     if (r < 0) {
-        hook_err("container %s: %s", h.st.id, e.msg);
+        err_wrap(&e, r, "container %s", h.st.id);
         goto out;
     }
     /* io.slirpd.ifname arrives as --ifname=NAME: a hook option */
-    r = hook_take_ifname(&h);
+    r = hook_take_ifname(&h, &e);
     if (r < 0)
         goto out;
     if (!enabled) {
@@ -1021,14 +1019,14 @@ int hook_main(int argc, char **argv)
     }
     r = hook_state_root(h.state_dir, h.root, sizeof(h.root));
     if (r < 0) {
-        hook_err("cannot find a state directory (%s): pass --state-dir=DIR",
-                 strerror(-r));
+        err_make(&e, r, "cannot find a state directory (%s): pass "
+                 "--state-dir=DIR", strerror(-r));
         goto out;
     }
     if (snprintf(h.dir, sizeof(h.dir), "%s/%s", h.root, h.st.id) >=
         (int)sizeof(h.dir)) {
-        r = hook_err("%s/%s: path too long", h.root, h.st.id) ?
-            -ENAMETOOLONG : 0;
+        r = err_make(&e, -ENAMETOOLONG, "%s/%s: path too long", h.root,
+                     h.st.id);
         goto out;
     }
     /*
@@ -1049,21 +1047,23 @@ int hook_main(int argc, char **argv)
     if (r == -ENOENT)
         err_make(&e, r, "%s does not exist", h.root);
     if (r < 0) {
-        hook_err("state directory: %s", e.msg);
+        err_wrap(&e, r, "state directory");
         goto out;
     }
     switch (h.stage) {
     case HOOK_CREATE_RUNTIME:
-        r = hook_create_runtime(&h) ? -EINVAL : 0;
+        r = hook_create_runtime(&h, &e);
         break;
     case HOOK_CREATE_CONTAINER:
-        r = hook_create_container(&h) ? -EINVAL : 0;
+        r = hook_create_container(&h, &e);
         break;
     case HOOK_POSTSTOP:
-        r = hook_poststop(&h) ? -EINVAL : 0;
+        r = hook_poststop(&h, &e);
         break;
     }
 out:
+    if (r < 0)
+        err("slirpd oci-hook: %s", e.msg);
     if (h.dirfd >= 0)
         close(h.dirfd);
     if (h.rootfd >= 0)
