@@ -579,54 +579,33 @@ static int hook_exec_daemon(const struct hook *h, int conn, int tapfd,
 }
 
 /*
- * The detached waiter: own session, log file as stdout/stderr. Never
- * returns. On any failure before the exec it removes DIR and exits 1: the
- * createContainer hook then finds no daemon (or sees EOF) and says so.
+ * The waiter's work once its stdio is the log: wait for the
+ * createContainer hook, send it the options, take the tap (and its
+ * namespaces) and exec the daemon. Returns only on failure.
  */
-static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
-                                                  int pidfd, int logfd)
+static int hook_waiter_serve(const struct hook *h, int lsn, int pidfd,
+                             struct err *e)
 {
     struct pollfd p[2] = { { .fd = lsn, .events = POLLIN },
                            { .fd = pidfd, .events = POLLIN } };
-    int keep[5] = { lsn, pidfd, logfd, h->rootfd, h->dirfd }, devnull, r;
-    int fds[3] = { -1, -1, -1 }, nsfd[2] = { -1, -1 }, conn = -1, tapfd = -1;
+    int fds[3] = { -1, -1, -1 }, nsfd[2] = { -1, -1 }, conn, tapfd = -1, r;
     int32_t status = 0;
     size_t nfds = 0;
 
-    devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        if (devnull > STDERR_FILENO)
-            close(devnull);
-    }
-    dup2(logfd, STDOUT_FILENO);
-    dup2(logfd, STDERR_FILENO);
-    fdclose_except(keep, ARRAY_SIZE(keep));
-    close(logfd);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-
-    r = openat(h->dirfd, "slirpd.pid", O_WRONLY | O_CREAT | O_EXCL |
-               O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (r >= 0) {
-        dprintf(r, "%d\n", (int)getpid());
-        close(r);
-    }
-    info("slirpd oci-hook: container %s: waiting for its tap (createContainer "
-         "hook)", h->st.id);
     do
         r = poll(p, 2, HOOK_WAIT_MS);
     while (r < 0 && errno == EINTR);
     if (r <= 0 || !(p[0].revents & POLLIN)) {
-        err("slirpd oci-hook: container %s: %s before its createContainer "
-            "hook handed over a tap", h->st.id, r == 0 ? "timed out" :
-            r < 0 ? strerror(errno) : "its process exited");
-        goto fail;
+        int code = r == 0 ? -ETIMEDOUT : r < 0 ? -errno : -ESRCH;
+
+        return err_make(e, code, "container %s: %s before its "
+                        "createContainer hook handed over a tap", h->st.id,
+                        r == 0 ? "timed out" : r < 0 ? strerror(-code) :
+                        "its process exited");
     }
     conn = accept4(lsn, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0) {
-        err("slirpd oci-hook: accept: %s", strerror(errno));
-        goto fail;
-    }
+    if (conn < 0)
+        return err_make_errno(e, -errno, "accept");
     /* one tap per container: a second createContainer finds no socket */
     unlinkat(h->dirfd, "tap.sock", 0);
     close(lsn);
@@ -643,17 +622,50 @@ static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
         nsfd[0] = fds[1];
     if (r == 0 && nfds > 2)
         nsfd[1] = fds[2];
-    if (r < 0 || status < 0 || tapfd < 0) {
-        err("slirpd oci-hook: container %s: no tap from the createContainer "
-            "hook: %s", h->st.id, strerror(r < 0 ? -r : status < 0 ?
-                                             -status : EBADF));
-        goto fail;
-    }
+    if (r < 0 || status < 0 || tapfd < 0)
+        return err_make_errno(e, r < 0 ? r : status < 0 ? status : -EBADF,
+                              "container %s: no tap from the createContainer "
+                              "hook", h->st.id);
     info("slirpd oci-hook: container %s: received the tap, starting the "
          "daemon", h->st.id);
     r = hook_exec_daemon(h, conn, tapfd, nsfd, pidfd);
-    err("slirpd oci-hook: cannot start the daemon: %s", strerror(-r));
-fail:
+    return err_make_errno(e, r, "cannot start the daemon");
+}
+
+/*
+ * The detached waiter: own session, log file as stdout/stderr. Never
+ * returns: the top level of its process. On any failure before the exec
+ * it logs the line, removes DIR and exits 1: the createContainer hook then
+ * finds no daemon (or sees EOF) and says so.
+ */
+static void __attribute__((noreturn)) hook_waiter(struct hook *h, int lsn,
+                                                  int pidfd, int logfd)
+{
+    int keep[5] = { lsn, pidfd, logfd, h->rootfd, h->dirfd }, devnull, fd;
+    struct err e;
+
+    devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        if (devnull > STDERR_FILENO)
+            close(devnull);
+    }
+    dup2(logfd, STDOUT_FILENO);
+    dup2(logfd, STDERR_FILENO);
+    fdclose_except(keep, ARRAY_SIZE(keep));
+    close(logfd);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    fd = openat(h->dirfd, "slirpd.pid", O_WRONLY | O_CREAT | O_EXCL |
+                O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        dprintf(fd, "%d\n", (int)getpid());
+        close(fd);
+    }
+    info("slirpd oci-hook: container %s: waiting for its tap (createContainer "
+         "hook)", h->st.id);
+    hook_waiter_serve(h, lsn, pidfd, &e);
+    err("slirpd oci-hook: %s", e.msg);
     hook_remove_dir(h);
     _exit(1);
 }
