@@ -43,7 +43,9 @@
  *       such a PID would race PID reuse just the same.
  *
  * Every failure prints one line on stderr ("slirpd oci-hook: ...") and
- * exits 1, so the runtime aborts the start and nothing is left running.
+ * exits 1, so the runtime aborts the start and nothing is left running:
+ * the stages fill a struct err and hook_main() prints it (the waiter, a
+ * process of its own, logs its one line the same way).
  *
  * Every stage checks ROOT and DIR before using them (hook_open_root(),
  * hook_open_dir(): a directory, not a symbolic link, ours, not writable by
