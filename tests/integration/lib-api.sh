@@ -47,6 +47,12 @@ api_expect() {
 	assert_eq "$2" "$API_REPLY" "$3"
 }
 
+# api_stat FIELD: FIELD of get_info's stats
+api_stat() {
+	api rootlesskit '{"execute":"get_info"}'
+	jq -r ".return.stats.$1" <<<"$API_REPLY"
+}
+
 # api_add ARGS: add_hostfwd with the "arguments" object ARGS; sets API_ID and,
 # for an ephemeral port, API_PORT
 api_add() {

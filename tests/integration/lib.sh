@@ -669,6 +669,9 @@ daemon_close_exit_fd() {
 	DAEMON_EXIT_W=
 }
 
+# daemon_fds: how many fds the current daemon holds
+daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
+
 # daemon_stop [--signal SIG]: stop the current daemon (by closing the exit
 # pipe when there is one, else SIGTERM), bounded; sets DAEMON_STATUS.
 # The exit-pipe way gives a clean exit 0 that flushes stdout (the banner).

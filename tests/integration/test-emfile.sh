@@ -21,15 +21,13 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq prlimit
 is_slirpd || skip "slirpd-only: out-of-fds handling of libslirp's listeners"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 
 cp "$(dirname "$0")/halfopen.py" "$T/ho.py"
 chmod 644 "$T/ho.py"
 
-_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 _cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
 _out_of_fds_lines() { grep -c "out of file descriptors" "$DAEMON_LOG" || true; }
 
@@ -46,14 +44,14 @@ assert_eq "ok" "$(timeout 20 "$PY" "$T/ho.py" roundtrip 127.0.0.1 "$pf" 5)" \
 	"a round trip through the libslirp forward"
 
 # room for 20 more fds
-lim=$(($(_fds) + 20))
+lim=$(($(daemon_fds) + 20))
 prlimit --pid "$DAEMON_PID" --nofile="$lim:$lim"
 ok "the daemon's RLIMIT_NOFILE lowered to $lim"
 spawn --log "$T/hold.log" timeout 100 "$PY" "$T/ho.py" hold 127.0.0.1 "$pf" 60 90 "$T/held"
 hold=$SPAWN_PID
 wait_for -t 60 test -s "$T/held" || fail "the holding client did not finish connecting"
 held=$(cat "$T/held")
-info "$held connections held; the daemon holds $(_fds) fds (limit $lim)"
+info "$held connections held; the daemon holds $(daemon_fds) fds (limit $lim)"
 [ "$held" -ge 10 ] || fail "only $held connections were made"
 
 # 2 (a client waits in the listener's backlog: readable, accept() fails)

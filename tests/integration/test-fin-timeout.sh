@@ -23,22 +23,20 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq
 is_slirpd || skip "slirpd-only: --fin-timeout"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 
 cp "$(dirname "$0")/halfopen.py" "$T/ho.py"
 chmod 644 "$T/ho.py"
 
-_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 _up() { ss -Htln "sport = :$1" | grep -q .; }
 _info() { # PATH in get_info's reply
 	api rootlesskit '{"execute":"get_info"}'
 	jq -r ".return.$1" <<<"$API_REPLY"
 }
 _fin_wait2() { ns_exec "$NS" ss -Htn state fin-wait-2 | wc -l; }
-_fds_back() { [ "$(_fds)" -le $((fds0 + 4)) ]; }
+_fds_back() { [ "$(daemon_fds)" -le $((fds0 + 4)) ]; }
 
 NS=$(ns_start)
 daemon_start --exit-fd 4 -- -c --fin-timeout=3 --api-socket "$API_SOCK" "$NS" tap0
@@ -54,7 +52,7 @@ ph=$(free_port tcp)
 spawn --log "$T/nc-host.log" timeout 120 "$PY" "$T/ho.py" never-close 127.0.0.1 "$ph" 110
 wait_for -t 10 _up "$ph" || fail "host server"
 sleep 0.5   # the helper's pool, refilled after the forward's first sockets
-fds0=$(_fds)
+fds0=$(daemon_fds)
 
 # 1
 t0=$(date +%s%N)
@@ -66,8 +64,8 @@ assert_eq "reset 100 eof 0 open 0" "$out" \
 [ "$el" -le 15000 ] || fail "1: they ended after $el ms (timeout 3 s)"
 ok "1: after $el ms (--fin-timeout=3)"
 assert_eq 0 "$(_fin_wait2)" "1: no socket is left in FIN-WAIT-2 in the namespace"
-wait_for -t 5 _fds_back || fail "1: the daemon holds $(_fds) fds (was $fds0)"
-ok "1: the daemon holds $(_fds) fds (was $fds0 before the 100 connections)"
+wait_for -t 5 _fds_back || fail "1: the daemon holds $(daemon_fds) fds (was $fds0)"
+ok "1: the daemon holds $(daemon_fds) fds (was $fds0 before the 100 connections)"
 n=$(_info stats.fin_timeout_reset)
 [ "$n" -ge 100 ] || fail "1: get_info counts $n connections ended"
 ok "1: get_info: fin_timeout_reset $n"
@@ -82,8 +80,8 @@ assert_eq "reset 100 eof 0 open 0" "$out" \
 [ "$el" -le 15000 ] || fail "2: they ended after $el ms (timeout 3 s)"
 ok "2: after $el ms (--fin-timeout=3)"
 assert_eq 0 "$(ss -Htn state fin-wait-2 | wc -l)" "2: no host socket is left in FIN-WAIT-2"
-wait_for -t 5 _fds_back || fail "2: the daemon holds $(_fds) fds (was $fds0)"
-ok "2: the daemon holds $(_fds) fds (was $fds0)"
+wait_for -t 5 _fds_back || fail "2: the daemon holds $(daemon_fds) fds (was $fds0)"
+ok "2: the daemon holds $(daemon_fds) fds (was $fds0)"
 n=$(_info splice.fin_timeout_reset)
 [ "$n" -ge 100 ] || fail "2: get_info counts $n spliced connections ended"
 ok "2: get_info: splice.fin_timeout_reset $n"

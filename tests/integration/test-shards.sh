@@ -18,18 +18,13 @@ enter_private_host_ns "$@"
 require_root
 require_cmd ip nsenter unshare ss jq
 is_slirpd || skip "slirpd-only: --shards"
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-[ -n "$PY" ] || skip "needs python3"
+require_python
 api_init
 API_SOCK=$T/api.sock
 cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
 chmod 644 "$T/sc.py"
 
 _up() { ss -Htln "sport = :$1" | grep -q .; }
-_stat() { # FIELD of get_info's stats
-	api rootlesskit '{"execute":"get_info"}'
-	jq -r ".return.stats.$1" <<<"$API_REPLY"
-}
 _established() { # connections libslirp lists as ESTABLISHED to port $1
 	api rootlesskit '{"execute":"get_connections"}'
 	jq "[.return.connections[] | select(.state == \"ESTABLISHED\" and
@@ -50,7 +45,7 @@ NS=$(ns_start)
 daemon_start --exit-fd 4 -- -c -6 --shards=8 --forward-path=slirp \
 	--api-socket "$API_SOCK" "$NS" tap0
 _ns_prefix "$NS"
-assert_eq 8 "$(_stat shards)" "get_info: 8 shards"
+assert_eq 8 "$(api_stat shards)" "get_info: 8 shards"
 
 # 2
 p=$(free_port tcp)
@@ -61,7 +56,7 @@ wait_for -t 60 _opened "$T/many4.out" || fail "2: 300 connections did not open: 
 n=$(_established "$p")
 [ "$n" -ge 300 ] || fail "2: get_connections lists $n of 300 connections"
 ok "2: get_connections lists all 300 ($n)"
-s=$(_stat slirp_sockets)
+s=$(api_stat slirp_sockets)
 [ "$s" -ge 300 ] || fail "2: the shards poll $s sockets, not the 300 connections"
 wait_for -t 60 _done "$T/many4.out" || fail "2: the client did not finish"
 assert_eq "300 0" "$(tail -1 "$T/many4.out")" "2: 300 connections at once, each echoed twice"
@@ -82,12 +77,12 @@ pf=$(free_port tcp)
 api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pf,\"guest_port\":81}"
 spawn --log "$T/manyf.out" timeout 120 "$PY" "$T/sc.py" many 127.0.0.1 "$pf" 200 3
 wait_for -t 60 _opened "$T/manyf.out" || fail "4: 200 forwarded connections did not open: $(cat "$T/manyf.out")"
-f=$(_stat steered_flows)
+f=$(api_stat steered_flows)
 [ "$f" -ge 100 ] || fail "4: the steering table holds $f flows of shard 0 (expected most of 200)"
 ok "4: the steering table holds $f of the 200 forwarded flows"
 wait_for -t 60 _done "$T/manyf.out" || fail "4: the client did not finish"
 assert_eq "200 0" "$(tail -1 "$T/manyf.out")" "4: 200 forwarded connections at once, each echoed twice"
-assert_eq 0 "$(_stat steer_full)" "4: no flow found the table full"
+assert_eq 0 "$(api_stat steer_full)" "4: no flow found the table full"
 
 # 5
 svc_start udp-echo

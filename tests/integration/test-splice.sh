@@ -98,7 +98,6 @@ _established() { [ -n "$(ss -Htn state established "dport = :$1")" ]; }
 _accepted() { [ -n "$(ss -Htn state established "sport = :$1")" ]; }
 _file() { [ -s "$1" ]; }
 _helper_pid() { pgrep -P "$DAEMON_PID" | head -n 1; }
-_daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 # _listed PORT: get_connections lists the spliced connection of client PORT
 _listed() {
 	api rootlesskit '{"execute":"get_connections"}'
@@ -281,13 +280,13 @@ run_root() {
 	api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$id,\"guest_port\":87}"
 	assert_eq 100 "$(timeout 60 "$PY" "$T/sp.py" many 127.0.0.1 "$id" 100)" "9: warm-up"
 	wait_for -t 10 _idle || fail "9: connections left open after the warm-up"
-	fds0=$(_daemon_fds)
+	fds0=$(daemon_fds)
 	start=$SECONDS
 	assert_eq 10000 "$(timeout 240 "$PY" "$T/sp.py" many 127.0.0.1 "$id" 10000)" \
 		"9: 10 000 sequential connections, one byte each way"
 	info "9: $((SECONDS - start)) s"
 	wait_for -t 10 _idle || fail "9: connections left open"
-	fds1=$(_daemon_fds)
+	fds1=$(daemon_fds)
 	[ "$fds1" -le $((fds0 + 32)) ] || fail "9: the daemon had $fds0 fds, now $fds1"
 	ok "9: the daemon's fds: $fds0 before, $fds1 after (the socket pool moves by up to 32)"
 

@@ -29,21 +29,16 @@ API_SOCK=$T/api.sock
 cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
 chmod 644 "$T/sc.py"
 
-_stat() { # FIELD of get_info's stats
-	api rootlesskit '{"execute":"get_info"}'
-	jq -r ".return.stats.$1" <<<"$API_REPLY"
-}
 _time_waits() {
 	api rootlesskit '{"execute":"get_connections"}'
 	jq '[.return.connections[] | select(.state == "TIME_WAIT")] | length' <<<"$API_REPLY"
 }
-_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 _up() { ss -Htln "sport = :$1" | grep -q .; }
 
 NS=$(ns_start)
 daemon_start --exit-fd 4 -- -c -6 --api-socket "$API_SOCK" "$NS" tap0
 _ns_prefix "$NS"
-fds0=$(_fds)
+fds0=$(daemon_fds)
 
 # 1
 p=$(free_port tcp)
@@ -51,11 +46,11 @@ spawn --log "$T/ac4.log" timeout 300 "$PY" "$T/sc.py" answer-close 127.0.0.1 "$p
 wait_for -t 10 _up "$p" || fail "host server"
 out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client 10.0.2.2 "$p" 500 server)
 assert_eq "500 0" "$out" "1: 500 connections closed by the host end cleanly in the namespace"
-r1=$(_stat timewait_reset)
+r1=$(api_stat timewait_reset)
 [ "$r1" -ge 500 ] || fail "1: only $r1 TIME_WAIT sockets were reset"
 ok "1: $r1 TIME_WAIT sockets ended at once"
 assert_eq 0 "$(_time_waits)" "1: no socket is left in TIME_WAIT"
-fds=$(_fds)
+fds=$(daemon_fds)
 [ "$fds" -le $((fds0 + 4)) ] || fail "1: the daemon holds $fds fds (was $fds0)"
 ok "1: the daemon holds $fds fds (was $fds0 before the 500 connections)"
 
@@ -67,7 +62,7 @@ wait_for -t 10 "${NS_PREFIX[@]}" sh -c "ip -6 addr show dev tap0 | grep -q 'scop
 	fail "2: no IPv6 address on tap0"
 out=$("${NS_PREFIX[@]}" timeout 150 "$PY" "$T/sc.py" client fd00::2 "$p6" 100 server)
 assert_eq "100 0" "$out" "2: IPv6: 100 connections closed by the host end cleanly"
-r2=$(_stat timewait_reset)
+r2=$(api_stat timewait_reset)
 [ "$r2" -ge $((r1 + 100)) ] || fail "2: IPv6: only $((r2 - r1)) reset"
 ok "2: IPv6: $((r2 - r1)) TIME_WAIT sockets ended at once"
 assert_eq 0 "$(_time_waits)" "2: no socket is left in TIME_WAIT"
@@ -79,7 +74,7 @@ wait_for -t 10 _ns_listening "$NS" tcp 81 || fail "3: server in the namespace"
 api_add "{\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":$pf,\"guest_port\":81}"
 out=$(timeout 150 "$PY" "$T/sc.py" client 127.0.0.1 "$pf" 200 client)
 assert_eq "200 0" "$out" "3: 200 connections through a libslirp forward, closed by the host client"
-r3=$(_stat timewait_reset)
+r3=$(api_stat timewait_reset)
 [ "$r3" -ge $((r2 + 200)) ] || fail "3: only $((r3 - r2)) reset"
 ok "3: $((r3 - r2)) TIME_WAIT sockets of the forward ended at once"
 assert_eq 0 "$(_time_waits)" "3: no socket is left in TIME_WAIT"
@@ -96,7 +91,7 @@ want=$("${NS_PREFIX[@]}" timeout 100 "$PY" "$T/sc.py" halfclose-client 10.0.2.2 
 wait_for -t 60 test -s "$T/hs.out" || fail "4: the host server did not finish: $(cat "$T/hs.log")"
 assert_eq "$want EOF" "$(cat "$T/hs.out")" \
 	"4: 16 MB sent after the host's FIN arrive whole, then EOF"
-r4=$(_stat timewait_reset)
+r4=$(api_stat timewait_reset)
 [ "$r4" -gt "$r3" ] || fail "4: the half-closed connection was not reset after its close"
 ok "4: and its TIME_WAIT ended at once"
 kill_wait "$hs"

@@ -79,13 +79,12 @@ elif mode == 'clients':              # HOST PORT K: own replies, source ports
 EOF
 chmod 644 "$T/u.py"
 
-_daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 # the daemon's fds but the pooled namespace sockets (their number varies)
 _fds_net() {
 	local pools
 	api rootlesskit '{"execute":"get_info"}'
 	pools=$(jq -r '.return.splice | .pool_ipv4 + .pool_ipv6 + .udp_pool_ipv4 + .udp_pool_ipv6' <<<"$API_REPLY")
-	echo $(($(_daemon_fds) - pools))
+	echo $(($(daemon_fds) - pools))
 }
 _relay() { # JQ-FIELD: a field of get_info's udp_relay
 	api rootlesskit '{"execute":"get_info"}'
