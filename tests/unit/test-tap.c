@@ -83,7 +83,7 @@ int main(void)
     int sv[2], r, i, dfd, marker = 42;
     ssize_t n;
 
-    tap_plan(37);
+    tap_plan(42);
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    sv) < 0 || tap_new(sv[0], &t) < 0) {
         printf("Bail out! no socketpair or tap\n");
