@@ -62,6 +62,7 @@
 #include "loop.h"
 #include "offload.h"
 #include "pollset.h"
+#include "reasm6.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
@@ -152,6 +153,7 @@ struct stack {
     uint32_t frag6_id;      /* the next IPv6 fragment identification */
     uint8_t *fitbuf;        /* one frame offload_tx_fit() cut */
     uint64_t tx_oversize_dropped;   /* above the MTU, could not be cut */
+    struct reasm6 *reasm6;  /* IPv6 fragments from the namespace */
 };
 
 int64_t stack_now_ms(void)
@@ -432,6 +434,8 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
         return -ENOMEM;
     }
     r = steer_new(&steer, &st->steer);
+    if (r == 0)
+        r = reasm6_new(&st->reasm6);
     if (r < 0) {
         stack_free(st);
         return r;
@@ -496,6 +500,7 @@ void stack_free(struct stack *st)
         offload_txq_free(&st->txq);
     steer_free(st->steer);
     tap_free(st->tap);
+    reasm6_free(st->reasm6);
     free(st->fitbuf);
     free(st);
 }
@@ -608,6 +613,8 @@ const struct stack_stats *stack_get_stats(struct stack *st)
     st->stats.rx_gso_frames = ts->rx_gso_frames;
     st->stats.tx_gso_frames = st->coalesce ? st->txq.gso_frames : 0;
     st->stats.tx_gso_segments = st->coalesce ? st->txq.merged_frames : 0;
+    st->stats.rx_reassembled = reasm6_get_stats(st->reasm6)->done;
+    st->stats.rx_reasm_dropped = reasm6_get_stats(st->reasm6)->dropped;
     st->stats.tx_oversize = st->tx_oversize_dropped +
                             (st->coalesce ? st->txq.oversize_dropped : 0);
     st->stats.vnet_hdr_len = tap_get_vnet_hdr(st->tap);
@@ -905,9 +912,23 @@ static void stack_input(void *opaque, const uint8_t *frame,
                         const struct frame_info *fi)
 {
     struct stack *st = opaque;
+    struct frame_info whole;
+    const uint8_t *f;
     unsigned int i;
+    size_t len;
     int to;
 
+    if (fi->cls == FRAME_IP6_FRAG) {
+        /* libslirp drops IPv6 fragments: it gets the datagram */
+        to = reasm6_add(st->reasm6, frame, fi, stack_now_ms(), &f, &len);
+        if (to == 0)
+            return;
+        if (to == 1) {
+            frame_parse(f, len, &whole);
+            frame = f;
+            fi = &whole;
+        }
+    }
     if (st->n_shards == 1) {
         stack_shard_input(&st->shard[0], frame, fi);
         return;
