@@ -12,6 +12,7 @@
 #   in    iperf3 -c on the host through a TCP forward on libslirp's path
 #         (0.0.0.0:P -> the guest, or [::]:P -> guest "::", learnt by
 #         libslirp; slirpd gets "path":"slirp") to iperf3 -s in the namespace
+#         (IPv4 only for slirp4netns, which hangs on that IPv6 forward)
 # Prints one line per sample (Gbit/s, what the receiver got, and the
 # daemon's CPU seconds per GB moved) and the median per system, MTU and test
 # over the rounds, with the IPv6/IPv4 ratio.
@@ -74,6 +75,9 @@ for ((round = 1; round <= rounds; round++)); do
 				t0=$(ticks)
 				r=$(ns_exec -t $((dur + 15)) "$pid" iperf3 -J -c "$gh" -p "$port" -t "$dur" | gbps) || r=0
 				sample "$label" "$mtu" "$fam" out "$r" "$t0"
+				# slirp4netns 1.2 hangs (and then does not exit) after an
+				# IPv6 forward to a guest "::": not measured
+				[ "$fam$is_s" = 60 ] && continue
 				gp=$(free_port tcp) hp=$(free_port tcp)
 				ns_exec "$pid" iperf3 -s -1 -D -p "$gp" || true
 				hostfwd "$fam" "$hp" "$gp" "$is_s" >/dev/null || true
