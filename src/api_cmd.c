@@ -392,6 +392,10 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "rx_gso_frames", (int64_t)s->rx_gso_frames);
         api_cmd_add_int(b, "tx_gso_frames", (int64_t)s->tx_gso_frames);
         api_cmd_add_int(b, "tx_gso_segments", (int64_t)s->tx_gso_segments);
+        api_cmd_add_int(b, "tx_fragmented", (int64_t)s->tx_fragmented);
+        api_cmd_add_int(b, "tx_oversize", (int64_t)s->tx_oversize);
+        api_cmd_add_int(b, "rx_reassembled", (int64_t)s->rx_reassembled);
+        api_cmd_add_int(b, "rx_reasm_dropped", (int64_t)s->rx_reasm_dropped);
         api_cmd_add_int(b, "vnet_hdr_len", s->vnet_hdr_len);
         stack_get_timewait_stats(ctx->stack, &tws);
         api_cmd_add_int(b, "timewait_reset", (int64_t)tws.reaped);

@@ -14,17 +14,25 @@
  * of each), but verifies every checksum and silently drops a bad one, so
  * offload_rx() completes the checksum before slirp_input().
  *
- * libslirp's ip6_input drops IPv6 packets larger than if_mtu, so an IPv6
- * super-frame (TSO6) cannot go in whole: offload_rx_tso6() cuts it into
- * gso_size segments in software, the way the kernel's GSO would have, with
- * full checksums. That still saves the namespace's per-packet transmit work
- * and our per-frame reads. The namespace chooses gso_size, and each segment
- * costs a copy, a checksum and a pass through libslirp (often a send() to
- * the host): a gso_size below OFFLOAD_TSO6_GSO_MIN is refused, so that one
- * 64 KiB frame cannot become 64 Ki segments. A gso_size at or above the
- * payload gives one segment, the frame itself: a segment never exceeds the
- * frame it is cut from. UFO/USO are never advertised (libslirp would
- * forward a GSO UDP datagram as one giant datagram).
+ * libslirp's ip6_input drops IPv6 packets whose payload exceeds its if_mtu;
+ * the stack gives libslirp an if_mtu of OFFLOAD_SLIRP_MTU whatever the
+ * tap's MTU (stack.c), so a TCP/IPv6 super-frame (TSO6) goes in whole too,
+ * as an IPv4 one does. Only a super-frame whose payload is larger still (a
+ * crafted one: the kernel's 64 KiB GSO limit keeps below it) is cut into
+ * gso_size segments in software by offload_rx_tso6(), the way the kernel's
+ * GSO would have, with full checksums. The namespace chooses gso_size: one
+ * below OFFLOAD_TSO6_GSO_MIN is refused, so that one frame cannot become
+ * 64 Ki segments. UFO/USO are never advertised (libslirp would forward a
+ * GSO UDP datagram as one giant datagram).
+ *
+ * With that if_mtu, libslirp no longer bounds what it writes by the tap's
+ * MTU: its TCP segments stay within it (its MSS comes from if_mru, the
+ * tap's MTU at most, and from the namespace's own offer), but a UDP
+ * datagram or an ICMP message from the host is written whole, IPv4 and
+ * IPv6 alike. offload_tx_fit() cuts such a frame the way a host or router
+ * at the tap's MTU would: IPv4 fragments, IPv6 fragment headers, and an
+ * ICMPv6 error truncated to the minimum IPv6 MTU (RFC 4443 2.4 (c)); the
+ * transmit queue writes a TCP segment larger than the MTU as a GSO frame.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -43,6 +51,19 @@
 #include "offload.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* IPv4 fragment field bits (<netinet/ip.h> would clash with <linux/ip.h>) */
+#define OFFLOAD_IP_DF 0x4000
+#define OFFLOAD_IP_MF 0x2000
+#define OFFLOAD_IP_OFFMASK 0x1fff
+/* the IPv6 fragment header (RFC 8200 4.5); its M flag, host order */
+struct offload_frag6 {
+    uint8_t nexthdr;
+    uint8_t reserved;
+    uint16_t frag_off;      /* offset in 8-byte units << 3, M */
+    uint32_t id;
+};
+#define OFFLOAD_IP6_MF 0x0001
 
 /**
  * offload_csum_add() - add @buf to a one's-complement running sum
@@ -107,6 +128,7 @@ uint16_t offload_csum_fold(uint64_t sum)
 /**
  * offload_rx() - make a frame read with a virtio-net header acceptable to
  *		  libslirp: complete a partial checksum, check the GSO type
+ *		  (none, TCPV4 or TCPV6: a super-frame goes to libslirp whole)
  * @vh:		the header that preceded the frame
  * @frame:	the Ethernet frame (modified in place)
  * @len:	its length
@@ -118,7 +140,8 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len)
 {
     uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 
-    if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4)
+    if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+        gso != VIRTIO_NET_HDR_GSO_TCPV6)
         return -EPROTONOSUPPORT;
 
     if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -221,6 +244,155 @@ int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
             break;
     }
     return n;
+}
+
+/* offload_tx_fit(), IPv4: fragments of at most @mtu bytes each */
+static int offload_fit4(const uint8_t *frame, const struct frame_info *fi,
+                        size_t mtu, uint8_t *scratch, offload_frame_fn fn,
+                        void *opaque)
+{
+    size_t l3 = fi->l3off, data = fi->l3len - sizeof(struct iphdr), per, off;
+    uint16_t frag, base;
+    struct iphdr ip0;
+    int n = 0;
+
+    memcpy(&ip0, frame + l3, sizeof(ip0));
+    frag = ntohs(ip0.frag_off);
+    if (ip0.ihl != 5 || (frag & OFFLOAD_IP_DF))
+        return -EMSGSIZE;       /* options, or the sender forbids it */
+    if (mtu < sizeof(struct iphdr) + 8)
+        return -EINVAL;
+    per = (mtu - sizeof(struct iphdr)) & ~(size_t)7;
+    base = (uint16_t)(frag & OFFLOAD_IP_OFFMASK);       /* a fragment cut again */
+    for (off = 0; off < data; off += per) {
+        size_t len = data - off < per ? data - off : per;
+        struct iphdr ip = ip0;
+        uint16_t fo = (uint16_t)(base + off / 8);
+
+        if (off + len < data || (frag & OFFLOAD_IP_MF))
+            fo |= OFFLOAD_IP_MF;
+        ip.frag_off = htons(fo);
+        ip.tot_len = htons((uint16_t)(sizeof(ip) + len));
+        ip.check = 0;
+        ip.check = (uint16_t)~offload_csum_fold(offload_csum_add(0, &ip, sizeof(ip)));
+        memcpy(scratch, frame, l3);
+        memcpy(scratch + l3, &ip, sizeof(ip));
+        memcpy(scratch + l3 + sizeof(ip), frame + l3 + sizeof(ip) + off, len);
+        fn(opaque, scratch, l3 + sizeof(ip) + len);
+        n++;
+    }
+    return n;
+}
+
+/* offload_tx_fit(), IPv6 without extension headers: a fragment header */
+static int offload_fit6(const uint8_t *frame, const struct frame_info *fi,
+                        size_t mtu, uint32_t id, uint8_t *scratch,
+                        offload_frame_fn fn, void *opaque)
+{
+    size_t l3 = fi->l3off, hl = sizeof(struct ipv6hdr) + sizeof(struct offload_frag6);
+    size_t data = fi->l3len - sizeof(struct ipv6hdr), per, off;
+    struct ipv6hdr ip0;
+    int n = 0;
+
+    if (mtu < hl + 8)
+        return -EINVAL;
+    memcpy(&ip0, frame + l3, sizeof(ip0));
+    per = (mtu - hl) & ~(size_t)7;
+    for (off = 0; off < data; off += per) {
+        size_t len = data - off < per ? data - off : per;
+        struct ipv6hdr ip = ip0;
+        struct offload_frag6 fh = {
+            .nexthdr = ip0.nexthdr,
+            .frag_off = htons((uint16_t)(off | (off + len < data ? OFFLOAD_IP6_MF : 0))),
+            .id = htonl(id),
+        };
+
+        ip.nexthdr = IPPROTO_FRAGMENT;
+        ip.payload_len = htons((uint16_t)(sizeof(fh) + len));
+        memcpy(scratch, frame, l3);
+        memcpy(scratch + l3, &ip, sizeof(ip));
+        memcpy(scratch + l3 + sizeof(ip), &fh, sizeof(fh));
+        memcpy(scratch + l3 + hl, frame + l3 + sizeof(ip) + off, len);
+        fn(opaque, scratch, l3 + hl + len);
+        n++;
+    }
+    return n;
+}
+
+/* offload_tx_fit(), an ICMPv6 error: as much of the invoking packet as
+ * fits in the minimum IPv6 MTU, as RFC 4443 2.4 (c) asks */
+static int offload_fit_icmp6_error(const uint8_t *frame,
+                                   const struct frame_info *fi, size_t mtu,
+                                   uint8_t *scratch, offload_frame_fn fn,
+                                   void *opaque)
+{
+    size_t l3 = fi->l3off, l3len = mtu < OFFLOAD_IP6_MIN_MTU ? mtu : OFFLOAD_IP6_MIN_MTU;
+    size_t l4len = l3len - sizeof(struct ipv6hdr);
+    struct ipv6hdr ip;
+    uint8_t ph[4] = { 0, IPPROTO_ICMPV6, (uint8_t)(l4len >> 8), (uint8_t)l4len };
+    uint64_t sum;
+    uint16_t c = 0;
+
+    if (l3len < sizeof(struct ipv6hdr) + 8)
+        return -EINVAL;
+    memcpy(scratch, frame, l3 + l3len);
+    memcpy(&ip, scratch + l3, sizeof(ip));
+    ip.payload_len = htons((uint16_t)l4len);
+    memcpy(scratch + l3, &ip, sizeof(ip));
+    memcpy(scratch + l3 + sizeof(ip) + 2, &c, sizeof(c));
+    sum = offload_csum_add(0, &ip.saddr, sizeof(ip.saddr));
+    sum = offload_csum_add(sum, &ip.daddr, sizeof(ip.daddr));
+    sum = offload_csum_add(sum, ph, sizeof(ph));
+    c = (uint16_t)~offload_csum_fold(
+        offload_csum_add(sum, scratch + l3 + sizeof(ip), l4len));
+    memcpy(scratch + l3 + sizeof(ip) + 2, &c, sizeof(c));
+    fn(opaque, scratch, l3 + l3len);
+    return 1;
+}
+
+/**
+ * offload_tx_fit() - cut a frame for the namespace that is larger than its
+ *		      MTU into frames that fit, as a host or router would
+ * @frame:	Ethernet + IP frame
+ * @fi:		its classification (frame_parse())
+ * @mtu:	the largest IP packet the namespace takes (the tap's MTU)
+ * @id:		the identification for an IPv6 fragment header
+ * @scratch:	room for one Ethernet header + @mtu bytes
+ * @fn:		called with each frame, in order (fragments: the offset in
+ *		their header says where they belong)
+ * @opaque:	for @fn
+ *
+ * An IPv4 packet (a fragment too) without options and without DF becomes
+ * IPv4 fragments; an ICMPv6 error is truncated to fit the minimum IPv6 MTU
+ * (1280) or @mtu if smaller; any other IPv6 packet without extension
+ * headers gets a fragment header and becomes fragments. The L4 checksum is
+ * left as it is: it covers the reassembled packet. A frame that already
+ * fits is passed on as it is.
+ *
+ * Return: the number of frames passed to @fn, -EMSGSIZE for one that must
+ *	   not or cannot be cut so (TCP: a GSO frame's job; IPv4 with DF or
+ *	   options; IPv6 with extension headers), -EINVAL for a frame that is
+ *	   no IP packet or an @mtu too small for a fragment
+ */
+int offload_tx_fit(const uint8_t *frame, const struct frame_info *fi,
+                   size_t mtu, uint32_t id, uint8_t *scratch,
+                   offload_frame_fn fn, void *opaque)
+{
+    if (fi->ipver != 4 && fi->ipver != 6)
+        return -EINVAL;
+    if (fi->l3len <= mtu) {
+        fn(opaque, frame, fi->l3off + fi->l3len);
+        return 1;
+    }
+    if (frame_is_tcp(fi))
+        return -EMSGSIZE;
+    if (fi->ipver == 4)
+        return offload_fit4(frame, fi, mtu, scratch, fn, opaque);
+    if (fi->ip6_ext)
+        return -EMSGSIZE;
+    if (fi->l4proto == IPPROTO_ICMPV6 && fi->icmp_type < 128)
+        return offload_fit_icmp6_error(frame, fi, mtu, scratch, fn, opaque);
+    return offload_fit6(frame, fi, mtu, id, scratch, fn, opaque);
 }
 
 /*
@@ -368,14 +540,15 @@ int offload_txq_push(struct offload_txq *q, const void *frame,
     return 0;
 }
 
-/* write segs[0..n) merged into one GSO frame */
+/* write segs[0..n) merged into one GSO frame (n may be 1: a segment larger
+ * than the MTU) */
 static int offload_write_merged(struct offload_txq *q,
                                 const struct offload_seg *segs, unsigned int n,
                                 offload_write_fn fn, void *opaque)
 {
     const struct frame_info *ff = segs[0].fi, *lf = segs[n - 1].fi;
     uint8_t *m = q->scratch;
-    size_t len = ff->payoff, l4len, i;
+    size_t len = ff->payoff, l4len, i, gso;
     struct virtio_net_hdr vh = { 0 };
     union tcp_word_hdr th;
     uint64_t sum;
@@ -414,10 +587,14 @@ static int offload_write_merged(struct offload_txq *q,
     th.hdr.check = offload_csum_fold(offload_csum_pseudo(sum, l4len));
     memcpy(m + ff->l4off, &th, sizeof(th.hdr));
 
+    /* the namespace's GSO cuts by gso_size: at most its MTU */
+    gso = ff->paylen;
+    if (q->mtu && ff->payoff - ff->l3off + gso > q->mtu)
+        gso = q->mtu - (ff->payoff - ff->l3off);
     vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     vh.gso_type = ff->ipver == 6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
     vh.hdr_len = htole16((uint16_t)ff->payoff);
-    vh.gso_size = htole16((uint16_t)ff->paylen);
+    vh.gso_size = htole16((uint16_t)gso);
     vh.csum_start = htole16((uint16_t)ff->l4off);
     vh.csum_offset = htole16((uint16_t)offsetof(struct tcphdr, check));
     q->merged_frames += n;
@@ -426,8 +603,35 @@ static int offload_write_merged(struct offload_txq *q,
 }
 
 /**
+ * offload_tx_hdr() - the virtio-net header of a frame libslirp wrote, as
+ *		      it is (no GSO)
+ * @fi:	its classification
+ *
+ * libslirp's frames carry correct checksums: DATA_VALID spares the
+ * namespace's kernel from verifying them again. Not on a fragment, whose
+ * checksum covers the whole datagram: the kernel checks that after
+ * reassembly.
+ *
+ * Return: a header that lives for ever
+ */
+const struct virtio_net_hdr *offload_tx_hdr(const struct frame_info *fi)
+{
+    static const struct virtio_net_hdr valid = {
+        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
+        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+    }, none = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+
+    return fi->cls == FRAME_IP4_FRAG || fi->cls == FRAME_IP6_FRAG ? &none : &valid;
+}
+
+/**
  * offload_txq_flush() - write out the queue, merging TCP runs
  * @q:		the queue (empty afterwards)
+ *
+ * With q->mtu set, a TCP segment larger than it goes out as a GSO frame
+ * with a gso_size that fits; any other frame larger than it is dropped
+ * and counted (oversize_dropped): offload_tx_fit() cuts them before they
+ * are queued.
  * @fn:		writes one frame with its virtio-net header
  * @opaque:	for @fn
  *
@@ -436,10 +640,6 @@ static int offload_write_merged(struct offload_txq *q,
 unsigned int offload_txq_flush(struct offload_txq *q, offload_write_fn fn,
                                void *opaque)
 {
-    static const struct virtio_net_hdr valid = {
-        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
-        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
-    };
     struct offload_seg segs[64];
     unsigned int i = 0, failed = 0;
 
@@ -467,10 +667,24 @@ unsigned int offload_txq_flush(struct offload_txq *q, offload_write_fn fn,
                 n++;
             }
         }
-        if (n > 1) {
+        if (n == 1 && q->mtu && fi->l3len > q->mtu) {
+            /* only a TCP segment comes here larger than the MTU
+             * (offload_tx_fit() cut the rest): GSO cuts it, in the
+             * namespace's kernel */
+            if (offload_seg_plain(fi) && fi->paylen &&
+                fi->payoff - fi->l3off < q->mtu) {
+                segs[0].f = f;
+                segs[0].fi = fi;
+            } else {
+                q->oversize_dropped++;
+                i++;
+                continue;
+            }
+        }
+        if (n > 1 || (q->mtu && fi->l3len > q->mtu)) {
             if (offload_write_merged(q, segs, n, fn, opaque) < 0)
                 failed++;
-        } else if (fn(opaque, &valid, f, fi->len) < 0) {
+        } else if (fn(opaque, offload_tx_hdr(fi), f, fi->len) < 0) {
             failed++;
         }
         i += n;

@@ -22,6 +22,21 @@ int offload_rx(const struct virtio_net_hdr *vh, uint8_t *frame, size_t len);
  */
 #define OFFLOAD_TSO6_GSO_MIN 48
 
+/*
+ * The if_mtu the stack gives libslirp, whatever the tap's MTU: libslirp's
+ * ip6_input() takes IPv6 payloads up to it, so a TSO6 super-frame of up to
+ * 64 KiB goes in whole (its IF_MTU_MAX is 65521). What libslirp writes
+ * larger than the tap's MTU, offload_tx_fit() and the transmit queue cut.
+ */
+#define OFFLOAD_SLIRP_MTU 65520
+/* IPv6's minimum link MTU: the most an ICMPv6 error may take */
+#define OFFLOAD_IP6_MIN_MTU 1280
+
+typedef void (*offload_frame_fn)(void *opaque, const uint8_t *frame, size_t len);
+int offload_tx_fit(const uint8_t *frame, const struct frame_info *fi,
+                   size_t mtu, uint32_t id, uint8_t *scratch,
+                   offload_frame_fn fn, void *opaque);
+
 typedef void (*offload_input_fn)(void *opaque, const uint8_t *frame,
                                  const struct frame_info *fi);
 int offload_rx_tso6(const struct virtio_net_hdr *vh, const uint8_t *frame,
@@ -45,6 +60,8 @@ struct offload_txq {
     uint8_t *scratch;           /* one merged frame */
     uint64_t merged_frames;     /* stats: frames that went out merged */
     uint64_t gso_frames;        /* stats: GSO frames written */
+    size_t mtu;                 /* the tap's MTU (largest IP packet); 0: none */
+    uint64_t oversize_dropped;  /* stats: larger than it, could not be cut */
 };
 
 int offload_txq_init(struct offload_txq *q);
@@ -55,5 +72,6 @@ int offload_txq_push(struct offload_txq *q, const void *frame,
 /* writes one frame with its header; returns 0 or a negative errno */
 typedef int (*offload_write_fn)(void *opaque, const struct virtio_net_hdr *vh,
                                 const void *frame, size_t len);
+const struct virtio_net_hdr *offload_tx_hdr(const struct frame_info *fi);
 unsigned int offload_txq_flush(struct offload_txq *q, offload_write_fn fn,
                                void *opaque);

@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
+#include <linux/if_ether.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <stdio.h>
@@ -61,6 +62,7 @@
 #include "loop.h"
 #include "offload.h"
 #include "pollset.h"
+#include "reasm6.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
@@ -147,6 +149,11 @@ struct stack {
     unsigned int reap_next; /* the shard whose reaper goes first */
     int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
     int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
+    size_t mtu;             /* the tap's MTU: the largest IP packet to it */
+    uint32_t frag6_id;      /* the next IPv6 fragment identification */
+    uint8_t *fitbuf;        /* one frame offload_tx_fit() cut */
+    uint64_t tx_oversize_dropped;   /* above the MTU, could not be cut */
+    struct reasm6 *reasm6;  /* IPv6 fragments from the namespace */
 };
 
 int64_t stack_now_ms(void)
@@ -166,18 +173,44 @@ static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
     return tap_write_frame(st->tap, vh, buf, len);
 }
 
+/* one frame for the tap, classified: queued for the coalescer, or
+ * written at once without a virtio-net header's offloads */
+static void stack_queue_parsed(struct stack *st, const void *buf,
+                               const struct frame_info *fi)
+{
+    if (st->coalesce) {
+        if (offload_txq_push(&st->txq, buf, fi) == 0)
+            return;
+        stack_flush(st);
+        if (offload_txq_push(&st->txq, buf, fi) == 0)
+            return;
+    }
+    if (fi->l3len > st->mtu && fi->ipver) {
+        /* a TCP segment above the MTU without GSO to cut it: libslirp's
+         * MSS (if_mru) and the namespace's offer keep it from coming */
+        st->tx_oversize_dropped++;
+        return;
+    }
+    stack_write_frame(st, offload_tx_hdr(fi), buf, fi->len);
+}
+
+/* offload_frame_fn: a frame offload_tx_fit() cut */
+static void stack_queue_frame(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct stack *st = opaque;
+    struct frame_info fi;
+
+    frame_parse(frame, len, &fi);
+    stack_queue_parsed(st, frame, &fi);
+}
+
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
     struct stack_shard *sh = opaque;
     struct stack *st = sh->st;
-    /* libslirp's frames carry correct checksums: spare the namespace's
-     * kernel from verifying them again */
-    static const struct virtio_net_hdr valid = {
-        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
-        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
-    };
     struct frame_info fi;
+    int r;
 
     /* classified once, for the steering, the reaper and the coalescer */
     frame_parse(buf, len, &fi);
@@ -185,14 +218,18 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
         return (ssize_t)len;    /* another shard's copy of an answer */
     timewait_note_out(sh->tw, &fi);
-    if (st->coalesce) {
-        if (offload_txq_push(&st->txq, buf, &fi) == 0)
-            return (ssize_t)len;
-        stack_flush(st);
-        if (offload_txq_push(&st->txq, buf, &fi) == 0)
-            return (ssize_t)len;
+    if (fi.ipver && fi.l3len > st->mtu && !frame_is_tcp(&fi)) {
+        /* libslirp's if_mtu is above the tap's: cut what it wrote larger
+         * (a UDP datagram, an ICMP message) as a router would */
+        r = offload_tx_fit(buf, &fi, st->mtu, st->frag6_id++, st->fitbuf,
+                           stack_queue_frame, st);
+        if (r < 0)
+            st->tx_oversize_dropped++;
+        else
+            st->stats.tx_fragmented++;
+        return (ssize_t)len;
     }
-    stack_write_frame(st, &valid, buf, len);
+    stack_queue_parsed(st, buf, &fi);
     return (ssize_t)len;
 }
 
@@ -385,15 +422,20 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
         return -ENOMEM;
     st->last_guest_error_ms = INT64_MIN / 2;
     st->fin_timeout_ms = cfg->fin_timeout_ms;
+    st->mtu = cfg->mtu;
+    st->frag6_id = (uint32_t)g_random_int();
+    st->fitbuf = malloc(sizeof(struct ethhdr) + st->mtu);
     st->n_shards = steer.shards;
     st->shard = calloc(st->n_shards, sizeof(*st->shard));
     for (i = 0; st->shard && i < st->n_shards; i++)
         st->shard[i].ps.epfd = -1;
-    if (!st->shard || tap_new(tapfd, &st->tap) < 0) {
+    if (!st->shard || !st->fitbuf || tap_new(tapfd, &st->tap) < 0) {
         stack_free(st);
         return -ENOMEM;
     }
     r = steer_new(&steer, &st->steer);
+    if (r == 0)
+        r = reasm6_new(&st->reasm6);
     if (r < 0) {
         stack_free(st);
         return r;
@@ -418,7 +460,9 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     sc.vnameserver6 = cfg->vnameserver6;
     sc.vdnssearch = NULL;
     sc.vdomainname = NULL;
-    sc.if_mtu = cfg->mtu;
+    /* if_mtu lets IPv6 super-frames in whole (offload.h); what libslirp
+     * writes above the tap's MTU is cut in stack_send_packet() */
+    sc.if_mtu = cfg->mtu > OFFLOAD_SLIRP_MTU ? cfg->mtu : OFFLOAD_SLIRP_MTU;
     sc.if_mru = cfg->mtu < STACK_MRU_MAX ? cfg->mtu : STACK_MRU_MAX;
     sc.disable_host_loopback = cfg->disable_host_loopback;
     sc.enable_emu = false;
@@ -456,6 +500,8 @@ void stack_free(struct stack *st)
         offload_txq_free(&st->txq);
     steer_free(st->steer);
     tap_free(st->tap);
+    reasm6_free(st->reasm6);
+    free(st->fitbuf);
     free(st);
 }
 
@@ -530,6 +576,7 @@ int stack_set_vnet_hdr(struct stack *st, int len)
         r = offload_txq_init(&st->txq);
         if (r < 0)
             return r;
+        st->txq.mtu = st->mtu;
         st->coalesce = true;
     }
     return 0;
@@ -566,6 +613,10 @@ const struct stack_stats *stack_get_stats(struct stack *st)
     st->stats.rx_gso_frames = ts->rx_gso_frames;
     st->stats.tx_gso_frames = st->coalesce ? st->txq.gso_frames : 0;
     st->stats.tx_gso_segments = st->coalesce ? st->txq.merged_frames : 0;
+    st->stats.rx_reassembled = reasm6_get_stats(st->reasm6)->done;
+    st->stats.rx_reasm_dropped = reasm6_get_stats(st->reasm6)->dropped;
+    st->stats.tx_oversize = st->tx_oversize_dropped +
+                            (st->coalesce ? st->txq.oversize_dropped : 0);
     st->stats.vnet_hdr_len = tap_get_vnet_hdr(st->tap);
     return &st->stats;
 }
@@ -861,9 +912,23 @@ static void stack_input(void *opaque, const uint8_t *frame,
                         const struct frame_info *fi)
 {
     struct stack *st = opaque;
+    struct frame_info whole;
+    const uint8_t *f;
     unsigned int i;
+    size_t len;
     int to;
 
+    if (fi->cls == FRAME_IP6_FRAG) {
+        /* libslirp drops IPv6 fragments: it gets the datagram */
+        to = reasm6_add(st->reasm6, frame, fi, stack_now_ms(), &f, &len);
+        if (to == 0)
+            return;
+        if (to == 1) {
+            frame_parse(f, len, &whole);
+            frame = f;
+            fi = &whole;
+        }
+    }
     if (st->n_shards == 1) {
         stack_shard_input(&st->shard[0], frame, fi);
         return;

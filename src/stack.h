@@ -20,6 +20,10 @@ struct stack_stats {
     uint64_t rx_gso_frames;     /* TSO super-frames from the namespace */
     uint64_t tx_gso_frames;     /* GSO frames the coalescer wrote */
     uint64_t tx_gso_segments;   /* libslirp segments merged into them */
+    uint64_t tx_fragmented;     /* frames above the tap's MTU cut to fit it */
+    uint64_t tx_oversize;       /* frames above it that could not be: dropped */
+    uint64_t rx_reassembled;    /* IPv6 datagrams reassembled from fragments */
+    uint64_t rx_reasm_dropped;  /* IPv6 datagrams whose fragments were dropped */
     int vnet_hdr_len;           /* 0: plain frames (--disable-offload) */
     uint64_t slirp_fills;       /* slirp_pollfds_fill() walks */
     uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */

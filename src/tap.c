@@ -11,7 +11,8 @@
  * virtio-net header on the tap (--disable-offload leaves it off), each
  * frame read starts with one: tap_read_frames() completes a partial
  * checksum (offload_rx()), classifies the frame once (frame_parse()),
- * cuts a TCP/IPv6 super-frame into segments (offload_rx_tso6()), counts
+ * passes TCP super-frames (TSO4, TSO6) on whole, cuts only a TCP/IPv6 one
+ * larger than libslirp's if_mtu takes into segments (offload_rx_tso6()), counts
  * and drops what is malformed, and hands each frame or segment, header
  * stripped, with its classification to its caller, at most a budget of
  * reads per call so host sockets are not starved. tap_write_frame() puts
@@ -33,6 +34,9 @@
 #include "offload.h"
 #include "tap.h"
 #include "util.h"
+
+/* libslirp compares an IPv6 packet's payload, without this, to if_mtu */
+#define TAP_IP6_HLEN 40
 
 struct tap {
     int fd;                 /* not owned */
@@ -290,13 +294,18 @@ int tap_read_frames(struct tap *t, unsigned int budget, tap_frame_fn fn,
             if (len >= t->vnet_len &&
                 (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) ==
                     VIRTIO_NET_HDR_GSO_TCPV6) {
-                t->stats.rx_gso_frames++;
                 frame += t->vnet_len;
                 frame_parse(frame, (size_t)(len - t->vnet_len), &fi);
-                if (offload_rx_tso6(vh, frame, &fi, t->segbuf,
-                                    tap_input_segment, t) < 0)
-                    t->stats.rx_dropped++;
-                continue;
+                if (fi.cls == FRAME_IP6_TCP &&
+                    fi.l3len - TAP_IP6_HLEN > OFFLOAD_SLIRP_MTU) {
+                    /* more than libslirp's if_mtu takes: cut it */
+                    t->stats.rx_gso_frames++;
+                    if (offload_rx_tso6(vh, frame, &fi, t->segbuf,
+                                        tap_input_segment, t) < 0)
+                        t->stats.rx_dropped++;
+                    continue;
+                }
+                frame = t->buf;
             }
             if (len < t->vnet_len ||
                 offload_rx((const struct virtio_net_hdr *)t->buf,

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fuzz-frame.c - libFuzzer target: any bytes through the frame classifier, and what it finds through the TSO6 cut and the coalescer */
+/* fuzz-frame.c - libFuzzer target: any bytes through the frame classifier, and what it finds through the TSO6 cut, the cuts to an MTU, IPv6 reassembly and the coalescer */
 /*
  * The input is 2 bytes of gso_size, then one frame from the namespace (or
  * from libslirp: the coalescer reads its classification the same way).
  * The frame is copied to a buffer of its exact size, so ASan sees any read
  * past it. Checked: every offset and length the classification gives lies
  * inside the frame; a TSO6 cut hands on, with each segment, the
- * classification frame_parse() gives that segment; a frame queued twice
- * flushes to whole frames.
+ * classification frame_parse() gives that segment; the same two bytes give
+ * an MTU, and offload_tx_fit() passes on only frames within it; an IPv6
+ * fragment goes through the reassembly table (a datagram it completes is
+ * parsed again); a frame queued twice flushes to whole frames.
  *
  * Run: ./fuzz-frame -max_total_time=60 [corpus-dir]
  */
@@ -18,6 +20,7 @@
 
 #include "frame.h"
 #include "offload.h"
+#include "reasm6.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,10 +67,30 @@ static int check_write(void *opaque, const struct virtio_net_hdr *vh,
     return 0;
 }
 
+/* offload_frame_fn: every frame offload_tx_fit() passes on fits */
+struct fit_limit {
+    size_t l3off, mtu;
+};
+
+static void check_fit(void *opaque, const uint8_t *frame, size_t len)
+{
+    const struct fit_limit *lim = opaque;
+    struct frame_info fi;
+
+    if (len > lim->l3off + lim->mtu)
+        abort();
+    frame_parse(frame, len, &fi);
+    check_bounds(&fi);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct offload_txq q;
+    static struct reasm6 *ra;
     static int q_ready;
+    struct fit_limit lim;
+    const uint8_t *whole;
+    size_t wlen;
     struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
     struct frame_info fi;
     uint8_t *f, *scratch;
@@ -76,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     if (!q_ready) {
-        if (offload_txq_init(&q) < 0)
+        if (offload_txq_init(&q) < 0 || reasm6_new(&ra) < 0)
             abort();
         q_ready = 1;
     }
@@ -95,6 +118,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             offload_rx_tso6(&vh, f, &fi, scratch, check_segment, NULL);
             free(scratch);
         }
+    }
+    /* the same two bytes give an MTU for the cuts: 68 to 9067 */
+    lim.mtu = 68 + (size_t)le16toh(vh.gso_size) % 9000;
+    lim.l3off = fi.l3off;
+    q.mtu = lim.mtu;
+    if (fi.ipver) {
+        scratch = malloc(fi.l3off + lim.mtu);
+        if (scratch) {
+            offload_tx_fit(f, &fi, lim.mtu, 1, scratch, check_fit, &lim);
+            free(scratch);
+        }
+    }
+    if (fi.cls == FRAME_IP6_FRAG &&
+        reasm6_add(ra, f, &fi, (int64_t)data[0] * 1000, &whole, &wlen) == 1) {
+        struct frame_info wfi;
+
+        if (wlen > REASM6_FRAME_MAX)
+            abort();
+        frame_parse(whole, wlen, &wfi);
+        check_bounds(&wfi);
     }
     if (offload_txq_push(&q, f, &fi) == 0)
         offload_txq_push(&q, f, &fi);

@@ -19,8 +19,9 @@
 #   peers_echo_service VAR      ... replying "got:<first line>"
 #   peers_file_service VAR F    ... sending file F
 #   peers_service6 VAR ADDR     the same on [::1] (peers_echo_service6)
-#   peers_host_services         echo on 127.0.0.1 and [::1], 1 MiB served:
-#                               P_ECHO, P_ECHO6, P_FILE, BIG_SHA
+#   peers_host_services         echo on 127.0.0.1 and [::1], 1 MiB served on
+#                               both, a sha256 sink on [::1]: P_ECHO, P_ECHO6,
+#                               P_FILE, P_FILE6, P_SHA6, BIG_SHA
 #   peers_rk_run/peers_rk_start/peers_rk_wait_ready/peers_rk_stop/peers_rkctl
 #                               RootlessKit (+ rootlessctl) as the user
 #   peers_daemon_pids           the daemons (podman's/RootlessKit's) we started
@@ -374,6 +375,9 @@ peers_echo_service() { peers_service "$1" 'SYSTEM:read -r l; echo "got:$l"'; }
 # shellcheck disable=SC2016
 peers_echo_service6() { peers_service6 "$1" 'SYSTEM:read -r l; echo "got6:$l"'; }
 peers_file_service() { peers_service "$1" "SYSTEM:exec cat $2"; }
+peers_file_service6() { peers_service6 "$1" "SYSTEM:exec cat $2"; }
+# peers_sha_service6 VAR: on [::1], reads 1 MiB and answers its sha256
+peers_sha_service6() { peers_service6 "$1" 'SYSTEM:head -c 1048576 | sha256sum'; }
 
 # peers_make_file PATH KIB: random data, readable by everybody; prints sha256
 peers_make_file() {
@@ -383,14 +387,17 @@ peers_make_file() {
 }
 
 # peers_host_services: what the podman and RootlessKit cases reach on the
-# host: echo services on 127.0.0.1 (P_ECHO) and [::1] (P_ECHO6), and
-# 1 MiB of random data (BIG_SHA, its sha256) served on 127.0.0.1 (P_FILE)
+# host: echo services on 127.0.0.1 (P_ECHO) and [::1] (P_ECHO6), 1 MiB of
+# random data (BIG_SHA, its sha256) served on 127.0.0.1 (P_FILE) and [::1]
+# (P_FILE6), and on [::1] (P_SHA6) the sha256 of 1 MiB sent to it
 peers_host_services() {
 	BIG_SHA=$(peers_make_file "$PEERS_DIR/big" 1024)
 	peers_echo_service P_ECHO
 	peers_echo_service6 P_ECHO6
 	peers_file_service P_FILE "$PEERS_DIR/big"
-	peers_log "host services: echo 127.0.0.1:$P_ECHO, echo [::1]:$P_ECHO6, file 127.0.0.1:$P_FILE"
+	peers_file_service6 P_FILE6 "$PEERS_DIR/big"
+	peers_sha_service6 P_SHA6
+	peers_log "host services: echo 127.0.0.1:$P_ECHO, echo [::1]:$P_ECHO6, file 127.0.0.1:$P_FILE and [::1]:$P_FILE6, sha256 [::1]:$P_SHA6"
 }
 
 # peers_fetch HOST PORT [INPUT]: connect, send INPUT (if any) then half-close,

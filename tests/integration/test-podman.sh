@@ -20,6 +20,8 @@
 #     gateway answers ping, tap0 gets an fd00::/64 address (--enable-ipv6)
 #  2b cidr=10.5.0.0/24,mtu=1500: 10.5.0.100/24, MTU 1500, gateway 10.5.0.2
 #     reaches the host, 1 MiB download intact at MTU 1500
+#  2c mtu=1500 with IPv6 (podman's default): 1 MiB each way over IPv6 via
+#     fd00::2 intact, tap0's IPv6 MTU still 1500 after the RA
 #  3  -p HOSTPORT:CPORT with the default port handler (rootlessport, which
 #     dials 10.0.2.100 inside the netns) reaches a server in the container;
 #     the daemon exits once the container is gone (exit fd)
@@ -124,6 +126,32 @@ case_cidr_mtu() {
 		peers_expect_contains "$out" "sha=$BIG_SHA" "sha256 of 1 MiB via 10.5.0.2:$P_FILE"
 }
 
+# IPv6 is on by default: at MTU 1500 the namespace's TSO6 super-frames go
+# to libslirp whole; 1 MiB each way over IPv6 must arrive intact, the RA
+# must leave tap0's IPv6 MTU at 1500, and no UDP reply may exceed it
+case_ipv6_mtu1500() {
+	local out
+	out=$(run --network slirp4netns:mtu=1500,allow_host_loopback=true \
+		"$PEERS_IMAGE" sh -c "
+		i=0; while [ \$i -lt 50 ]; do
+			ip -6 addr show dev tap0 scope global | grep -q 'inet6 fd00::' && break
+			sleep 0.1; i=\$((i+1))
+		done
+		echo mtu6=\$(cat /proc/sys/net/ipv6/conf/tap0/mtu)
+		echo sha=\$(nc -w 10 fd00::2 $P_FILE6 </dev/null | sha256sum)
+		head -c 1048576 /dev/urandom >/tmp/up
+		echo up=\$(sha256sum </tmp/up)
+		echo got=\$(nc -w 10 fd00::2 $P_SHA6 </tmp/up)" 2>&1)
+	echo "$out"
+	local up got
+	up=$(printf '%s\n' "$out" | sed -n 's/^up=\([0-9a-f]*\).*/\1/p')
+	got=$(printf '%s\n' "$out" | sed -n 's/^got=\([0-9a-f]*\).*/\1/p')
+	peers_expect_contains "$out" "mtu6=1500" "tap0's IPv6 MTU after the RA" &&
+		peers_expect_contains "$out" "sha=$BIG_SHA" "sha256 of 1 MiB from [::1]:$P_FILE6 via fd00::2" &&
+		{ [ -n "$up" ] && [ "$up" = "$got" ] ||
+			{ echo "1 MiB to [::1]:$P_SHA6: sent $up, the host got $got"; false; }; }
+}
+
 case_publish_rootlessport() {
 	local hp out rc
 	peers_free_port hp
@@ -179,6 +207,7 @@ peers_check "1: allow_host_loopback=true reaches host 127.0.0.1/::1 via 10.0.2.2
 peers_check "1b: default --disable-host-loopback blocks 10.0.2.2/fd00::2" case_no_host_loopback
 peers_check "2: -c addresses: lo, 10.0.2.100/24, mtu 65520, route, dns 10.0.2.3, fd00::/64" case_addresses
 peers_check "2b: cidr=10.5.0.0/24,mtu=1500" case_cidr_mtu
+peers_check "2c: IPv6 at mtu=1500: 1 MiB each way via fd00::2, RA keeps tap0's MTU" case_ipv6_mtu1500
 peers_check "3: -p with rootlessport reaches the container; daemon exits with it" case_publish_rootlessport
 peers_check "5: --userns=keep-id (PID form) reaches the host service" case_keep_id
 peers_check "6: podman info shows the --version text" case_info

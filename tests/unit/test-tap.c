@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "offload.h"
 #include "tap.h"
 #include "tapout.h"
 
@@ -82,7 +83,7 @@ int main(void)
     int sv[2], r, i, dfd, marker = 42;
     ssize_t n;
 
-    tap_plan(37);
+    tap_plan(42);
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    sv) < 0 || tap_new(sv[0], &t) < 0) {
         printf("Bail out! no socketpair or tap\n");
@@ -145,7 +146,8 @@ int main(void)
     TAP_IS_INT(s->rx_dropped, 2, "... but counted as dropped");
     TAP_IS_INT(s->rx_frames, 4, "... not as received");
 
-    /* a TCP/IPv4 super-frame goes on whole; a TCP/IPv6 one is cut */
+    /* TCP super-frames go on whole, IPv4 and IPv6 (libslirp's if_mtu
+     * takes them); only a TCP/IPv6 one above that is cut */
     memset(buf, 0, sizeof(vh));
     ((struct virtio_net_hdr *)buf)->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
     ((struct virtio_net_hdr *)buf)->gso_size = htole16(1400);
@@ -159,20 +161,34 @@ int main(void)
     reset_seen();
     TAP_IS_INT(tap_read_frames(t, 64, on_frame, NULL), 1,
                "a TSO6 frame is one read");
-    TAP_OK(n_seen == 3 && seen_len[0] == 74 + 100 && seen_len[1] == 74 + 100 &&
-           seen_len[2] == 74 + 50, "... cut into three segments");
+    TAP_OK(n_seen == 1 && seen_len[0] == 74 + 250, "... and goes on whole");
     TAP_IS_INT(s->rx_gso_frames, 2, "... counted in rx_gso_frames");
-    TAP_IS_INT(s->rx_frames, 5 + 3, "... and each segment in rx_frames");
-    /* a TSO6 frame that cannot be cut (no IPv6) */
-    memset(buf, 0, sizeof(vh));
-    ((struct virtio_net_hdr *)buf)->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
-    ((struct virtio_net_hdr *)buf)->gso_size = htole16(100);
-    frame_fill(buf + sizeof(vh), 200, 5);
-    send(sv[1], buf, sizeof(vh) + 200, 0);
+    TAP_IS_INT(s->rx_frames, 5 + 1, "... and once in rx_frames");
+    /* an IPv6 payload of if_mtu + 1: cut */
+    send(sv[1], buf,
+         tso6_fill(buf, (int)sizeof(vh), OFFLOAD_SLIRP_MTU + 1 - 20, 32000), 0);
+    reset_seen();
+    TAP_IS_INT(tap_read_frames(t, 64, on_frame, NULL), 1,
+               "a TSO6 frame above libslirp's if_mtu is one read");
+    TAP_OK(n_seen == 3 && seen_len[0] == 74 + 32000 && seen_len[1] == 74 + 32000 &&
+           seen_len[2] == 74 + OFFLOAD_SLIRP_MTU + 1 - 20 - 64000,
+           "... cut into three segments");
+    TAP_IS_INT(s->rx_gso_frames, 3, "... counted in rx_gso_frames");
+    TAP_IS_INT(s->rx_frames, 6 + 3, "... and each segment in rx_frames");
+    /* exactly if_mtu: whole */
+    send(sv[1], buf,
+         tso6_fill(buf, (int)sizeof(vh), OFFLOAD_SLIRP_MTU - 20, 32000), 0);
+    reset_seen();
+    tap_read_frames(t, 64, on_frame, NULL);
+    TAP_OK(n_seen == 1 && seen_len[0] == 54 + OFFLOAD_SLIRP_MTU,
+           "a TSO6 frame of exactly libslirp's if_mtu goes on whole");
+    /* one above it that cannot be cut (gso_size 1) */
+    send(sv[1], buf,
+         tso6_fill(buf, (int)sizeof(vh), OFFLOAD_SLIRP_MTU + 1 - 20, 1), 0);
     reset_seen();
     tap_read_frames(t, 64, on_frame, NULL);
     TAP_OK(n_seen == 0 && s->rx_dropped == 3,
-           "a TSO6 frame that cannot be cut is dropped");
+           "a TSO6 frame above it that cannot be cut is dropped");
 
     /* --- writes with a header: 10 bytes, or 12 (num_buffers zeroed) */
     memset(&vh, 0, sizeof(vh));
