@@ -41,6 +41,7 @@
  * The configuration (SlirpConfig) is derived once from struct config in
  * stack_new(), which also refuses a libslirp older than 4.7 at run time.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
@@ -49,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +63,8 @@
 #include "loop.h"
 #include "offload.h"
 #include "pollset.h"
+#include "policy.h"
+#include "slirpinfo.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
@@ -147,7 +151,11 @@ struct stack {
     unsigned int reap_next; /* the shard whose reaper goes first */
     int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
     int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
+    struct policy *policy;  /* the egress policy, checked before steering */
+    struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
 };
+
+_Static_assert(CONFIG_RULES_MAX <= POLICY_RULES_MAX, "every rule fits the policy");
 
 int64_t stack_now_ms(void)
 {
@@ -166,17 +174,32 @@ static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
     return tap_write_frame(st->tap, vh, buf, len);
 }
 
+/* a frame for the namespace, with correct checksums: into the transmit
+ * queue (merged with its flow's neighbours at flush), or straight out */
+static void stack_queue(struct stack *st, const void *buf, size_t len,
+                        const struct frame_info *fi)
+{
+    /* spare the namespace's kernel from verifying checksums again */
+    static const struct virtio_net_hdr valid = {
+        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
+        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+    };
+
+    if (st->coalesce) {
+        if (offload_txq_push(&st->txq, buf, fi) == 0)
+            return;
+        stack_flush(st);
+        if (offload_txq_push(&st->txq, buf, fi) == 0)
+            return;
+    }
+    stack_write_frame(st, &valid, buf, len);
+}
+
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
     struct stack_shard *sh = opaque;
     struct stack *st = sh->st;
-    /* libslirp's frames carry correct checksums: spare the namespace's
-     * kernel from verifying them again */
-    static const struct virtio_net_hdr valid = {
-        .flags = VIRTIO_NET_HDR_F_DATA_VALID,
-        .gso_type = VIRTIO_NET_HDR_GSO_NONE,
-    };
     struct frame_info fi;
 
     /* classified once, for the steering, the reaper and the coalescer */
@@ -185,14 +208,7 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
         return (ssize_t)len;    /* another shard's copy of an answer */
     timewait_note_out(sh->tw, &fi);
-    if (st->coalesce) {
-        if (offload_txq_push(&st->txq, buf, &fi) == 0)
-            return (ssize_t)len;
-        stack_flush(st);
-        if (offload_txq_push(&st->txq, buf, &fi) == 0)
-            return (ssize_t)len;
-    }
-    stack_write_frame(st, &valid, buf, len);
+    stack_queue(st, buf, len, &fi);
     return (ssize_t)len;
 }
 
@@ -364,6 +380,28 @@ static void stack_shard_fini(struct stack_shard *sh)
  * Return: 0, -ENOTSUP if the runtime libslirp is too old, -EINVAL if
  *	   slirp_new() refused the configuration
  */
+/* the egress policy of --allow/--deny, --disable-host-loopback, --log-denied */
+static int stack_policy_new(struct stack *st, const struct config *cfg)
+{
+    struct policy_names names = {
+        .host4 = cfg->vhost, .dns4 = cfg->vnameserver,
+        .ipv6 = cfg->enable_ipv6, .host6 = cfg->vhost6,
+        .dns6 = cfg->vnameserver6,
+    };
+    int r;
+
+    st->vnetwork = cfg->vnetwork;
+    st->vnetmask = cfg->vnetmask;
+    r = policy_new(&names, cfg->disable_host_loopback, cfg->log_denied,
+                   &st->policy);
+    if (r < 0)
+        return r;
+    return policy_set(st->policy, cfg->rules,
+                      (const char *const *)cfg->rule_origins, cfg->n_rules,
+                      cfg->default_deny ? POLICY_DENY : POLICY_ALLOW, false,
+                      NULL);
+}
+
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
 {
     struct steer_conf steer = {
@@ -398,6 +436,11 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
         stack_free(st);
         return r;
     }
+    r = stack_policy_new(st, cfg);
+    if (r < 0) {
+        stack_free(st);
+        return r;
+    }
 
     sc.version = COMPAT_SLIRP_CONFIG_VERSION;
     sc.restricted = false;
@@ -420,7 +463,9 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     sc.vdomainname = NULL;
     sc.if_mtu = cfg->mtu;
     sc.if_mru = cfg->mtu < STACK_MRU_MAX ? cfg->mtu : STACK_MRU_MAX;
-    sc.disable_host_loopback = cfg->disable_host_loopback;
+    /* --disable-host-loopback is the policy's last rule (policy.c), so
+     * that rules naming host-loopback can make exceptions to it */
+    sc.disable_host_loopback = false;
     sc.enable_emu = false;
     sc.outbound_addr = cfg->outbound_set ? (struct sockaddr_in *)&cfg->outbound_addr : NULL;
     sc.outbound_addr6 =
@@ -455,6 +500,7 @@ void stack_free(struct stack *st)
     if (st->coalesce)
         offload_txq_free(&st->txq);
     steer_free(st->steer);
+    policy_free(st->policy);
     tap_free(st->tap);
     free(st);
 }
@@ -855,6 +901,27 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
     timewait_note_in(sh->tw, frame, fi);
 }
 
+/* false: the policy refused the frame (and the refusal is queued) */
+static bool stack_policy_pass(struct stack *st, const uint8_t *frame,
+                              const struct frame_info *fi)
+{
+    uint8_t reply[POLICY_REPLY_MAX];
+    struct frame_info rfi;
+    size_t len = 0;
+
+    switch (policy_check(st->policy, frame, fi, stack_now_ms(), reply, &len)) {
+    case POLICY_PASS:
+        return true;
+    case POLICY_REPLY:
+        frame_parse(reply, len, &rfi);
+        stack_queue(st, reply, len, &rfi);
+        return false;
+    case POLICY_DROP:
+    default:
+        return false;
+    }
+}
+
 /* tap_frame_fn: one frame from the namespace (or a TSO6 segment),
  * classified once by tap_read_frames(), to its shard (or to all) */
 static void stack_input(void *opaque, const uint8_t *frame,
@@ -864,6 +931,13 @@ static void stack_input(void *opaque, const uint8_t *frame,
     unsigned int i;
     int to;
 
+    /* the egress policy: a TCP segment other than a SYN without ACK
+     * (every segment of an established flow) costs this one test */
+    if (policy_active(st->policy) &&
+        !(frame_is_tcp(fi) && (fi->tcp_flags & (FRAME_TCP_SYN | FRAME_TCP_ACK)) !=
+          FRAME_TCP_SYN) &&
+        !stack_policy_pass(st, frame, fi))
+        return;
     if (st->n_shards == 1) {
         stack_shard_input(&st->shard[0], frame, fi);
         return;
@@ -875,6 +949,85 @@ static void stack_input(void *opaque, const uint8_t *frame,
     }
     for (i = 0; i < st->n_shards; i++)
         stack_shard_input(&st->shard[i], frame, fi);
+}
+
+/**
+ * stack_policy() - the egress policy (for the API)
+ * @st:	the stack
+ *
+ * Return: the policy
+ */
+struct policy *stack_policy(struct stack *st)
+{
+    return st->policy;
+}
+
+/* libslirp's IPv4 TCP connections out of the namespace that @p denies:
+ * disconnected (connect(AF_UNSPEC), as finwait.c does: the remote gets an
+ * RST, libslirp reads ECONNRESET and resets the namespace's side) */
+static unsigned int stack_policy_cut(struct stack *st)
+{
+    unsigned int i, n = 0;
+
+    for (i = 0; i < st->n_shards; i++) {
+        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+
+        for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+            struct sockaddr sa = { .sa_family = AF_UNSPEC };
+            struct slirpinfo_conn c;
+            struct in_addr src, dst;
+            long port;
+            char *end;
+
+            nl = strchr(p, '\n');
+            if (!slirpinfo_parse(p, nl ? (size_t)(nl - p) : strlen(p), &c) ||
+                strcmp(c.proto, "tcp") || c.fd < 0 ||
+                !strcmp(c.state, "HOST_FORWARD") ||
+                inet_pton(AF_INET, c.src, &src) != 1 ||
+                inet_pton(AF_INET, c.dst, &dst) != 1)
+                continue;
+            /* out of the namespace: the source is in its network (a
+             * forward's connection lists the host's address there) */
+            if ((src.s_addr & st->vnetmask.s_addr) != st->vnetwork.s_addr)
+                continue;
+            port = strtol(c.dport, &end, 10);
+            if (*end || port < 1 || port > 65535)
+                continue;
+            if (policy_recheck(st->policy, 4, POLICY_PROTO_TCP, &dst,
+                               (uint16_t)port) != POLICY_DENY)
+                continue;
+            if (connect(c.fd, &sa, sizeof(sa)) == 0)
+                n++;
+        }
+        g_free(info);
+        stack_touch(st);
+    }
+    return n;
+}
+
+/**
+ * stack_policy_set() - replace the egress policy's rules
+ * @st:		the stack
+ * @rules, @origins, @n, @dflt:	as policy_set()
+ * @reset:	also end what the new rules deny and is open: libslirp's
+ *		IPv4 TCP connections, and the UDP and echo flows allowed so
+ *		far (their next datagram is checked again)
+ * @ret_cut:	the TCP connections ended
+ * @e:		why not
+ *
+ * Return: 0 or a negative errno (the old rules stay)
+ */
+int stack_policy_set(struct stack *st, const struct policy_rule *rules,
+                     const char *const *origins, size_t n,
+                     enum policy_action dflt, bool reset,
+                     unsigned int *ret_cut, struct err *e)
+{
+    int r = policy_set(st->policy, rules, origins, n, dflt, reset, e);
+
+    *ret_cut = 0;
+    if (r == 0 && reset)
+        *ret_cut = stack_policy_cut(st);
+    return r;
 }
 
 /**
