@@ -982,7 +982,9 @@ static unsigned int stack_policy_cut(struct stack *st)
             nl = strchr(p, '\n');
             if (!slirpinfo_parse(p, nl ? (size_t)(nl - p) : strlen(p), &c) ||
                 strcmp(c.proto, "tcp") || c.fd < 0 ||
-                !strcmp(c.state, "HOST_FORWARD") ||
+                !strcmp(c.state, "HOST_FORWARD") || !strcmp(c.state, "LISTEN") ||
+                !strcmp(c.state, "TIME_WAIT") || !strcmp(c.state, "CLOSED") ||
+                !strcmp(c.state, "NONE") ||
                 inet_pton(AF_INET, c.src, &src) != 1 ||
                 inet_pton(AF_INET, c.dst, &dst) != 1)
                 continue;
