@@ -96,7 +96,8 @@ static int conffile_line(struct conffile *cf, char *s, const char *path,
             ;
         *end = '\0';
     }
-    if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
+    if (!*name || *name == '-' ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
         return err_make(e, -EINVAL, "%s:%u: '%s' is not an option name "
                         "(NAME or NAME=VALUE, the long name without --)",
                         path, line, name);
