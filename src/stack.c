@@ -152,6 +152,7 @@ struct stack {
     int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
     int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
     struct policy *policy;  /* the egress policy, checked before steering */
+    bool policy_on;         /* it has something to check (policy_active()) */
     struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
 };
 
@@ -396,10 +397,11 @@ static int stack_policy_new(struct stack *st, const struct config *cfg)
                    &st->policy);
     if (r < 0)
         return r;
-    return policy_set(st->policy, cfg->rules,
-                      (const char *const *)cfg->rule_origins, cfg->n_rules,
-                      cfg->default_deny ? POLICY_DENY : POLICY_ALLOW, false,
-                      NULL);
+    r = policy_set(st->policy, cfg->rules,
+                   (const char *const *)cfg->rule_origins, cfg->n_rules,
+                   cfg->default_deny ? POLICY_DENY : POLICY_ALLOW, false, NULL);
+    st->policy_on = policy_active(st->policy);
+    return r;
 }
 
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
@@ -933,7 +935,7 @@ static void stack_input(void *opaque, const uint8_t *frame,
 
     /* the egress policy: a TCP segment other than a SYN without ACK
      * (every segment of an established flow) costs this one test */
-    if (policy_active(st->policy) &&
+    if (st->policy_on &&
         !(frame_is_tcp(fi) && (fi->tcp_flags & (FRAME_TCP_SYN | FRAME_TCP_ACK)) !=
           FRAME_TCP_SYN) &&
         !stack_policy_pass(st, frame, fi))
@@ -1026,6 +1028,7 @@ int stack_policy_set(struct stack *st, const struct policy_rule *rules,
 {
     int r = policy_set(st->policy, rules, origins, n, dflt, reset, e);
 
+    st->policy_on = policy_active(st->policy);
     *ret_cut = 0;
     if (r == 0 && reset)
         *ret_cut = stack_policy_cut(st);
