@@ -733,17 +733,21 @@ static bool policy_flow_same(const struct policy_flow *a, const struct policy_fl
            !memcmp(&a->daddr, &b->daddr, sizeof(a->daddr));
 }
 
-/* the set of @k in the cache */
+/* the set of @k in the cache: a seeded multiply-xor hash of its words */
 static struct policy_flow *policy_cache_set(struct policy *p,
                                             const struct policy_flow *k)
 {
-    uint32_t h = p->seed;
+    uint64_t w[4], h = p->seed ^ ((uint64_t)k->family << 8 | k->proto) ^
+                       ((uint64_t)k->sport << 16) ^ ((uint64_t)k->dport << 32);
+    int i;
 
-    h = policy_hash(h, &k->family, 2);
-    h = policy_hash(h, &k->sport, 4);
-    h = policy_hash(h, &k->saddr, sizeof(k->saddr));
-    h = policy_hash(h, &k->daddr, sizeof(k->daddr));
-    return p->cache + (h % (POLICY_CACHE_SLOTS / POLICY_CACHE_WAYS)) *
+    memcpy(w, &k->saddr, sizeof(k->saddr));
+    memcpy(w + 2, &k->daddr, sizeof(k->daddr));
+    for (i = 0; i < 4; i++) {
+        h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return p->cache + ((h >> 32) % (POLICY_CACHE_SLOTS / POLICY_CACHE_WAYS)) *
                       POLICY_CACHE_WAYS;
 }
 
