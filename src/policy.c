@@ -24,6 +24,9 @@
  *     hash and a compare. A refused datagram is answered with ICMP or
  *     ICMPv6 "administratively prohibited", at most POLICY_ICMP_PER_SEC a
  *     second, and never for a multicast or broadcast destination.
+ *   - A datagram between ports 67 and 68 (546 and 547), unless it goes to
+ *     libslirp's DHCP server (the gateway or broadcast; the DHCPv6
+ *     multicast group): libslirp sends any other out as plain UDP.
  *   - ICMP and ICMPv6 echo requests, as UDP (the echo id for ports); a
  *     refused one is dropped.
  *   - The first fragment of a fragmented IPv4 datagram, by the L4 header
@@ -1105,6 +1108,20 @@ enum policy_verdict policy_check(struct policy *p, const uint8_t *frame,
         policy_log(p, fi, POLICY_PROTO_TCP, fi->dport, rule, now_ms);
         *reply_len = policy_build_rst(frame, fi, reply);
         return POLICY_REPLY;
+    case FRAME_IP4_DHCP:
+        /* libslirp's own DHCP server; to any other address, libslirp
+         * sends a datagram between ports 67 and 68 out as any other */
+        if (fi->dport == 67 && (fi->daddr.v4.s_addr == p->names.host4.s_addr ||
+                                fi->daddr.v4.s_addr == INADDR_BROADCAST))
+            return POLICY_PASS;
+        return policy_check_dgram(p, frame, fi, POLICY_PROTO_UDP, fi->dport,
+                                  now_ms, reply, reply_len);
+    case FRAME_IP6_DHCP:
+        /* libslirp's DHCPv6 answers its multicast group */
+        if (fi->dport == 547 && fi->daddr.v6.s6_addr[0] == 0xff)
+            return POLICY_PASS;
+        return policy_check_dgram(p, frame, fi, POLICY_PROTO_UDP, fi->dport,
+                                  now_ms, reply, reply_len);
     case FRAME_IP4_UDP:
     case FRAME_IP6_UDP:
         return policy_check_dgram(p, frame, fi, POLICY_PROTO_UDP, fi->dport,

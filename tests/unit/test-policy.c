@@ -438,6 +438,23 @@ static void test_frames(void)
         policy_free(pd);
     }
 
+    /* ports 67/68: libslirp's DHCP server passes, any other address is UDP */
+    {
+        struct policy *pd = mk(false, (const char *[]){ "deny=all", NULL });
+        uint8_t dh[8] = { 0, 68, 0, 67, 0, 8, 0, 0 };
+
+        len = frame4(f, "255.255.255.255", IPPROTO_UDP, dh, 8, 0);
+        frame_parse(f, len, &fi);
+        TAP_IS_INT(policy_check(pd, f, &fi, 1000, reply, &rlen), POLICY_PASS,
+                   "deny=all: DHCP to the broadcast still passes (libslirp's server)");
+        len = frame4(f, "192.0.2.77", IPPROTO_UDP, dh, 8, 0);
+        frame_parse(f, len, &fi);
+        TAP_OK(fi.cls == FRAME_IP4_DHCP &&
+               policy_check(pd, f, &fi, 1000, reply, &rlen) == POLICY_REPLY,
+               "deny=all: 68 -> 67 to another address is UDP, refused");
+        policy_free(pd);
+    }
+
     /* ICMP echo */
     len = frame4(f, "192.0.2.1", IPPROTO_ICMP, icmp, 8, 0);
     frame_parse(f, len, &fi);
