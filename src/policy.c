@@ -34,6 +34,11 @@
  *     without it). One too short to show the ports and flags is dropped.
  *     libslirp 4.7 drops IPv6 fragments and extension headers itself.
  *
+ * Flows a remote starts are not egress: TCP's answers (SYN|ACK) are never
+ * looked at, and a UDP datagram libslirp hands the namespace (a port
+ * forward's client) puts its flow, reversed, in the cache (policy_note_in()),
+ * so the namespace's answers pass.
+ *
  * A new rule list leaves open flows alone: TCP is only checked at its
  * SYN, and the cache keeps the UDP and echo flows already allowed, unless
  * the caller asks for a reset (the cache is emptied, every datagram is
@@ -797,6 +802,37 @@ static void policy_cache_add(struct policy *p, const struct policy_flow *k,
     }
     *victim = *k;
     victim->seen_ms = now_ms;
+}
+
+/**
+ * policy_note_in() - a UDP datagram libslirp sends to the namespace: the
+ *		      namespace's answers to it are not the start of a flow
+ * @p:		the policy
+ * @fi:		the datagram's classification
+ * @now_ms:	a monotonic clock, ms
+ *
+ * A remote that starts a UDP flow (a client of a port forward through
+ * libslirp) is answered from the namespace: its flow goes into the cache
+ * of allowed flows, reversed, so the answers pass whatever the rules say
+ * of the client's address.
+ */
+void policy_note_in(struct policy *p, const struct frame_info *fi,
+                    int64_t now_ms)
+{
+    struct policy_flow k;
+
+    if (fi->cls != FRAME_IP4_UDP && fi->cls != FRAME_IP6_UDP)
+        return;
+    memset(&k, 0, sizeof(k));
+    k.used = 1;
+    k.family = fi->ipver;
+    k.proto = POLICY_PROTO_UDP;
+    k.sport = fi->dport;
+    k.dport = fi->sport;
+    memcpy(&k.saddr, &fi->daddr, fi->ipver == 4 ? 4 : 16);
+    memcpy(&k.daddr, &fi->saddr, fi->ipver == 4 ? 4 : 16);
+    if (!policy_cache_hit(p, &k, now_ms))
+        policy_cache_add(p, &k, now_ms);
 }
 
 /* --- what a refused flow gets --- */

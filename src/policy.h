@@ -86,6 +86,8 @@ enum policy_action policy_decide(struct policy *p, int family,
 enum policy_action policy_recheck(struct policy *p, int family,
                                   unsigned int proto, const void *daddr,
                                   uint16_t port);
+void policy_note_in(struct policy *p, const struct frame_info *fi,
+                    int64_t now_ms);
 enum policy_verdict policy_check(struct policy *p, const uint8_t *frame,
                                  const struct frame_info *fi, int64_t now_ms,
                                  uint8_t *reply, size_t *reply_len);

@@ -209,6 +209,9 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
         return (ssize_t)len;    /* another shard's copy of an answer */
     timewait_note_out(sh->tw, &fi);
+    /* a UDP flow a remote started: the namespace may answer it */
+    if (st->policy_on && (fi.cls == FRAME_IP4_UDP || fi.cls == FRAME_IP6_UDP))
+        policy_note_in(st->policy, &fi, stack_now_ms());
     stack_queue(st, buf, len, &fi);
     return (ssize_t)len;
 }

@@ -11,6 +11,8 @@
 #      an open connection the new rules deny lasts, unless --reset
 #   4  --disable-host-loopback with allow=tcp:host-loopback:PORT: that port
 #      of the host's loopback is reachable, another one refused at once
+#   5  with --deny=all, port forwards through libslirp (TCP and UDP) still
+#      carry data both ways: they are not egress
 # In a private network namespace whose loopback is "the host": the remote
 # addresses 192.0.2.1 and 192.0.2.2 live on it.
 . "$(dirname "$0")/lib.sh"
@@ -187,6 +189,23 @@ ok "4: --disable-host-loopback --allow=tcp:host-loopback:$l1: that port is reach
 probe "$pid" tcp 10.0.2.2 "$l2"
 expect_fast refused "4: another port of the host's loopback refused at once"
 daemon_stop_ok "4"
+kill_wait "$pid"
+
+# --- 5
+pid=$(ns_start)
+ft=$(free_port tcp)
+fu=$(free_port udp)
+daemon_start --exit-fd 4 -- -c --deny=all --forward-path=slirp \
+	-p 127.0.0.1:"$ft":7001 -p 127.0.0.1:"$fu":7002/udp "$pid" tap0
+ns_server "$pid" tcp-echo 7001 0.0.0.0
+ns_server "$pid" udp-echo 7002 0.0.0.0
+msg=$(host_tcp_roundtrip 127.0.0.1 "$ft" 1000) || fail "5: TCP forward under deny=all: $msg"
+ok "5: deny=all: a TCP forward through libslirp carries data"
+msg=$(host_udp_roundtrip 127.0.0.1 "$fu" 500) || fail "5: UDP forward under deny=all: $msg"
+ok "5: deny=all: a UDP forward through libslirp is answered"
+probe "$pid" tcp 192.0.2.1 "$t1"
+expect_fast refused "5: deny=all: TCP out refused at once"
+daemon_stop_ok "5"
 kill_wait "$pid"
 
 info "PASS"

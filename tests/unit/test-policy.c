@@ -455,6 +455,32 @@ static void test_frames(void)
         policy_free(pd);
     }
 
+    /* a UDP flow a remote started (a forward's client): the answer passes */
+    {
+        struct policy *pd = mk(false, (const char *[]){ "deny=all", NULL });
+        uint8_t in[8] = { 0x9c, 0x40, 0x1b, 0x59, 0, 8, 0, 0 };   /* 40000 -> 7001 */
+        uint8_t *ip;
+
+        len = frame4(f, "192.0.2.50", IPPROTO_UDP, in, 8, 0);
+        ip = f + ETH;       /* swap: from 192.0.2.50 to the namespace */
+        inet_pton(AF_INET, "192.0.2.50", ip + 12);
+        inet_pton(AF_INET, "10.0.2.100", ip + 16);
+        frame_parse(f, len, &fi);
+        policy_note_in(pd, &fi, 1000);
+        put16(udp, 7001);
+        put16(udp + 2, 40000);
+        len = frame4(f, "192.0.2.50", IPPROTO_UDP, udp, 12, 0);
+        frame_parse(f, len, &fi);
+        TAP_IS_INT(policy_check(pd, f, &fi, 1001, reply, &rlen), POLICY_PASS,
+                   "deny=all: the answer to a flow a remote started passes");
+        put16(udp + 2, 40001);
+        len = frame4(f, "192.0.2.50", IPPROTO_UDP, udp, 12, 0);
+        frame_parse(f, len, &fi);
+        TAP_IS_INT(policy_check(pd, f, &fi, 1001, reply, &rlen), POLICY_REPLY,
+                   "... another port of the same remote does not");
+        policy_free(pd);
+    }
+
     /* ICMP echo */
     len = frame4(f, "192.0.2.1", IPPROTO_ICMP, icmp, 8, 0);
     frame_parse(f, len, &fi);
