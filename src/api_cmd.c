@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* api_cmd.c - the API's JSON commands: slirp4netns's three and two new ones */
+/* api_cmd.c - the API's JSON commands: slirp4netns's three and our own */
 /*
  * DOC: Theory of Operation
  *
@@ -42,6 +42,7 @@
 #include "slirpinfo.h"
 #include "log.h"
 #include "loop.h"
+#include "policy.h"
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
@@ -342,6 +343,151 @@ static void api_cmd_add_config(struct json_writer *b, const struct config *c)
     json_end_object(b);
 }
 
+static void api_cmd_add_policy_entry(struct json_writer *b,
+                                     const struct policy_entry *pe)
+{
+    json_begin_object(b);
+    api_cmd_add_str(b, "action", policy_action_name(pe->rule.action));
+    api_cmd_add_str(b, "rule", pe->rule.text);
+    api_cmd_add_str(b, "origin", pe->origin);
+    api_cmd_add_int(b, "hits", (int64_t)pe->hits);
+    json_end_object(b);
+}
+
+/* the policy's object: get_policy's return, get_info's "policy" */
+static void api_cmd_add_policy(struct json_writer *b, struct api_cmd_ctx *ctx)
+{
+    struct policy *p = stack_policy(ctx->stack);
+    const struct policy_entry *imp = policy_implicit(p);
+    struct policy_stats ps;
+    size_t i;
+
+    policy_get_stats(p, &ps);
+    json_begin_object(b);
+    api_cmd_add_str(b, "default", policy_action_name(policy_default(p)));
+    api_cmd_add_bool(b, "log_denied", policy_log_denied(p));
+    json_key(b, "config_files");
+    json_begin_array(b);
+    for (i = 0; i < 2; i++)
+        if (ctx->cfg->conf_files[i])
+            json_str(b, ctx->cfg->conf_files[i]);
+    json_end_array(b);
+    json_key(b, "rules");
+    json_begin_array(b);
+    for (i = 0; i < policy_count(p); i++)
+        api_cmd_add_policy_entry(b, policy_entry(p, i));
+    json_end_array(b);
+    json_key(b, "host_loopback_rule");
+    if (imp)
+        api_cmd_add_policy_entry(b, imp);
+    else
+        json_null(b);
+    api_cmd_add_int(b, "default_hits", (int64_t)ps.default_hits);
+    api_cmd_add_int(b, "denied_tcp", (int64_t)ps.denied_tcp);
+    api_cmd_add_int(b, "denied_udp", (int64_t)ps.denied_udp);
+    api_cmd_add_int(b, "denied_icmp", (int64_t)ps.denied_icmp);
+    api_cmd_add_int(b, "denied_fragments", (int64_t)ps.denied_frag);
+    api_cmd_add_int(b, "icmp_sent", (int64_t)ps.icmp_sent);
+    api_cmd_add_int(b, "icmp_rate_limited", (int64_t)ps.icmp_limited);
+    api_cmd_add_int(b, "flow_cache_hits", (int64_t)ps.cache_hits);
+    api_cmd_add_int(b, "log_lines", (int64_t)ps.log_lines);
+    api_cmd_add_int(b, "log_suppressed", (int64_t)ps.log_suppressed);
+    json_end_object(b);
+}
+
+/* {"execute": "get_policy"}: the rules in force and their counters */
+static char *api_cmd_get_policy(struct api_cmd_ctx *ctx,
+                                const struct json_value *args, size_t *ret_len)
+{
+    struct json_writer wr, *b = &wr;
+
+    if (!ctx->stack)
+        return api_error_reply("get_policy is not available", ret_len);
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    api_cmd_add_policy(b, ctx);
+    json_end_object(b);
+    return api_cmd_reply(b, ret_len);
+}
+
+/*
+ * {"execute": "set_policy", "arguments": {"rules": ["deny=tcp:...", ...],
+ * "reset": false}}: every rule replaced at once, or none ("deny=all" sets
+ * the default; without it the default is allow). Open flows stay unless
+ * "reset" is true.
+ */
+static char *api_cmd_set_policy(struct api_cmd_ctx *ctx,
+                                const struct json_value *args, size_t *ret_len)
+{
+    const struct json_value *rules = json_member(args, "rules");
+    const struct json_value *reset = json_member(args, "reset");
+    enum policy_action dflt = POLICY_ALLOW;
+    struct policy_rule *pr = NULL;
+    const char **origins = NULL;
+    struct json_writer wr, *b = &wr;
+    const struct json_value *v;
+    unsigned int cut = 0;
+    size_t n = 0, max;
+    struct err e;
+    char *reply;
+    int r;
+
+    if (!ctx->stack)
+        return api_error_reply("set_policy is not available", ret_len);
+    if (!rules || rules->type != JSON_ARRAY)
+        return api_error_reply("bad arguments.rules (an array of "
+                               "\"allow=RULE\" and \"deny=RULE\" strings)",
+                               ret_len);
+    if (reset && reset->type != JSON_BOOL)
+        return api_error_reply("bad arguments.reset (true or false)", ret_len);
+    max = json_count(rules);
+    if (max > POLICY_RULES_MAX)
+        return api_cmd_errorf(ret_len, "bad arguments.rules (too many: at "
+                              "most %d)", POLICY_RULES_MAX);
+    pr = g_new0(struct policy_rule, max + 1);
+    origins = g_new0(const char *, max + 1);
+    for (v = rules->u.first; v; v = v->next) {
+        if (v->type != JSON_STRING) {
+            reply = api_error_reply("bad arguments.rules (an array of "
+                                    "strings)", ret_len);
+            goto out;
+        }
+        r = policy_rule_parse_word(v->u.s, &pr[n], &e);
+        if (r < 0) {
+            reply = api_cmd_errorf(ret_len, "bad arguments.rules (%s)", e.msg);
+            goto out;
+        }
+        if (r == POLICY_RULE_DEFAULT) {
+            dflt = (enum policy_action)pr[n].action;
+            continue;
+        }
+        origins[n++] = "api";
+    }
+    r = stack_policy_set(ctx->stack, pr, origins, n, dflt,
+                         reset && reset->u.b, &cut, &e);
+    if (r < 0) {
+        reply = api_cmd_errorf(ret_len, "%s", e.msg);
+        goto out;
+    }
+    info("API: policy set: %zu rules, default %s%s", n,
+         policy_action_name(dflt), reset && reset->u.b ? ", reset" : "");
+    json_writer_init(b);
+    json_begin_object(b);
+    json_key(b, "return");
+    json_begin_object(b);
+    api_cmd_add_int(b, "rules", (int64_t)n);
+    api_cmd_add_str(b, "default", policy_action_name(dflt));
+    api_cmd_add_int(b, "reset_connections", cut);
+    json_end_object(b);
+    json_end_object(b);
+    reply = api_cmd_reply(b, ret_len);
+out:
+    g_free(pr);
+    g_free(origins);
+    return reply;
+}
+
 static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
                               const struct json_value *args, size_t *ret_len)
 {
@@ -416,6 +562,10 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "out_of_fds_sockets", (int64_t)fls.socket_failed);
         api_cmd_add_int(b, "listener_rests", (int64_t)fls.paused);
         json_end_object(b);
+    }
+    if (ctx->stack) {
+        json_key(b, "policy");
+        api_cmd_add_policy(b, ctx);
     }
     if (ctx->loop) {
         const struct busypoll *bp = &ctx->loop->busy;
@@ -755,6 +905,8 @@ static const struct {
     { "get_info", api_cmd_get_info },
     { "get_connections", api_cmd_get_connections },
     { "shutdown", api_cmd_shutdown },
+    { "get_policy", api_cmd_get_policy },
+    { "set_policy", api_cmd_set_policy },
 };
 
 /**

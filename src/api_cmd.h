@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* api_cmd.h - the API's JSON commands: slirp4netns's three and two new ones */
+/* api_cmd.h - the API's JSON commands: slirp4netns's three and our own */
 #pragma once
 
 #include <stddef.h>

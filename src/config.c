@@ -354,6 +354,43 @@ static int config_target(const struct options *o, struct config *c,
     return 0;
 }
 
+/* --allow, --deny: parsed in order; "all" sets the default (the last wins) */
+static int config_rules(const struct options *o, struct config *c,
+                        struct err *e)
+{
+    size_t i;
+    int r;
+
+    c->log_denied = o->log_denied;
+    for (i = 0; i < 2; i++)
+        c->conf_files[i] = g_strdup(o->conf_files[i]);
+    if (!o->n_rules)
+        return 0;
+    c->rules = g_new0(struct policy_rule, o->n_rules);
+    c->rule_origins = g_new0(char *, o->n_rules);
+    for (i = 0; i < o->n_rules; i++) {
+        const struct opt_rule *or = &o->rules[i];
+        struct policy_rule *pr = &c->rules[c->n_rules];
+
+        r = policy_rule_parse(or->text, or->deny ? POLICY_DENY : POLICY_ALLOW,
+                              pr, e);
+        if (r < 0 && or->origin)
+            return err_wrap(e, r, "%s: %s", or->origin,
+                            or->deny ? "deny" : "allow");
+        if (r < 0)
+            return err_wrap(e, r, "--%s", or->deny ? "deny" : "allow");
+        if (r == POLICY_RULE_DEFAULT) {
+            c->default_deny = or->deny;
+            continue;
+        }
+        c->rule_origins[c->n_rules++] = g_strdup(or->origin);
+    }
+    if (c->n_rules > CONFIG_RULES_MAX)
+        return err_make(e, -E2BIG, "too many --allow/--deny rules: %zu (at "
+                        "most %d)", c->n_rules, CONFIG_RULES_MAX);
+    return 0;
+}
+
 /**
  * config_from_options() - validate options and derive every address
  * @o:		parsed options
@@ -504,6 +541,10 @@ int config_from_options(const struct options *o, struct config *ret,
         c->outbound6_set = true;
     }
 
+    r = config_rules(o, c, e);
+    if (r < 0)
+        return r;
+
     c->disable_host_loopback = o->disable_host_loopback;
     c->disable_dns = o->disable_dns;
     c->disable_offload = o->disable_offload;
@@ -537,6 +578,44 @@ void config_free(struct config *c)
     g_clear_pointer(&c->netns_path, g_free);
     g_clear_pointer(&c->userns_path, g_free);
     g_clear_pointer(&c->api_socket, g_free);
+    if (c->rule_origins)
+        for (size_t i = 0; i < c->n_rules; i++)
+            g_free(c->rule_origins[i]);
+    g_clear_pointer(&c->rule_origins, g_free);
+    g_clear_pointer(&c->rules, g_free);
+    c->n_rules = 0;
+    g_clear_pointer(&c->conf_files[0], g_free);
+    g_clear_pointer(&c->conf_files[1], g_free);
+}
+
+/**
+ * config_check_option() - is one option, alone, valid? (a configuration
+ *			   file's line, before it joins the command line)
+ * @arg:	"--NAME=VALUE" or "--NAME"
+ * @e:		why not
+ *
+ * Checked on a command line of its own with -c and a PID (so that
+ * --macaddress, which needs -c, passes); options that name fds, paths or
+ * the target are not checked here (conffile.c refuses them).
+ *
+ * Return: 0 or a negative errno
+ */
+int config_check_option(const char *arg, struct err *e)
+{
+    char *argv[] = { (char *)"slirpd", (char *)arg, (char *)"-c",
+                     (char *)"1", (char *)"tap0", NULL };
+    struct options o;
+    struct config c;
+    int r;
+
+    if (opt_parse(5, argv, &o) != OPT_RUN) {
+        opt_free(&o);
+        return err_make(e, -EINVAL, "%s: not a valid option", arg);
+    }
+    r = config_from_options(&o, &c, e);
+    config_free(&c);
+    opt_free(&o);
+    return r;
 }
 
 /**

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "options.h"
+#include "policy_rule.h"
 
 struct err;
 
@@ -28,6 +29,8 @@ struct err;
  * is reset (the kernel's tcp_fin_timeout; 0: never) */
 #define CONFIG_FIN_TIMEOUT_DEFAULT 60
 #define CONFIG_FIN_TIMEOUT_MAX 86400
+/* --allow/--deny rules, the configuration file's included */
+#define CONFIG_RULES_MAX 256
 
 enum config_netns_type {
     CONFIG_NETNS_PID,
@@ -85,6 +88,14 @@ struct config {
     bool outbound6_set;
     struct sockaddr_in6 outbound_addr6;
 
+    /* egress policy (--allow, --deny, the configuration file) */
+    struct policy_rule *rules;   /* in order: the files', then the command line's */
+    char **rule_origins;         /* "FILE:LINE", or NULL: the command line */
+    size_t n_rules;
+    bool default_deny;           /* --deny=all */
+    bool log_denied;             /* --log-denied */
+    char *conf_files[2];         /* the configuration files read (NULL: none) */
+
     /* fds and API */
     int exit_fd;                 /* -1: none */
     int ready_fd;                /* -1: none */
@@ -97,6 +108,7 @@ struct config {
 int config_from_options(const struct options *opts, struct config *ret,
                         struct err *e);
 void config_free(struct config *cfg);
+int config_check_option(const char *arg, struct err *e);
 
 int config_parse_cidr(const char *s, struct in_addr *ret_net,
                       unsigned int *ret_prefix, struct err *e);

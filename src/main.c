@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "api_cmd.h"
+#include "conffile.h"
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
@@ -30,6 +31,7 @@
 int main(int argc, char **argv)
 {
     struct options opts;
+    struct conffile cf;
     struct config cfg;
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
@@ -70,6 +72,20 @@ int main(int argc, char **argv)
     case OPT_RUN:
         break;
     }
+    /* the configuration files' options go before the command line's */
+    opt_free(&opts);
+    if (conffile_load(argc, argv, &cf, &e) < 0) {
+        err("%s: %s", log_progname(), e.msg);
+        conffile_free(&cf);
+        return EXIT_FAILURE;
+    }
+    if (opt_parse(cf.argc, cf.argv, &opts) != OPT_RUN) {
+        opt_print_usage(stdout, log_progname());
+        opt_free(&opts);
+        conffile_free(&cf);
+        return EXIT_FAILURE;
+    }
+    conffile_note(&cf, &opts);
     if (opts.extra_args)
         printf("WARNING: too many arguments\n");
     if (opts.deprecated_no_host_loopback)
@@ -92,6 +108,7 @@ int main(int argc, char **argv)
             opt_print_usage(stdout, log_progname());
         config_free(&cfg);
         opt_free(&opts);
+        conffile_free(&cf);
         return EXIT_FAILURE;
     }
     r = isolate_initial(&iso, &cfg, &e);
@@ -258,5 +275,6 @@ out:
     ns_close(&ns);
     config_free(&cfg);
     opt_free(&opts);
+    conffile_free(&cf);
     return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

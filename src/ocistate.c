@@ -22,6 +22,10 @@
  *     deprecated alias), or take out a flag they set (NAME=false);
  *   - a publish in it is a unix: path, or its host port is below 1024
  *     (or 0): those come only from the args.
+ * io.slirpd.deny (comma-separated --deny rules) is the one annotation of
+ * the egress policy: its rules go in front of the args' own (the first
+ * matching rule wins), where a deny can only refuse more; an annotation
+ * cannot allow anything.
  */
 #include <errno.h>
 #include <glib.h>
@@ -37,6 +41,7 @@
 #include "json.h"
 #include "ocistate.h"
 #include "options.h"
+#include "policy_rule.h"
 #include "util.h"
 
 /* the state is small; anything bigger is not a runtime's state */
@@ -52,6 +57,7 @@ enum ocistate_kind {
     OCISTATE_LIST,      /* comma-separated: -p for each item */
     OCISTATE_HOOK,      /* a hook option (--NAME=VALUE), not the daemon's */
     OCISTATE_SELECT,    /* only selects the hook (hooks.d "when"): a flag */
+    OCISTATE_DENY,      /* comma-separated rules: --deny=RULE each, in front */
 };
 
 #define OCISTATE_NO_FIELD ((size_t)-1)
@@ -85,6 +91,8 @@ static const struct {
     { "enable-seccomp", OCISTATE_FLAG,
       offsetof(struct options, enable_seccomp), NULL },
     { "ifname", OCISTATE_HOOK, OCISTATE_NO_FIELD, NULL },
+    { "deny", OCISTATE_DENY, OCISTATE_NO_FIELD, NULL },
+    { "log-denied", OCISTATE_FLAG, offsetof(struct options, log_denied), NULL },
 };
 
 /**
@@ -401,6 +409,22 @@ static int ocistate_check_publish(const char *key, const char *item,
     return 0;
 }
 
+/* "--deny=RULE" at @at of the list (in front of the args' own rules) */
+static int ocistate_args_insert_deny(struct ocistate_args *a, size_t at,
+                                     const char *rule)
+{
+    g_autofree char *w = g_strdup_printf("--deny=%s", rule);
+    char *last;
+    int r = ocistate_args_add(a, w);
+
+    if (r < 0)
+        return r;
+    last = a->v[a->n - 1];
+    memmove(a->v + at + 1, a->v + at, (a->n - 1 - at) * sizeof(*a->v));
+    a->v[at] = last;
+    return 0;
+}
+
 /**
  * ocistate_apply_annotations() - io.slirpd.* annotations onto the hook's args
  * @st:		the state
@@ -421,7 +445,7 @@ int ocistate_apply_annotations(const struct ocistate *st,
                                struct err *e)
 {
     struct options fixed;
-    size_t i, k;
+    size_t i, k, denies = 0;
     int r;
 
     *ret_enabled = true;
@@ -485,6 +509,23 @@ int ocistate_apply_annotations(const struct ocistate *st,
                     r = ocistate_args_add(args, ocistate_ann[k].opt);
                 if (r == 0)
                     r = ocistate_args_add(args, *it);
+            }
+            break;
+        }
+        case OCISTATE_DENY: {
+            g_auto(GStrv) items = g_strsplit(val, ",", -1);
+            struct policy_rule pr;
+            char **it;
+
+            for (it = items; r == 0 && *it; it++) {
+                g_strstrip(*it);
+                if (!**it)
+                    continue;
+                r = policy_rule_parse(*it, POLICY_DENY, &pr, e);
+                if (r < 0)
+                    r = err_wrap(e, r, "annotation %s", key);
+                else
+                    r = ocistate_args_insert_deny(args, denies++, *it);
             }
             break;
         }

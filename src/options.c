@@ -34,6 +34,10 @@ enum {
     OPT_BUSY_POLL,
     OPT_SHARDS,
     OPT_TAP_NETNS,
+    OPT_ALLOW,
+    OPT_DENY,
+    OPT_LOG_DENIED,
+    OPT_NO_CONFIG,
 };
 
 static const struct option opt_long[] = {
@@ -64,6 +68,10 @@ static const struct option opt_long[] = {
     { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
     { "shards", required_argument, NULL, OPT_SHARDS },
     { "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
+    { "allow", required_argument, NULL, OPT_ALLOW },
+    { "deny", required_argument, NULL, OPT_DENY },
+    { "log-denied", no_argument, NULL, OPT_LOG_DENIED },
+    { "no-config", no_argument, NULL, OPT_NO_CONFIG },
     { "publish", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -81,8 +89,20 @@ static int opt_add_publish(struct options *o, const char *spec)
     return 0;
 }
 
+static int opt_add_rule(struct options *o, bool deny, const char *text)
+{
+    struct opt_rule *p = realloc(o->rules, (o->n_rules + 1) * sizeof(*p));
+
+    if (!p)
+        return -ENOMEM;
+    p[o->n_rules++] = (struct opt_rule){ .deny = deny, .text = text };
+    o->rules = p;
+    return 0;
+}
+
 /**
- * opt_free() - release what opt_parse() allocated (the --publish list)
+ * opt_free() - release what opt_parse() allocated (the --publish and
+ *		--allow/--deny lists)
  * @o:	the options
  */
 void opt_free(struct options *o)
@@ -90,6 +110,29 @@ void opt_free(struct options *o)
     free(o->publish);
     o->publish = NULL;
     o->n_publish = 0;
+    free(o->rules);
+    o->rules = NULL;
+    o->n_rules = 0;
+}
+
+/**
+ * opt_lookup() - is @name a long option, and does it take a value?
+ * @name:		the name without the dashes ("enable-seccomp")
+ * @ret_has_arg:	true if it takes one
+ *
+ * Return: 0, or -ENOENT for no such option
+ */
+int opt_lookup(const char *name, bool *ret_has_arg)
+{
+    const struct option *p;
+
+    for (p = opt_long; p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            *ret_has_arg = p->has_arg == required_argument;
+            return 0;
+        }
+    }
+    return -ENOENT;
 }
 
 /**
@@ -142,6 +185,15 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_FIN_TIMEOUT: o.fin_timeout = optarg; break;
         case OPT_BUSY_POLL: o.busy_poll = optarg; break;
         case OPT_SHARDS: o.shards = optarg; break;
+        case OPT_ALLOW:
+        case OPT_DENY:
+            if (opt_add_rule(&o, c == OPT_DENY, optarg) < 0) {
+                *ret = o;
+                return OPT_USAGE_ERROR;
+            }
+            break;
+        case OPT_LOG_DENIED: o.log_denied = true; break;
+        case OPT_NO_CONFIG: o.no_config = true; break;
         case 'p':
             if (opt_add_publish(&o, optarg) < 0) {
                 *ret = o;
@@ -217,6 +269,15 @@ void opt_print_usage(FILE *f, const char *argv0)
 "                         latency (default=50, 0=off)\n"
 "--shards=N               libslirp instances the flows are spread over, so a wake-up\n"
 "                         walks only the sockets of one (1 to 64, default=8)\n"
+"--allow=RULE             egress policy: allow flows that RULE matches,\n"
+"                         [tcp|udp|icmp:]ADDR[/LEN][:PORT[-PORT]] or a name\n"
+"                         (any, host-loopback, dns, metadata); the first match wins\n"
+"--deny=RULE              ... deny them (TCP: RST; UDP: ICMP admin-prohibited);\n"
+"                         --deny=all makes the default deny (repeatable, both)\n"
+"--log-denied             log denied flows (one line per destination per 10 s)\n"
+"--no-config              read no configuration file (also: SLIRPD_NO_CONFIG=1);\n"
+"                         else /etc/slirpd.conf, then $XDG_CONFIG_HOME/slirpd/slirpd.conf\n"
+"                         (~/.config), one option a line, before the command line\n"
 "--exit-with-pid=PID      exit when process PID exits (e.g. the namespace's holder);\n"
 "                         fd:N: when the process of inherited pidfd N exits\n"
 "-h, --help               show this help and exit\n"

@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* one --allow or --deny, in command-line order */
+struct opt_rule {
+    bool deny;
+    const char *text;           /* the RULE (points into argv) */
+    const char *origin;         /* "FILE:LINE" from a configuration file
+                                 * (conffile.c); NULL: the command line */
+};
+
 struct options {
     bool configure;             /* -c */
     const char *exit_fd;        /* -e */
@@ -36,6 +44,11 @@ struct options {
     const char *target_type;
     const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */
     size_t n_publish;
+    struct opt_rule *rules;     /* --allow, --deny, repeatable (array: opt_free) */
+    size_t n_rules;
+    bool log_denied;            /* --log-denied */
+    bool no_config;             /* --no-config (conffile.c acts on it) */
+    const char *conf_files[2];  /* the configuration files read (conffile.c) */
 
     const char *target;         /* PID|PATH|FD */
     const char *ifname;         /* TAPNAME */
@@ -53,3 +66,4 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret);
 void opt_print_usage(FILE *f, const char *argv0);
 void opt_print_version(FILE *f);
 void opt_free(struct options *o);
+int opt_lookup(const char *name, bool *ret_has_arg);

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "fwd_spec.h"
 #include "json.h"
+#include "policy_rule.h"
 #include "util.h"
 
 #define CTL_REPLY_MAX (64 * 1024 * 1024)
@@ -49,6 +50,12 @@ static void ctl_usage(FILE *f)
 "  info                  version, configuration, counters\n"
 "  connections           connections (libslirp's and spliced) and neighbours\n"
 "  shutdown              stop the daemon (it exits 0 after replying)\n"
+"  policy                the egress rules, their origins and hit counters\n"
+"  policy set [--reset] [allow=RULE|deny=RULE]...\n"
+"        replace every rule at once (deny=all: default deny; none: allow\n"
+"        everything); RULE is [tcp|udp|icmp:]ADDR[/LEN][:PORT[-PORT]],\n"
+"        [IPv6]:PORT, any, host-loopback, dns or metadata; --reset also\n"
+"        ends open flows the new rules deny\n"
 "  raw JSON              send JSON as is, print the reply\n"
 "\n"
 "Options:\n"
@@ -563,6 +570,116 @@ out:
     return status;
 }
 
+static void ctl_print_rule(const char *num, const struct json_value *e)
+{
+    printf("%-4s %-6s %-36s %-8" PRId64 " %s\n", num,
+           ctl_strd(e, "action", "?"), ctl_strd(e, "rule", "?"),
+           ctl_int(e, "hits", 0), ctl_strd(e, "origin", ""));
+}
+
+static int ctl_policy_show(const struct ctl *c)
+{
+    static const char *const counters[] = {
+        "denied_tcp", "denied_udp", "denied_icmp", "denied_fragments",
+        "icmp_sent", "icmp_rate_limited", "flow_cache_hits", "log_lines",
+        "log_suppressed",
+    };
+    _cleanup_free_ char *reply = NULL;
+    const struct json_value *r, *a, *e;
+    struct json_value *o = NULL;
+    char num[24];
+    int status, i = 0;
+    size_t k;
+
+    status = ctl_send(c, "{\"execute\":\"get_policy\"}", &o, &reply);
+    if (status || c->json)
+        goto out;
+    r = ctl_typed(o, "return", JSON_OBJECT);
+    a = ctl_typed(r, "rules", JSON_ARRAY);
+    if (!a) {
+        status = ctl_fail("unexpected reply: %s", reply);
+        goto out;
+    }
+    printf("default: %s, log denied: %s\n", ctl_strd(r, "default", "?"),
+           json_member(r, "log_denied") &&
+           json_member(r, "log_denied")->type == JSON_BOOL &&
+           json_member(r, "log_denied")->u.b ? "yes" : "no");
+    e = ctl_typed(r, "config_files", JSON_ARRAY);
+    for (e = e ? e->u.first : NULL; e; e = e->next)
+        if (e->type == JSON_STRING)
+            printf("configuration file: %s\n", e->u.s);
+    printf("%-4s %-6s %-36s %-8s %s\n", "#", "ACTION", "RULE", "HITS", "ORIGIN");
+    for (e = a->u.first; e; e = e->next) {
+        if (e->type != JSON_OBJECT)
+            continue;
+        snprintf(num, sizeof(num), "%d", ++i);
+        ctl_print_rule(num, e);
+    }
+    e = ctl_typed(r, "host_loopback_rule", JSON_OBJECT);
+    if (e)
+        ctl_print_rule("-", e);
+    printf("%-4s %-6s %-36s %-8" PRId64 "\n", "*", ctl_strd(r, "default", "?"),
+           "(default)", ctl_int(r, "default_hits", 0));
+    for (k = 0; k < ARRAY_SIZE(counters); k++)
+        printf("%s%s: %" PRId64, k ? ", " : "", counters[k],
+               ctl_int(r, counters[k], 0));
+    printf("\n");
+out:
+    json_free(o);
+    return status;
+}
+
+static int ctl_policy_set(const struct ctl *c, int argc, char **argv)
+{
+    _cleanup_free_ char *reply = NULL, *req = NULL;
+    struct json_value *o = NULL;
+    struct json_writer w;
+    struct policy_rule pr;
+    bool reset = false;
+    struct err e;
+    int i = 2, status;
+
+    if (i < argc && !strcmp(argv[i], "--reset")) {
+        reset = true;
+        i++;
+    }
+    json_writer_init(&w);
+    json_begin_object(&w);
+    json_key(&w, "execute");
+    json_str(&w, "set_policy");
+    json_key(&w, "arguments");
+    json_begin_object(&w);
+    json_key(&w, "rules");
+    json_begin_array(&w);
+    for (; i < argc; i++) {
+        if (policy_rule_parse_word(argv[i], &pr, &e) < 0) {
+            free(json_writer_finish(&w, NULL));
+            fprintf(stderr, "slirpctl: policy set: %s\n", e.msg);
+            return CTL_EXIT_USAGE;
+        }
+        json_str(&w, argv[i]);
+    }
+    json_end_array(&w);
+    json_key(&w, "reset");
+    json_bool(&w, reset);
+    json_end_object(&w);
+    json_end_object(&w);
+    req = json_writer_finish(&w, NULL);
+    status = ctl_send(c, req, &o, &reply);
+    if (!status && !c->json) {
+        const struct json_value *r = ctl_typed(o, "return", JSON_OBJECT);
+
+        printf("%" PRId64 " rules, default %s", ctl_int(r, "rules", 0),
+               ctl_strd(r, "default", "?"));
+        if (reset)
+            printf(", %" PRId64 " connections reset",
+                   ctl_int(r, "reset_connections", 0));
+        printf("\n");
+    }
+    json_free(o);
+    return status;
+}
+
 static int ctl_shutdown(const struct ctl *c)
 {
     _cleanup_free_ char *reply = NULL;
@@ -722,6 +839,10 @@ int main(int argc, char **argv)
         return ctl_shutdown(&c);
     if (!strcmp(cmd, "raw"))
         return ctl_raw(&c, argc, argv);
+    if (!strcmp(cmd, "policy") && argc == 1)
+        return ctl_policy_show(&c);
+    if (!strcmp(cmd, "policy") && !strcmp(argv[1], "set"))
+        return ctl_policy_set(&c, argc, argv);
     fprintf(stderr, "slirpctl: unknown command or arguments: %s\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;

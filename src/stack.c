@@ -41,6 +41,7 @@
  * The configuration (SlirpConfig) is derived once from struct config in
  * stack_new(), which also refuses a libslirp older than 4.7 at run time.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
@@ -50,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,8 @@
 #include "offload.h"
 #include "pollset.h"
 #include "reasm6.h"
+#include "policy.h"
+#include "slirpinfo.h"
 #include "stack.h"
 #include "busypoll.h"
 #include "tap.h"
@@ -154,7 +158,12 @@ struct stack {
     uint8_t *fitbuf;        /* one frame offload_tx_fit() cut */
     uint64_t tx_oversize_dropped;   /* above the MTU, could not be cut */
     struct reasm6 *reasm6;  /* IPv6 fragments from the namespace */
+    struct policy *policy;  /* the egress policy, checked before steering */
+    bool policy_on;         /* it has something to check (policy_active()) */
+    struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
 };
+
+_Static_assert(CONFIG_RULES_MAX <= POLICY_RULES_MAX, "every rule fits the policy");
 
 int64_t stack_now_ms(void)
 {
@@ -218,6 +227,9 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
         !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
         return (ssize_t)len;    /* another shard's copy of an answer */
     timewait_note_out(sh->tw, &fi);
+    /* a UDP flow a remote started: the namespace may answer it */
+    if (st->policy_on && (fi.cls == FRAME_IP4_UDP || fi.cls == FRAME_IP6_UDP))
+        policy_note_in(st->policy, &fi, stack_now_ms());
     if (fi.ipver && fi.l3len > st->mtu && !frame_is_tcp(&fi)) {
         /* libslirp's if_mtu is above the tap's: cut what it wrote larger
          * (a UDP datagram, an ICMP message) as a router would */
@@ -401,6 +413,29 @@ static void stack_shard_fini(struct stack_shard *sh)
  * Return: 0, -ENOTSUP if the runtime libslirp is too old, -EINVAL if
  *	   slirp_new() refused the configuration
  */
+/* the egress policy of --allow/--deny, --disable-host-loopback, --log-denied */
+static int stack_policy_new(struct stack *st, const struct config *cfg)
+{
+    struct policy_names names = {
+        .host4 = cfg->vhost, .dns4 = cfg->vnameserver,
+        .ipv6 = cfg->enable_ipv6, .host6 = cfg->vhost6,
+        .dns6 = cfg->vnameserver6,
+    };
+    int r;
+
+    st->vnetwork = cfg->vnetwork;
+    st->vnetmask = cfg->vnetmask;
+    r = policy_new(&names, cfg->disable_host_loopback, cfg->log_denied,
+                   &st->policy);
+    if (r < 0)
+        return r;
+    r = policy_set(st->policy, cfg->rules,
+                   (const char *const *)cfg->rule_origins, cfg->n_rules,
+                   cfg->default_deny ? POLICY_DENY : POLICY_ALLOW, false, NULL);
+    st->policy_on = policy_active(st->policy);
+    return r;
+}
+
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
 {
     struct steer_conf steer = {
@@ -440,6 +475,11 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
         stack_free(st);
         return r;
     }
+    r = stack_policy_new(st, cfg);
+    if (r < 0) {
+        stack_free(st);
+        return r;
+    }
 
     sc.version = COMPAT_SLIRP_CONFIG_VERSION;
     sc.restricted = false;
@@ -464,7 +504,9 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
      * writes above the tap's MTU is cut in stack_send_packet() */
     sc.if_mtu = cfg->mtu > OFFLOAD_SLIRP_MTU ? cfg->mtu : OFFLOAD_SLIRP_MTU;
     sc.if_mru = cfg->mtu < STACK_MRU_MAX ? cfg->mtu : STACK_MRU_MAX;
-    sc.disable_host_loopback = cfg->disable_host_loopback;
+    /* --disable-host-loopback is the policy's last rule (policy.c), so
+     * that rules naming host-loopback can make exceptions to it */
+    sc.disable_host_loopback = false;
     sc.enable_emu = false;
     sc.outbound_addr = cfg->outbound_set ? (struct sockaddr_in *)&cfg->outbound_addr : NULL;
     sc.outbound_addr6 =
@@ -499,6 +541,7 @@ void stack_free(struct stack *st)
     if (st->coalesce)
         offload_txq_free(&st->txq);
     steer_free(st->steer);
+    policy_free(st->policy);
     tap_free(st->tap);
     reasm6_free(st->reasm6);
     free(st->fitbuf);
@@ -906,6 +949,27 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
     timewait_note_in(sh->tw, frame, fi);
 }
 
+/* false: the policy refused the frame (and the refusal is queued) */
+static bool stack_policy_pass(struct stack *st, const uint8_t *frame,
+                              const struct frame_info *fi)
+{
+    uint8_t reply[POLICY_REPLY_MAX];
+    struct frame_info rfi;
+    size_t len = 0;
+
+    switch (policy_check(st->policy, frame, fi, stack_now_ms(), reply, &len)) {
+    case POLICY_PASS:
+        return true;
+    case POLICY_REPLY:
+        frame_parse(reply, len, &rfi);
+        stack_queue_parsed(st, reply, &rfi);
+        return false;
+    case POLICY_DROP:
+    default:
+        return false;
+    }
+}
+
 /* tap_frame_fn: one frame from the namespace (or a TSO6 segment),
  * classified once by tap_read_frames(), to its shard (or to all) */
 static void stack_input(void *opaque, const uint8_t *frame,
@@ -929,6 +993,13 @@ static void stack_input(void *opaque, const uint8_t *frame,
             fi = &whole;
         }
     }
+    /* the egress policy: a TCP segment other than a SYN without ACK
+     * (every segment of an established flow) costs this one test */
+    if (st->policy_on &&
+        !(frame_is_tcp(fi) && (fi->tcp_flags & (FRAME_TCP_SYN | FRAME_TCP_ACK)) !=
+          FRAME_TCP_SYN) &&
+        !stack_policy_pass(st, frame, fi))
+        return;
     if (st->n_shards == 1) {
         stack_shard_input(&st->shard[0], frame, fi);
         return;
@@ -940,6 +1011,88 @@ static void stack_input(void *opaque, const uint8_t *frame,
     }
     for (i = 0; i < st->n_shards; i++)
         stack_shard_input(&st->shard[i], frame, fi);
+}
+
+/**
+ * stack_policy() - the egress policy (for the API)
+ * @st:	the stack
+ *
+ * Return: the policy
+ */
+struct policy *stack_policy(struct stack *st)
+{
+    return st->policy;
+}
+
+/* libslirp's IPv4 TCP connections out of the namespace that @p denies:
+ * disconnected (connect(AF_UNSPEC), as finwait.c does: the remote gets an
+ * RST, libslirp reads ECONNRESET and resets the namespace's side) */
+static unsigned int stack_policy_cut(struct stack *st)
+{
+    unsigned int i, n = 0;
+
+    for (i = 0; i < st->n_shards; i++) {
+        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+
+        for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+            struct sockaddr sa = { .sa_family = AF_UNSPEC };
+            struct slirpinfo_conn c;
+            struct in_addr src, dst;
+            long port;
+            char *end;
+
+            nl = strchr(p, '\n');
+            if (!slirpinfo_parse(p, nl ? (size_t)(nl - p) : strlen(p), &c) ||
+                strcmp(c.proto, "tcp") || c.fd < 0 ||
+                !strcmp(c.state, "HOST_FORWARD") || !strcmp(c.state, "LISTEN") ||
+                !strcmp(c.state, "TIME_WAIT") || !strcmp(c.state, "CLOSED") ||
+                !strcmp(c.state, "NONE") ||
+                inet_pton(AF_INET, c.src, &src) != 1 ||
+                inet_pton(AF_INET, c.dst, &dst) != 1)
+                continue;
+            /* out of the namespace: the source is in its network (a
+             * forward's connection lists the host's address there) */
+            if ((src.s_addr & st->vnetmask.s_addr) != st->vnetwork.s_addr)
+                continue;
+            port = strtol(c.dport, &end, 10);
+            if (*end || port < 1 || port > 65535)
+                continue;
+            if (policy_recheck(st->policy, 4, POLICY_PROTO_TCP, &dst,
+                               (uint16_t)port) != POLICY_DENY)
+                continue;
+            if (connect(c.fd, &sa, sizeof(sa)) == 0)
+                n++;
+        }
+        g_free(info);
+        stack_touch(st);
+    }
+    return n;
+}
+
+/**
+ * stack_policy_set() - replace the egress policy's rules
+ * @st:		the stack
+ * @rules, @origins, @n, @dflt:	as policy_set()
+ * @reset:	also end what the new rules deny and is open: libslirp's
+ *		IPv4 TCP connections, and the UDP and echo flows allowed so
+ *		far (their next datagram is checked again)
+ * @ret_cut:	the TCP connections ended
+ * @e:		why not
+ *
+ * Return: 0 or a negative errno (the old rules stay)
+ */
+int stack_policy_set(struct stack *st, const struct policy_rule *rules,
+                     const char *const *origins, size_t n,
+                     enum policy_action dflt, bool reset,
+                     unsigned int *ret_cut, struct err *e)
+{
+    int r = policy_set(st->policy, rules, origins, n, dflt, reset, e);
+
+    st->policy_on = policy_active(st->policy);
+    *ret_cut = 0;
+    if (r == 0 && reset)
+        *ret_cut = stack_policy_cut(st);
+    return r;
 }
 
 /**

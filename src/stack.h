@@ -58,3 +58,10 @@ void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret);
 struct finwait_stats;
 void stack_get_finwait_stats(struct stack *st, struct finwait_stats *ret);
 int stack_tap_read(struct stack *st, unsigned int budget);
+struct policy;
+struct policy *stack_policy(struct stack *st);
+struct err;
+int stack_policy_set(struct stack *st, const struct policy_rule *rules,
+                     const char *const *origins, size_t n,
+                     enum policy_action dflt, bool reset,
+                     unsigned int *ret_cut, struct err *e);

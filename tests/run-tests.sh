@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash tests/deps.sh test
 
+# no daemon of the suite reads the user's or the system's slirpd.conf
+# (test-conffile sets up its own files); meson's integration env says so too
+export SLIRPD_NO_CONFIG=1
+
 builddir=${SLIRPD_BUILD:-build}
 if [ -f "$builddir/build.ninja" ]; then
 	meson setup --reconfigure "$builddir" >/dev/null

@@ -179,9 +179,25 @@ static void test_annotations(void)
                &en, err, sizeof(err));
     TAP_IS_STR(out, "--ifname=eth0", "io.slirpd.ifname becomes the hook option");
 
+    /* the egress policy: deny rules go in front of the args' own rules */
+    static const char *const pol[] = { "--allow=tcp:host-loopback:5432",
+                                       "-6", NULL };
+    r = merged("{\"id\":\"c\",\"status\":\"created\",\"annotations\":{"
+               "\"io.slirpd.deny\":\"host-loopback, tcp:[fd00::1]:80,all\","
+               "\"io.slirpd.log-denied\":\"true\"}}", pol, out, sizeof(out),
+               &en, err, sizeof(err));
+    TAP_OK(r == 0, "io.slirpd.deny applies (%s)", r ? err : "ok");
+    TAP_IS_STR(out, "--deny=host-loopback --deny=tcp:[fd00::1]:80 --deny=all "
+               "--allow=tcp:host-loopback:5432 -6 --log-denied",
+               "io.slirpd.deny: rules in front of the args' (first match wins: "
+               "they can only refuse more), log-denied added");
+
     static const struct {
         const char *ann, *want;
     } bad[] = {
+        { "\"io.slirpd.deny\":\"tcp:1.2.3.4:99999\"",
+          "annotation io.slirpd.deny: tcp:1.2.3.4:99999" },
+        { "\"io.slirpd.allow\":\"any\"", "unknown annotation io.slirpd.allow" },
         { "\"io.slirpd.mtuu\":\"1\"", "unknown annotation io.slirpd.mtuu" },
         { "\"io.slirpd.api-socket\":\"/x\"", "unknown annotation" },
         { "\"io.slirpd.enable-ipv6\":\"maybe\"", "must be true or false" },

@@ -1,0 +1,211 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-policy.sh - the egress policy (--allow/--deny) enforced in the daemon:
+#   1  a malformed rule is an error at start that names it
+#   2  (root and TEST_USER) allowed TCP, UDP and ICMP echo get through;
+#      denied ones are refused at once: TCP with an RST ("connection
+#      refused" well within the client's 10 s), UDP with ICMP "administratively
+#      prohibited" (the socket's error), echo dropped; the rules' counters
+#      move; --log-denied writes one line per destination per interval
+#   3  slirpctl policy shows the rules; policy set replaces them at once;
+#      an open connection the new rules deny lasts, unless --reset
+#   4  --disable-host-loopback with allow=tcp:host-loopback:PORT: that port
+#      of the host's loopback is reachable, another one refused at once
+#   5  with --deny=all, port forwards through libslirp (TCP and UDP) still
+#      carry data both ways: they are not egress
+# In a private network namespace whose loopback is "the host": the remote
+# addresses 192.0.2.1 and 192.0.2.2 live on it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-api.sh"
+enter_private_host_ns "$@"
+
+require_root
+require_cmd ip nsenter unshare setpriv socat ss jq
+is_slirpd || skip "slirpd-only: --allow/--deny"
+require_python "the probes"
+SLIRPCTL=${SLIRPCTL:-$(dirname "$SLIRPD")/slirpctl}
+[ -x "$SLIRPCTL" ] || skip "no slirpctl next to $SLIRPD"
+api_init
+
+cp "$(dirname "$0")/policyprobe.py" "$T/probe.py"
+chmod 644 "$T/probe.py"
+
+ip addr add 192.0.2.1/32 dev lo
+ip addr add 192.0.2.2/32 dev lo
+# libslirp's echo requests go out on ICMP datagram sockets
+sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+
+svc_start tcp-echo 192.0.2.1
+t1=$SVC_PORT
+svc_start tcp-echo 192.0.2.2
+t2=$SVC_PORT
+svc_start udp-echo 192.0.2.1
+u1=$SVC_PORT
+svc_start udp-echo 192.0.2.2
+u2=$SVC_PORT
+svc_start tcp-echo 127.0.0.1
+l1=$SVC_PORT
+svc_start tcp-echo 127.0.0.1
+l2=$SVC_PORT
+info "192.0.2.1: tcp $t1 udp $u1; 192.0.2.2: tcp $t2 udp $u2; 127.0.0.1: tcp $l1 $l2"
+
+# a refusal is "at once": well below the probes' own bounds (10 s TCP,
+# 3 s UDP), with room for a loaded 2-core machine
+FAST_MS=1500
+
+probe() { # NS ARGS...: PROBE (the probe's line)
+	PROBE=$(ns_exec -t 20 "$1" "$PY" "$T/probe.py" "${@:2}" 2>"$T/probe.err") ||
+		fail "probe ${*:2}: $(cat "$T/probe.err")"
+}
+expect() { # WANT WHAT: the probe's result is WANT
+	[ "${PROBE%% *}" = "$1" ] || fail "$2: got '$PROBE', want $1"
+}
+expect_fast() { # WANT WHAT: ... within FAST_MS
+	local t
+	expect "$1" "$2"
+	t=$(awk '{ print $2 }' <<<"$PROBE")
+	[ "$t" -lt "$FAST_MS" ] || fail "$2: $1 after $t ms (want < $FAST_MS)"
+	ok "$2 ($t ms)"
+}
+policy() { # JQ-PATH: from get_policy
+	api rootlesskit '{"execute":"get_policy"}'
+	jq -r ".return$1" <<<"$API_REPLY"
+}
+ctl() { # ARGS...: CTL_RC, CTL_OUT, CTL_ERR
+	CTL_RC=0
+	timeout 20 "$SLIRPCTL" -a "$API_SOCK" "$@" >"$T/ctl.out" 2>"$T/ctl.err" || CTL_RC=$?
+	CTL_OUT=$(cat "$T/ctl.out")
+	CTL_ERR=$(cat "$T/ctl.err")
+}
+
+# --- 1
+run_cli --deny=tcp:192.0.2.0/24:99999 1 tap0
+assert_eq 1 "$CLI_RC" "1: a bad port: exit status 1"
+assert_contains "$CLI_ERR" "tcp:192.0.2.0/24:99999" "1: the message names the rule"
+run_cli --allow=udp:10.0.0.1/8 1 tap0
+assert_contains "$CLI_ERR" "--allow: udp:10.0.0.1/8" "1: host bits set: named"
+
+# --- 2, 3
+test_variants
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	API_SOCK=$VDIR/api.sock
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --api-socket "$API_SOCK" --log-denied \
+		--allow=tcp:192.0.2.1:"$t1" --allow=udp:192.0.2.1:"$u1" \
+		--allow=icmp:192.0.2.1 --deny=192.0.2.0/24 "$pid" tap0
+
+	probe "$pid" tcp 192.0.2.1 "$t1"
+	expect echo "[$who] 2: allowed TCP"
+	ok "[$who] 2: TCP to 192.0.2.1:$t1 allowed, echoed"
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect_fast refused "[$who] 2: TCP to 192.0.2.2:$t2 refused at once"
+	probe "$pid" udp 192.0.2.1 "$u1"
+	expect echo "[$who] 2: allowed UDP"
+	ok "[$who] 2: UDP to 192.0.2.1:$u1 allowed, echoed"
+	probe "$pid" udp 192.0.2.2 "$u2"
+	expect_fast unreachable "[$who] 2: UDP to 192.0.2.2:$u2 gets ICMP admin-prohibited"
+	probe "$pid" udp 192.0.2.1 "$((u1 + 1))"
+	expect_fast unreachable "[$who] 2: UDP to another port of 192.0.2.1 too"
+	probe "$pid" icmp 192.0.2.1
+	expect reply "[$who] 2: allowed echo"
+	ok "[$who] 2: echo to 192.0.2.1 answered"
+	probe "$pid" icmp 192.0.2.2
+	expect timeout "[$who] 2: denied echo"
+	ok "[$who] 2: echo to 192.0.2.2 dropped"
+	# the same TCP destination again: refused, not logged again
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect_fast refused "[$who] 2: TCP to 192.0.2.2:$t2 refused again"
+
+	assert_eq 1 "$(policy '.rules[0].hits')" "[$who] 2: allow tcp: 1 hit"
+	assert_eq 1 "$(policy '.rules[1].hits')" "[$who] 2: allow udp: 1 flow"
+	assert_eq 1 "$(policy '.rules[2].hits')" "[$who] 2: allow icmp: 1 flow"
+	assert_eq 5 "$(policy '.rules[3].hits')" "[$who] 2: the deny rule: 5 refusals"
+	assert_eq 2 "$(policy '.denied_tcp')" "[$who] 2: denied_tcp"
+	assert_eq 2 "$(policy '.denied_udp')" "[$who] 2: denied_udp"
+	assert_eq 1 "$(policy '.denied_icmp')" "[$who] 2: denied_icmp"
+	assert_eq 2 "$(policy '.icmp_sent')" "[$who] 2: icmp_sent"
+	assert_eq 1 "$(policy '.log_suppressed')" "[$who] 2: the repeated TCP refusal not logged"
+	api rootlesskit '{"execute":"get_info"}'
+	assert_eq 5 "$(jq -r '.return.policy.rules[3].hits' <<<"$API_REPLY")" \
+		"[$who] 2: get_info shows the rules and counters"
+	log=$(cat "$DAEMON_LOG")
+	assert_eq 1 "$(grep -c "policy: denied tcp 10.0.2.100 -> 192.0.2.2 port $t2 (rule 4: deny=192.0.2.0/24, command line)" <<<"$log")" \
+		"[$who] 2: --log-denied: one line for the TCP destination"
+	assert_contains "$log" "policy: denied udp 10.0.2.100 -> 192.0.2.2 port $u2" \
+		"[$who] 2: --log-denied: the UDP one"
+	assert_contains "$log" "policy: denied icmp 10.0.2.100 -> 192.0.2.2 port 0" \
+		"[$who] 2: --log-denied: the echo"
+
+	# --- 3
+	ctl policy
+	assert_eq 0 "$CTL_RC" "[$who] 3: slirpctl policy"
+	assert_match "$CTL_OUT" "deny +192\.0\.2\.0/24 +5 +command line" \
+		"[$who] 3: slirpctl policy shows a rule, its hits and origin"
+	ctl policy set bad=1
+	assert_eq 2 "$CTL_RC" "[$who] 3: a bad rule: exit status 2, nothing sent"
+	# a connection to 192.0.2.1 is open while new rules deny it: it lasts
+	_ns_prefix "$pid"
+	spawn --log "$T/hold1.$who.log" timeout 30 "${NS_PREFIX[@]}" "$PY" "$T/probe.py" hold 192.0.2.1 "$t1" 4
+	hold=$SPAWN_PID
+	wait_for -t 10 sh -c "ss -Htn state established 'dport = :$t1' | grep -q ." ||
+		fail "[$who] 3: the held connection did not come up"
+	ctl policy set "allow=tcp:192.0.2.2:$t2" deny=all
+	assert_eq 0 "$CTL_RC" "[$who] 3: slirpctl policy set: $CTL_ERR"
+	assert_contains "$CTL_OUT" "1 rules, default deny" "[$who] 3: ... its answer"
+	assert_eq deny "$(policy .default)" "[$who] 3: the default is deny now"
+	assert_eq "tcp:192.0.2.2:$t2" "$(policy '.rules[0].rule')" "[$who] 3: the new rule"
+	assert_eq api "$(policy '.rules[0].origin')" "[$who] 3: ... from the API"
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect echo "[$who] 3: TCP to 192.0.2.2:$t2 allowed now"
+	probe "$pid" tcp 192.0.2.1 "$t1"
+	expect_fast refused "[$who] 3: TCP to 192.0.2.1:$t1 refused now"
+	wait_for -t 20 sh -c "! kill -0 $hold 2>/dev/null" || fail "[$who] 3: hold did not end"
+	assert_match "$(cat "$T/hold1.$who.log")" "^held " \
+		"[$who] 3: the connection open before the change lasted"
+	# with --reset, an open connection the new rules deny is ended
+	spawn --log "$T/hold2.$who.log" timeout 30 "${NS_PREFIX[@]}" "$PY" "$T/probe.py" hold 192.0.2.2 "$t2" 8
+	hold=$SPAWN_PID
+	wait_for -t 10 sh -c "ss -Htn state established 'dport = :$t2' | grep -q ." ||
+		fail "[$who] 3: the second held connection did not come up"
+	ctl policy set --reset deny=all
+	assert_eq 0 "$CTL_RC" "[$who] 3: policy set --reset: $CTL_ERR"
+	assert_contains "$CTL_OUT" "1 connections reset" "[$who] 3: one connection reset"
+	wait_for -t 20 sh -c "! kill -0 $hold 2>/dev/null" || fail "[$who] 3: hold did not end"
+	assert_match "$(cat "$T/hold2.$who.log")" "^cut " \
+		"[$who] 3: --reset ended the open connection"
+
+	daemon_stop_ok "[$who]"
+	kill_wait "$pid"
+done
+
+# --- 4
+pid=$(ns_start)
+daemon_start --exit-fd 4 -- -c --disable-host-loopback \
+	--allow=tcp:host-loopback:"$l1" "$pid" tap0
+probe "$pid" tcp 10.0.2.2 "$l1"
+expect echo "4: the exception"
+ok "4: --disable-host-loopback --allow=tcp:host-loopback:$l1: that port is reachable"
+probe "$pid" tcp 10.0.2.2 "$l2"
+expect_fast refused "4: another port of the host's loopback refused at once"
+daemon_stop_ok "4"
+kill_wait "$pid"
+
+# --- 5
+pid=$(ns_start)
+ft=$(free_port tcp)
+fu=$(free_port udp)
+daemon_start --exit-fd 4 -- -c --deny=all --forward-path=slirp \
+	-p 127.0.0.1:"$ft":7001 -p 127.0.0.1:"$fu":7002/udp "$pid" tap0
+ns_server "$pid" tcp-echo 7001 0.0.0.0
+ns_server "$pid" udp-echo 7002 0.0.0.0
+msg=$(host_tcp_roundtrip 127.0.0.1 "$ft" 1000) || fail "5: TCP forward under deny=all: $msg"
+ok "5: deny=all: a TCP forward through libslirp carries data"
+msg=$(host_udp_roundtrip 127.0.0.1 "$fu" 500) || fail "5: UDP forward under deny=all: $msg"
+ok "5: deny=all: a UDP forward through libslirp is answered"
+probe "$pid" tcp 192.0.2.1 "$t1"
+expect_fast refused "5: deny=all: TCP out refused at once"
+daemon_stop_ok "5"
+kill_wait "$pid"
+
+info "PASS"
