@@ -522,8 +522,11 @@ int policy_set(struct policy *p, const struct policy_rule *rules,
         snprintf(c.ent[i].origin, sizeof(c.ent[i].origin), "%s",
                  origins && origins[i] ? origins[i] : "command line");
     }
+    /* what libslirp's own switch refused: connections and datagrams to
+     * the host's loopback; it answers a ping to cidr+2 itself, as
+     * slirp4netns does with --disable-host-loopback */
     c.ent[n].rule = (struct policy_rule){
-        .action = POLICY_DENY, .protos = POLICY_PROTO_ALL,
+        .action = POLICY_DENY, .protos = POLICY_PROTO_TCP | POLICY_PROTO_UDP,
         .dest = POLICY_DEST_HOST_LOOPBACK, .port_lo = 0, .port_hi = 65535,
         .text = "host-loopback" };
     snprintf(c.ent[n].origin, sizeof(c.ent[n].origin), "--disable-host-loopback");

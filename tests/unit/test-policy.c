@@ -201,6 +201,8 @@ static void test_match(void)
     TAP_OK(q(p, T, "10.0.2.2", 80) == D,
            "disable-host-loopback: a rule by address makes no exception");
     TAP_OK(q(p, T, "192.0.2.1", 80) == A, "disable-host-loopback: others as before");
+    TAP_OK(q(p, I, "10.0.2.2", 0) == A,
+           "disable-host-loopback: a ping to the gateway is answered (by libslirp, as slirp4netns)");
     TAP_OK(policy_implicit(p) && policy_implicit(p)->rule.action == POLICY_DENY,
            "disable-host-loopback: the implicit rule is shown");
     policy_free(p);
