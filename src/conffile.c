@@ -130,7 +130,8 @@ static int conffile_line(struct conffile *cf, char *s, const char *path,
            err_make(e, -ENOMEM, "%s: out of memory", path) : 0;
 }
 
-/* one file; a missing one is no error. Return: 1 if read, 0 if missing */
+/* one file; a missing one is no error. Return: 1 if read, 0 if missing,
+ * 2 if it could not be opened for want of permission (skipped) */
 static int conffile_read(struct conffile *cf, const char *path, struct err *e)
 {
     _cleanup_close_ int fd = -1;
@@ -144,6 +145,8 @@ static int conffile_read(struct conffile *cf, const char *path, struct err *e)
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
         return 0;
+    if (fd < 0 && errno == EACCES)
+        return 2;
     if (fd < 0)
         return err_make_errno(e, -errno, "cannot open %s", path);
     if (fstat(fd, &sb) < 0)
@@ -233,7 +236,11 @@ int conffile_load(int argc, char **argv, struct conffile *cf, struct err *e)
         r = conffile_read(cf, paths[i], e);
         if (r < 0)
             break;
-        if (r > 0) {
+        if (r == 2) {
+            cf->unreadable[i] = paths[i];
+            paths[i] = NULL;
+            r = 0;
+        } else if (r > 0) {
             cf->files[k++] = paths[i];
             paths[i] = NULL;
         }
@@ -300,5 +307,7 @@ void conffile_free(struct conffile *cf)
         free(cf->argv);
     free(cf->files[0]);
     free(cf->files[1]);
+    free(cf->unreadable[0]);
+    free(cf->unreadable[1]);
     memset(cf, 0, sizeof(*cf));
 }

@@ -26,6 +26,10 @@ struct conffile_arg {
  * @args:		the files' options, in order
  * @n:			how many
  * @files:		the files read, in order (NULL: none)
+ * @unreadable:		files that may exist but could not be opened for
+ *			want of permission (NULL: none), to warn about: a
+ *			user's HOME that is not theirs (root's, after
+ *			su without -), an /etc/slirpd.conf only root reads
  * @own_argv:		@argv was allocated here
  */
 struct conffile {
@@ -34,6 +38,7 @@ struct conffile {
     struct conffile_arg *args;
     size_t n;
     char *files[2];
+    char *unreadable[2];
     bool own_argv;
 };
 

@@ -86,6 +86,10 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     conffile_note(&cf, &opts);
+    for (size_t i = 0; i < 2; i++)
+        if (cf.unreadable[i])
+            printf("WARNING: cannot read %s (permission denied), ignoring "
+                   "it\n", cf.unreadable[i]);
     if (opts.extra_args)
         printf("WARNING: too many arguments\n");
     if (opts.deprecated_no_host_loopback)

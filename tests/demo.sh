@@ -12,7 +12,9 @@ bash tests/deps.sh demo
 ninja -C build >/dev/null
 slirpd=$PWD/build/src/slirpd
 user=${SLIRPD_TEST_USER:-slirpd-test}
-as_user() { setpriv --reuid="$user" --regid="$user" --init-groups "$@"; }
+# the user's own HOME (slirpd reads its configuration file there)
+uhome=$(getent passwd "$user" | cut -d: -f6)
+as_user() { setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" "$@"; }
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -32,7 +34,7 @@ pids+=($!)
 
 echo "== an unprivileged user ($user) makes a user+network namespace"
 # (setpriv itself in the background: "$!" of a shell function would be a subshell)
-setpriv --reuid="$user" --regid="$user" --init-groups unshare -rn sleep 120 &
+setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" unshare -rn sleep 120 &
 nspid=$!
 pids+=($nspid)
 for _ in $(seq 100); do
@@ -44,11 +46,12 @@ echo "   before: $(in_ns ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')"
 
 echo "== slirpd -c -p 127.0.0.1:$fwd_port:8080 $nspid tap0 (as $user)"
 mkfifo "$work/ready"
-setpriv --reuid="$user" --regid="$user" --init-groups \
+setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" \
 	"$slirpd" -c -r 3 -p 127.0.0.1:$fwd_port:8080 "$nspid" tap0 \
 	3>"$work/ready" >"$work/slirpd.log" 2>&1 &
 pids+=($!)
-if ! timeout 10 head -c1 "$work/ready" >/dev/null; then
+# one byte: a daemon that exits closes the pipe without writing it
+if [ "$(timeout 10 head -c1 "$work/ready" | wc -c)" != 1 ]; then
 	cat "$work/slirpd.log"
 	echo "slirpd did not become ready" >&2
 	exit 1
@@ -65,7 +68,7 @@ echo "   got: $reply"
 [ "$reply" = "hello from the host" ]
 
 echo "== host -> namespace: 127.0.0.1:$fwd_port is forwarded to the namespace's port 8080"
-setpriv --reuid="$user" --regid="$user" --init-groups \
+setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" \
 	nsenter -t "$nspid" -U -n --preserve-credentials \
 	timeout 30 socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hello from the namespace' &
 pids+=($!)

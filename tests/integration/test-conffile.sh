@@ -11,6 +11,7 @@
 #      namespace) before the user's file
 #   4  --no-config and SLIRPD_NO_CONFIG turn the files off
 #   5  a bad line is an error at start naming the file and the line
+#   6  a file the user may not read is skipped with a warning
 # Never the real user's or system's files: everything is in the temp dir,
 # and /etc is a copy mounted in a private mount namespace.
 . "$(dirname "$0")/lib.sh"
@@ -123,5 +124,22 @@ bad busy-poll "busy-poll needs a value" "a flag for a value"
 bad api-socket=/x "api-socket cannot be set in a configuration file" "a per-instance option"
 bad "--mtu=1500" "'--mtu' is not an option name" "dashes"
 rm "$UCONF"
+
+# --- 6: a file the user may not read (a HOME that is not theirs, as after
+# su without -) is skipped with a warning, not a failure
+if have_test_user; then
+	mkdir -p "$T/roothome/.config/slirpd"
+	echo 'deny=tcp:192.0.2.2' >"$T/roothome/.config/slirpd/slirpd.conf"
+	chmod 700 "$T/roothome"
+	rc=0
+	as_user env -u SLIRPD_NO_CONFIG -u XDG_CONFIG_HOME HOME="$T/roothome" \
+		timeout 10 "$SLIRPD" 0 tap0 </dev/null >"$T/u.out" 2>"$T/u.err" || rc=$?
+	assert_eq 1 "$rc" "6: exit status 1 (for the PID 0, not for the file)"
+	assert_contains "$(cat "$T/u.out")" \
+		"WARNING: cannot read $T/roothome/.config/slirpd/slirpd.conf (permission denied), ignoring it" \
+		"6: the unreadable file is named in a warning"
+	assert_contains "$(cat "$T/u.err")" "PID must be a positive integer" \
+		"6: and the start goes on to the next check"
+fi
 
 info "PASS"
