@@ -12,9 +12,11 @@ bash tests/deps.sh demo
 ninja -C build >/dev/null
 slirpd=$PWD/build/src/slirpd
 user=${SLIRPD_TEST_USER:-slirpd-test}
-# the user's own HOME (slirpd reads its configuration file there)
+as_user() { setpriv --reuid="$user" --regid="$user" --init-groups "$@"; }
+# the user's own HOME: slirpd reads its configuration file there. (setpriv
+# runs the program itself: an env(1) in between could not execute a build
+# under /root, which only setpriv, started by root, can still reach)
 uhome=$(getent passwd "$user" | cut -d: -f6)
-as_user() { setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" "$@"; }
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -34,7 +36,7 @@ pids+=($!)
 
 echo "== an unprivileged user ($user) makes a user+network namespace"
 # (setpriv itself in the background: "$!" of a shell function would be a subshell)
-setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" unshare -rn sleep 120 &
+setpriv --reuid="$user" --regid="$user" --init-groups unshare -rn sleep 120 &
 nspid=$!
 pids+=($nspid)
 for _ in $(seq 100); do
@@ -46,7 +48,7 @@ echo "   before: $(in_ns ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')"
 
 echo "== slirpd -c -p 127.0.0.1:$fwd_port:8080 $nspid tap0 (as $user)"
 mkfifo "$work/ready"
-setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" \
+HOME=$uhome setpriv --reuid="$user" --regid="$user" --init-groups \
 	"$slirpd" -c -r 3 -p 127.0.0.1:$fwd_port:8080 "$nspid" tap0 \
 	3>"$work/ready" >"$work/slirpd.log" 2>&1 &
 pids+=($!)
@@ -68,7 +70,7 @@ echo "   got: $reply"
 [ "$reply" = "hello from the host" ]
 
 echo "== host -> namespace: 127.0.0.1:$fwd_port is forwarded to the namespace's port 8080"
-setpriv --reuid="$user" --regid="$user" --init-groups env HOME="$uhome" \
+setpriv --reuid="$user" --regid="$user" --init-groups \
 	nsenter -t "$nspid" -U -n --preserve-credentials \
 	timeout 30 socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hello from the namespace' &
 pids+=($!)
