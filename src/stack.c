@@ -71,6 +71,7 @@
 #include "busypoll.h"
 #include "tap.h"
 #include "steer.h"
+#include "syn6.h"
 #include "timewait.h"
 
 #define STACK_TIMERS_MAX 8
@@ -160,6 +161,7 @@ struct stack {
     struct reasm6 *reasm6;  /* IPv6 fragments from the namespace */
     struct policy *policy;  /* the egress policy, checked before steering */
     bool policy_on;         /* it has something to check (policy_active()) */
+    struct syn6 *syn6;      /* -6: the IPv6 TCP flows the namespace started */
     struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
 };
 
@@ -433,6 +435,13 @@ static int stack_policy_new(struct stack *st, const struct config *cfg)
                    (const char *const *)cfg->rule_origins, cfg->n_rules,
                    cfg->default_deny ? POLICY_DENY : POLICY_ALLOW, false, NULL);
     st->policy_on = policy_active(st->policy);
+    if (r == 0 && cfg->enable_ipv6) {
+        struct syn6_names n6 = { .prefix = cfg->vprefix6,
+                                 .prefix_len = cfg->vprefix6_len,
+                                 .dns = cfg->vnameserver6 };
+
+        r = syn6_new(&n6, &st->syn6);
+    }
     return r;
 }
 
@@ -542,6 +551,7 @@ void stack_free(struct stack *st)
         offload_txq_free(&st->txq);
     steer_free(st->steer);
     policy_free(st->policy);
+    syn6_free(st->syn6);
     tap_free(st->tap);
     reasm6_free(st->reasm6);
     free(st->fitbuf);
@@ -970,6 +980,91 @@ static bool stack_policy_pass(struct stack *st, const uint8_t *frame,
     }
 }
 
+/* a line of the listing that is one of libslirp's IPv6 TCP sockets */
+static bool stack_syn6_sock_of(const struct slirpinfo_conn *c,
+                               struct syn6_sock *k)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    long sport, dport;
+    char *e1, *e2;
+
+    if (strcmp(c->proto, "tcp") || c->fd < 0 ||
+        !strcmp(c->state, "HOST_FORWARD") || !strcmp(c->state, "LISTEN"))
+        return false;
+    sport = strtol(c->sport, &e1, 10);
+    dport = strtol(c->dport, &e2, 10);
+    if (*e1 || *e2 || sport < 0 || sport > 65535 || dport < 0 || dport > 65535)
+        return false;
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0 ||
+        ss.ss_family != AF_INET6)
+        return false;
+    memset(k, 0, sizeof(*k));
+    k->fd = c->fd;
+    k->sport = (uint16_t)sport;
+    k->dport = (uint16_t)dport;
+    /* kept for the sweep, never cut */
+    k->ended = !strcmp(c->state, "TIME_WAIT") || !strcmp(c->state, "CLOSED") ||
+               !strcmp(c->state, "NONE");
+    len = sizeof(k->peer);
+    k->has_peer = getpeername(c->fd, (struct sockaddr *)&k->peer, &len) == 0 &&
+                  k->peer.sin6_family == AF_INET6;
+    return true;
+}
+
+/* libslirp's IPv6 TCP sockets, every shard's, for syn6_resolve() */
+static int stack_syn6_socks(struct stack *st, struct syn6_sock **ret,
+                            size_t *ret_n)
+{
+    struct syn6_sock *socks = NULL, *grown;
+    size_t n = 0, cap = 0;
+    unsigned int i;
+
+    for (i = 0; i < st->n_shards; i++) {
+        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+
+        for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+            struct slirpinfo_conn c;
+
+            nl = strchr(p, '\n');
+            if (!slirpinfo_parse(p, nl ? (size_t)(nl - p) : strlen(p), &c))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                grown = realloc(socks, cap * sizeof(*socks));
+                if (!grown) {
+                    g_free(info);
+                    free(socks);
+                    return -ENOMEM;
+                }
+                socks = grown;
+            }
+            if (stack_syn6_sock_of(&c, &socks[n]))
+                n++;
+        }
+        g_free(info);
+    }
+    *ret = socks;
+    *ret_n = n;
+    return 0;
+}
+
+/* a SYN from the namespace over IPv6 that libslirp is about to get: its
+ * flow recorded; a full table is swept first (what no socket has) */
+static void stack_syn6_note(struct stack *st, const struct frame_info *fi)
+{
+    struct syn6_sock *socks;
+    size_t n;
+
+    if (syn6_note(st->syn6, fi) != -ENOSPC)
+        return;
+    if (stack_syn6_socks(st, &socks, &n) < 0)
+        return;
+    syn6_resolve(st->syn6, socks, n, NULL, NULL);
+    free(socks);
+    syn6_note(st->syn6, fi);
+}
+
 /* tap_frame_fn: one frame from the namespace (or a TSO6 segment),
  * classified once by tap_read_frames(), to its shard (or to all) */
 static void stack_input(void *opaque, const uint8_t *frame,
@@ -993,13 +1088,18 @@ static void stack_input(void *opaque, const uint8_t *frame,
             fi = &whole;
         }
     }
-    /* the egress policy: a TCP segment other than a SYN without ACK
-     * (every segment of an established flow) costs this one test */
-    if (st->policy_on &&
+    /* the egress policy, and the IPv6 flows a reset must find: a TCP
+     * segment other than a SYN without ACK (every segment of an
+     * established flow) costs this one test */
+    if ((st->policy_on || st->syn6) &&
         !(frame_is_tcp(fi) && (fi->tcp_flags & (FRAME_TCP_SYN | FRAME_TCP_ACK)) !=
-          FRAME_TCP_SYN) &&
-        !stack_policy_pass(st, frame, fi))
-        return;
+          FRAME_TCP_SYN)) {
+        if (st->policy_on && !stack_policy_pass(st, frame, fi))
+            return;
+        if (st->syn6 && fi->cls == FRAME_IP6_TCP &&
+            !(fi->tcp_flags & FRAME_TCP_RST))
+            stack_syn6_note(st, fi);
+    }
     if (st->n_shards == 1) {
         stack_shard_input(&st->shard[0], frame, fi);
         return;
@@ -1024,12 +1124,41 @@ struct policy *stack_policy(struct stack *st)
     return st->policy;
 }
 
-/* libslirp's IPv4 TCP connections out of the namespace that @p denies:
+/* syn6_deny_fn: the new rules deny an IPv6 flow */
+static bool stack_syn6_denied(const struct syn6_flow *f, void *opaque)
+{
+    struct stack *st = opaque;
+
+    return policy_recheck(st->policy, 6, POLICY_PROTO_TCP, &f->daddr,
+                          f->dport) == POLICY_DENY;
+}
+
+/* libslirp's IPv6 TCP connections out of the namespace that the policy
+ * denies, found through the flows the namespace started (syn6.c) */
+static unsigned int stack_policy_cut6(struct stack *st)
+{
+    struct sockaddr sa = { .sa_family = AF_UNSPEC };
+    struct syn6_sock *socks;
+    unsigned int cut = 0;
+    size_t n, i;
+
+    if (!st->syn6 || stack_syn6_socks(st, &socks, &n) < 0)
+        return 0;
+    if (syn6_resolve(st->syn6, socks, n, stack_syn6_denied, st) == 0)
+        for (i = 0; i < n; i++)
+            if (socks[i].cut && connect(socks[i].fd, &sa, sizeof(sa)) == 0)
+                cut++;
+    free(socks);
+    return cut;
+}
+
+/* libslirp's TCP connections out of the namespace that @p denies:
  * disconnected (connect(AF_UNSPEC), as finwait.c does: the remote gets an
- * RST, libslirp reads ECONNRESET and resets the namespace's side) */
+ * RST, libslirp reads ECONNRESET and resets the namespace's side). IPv4
+ * ones are read from the listing; IPv6 ones through stack_policy_cut6() */
 static unsigned int stack_policy_cut(struct stack *st)
 {
-    unsigned int i, n = 0;
+    unsigned int i, n = stack_policy_cut6(st);
 
     for (i = 0; i < st->n_shards; i++) {
         char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
@@ -1074,8 +1203,8 @@ static unsigned int stack_policy_cut(struct stack *st)
  * @st:		the stack
  * @rules, @origins, @n, @dflt:	as policy_set()
  * @reset:	also end what the new rules deny and is open: libslirp's
- *		IPv4 TCP connections, and the UDP and echo flows allowed so
- *		far (their next datagram is checked again)
+ *		TCP connections out of the namespace, and the UDP and echo
+ *		flows allowed so far (their next datagram is checked again)
  * @ret_cut:	the TCP connections ended
  * @e:		why not
  *
