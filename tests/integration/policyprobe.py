@@ -8,6 +8,7 @@
 #                        echo | unreachable (an ICMP error came back) | timeout
 #   icmp HOST            one echo request on a raw socket (2 s bound):
 #                        reply | timeout
+# HOST with a ':' is IPv6 (ICMPv6 echo for icmp).
 #   hold HOST PORT SECS  a TCP connection that echoes a byte every 100 ms
 #                        for SECS: "held N" if it lasted, "cut N" if it
 #                        was reset or closed after N round trips
@@ -23,9 +24,13 @@ def ms(t0):
     return int((time.monotonic() - t0) * 1000)
 
 
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def tcp(host, port):
     t0 = time.monotonic()
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(host), socket.SOCK_STREAM)
     s.settimeout(10)
     try:
         s.connect((host, port))
@@ -46,7 +51,7 @@ def tcp(host, port):
 
 def udp(host, port):
     t0 = time.monotonic()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.connect((host, port))
     s.settimeout(3)
     try:
@@ -70,10 +75,17 @@ def csum(b):
 
 def icmp(host):
     t0 = time.monotonic()
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    v6 = family(host) == socket.AF_INET6
+    if v6:
+        # the kernel fills in an ICMPv6 checksum and strips the IP header
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        host = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, host))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     ident, seq = 0x4242, 1
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"policyprobe"
-    hdr = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
+    hdr = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, ident, seq) + b"policyprobe"
+    if not v6:
+        hdr = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
     s.sendto(hdr, (host, 0))
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
@@ -81,6 +93,10 @@ def icmp(host):
         if not r:
             break
         pkt, addr = s.recvfrom(2000)
+        if v6:
+            if addr[0] == host and pkt[0] == 129:
+                return "reply", ms(t0)
+            continue
         ihl = (pkt[0] & 15) * 4
         if addr[0] == host and pkt[ihl] == 0:
             return "reply", ms(t0)
@@ -88,7 +104,7 @@ def icmp(host):
 
 
 def hold(host, port, secs):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(host), socket.SOCK_STREAM)
     s.settimeout(5)
     s.connect((host, port))
     n = 0
