@@ -21,6 +21,11 @@
 #      --mtu, publish a unix: path or a host port below 1024 is refused; the
 #      allowed ones leave the args' flags in force (get_info, and 10.0.2.2
 #      does not reach the host's loopback)
+#   7  io.slirpd.deny end to end (rootless): its rule goes in front of the
+#      hook's own; a connection to the destination it names is refused at
+#      once (an RST), another one works, and the args' own deny holds; an
+#      annotation cannot allow anything: io.slirpd.allow, or an allow=
+#      word inside io.slirpd.deny, is refused at createRuntime
 #   6  the state directory: a /tmp/slirpd-UID of another user, or a
 #      symbolic link in its place (in a private /tmp), and a group-writable
 #      ROOT or DIR are refused by every stage, touching nothing in them
@@ -283,6 +288,59 @@ assert_not_contains "$out" "ping-$TAG" "[5] 10.0.2.2 does not reach the host's l
 hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
 assert_eq 0 "$HOOK_RC" "[5] poststop ($HOOK_ERR)"
 expect_nothing_left "[5]" "$dir"
+kill_wait "$pid"
+
+# --- 7: io.slirpd.deny end to end; no annotation loosens the args' rules
+SVC_LIFETIME=120 svc_start tcp-echo 127.0.0.1
+E_ANN=$SVC_PORT     # denied by the annotation
+SVC_LIFETIME=120 svc_start tcp-echo 127.0.0.1
+E_OK=$SVC_PORT      # allowed
+SVC_LIFETIME=120 svc_start tcp-echo 127.0.0.1
+E_ARGS=$SVC_PORT    # denied by the hook's args
+pid=$(ns_start --user)
+id=c7-$TAG
+dir=$USER_ROOT/$id
+# an annotation that would allow what the args deny: refused, nothing left
+for ann in '"io.slirpd.allow":"tcp:host-loopback:'"$E_ARGS"'"' \
+	'"io.slirpd.deny":"allow=tcp:host-loopback:'"$E_ARGS"'"' \
+	'"io.slirpd.deny":"tcp:host-loopback:'"$E_ANN"',allow=all"'; do
+	hook user createRuntime "$(state "$id" "$pid" "$ann")" \
+		--deny="tcp:host-loopback:$E_ARGS" "${EXTRA[@]}"
+	key=${ann#\"}
+	expect_fail "[7] $ann" "annotation ${key%%\"*}"
+	[ ! -e "$dir" ] || fail "[7] $ann: $dir was left"
+done
+ok "[7] no annotation can allow: the refused ones left no state"
+hook user createRuntime "$(state "$id" "$pid" '"io.slirpd.deny":"tcp:host-loopback:'"$E_ANN"'"')" \
+	--deny="tcp:host-loopback:$E_ARGS" "${EXTRA[@]}"
+assert_eq 0 "$HOOK_RC" "[7] createRuntime with io.slirpd.deny ($HOOK_ERR)"
+hook_in_ns "$pid" "$(state "$id" 0)"
+assert_eq 0 "$HOOK_RC" "[7] createContainer ($HOOK_ERR)"
+out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json policy)
+assert_eq "deny tcp:host-loopback:$E_ANN|deny tcp:host-loopback:$E_ARGS|allow" \
+	"$(jq -r '.return | "\(.rules[0].action) \(.rules[0].rule)|\(.rules[1].action) \(.rules[1].rule)|\(.default)"' <<<"$out")" \
+	"[7] get_policy: the annotation's rule first, then the args'"
+# connect_ms PORT: the namespace's connection to 10.0.2.2:PORT; OUT, MS
+connect_ms() {
+	local t0
+	t0=$(date +%s%N)
+	OUT=$(printf 'ping-%s\n' "$TAG" | ns_exec -t 20 "$pid" socat -t 3 -T 5 - "TCP4:10.0.2.2:$1,connect-timeout=10" 2>&1) || true
+	MS=$((($(date +%s%N) - t0) / 1000000))
+}
+connect_ms "$E_ANN"
+assert_contains "$OUT" "Connection refused" "[7] 10.0.2.2:$E_ANN (io.slirpd.deny) is refused"
+[ "$MS" -lt 1500 ] || fail "[7] the refusal took $MS ms (want < 1500: an RST, not a timeout)"
+ok "[7] ... at once ($MS ms)"
+connect_ms "$E_OK"
+assert_eq "ping-$TAG" "$OUT" "[7] 10.0.2.2:$E_OK, named by no rule, works"
+connect_ms "$E_ARGS"
+assert_contains "$OUT" "Connection refused" "[7] 10.0.2.2:$E_ARGS (the args' deny) is refused"
+out=$(timeout 10 "$SLIRPCTL" -a "$dir/api.sock" --json policy)
+assert_eq "1 1 2" "$(jq -r '.return | "\(.rules[0].hits) \(.rules[1].hits) \(.denied_tcp)"' <<<"$out")" \
+	"[7] each deny rule refused one SYN"
+hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
+assert_eq 0 "$HOOK_RC" "[7] poststop ($HOOK_ERR)"
+expect_nothing_left "[7]" "$dir"
 kill_wait "$pid"
 
 # ---------------------------------------------------------------- state dir
