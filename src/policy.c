@@ -75,6 +75,9 @@
 #define POLICY_LOG_SLOTS 256
 /* bytes of a refused datagram an ICMP error quotes after its L4 header's start */
 #define POLICY_QUOTE_L4 8
+/* the intervals one rule stands for at most (host-loopback: cidr+2,
+ * 255.255.255.255, the IPv6 prefix on either side of the DNS address) */
+#define POLICY_SPANS_MAX 4
 
 /* an address as a 128-bit number (IPv4 in the low bits) */
 struct policy_u128 {
@@ -347,9 +350,65 @@ out:
     return r;
 }
 
+/* @a plus (@d 1) or minus (-1) one */
+static struct policy_u128 policy_u128_step(struct policy_u128 a, int d)
+{
+    if (d > 0) {
+        if (++a.lo == 0)
+            a.hi++;
+    } else {
+        if (a.lo-- == 0)
+            a.hi--;
+    }
+    return a;
+}
+
+/*
+ * host-loopback's IPv6 intervals: libslirp's sotranslate_out() sends every
+ * address of the namespace's prefix but the DNS one to the host's ::1
+ * (fd00::2, and any other a namespace reaches with a static neighbour
+ * entry), so all of them but dns6
+ */
+static size_t policy_spans_host6(const struct policy *p, struct policy_span s,
+                                 struct policy_span *out)
+{
+    const struct policy_names *nm = &p->names;
+    struct policy_u128 first, last, dns;
+    size_t n = 0;
+
+    if (!nm->prefix6_len || nm->prefix6_len > 128) {
+        s.lo = s.hi = policy_u128_of(6, &nm->host6);
+        out[0] = s;
+        return 1;
+    }
+    last = policy_u128_last(6, policy_u128_of(6, &nm->prefix6), nm->prefix6_len);
+    first = policy_u128_of(6, &nm->prefix6);
+    /* the prefix's bits alone */
+    first.hi &= ~(last.hi ^ first.hi);
+    first.lo &= ~(last.lo ^ first.lo);
+    dns = policy_u128_of(6, &nm->dns6);
+    if (policy_u128_cmp(&dns, &first) < 0 || policy_u128_cmp(&dns, &last) > 0) {
+        s.lo = first;
+        s.hi = last;
+        out[n++] = s;
+        return n;
+    }
+    if (policy_u128_cmp(&dns, &first) > 0) {
+        s.lo = first;
+        s.hi = policy_u128_step(dns, -1);
+        out[n++] = s;
+    }
+    if (policy_u128_cmp(&dns, &last) < 0) {
+        s.lo = policy_u128_step(dns, 1);
+        s.hi = last;
+        out[n++] = s;
+    }
+    return n;
+}
+
 /* a rule's intervals: one per family and address it stands for */
 static size_t policy_spans_of(const struct policy *p, const struct policy_rule *r,
-                              int16_t idx, struct policy_span out[3])
+                              int16_t idx, struct policy_span out[POLICY_SPANS_MAX])
 {
     static const uint8_t metadata[4] = { 169, 254, 169, 254 };
     struct policy_span s = { .rule = idx, .protos = r->protos,
@@ -386,9 +445,12 @@ static size_t policy_spans_of(const struct policy *p, const struct policy_rule *
         }
         if (p->names.ipv6) {
             s.family = 6;
-            s.lo = s.hi = policy_u128_of(6, r->dest == POLICY_DEST_DNS ?
-                                         &p->names.dns6 : &p->names.host6);
-            out[n++] = s;
+            if (r->dest == POLICY_DEST_HOST_LOOPBACK) {
+                n += policy_spans_host6(p, s, out + n);
+            } else {
+                s.lo = s.hi = policy_u128_of(6, &p->names.dns6);
+                out[n++] = s;
+            }
         }
         break;
     case POLICY_DEST_METADATA:
@@ -409,7 +471,7 @@ static int policy_compile(const struct policy *p, struct policy_compiled *c,
     static const unsigned int protos[3] = {
         POLICY_PROTO_TCP, POLICY_PROTO_UDP, POLICY_PROTO_ICMP };
 
-    sp = calloc(3 * total + 1, sizeof(*sp));
+    sp = calloc(POLICY_SPANS_MAX * total + 1, sizeof(*sp));
     if (!sp)
         return err_make(e, -ENOMEM, "policy: out of memory");
     /*

@@ -34,6 +34,10 @@ struct policy_names {
     bool ipv6;                  /* -6: the IPv6 ones below too */
     struct in6_addr host6;      /* fd00::2 */
     struct in6_addr dns6;       /* fd00::3 */
+    /* fd00::/64: libslirp sends every address of it but dns6 to the
+     * host's ::1, so host-loopback is all of them (0: host6 alone) */
+    struct in6_addr prefix6;
+    unsigned int prefix6_len;
 };
 
 /* one rule as the daemon holds it */

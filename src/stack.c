@@ -422,6 +422,7 @@ static int stack_policy_new(struct stack *st, const struct config *cfg)
         .host4 = cfg->vhost, .dns4 = cfg->vnameserver,
         .ipv6 = cfg->enable_ipv6, .host6 = cfg->vhost6,
         .dns6 = cfg->vnameserver6,
+        .prefix6 = cfg->vprefix6, .prefix6_len = cfg->vprefix6_len,
     };
     int r;
 

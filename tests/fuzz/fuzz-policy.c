@@ -40,7 +40,8 @@ static int fuzz_covers(const struct policy_rule *r, const struct policy_names *n
     case POLICY_DEST_HOST_LOOPBACK:
         if (family == 4)
             return !memcmp(a, &nm->host4, 4) || !memcmp(a, "\xff\xff\xff\xff", 4);
-        return nm->ipv6 && !memcmp(a, &nm->host6, 16);
+        /* the whole prefix but the DNS address (a /64 here) */
+        return nm->ipv6 && !memcmp(a, &nm->prefix6, 8) && memcmp(a, &nm->dns6, 16);
     case POLICY_DEST_DNS:
         return family == 4 ? !memcmp(a, &nm->dns4, 4) :
                nm->ipv6 && !memcmp(a, &nm->dns6, 16);
@@ -75,6 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inet_pton(AF_INET, "10.0.2.3", &nm.dns4);
     inet_pton(AF_INET6, "fd00::2", &nm.host6);
     inet_pton(AF_INET6, "fd00::3", &nm.dns6);
+    inet_pton(AF_INET6, "fd00::", &nm.prefix6);
+    nm.prefix6_len = 64;
     while (pos < size && n < FUZZ_RULES) {
         const uint8_t *nl = memchr(data + pos, '\n', size - pos);
         size_t len = nl ? (size_t)(nl - (data + pos)) : size - pos;

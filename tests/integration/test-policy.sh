@@ -10,7 +10,10 @@
 #   3  slirpctl policy shows the rules; policy set replaces them at once;
 #      an open connection the new rules deny lasts, unless --reset
 #   4  --disable-host-loopback with allow=tcp:host-loopback:PORT: that port
-#      of the host's loopback is reachable, another one refused at once
+#      of the host's loopback is reachable, another one refused at once;
+#      with -6 the same through fd00::2 and through another address of
+#      fd00::/64 (reached with a static neighbour entry), which libslirp
+#      also sends to the host's ::1
 #   5  with --deny=all, port forwards through libslirp (TCP and UDP) still
 #      carry data both ways: they are not egress
 #   6  (root, -6) the same over IPv6: allowed TCP, UDP and ICMPv6 echo (to
@@ -56,7 +59,15 @@ svc_start tcp-echo 127.0.0.1
 l1=$SVC_PORT
 svc_start tcp-echo 127.0.0.1
 l2=$SVC_PORT
-info "192.0.2.1: tcp $t1 udp $u1; 192.0.2.2: tcp $t2 udp $u2; 127.0.0.1: tcp $l1 $l2"
+svc_start tcp-echo ::1
+l6=$SVC_PORT
+svc_start tcp-echo ::1
+l6b=$SVC_PORT
+info "192.0.2.1: tcp $t1 udp $u1; 192.0.2.2: tcp $t2 udp $u2; 127.0.0.1: tcp $l1 $l2; ::1: tcp $l6 $l6b"
+global_fd00() {
+	ns_exec "$1" ip -o -6 addr show dev tap0 scope global 2>/dev/null |
+		grep -v tentative | grep -q ' inet6 fd00::'
+}
 
 # a refusal is "at once": well below the probes' own bounds (10 s TCP,
 # 3 s UDP), with room for a loaded 2-core machine
@@ -190,13 +201,31 @@ done
 
 # --- 4
 pid=$(ns_start)
-daemon_start --exit-fd 4 -- -c --disable-host-loopback \
-	--allow=tcp:host-loopback:"$l1" "$pid" tap0
+daemon_start --exit-fd 4 -- -c -6 --disable-host-loopback \
+	--allow=tcp:host-loopback:"$l1" --allow=tcp:host-loopback:"$l6" "$pid" tap0
 probe "$pid" tcp 10.0.2.2 "$l1"
 expect echo "4: the exception"
 ok "4: --disable-host-loopback --allow=tcp:host-loopback:$l1: that port is reachable"
 probe "$pid" tcp 10.0.2.2 "$l2"
 expect_fast refused "4: another port of the host's loopback refused at once"
+wait_for -t 10 global_fd00 "$pid" ||
+	fail "4: no usable fd00:: address on tap0 within 10 s: $(ns_exec "$pid" ip -6 addr show dev tap0 2>&1)"
+probe "$pid" tcp fd00::2 "$l6"
+expect echo "4: the exception over IPv6"
+ok "4: [fd00::2]:$l6 reaches [::1]:$l6 (the exception)"
+probe "$pid" tcp fd00::2 "$l6b"
+expect_fast refused "4: [fd00::2]:$l6b refused at once"
+# libslirp answers neighbour solicitations for its own addresses only; a
+# namespace that names the gateway's MAC for another address of the
+# prefix reaches libslirp with it, which sends it to the host's ::1
+mac=$(ns_exec "$pid" ip -6 neigh show fd00::2 dev tap0 | awk '{ print $3 }')
+[ -n "$mac" ] || fail "4: no neighbour entry for fd00::2"
+ns_exec "$pid" ip -6 neigh replace fd00::99 lladdr "$mac" dev tap0 nud permanent
+probe "$pid" tcp fd00::99 "$l6b"
+expect_fast refused "4: [fd00::99]:$l6b (the host's ::1 as well) refused at once"
+probe "$pid" tcp fd00::99 "$l6"
+expect echo "4: the exception through fd00::99"
+ok "4: [fd00::99]:$l6: the exception holds for the whole prefix"
 daemon_stop_ok "4"
 kill_wait "$pid"
 
@@ -228,13 +257,7 @@ svc_start udp-echo 2001:db8::1
 u61=$SVC_PORT
 svc_start udp-echo 2001:db8::2
 u62=$SVC_PORT
-svc_start tcp-echo ::1
-l6=$SVC_PORT
-info "2001:db8::1: tcp $t61 $t61b udp $u61; 2001:db8::2: tcp $t62 udp $u62; ::1: tcp $l6"
-global_fd00() {
-	ns_exec "$1" ip -o -6 addr show dev tap0 scope global 2>/dev/null |
-		grep -v tentative | grep -q ' inet6 fd00::'
-}
+info "2001:db8::1: tcp $t61 $t61b udp $u61; 2001:db8::2: tcp $t62 udp $u62"
 API_SOCK=$T/api6.sock
 pid=$(ns_start)
 ft=$(free_port tcp)

@@ -23,6 +23,8 @@ static void names_init(bool ipv6)
     names.ipv6 = ipv6;
     inet_pton(AF_INET6, "fd00::2", &names.host6);
     inet_pton(AF_INET6, "fd00::3", &names.dns6);
+    inet_pton(AF_INET6, "fd00::", &names.prefix6);
+    names.prefix6_len = 64;
 }
 
 /* a policy from "allow=..."/"deny=..." words */
@@ -179,10 +181,19 @@ static void test_match(void)
     TAP_OK(q(p, T, "255.255.255.255", 22) == D,
            "host-loopback: 255.255.255.255 (libslirp sends it to the loopback)");
     TAP_OK(q(p, T, "10.0.2.2", 23) == A, "host-loopback: only its port");
+    TAP_OK(q(p, T, "fd00::", 22) == D && q(p, T, "fd00::99", 22) == D &&
+           q(p, T, "fd00::ffff:ffff:ffff:ffff", 22) == D,
+           "host-loopback: every address of the IPv6 prefix (libslirp sends them to ::1)");
     TAP_OK(q(p, U, "10.0.2.3", 53) == D && q(p, U, "fd00::3", 53) == D,
            "dns: cidr+3 and fd00::3");
     TAP_OK(q(p, T, "169.254.169.254", 80) == D && q(p, T, "169.254.169.253", 80) == A,
            "metadata: 169.254.169.254");
+    policy_free(p);
+    p = mk(false, (const char *[]){ "deny=tcp:host-loopback:22", NULL });
+    TAP_OK(q(p, T, "fd00::3", 22) == A && q(p, T, "fd00:0:0:1::", 22) == A &&
+           q(p, T, "fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 22) == A &&
+           q(p, T, "fd00::2", 22) == D && q(p, T, "fd00::4", 22) == D,
+           "host-loopback: not the DNS address, nor past the prefix");
     policy_free(p);
 
     names_init(false);
@@ -198,6 +209,8 @@ static void test_match(void)
            "disable-host-loopback: the named exception gets through");
     TAP_OK(q(p, T, "10.0.2.2", 5433) == D && q(p, U, "10.0.2.2", 5432) == D,
            "disable-host-loopback: nothing else of the host's loopback");
+    TAP_OK(q(p, T, "fd00::99", 5433) == D && q(p, T, "fd00::99", 5432) == A,
+           "disable-host-loopback: another address of the IPv6 prefix is the host's ::1 too");
     TAP_OK(q(p, T, "10.0.2.2", 80) == D,
            "disable-host-loopback: a rule by address makes no exception");
     TAP_OK(q(p, T, "192.0.2.1", 80) == A, "disable-host-loopback: others as before");
