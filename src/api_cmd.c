@@ -46,6 +46,7 @@
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
+#include "syn6.h"
 #include "timewait.h"
 
 /* room for fwd_spec_format_addr(): an IPv6 address with a zone, or unix:PATH */
@@ -360,6 +361,7 @@ static void api_cmd_add_policy(struct json_writer *b, struct api_cmd_ctx *ctx)
     struct policy *p = stack_policy(ctx->stack);
     const struct policy_entry *imp = policy_implicit(p);
     struct policy_stats ps;
+    struct syn6_stats ss;
     size_t i;
 
     policy_get_stats(p, &ps);
@@ -392,6 +394,17 @@ static void api_cmd_add_policy(struct json_writer *b, struct api_cmd_ctx *ctx)
     api_cmd_add_int(b, "flow_cache_hits", (int64_t)ps.cache_hits);
     api_cmd_add_int(b, "log_lines", (int64_t)ps.log_lines);
     api_cmd_add_int(b, "log_suppressed", (int64_t)ps.log_suppressed);
+    json_key(b, "ipv6_flows");
+    if (stack_get_syn6_stats(ctx->stack, &ss)) {
+        json_begin_object(b);
+        api_cmd_add_int(b, "recorded", (int64_t)ss.count);
+        api_cmd_add_int(b, "capacity", (int64_t)ss.max);
+        api_cmd_add_int(b, "swept", (int64_t)ss.swept);
+        api_cmd_add_int(b, "unrecorded", (int64_t)ss.unrecorded);
+        json_end_object(b);
+    } else {
+        json_null(b);
+    }
     json_end_object(b);
 }
 

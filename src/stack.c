@@ -1125,6 +1125,21 @@ struct policy *stack_policy(struct stack *st)
     return st->policy;
 }
 
+/**
+ * stack_get_syn6_stats() - the IPv6 flows recorded for a policy reset
+ * @st:		the stack
+ * @ret:	the counters
+ *
+ * Return: false without -6 (nothing recorded, @ret untouched)
+ */
+bool stack_get_syn6_stats(struct stack *st, struct syn6_stats *ret)
+{
+    if (!st->syn6)
+        return false;
+    syn6_get_stats(st->syn6, ret);
+    return true;
+}
+
 /* syn6_deny_fn: the new rules deny an IPv6 flow */
 static bool stack_syn6_denied(const struct syn6_flow *f, void *opaque)
 {

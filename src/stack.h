@@ -60,6 +60,8 @@ void stack_get_finwait_stats(struct stack *st, struct finwait_stats *ret);
 int stack_tap_read(struct stack *st, unsigned int budget);
 struct policy;
 struct policy *stack_policy(struct stack *st);
+struct syn6_stats;
+bool stack_get_syn6_stats(struct stack *st, struct syn6_stats *ret);
 struct err;
 int stack_policy_set(struct stack *st, const struct policy_rule *rules,
                      const char *const *origins, size_t n,

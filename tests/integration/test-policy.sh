@@ -145,6 +145,7 @@ for who in "${VARIANTS[@]}"; do
 	assert_eq 2 "$(policy '.denied_udp')" "[$who] 2: denied_udp"
 	assert_eq 1 "$(policy '.denied_icmp')" "[$who] 2: denied_icmp"
 	assert_eq 2 "$(policy '.icmp_sent')" "[$who] 2: icmp_sent"
+	assert_eq null "$(policy '.ipv6_flows')" "[$who] 2: no IPv6 flows recorded without -6"
 	assert_eq 1 "$(policy '.log_suppressed')" "[$who] 2: the repeated TCP refusal not logged"
 	api rootlesskit '{"execute":"get_info"}'
 	assert_eq 5 "$(jq -r '.return.policy.rules[3].hits' <<<"$API_REPLY")" \
@@ -317,6 +318,10 @@ wait_for -t 10 sh -c "ss -Htn state established 'dport = :$ft' | grep -q ." ||
 	fail "6: the forward's held connection did not come up"
 api rootlesskit '{"execute":"get_connections"}'
 info "6: libslirp's IPv6 TCP sockets: $(jq -c '[.return.connections[] | select(.family == "ipv6" and .proto == "tcp") | [.state, .src_addr, .src_port, .dst_addr, .dst_port, .peer_addr, .peer_port]]' <<<"$API_REPLY")"
+n6=$(policy '.ipv6_flows.recorded')
+[ "$n6" -ge 3 ] 2>/dev/null || fail "6: get_policy: ipv6_flows.recorded is '$n6', want the 3 open flows at least"
+assert_eq "1024 0" "$(policy '.ipv6_flows | "\(.capacity) \(.unrecorded)"')" \
+	"6: get_policy: ipv6_flows ($n6 recorded, none left out)"
 ctl policy set --reset "allow=tcp:[2001:db8::1]:$t61b" "allow=tcp:host-loopback:$l6" deny=all
 assert_eq 0 "$CTL_RC" "6: policy set --reset: $CTL_ERR"
 t_set=$(date +%s%N)
