@@ -13,10 +13,14 @@
  * moves @tail (after it is done with the bytes), each reads the other's
  * with an acquire load. No lock, no system call per frame.
  *
- * The kick is an eventfd the consumer polls: the producer writes it once
- * per batch (fring_kick()), the consumer reads it (fring_ack()) before it
- * drains, so a record pushed after the drain began comes with a kick of
- * its own and is never left behind.
+ * The kick is an eventfd the consumer polls, written only when the
+ * consumer is about to sleep: it says so (fring_sleep(): a flag, then a
+ * look at @head) before it waits, the producer looks at the flag after
+ * each push (fring_wake(): @head, then a look at the flag; both sides with
+ * sequentially consistent order, so at least one of them sees the other)
+ * and kicks once. A busy consumer costs the producer no system call, a
+ * sleeping one is woken by the first record. The consumer reads the
+ * eventfd (fring_ack()) before it drains.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,7 +116,7 @@ int fring_push(struct fring *r, uint32_t tag, const void *data, size_t len)
     h[1] = tag;
     memcpy(r->buf + off, h, sizeof(h));
     memcpy(r->buf + off + FRING_HDR, data, len);
-    __atomic_store_n(&r->head, head + skip + need, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->head, head + skip + need, __ATOMIC_SEQ_CST);
     return 0;
 }
 
@@ -127,6 +131,42 @@ void fring_kick(struct fring *r)
     /* EAGAIN: the counter is at its maximum, the consumer wakes anyway */
     if (write(r->efd, &one, sizeof(one)) < 0)
         return;
+}
+
+/**
+ * fring_wake() - the producer, after a push: kick the consumer if it sleeps
+ * @r:	the ring
+ */
+void fring_wake(struct fring *r)
+{
+    if (__atomic_load_n(&r->sleeping, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&r->sleeping, 0, __ATOMIC_SEQ_CST))
+        fring_kick(r);
+}
+
+/**
+ * fring_sleep() - the consumer is about to wait on fring_fd()
+ * @r:	the ring
+ *
+ * Return: false if records wait (do not sleep: drain them)
+ */
+bool fring_sleep(struct fring *r)
+{
+    __atomic_store_n(&r->sleeping, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&r->head, __ATOMIC_SEQ_CST) != r->tail) {
+        __atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
+        return false;
+    }
+    return true;
+}
+
+/**
+ * fring_awake() - the consumer woke (for any reason): no kick is needed
+ * @r:	the ring
+ */
+void fring_awake(struct fring *r)
+{
+    __atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
 }
 
 /**

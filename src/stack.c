@@ -175,7 +175,6 @@ struct stack_group {
     struct stack_shard **shards;
     /* a worker's group (idx > 0) */
     struct fring ring;      /* its shards' frames, from the main thread */
-    bool kick;              /* main thread: frames pushed in this batch */
     uint64_t ring_dropped;  /* main thread: frames the full ring refused */
     bool touch;             /* (atomic) every shard fills again */
     pthread_mutex_t lock;   /* held while the worker runs libslirp */
@@ -1100,10 +1099,10 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
 
 /*
  * A frame for a worker's shard (@tag: its index, or STACK_TAG_ALL for each
- * of the group's) into the group's ring; the worker is kicked at the end
- * of the batch (stack_tap_read()), or at once when the ring is full, and
- * then given up to STACK_RING_WAIT_US to make room before the frame is
- * dropped (counted in rx_dropped: TCP sends it again).
+ * of the group's) into the group's ring; a sleeping worker is woken at
+ * once (fring_wake()). When the ring is full the worker is kicked and
+ * given up to STACK_RING_WAIT_US to make room before the frame is dropped
+ * (counted in rx_dropped: TCP sends it again).
  */
 static void stack_hand_over(struct stack_group *g, uint32_t tag,
                             const uint8_t *frame, const struct frame_info *fi)
@@ -1122,7 +1121,7 @@ static void stack_hand_over(struct stack_group *g, uint32_t tag,
         }
         sched_yield();
     }
-    g->kick = true;
+    fring_wake(&g->ring);
 }
 
 /* false: the policy refused the frame (and the refusal is queued) */
@@ -1293,16 +1292,7 @@ int stack_policy_set(struct stack *st, const struct policy_rule *rules,
  */
 int stack_tap_read(struct stack *st, unsigned int budget)
 {
-    int r = tap_read_frames(st->tap, budget, stack_input, st);
-    unsigned int i;
-
-    for (i = 1; i < st->n_groups; i++) {
-        if (st->grp[i].kick) {
-            st->grp[i].kick = false;
-            fring_kick(&st->grp[i].ring);
-        }
-    }
-    return r;
+    return tap_read_frames(st->tap, budget, stack_input, st);
 }
 
 /* timewait_inject_fn: a frame as if from the namespace, to the shard
@@ -1484,7 +1474,13 @@ int stack_group_attach(struct stack *st, unsigned int gi, struct loop *l)
  */
 void stack_group_fill(struct stack *st, unsigned int gi, int *timeout_ms)
 {
-    stack_grp_fill(&st->grp[gi], stack_now_ms(), timeout_ms);
+    struct stack_group *g = &st->grp[gi];
+
+    stack_grp_fill(g, stack_now_ms(), timeout_ms);
+    /* frames came since the last drain without a kick (the worker was
+     * not asleep): the ring's fd must wake the poll for them */
+    if (!fring_sleep(&g->ring))
+        fring_kick(&g->ring);
 }
 
 /**
@@ -1505,6 +1501,7 @@ void stack_group_drain(struct stack *st, unsigned int gi)
     uint32_t tag;
     size_t len;
 
+    fring_awake(&g->ring);
     fring_ack(&g->ring);
     for (n = 0; n < STACK_RING_BATCH; n++) {
         f = fring_peek(&g->ring, &tag, &len);
@@ -1533,6 +1530,7 @@ void stack_group_after(struct stack *st, unsigned int gi, bool poll_failed)
 {
     struct stack_group *g = &st->grp[gi];
 
+    fring_awake(&g->ring);
     stack_grp_poll(g, poll_failed);
     stack_grp_reap(g);
     stack_group_flush(g);
