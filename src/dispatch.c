@@ -173,11 +173,15 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
     /* an API command may change libslirp's sockets (forwards); frames
      * and socket events mark their own shard (stack.c), and the reactor's
      * modules never call into libslirp. The worker threads stop while it
-     * runs: it may read or change any shard (stack_pause()). */
-    if (type == EVT_API_CONN && d->stack) {
+     * runs: it may read or change any shard (stack_pause()). A new
+     * client's first request is read and answered at its accept. */
+    if ((type == EVT_API_CONN || type == EVT_API_LISTEN) && d->stack) {
         stack_pause(d->stack);
         stack_touch(d->stack);
-        api_on_conn(data, l, fd, revents);
+        if (type == EVT_API_CONN)
+            api_on_conn(data, l, fd, revents);
+        else
+            api_on_listen(data, l);
         stack_resume(d->stack);
         return;
     }
