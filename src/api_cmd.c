@@ -561,6 +561,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "timewait_deferred", (int64_t)tws.deferred);
         api_cmd_add_int(b, "timewait_kept", (int64_t)tws.dropped);
         api_cmd_add_int(b, "shards", s->shards);
+        api_cmd_add_int(b, "threads", s->threads);
         api_cmd_add_int(b, "slirp_sockets", s->slirp_fds);
         api_cmd_add_int(b, "slirp_fills", (int64_t)s->slirp_fills);
         api_cmd_add_int(b, "slirp_polls", (int64_t)s->slirp_polls);

@@ -423,6 +423,7 @@ int config_from_options(const struct options *o, struct config *ret,
     c->fin_timeout_ms = CONFIG_FIN_TIMEOUT_DEFAULT * 1000;
     c->busy_poll_us = BUSYPOLL_DEFAULT_US;
     c->shards = CONFIG_SHARDS_DEFAULT;
+    c->threads = 1;
 
     if (o->target_type && strcmp(o->target_type, "netns")) {
         if (!strcmp(o->target_type, "bess"))
@@ -496,6 +497,18 @@ int config_from_options(const struct options *o, struct config *ret,
                                 CONFIG_SHARDS_MAX, o->shards);
         c->shards = (unsigned int)v;
     }
+    if (o->threads) {
+        long v;
+
+        if (config_parse_uint(o->threads, CONFIG_THREADS_MAX, &v) < 0 || v < 1)
+            return config_usage(e, "--threads must be a number from 1 to %d: %s",
+                                CONFIG_THREADS_MAX, o->threads);
+        c->threads = (unsigned int)v;
+    }
+    if (c->threads > c->shards)
+        return config_usage(e, "--threads=%u needs as many shards at least "
+                            "(--shards=%u): each thread runs its own",
+                            c->threads, c->shards);
     if (o->mtu && config_parse_mtu(o->mtu, &c->mtu) < 0)
         return config_usage(e, "MTU must be a positive integer (< 65522), at "
                          "least %d: --mtu %s", CONFIG_MTU_MIN, o->mtu);

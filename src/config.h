@@ -25,6 +25,8 @@ struct err;
 /* --shards: libslirp instances behind the tap (steer.c) */
 #define CONFIG_SHARDS_DEFAULT 8
 #define CONFIG_SHARDS_MAX 64
+/* --threads: each runs a group of the shards (stackthread.c) */
+#define CONFIG_THREADS_MAX 64
 /* --fin-timeout, seconds: a TCP connection one side closed, idle this long,
  * is reset (the kernel's tcp_fin_timeout; 0: never) */
 #define CONFIG_FIN_TIMEOUT_DEFAULT 60
@@ -81,6 +83,7 @@ struct config {
     unsigned int fin_timeout_ms; /* --fin-timeout: half-closed TCP; 0: never */
     unsigned int busy_poll_us;   /* --busy-poll: the loop's longest window */
     unsigned int shards;         /* --shards: libslirp instances */
+    unsigned int threads;        /* --threads: 1, the main thread alone */
     bool enable_sandbox;
     bool enable_seccomp;
     bool outbound_set;

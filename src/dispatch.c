@@ -172,9 +172,19 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
 
     /* an API command may change libslirp's sockets (forwards); frames
      * and socket events mark their own shard (stack.c), and the reactor's
-     * modules never call into libslirp */
-    if (type == EVT_API_CONN && d->stack)
+     * modules never call into libslirp. The worker threads stop while it
+     * runs: it may read or change any shard (stack_pause()). A new
+     * client's first request is read and answered at its accept. */
+    if ((type == EVT_API_CONN || type == EVT_API_LISTEN) && d->stack) {
+        stack_pause(d->stack);
         stack_touch(d->stack);
+        if (type == EVT_API_CONN)
+            api_on_conn(data, l, fd, revents);
+        else
+            api_on_listen(data, l);
+        stack_resume(d->stack);
+        return;
+    }
     switch ((enum evtype)type) {
     case EVT_TAP:
         dispatch_tap(d, l);
@@ -202,6 +212,10 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
     case EVT_STACK:
         dispatch_stack(d, l, data);
         break;
+    case EVT_WORKER_FAILED:
+        /* the worker said why */
+        loop_quit(l, 1);
+        break;
     default:
         break;
     }
@@ -226,13 +240,10 @@ static void dispatch_after(void *opaque, struct loop *l, bool poll_failed)
 static uint64_t dispatch_bytes(void *opaque)
 {
     struct dispatch *d = opaque;
-    const struct stack_stats *s;
     uint64_t bytes = d->splice ? splice_bytes(d->splice) : 0;
 
-    if (d->stack) {
-        s = stack_get_stats(d->stack);
-        bytes += s->rx_bytes + s->tx_bytes;
-    }
+    if (d->stack)
+        bytes += stack_bytes(d->stack);
     return bytes;
 }
 

@@ -19,6 +19,8 @@ enum evtype {
     EVT_API_CONN,           /* one API client connection */
     EVT_REACTOR,            /* the reactor's epoll fd */
     EVT_STACK,              /* the epoll fd of libslirp's sockets */
+    EVT_RING,               /* a worker's frames from the main thread */
+    EVT_WORKER_FAILED,      /* a worker thread's loop ended in error */
     /* the reactor's entries */
     EVT_NSHELPER,           /* the namespace helper's socket */
     EVT_NSHELPER_TIMER,     /* its deadline, its reaping */

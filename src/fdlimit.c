@@ -41,6 +41,7 @@
  * reused is not taken for the listener), checked in O(1) when none rests.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -65,6 +66,9 @@ static struct {
     int64_t last_fail_ms;
     struct fdlimit_stats st;
 } fdlimit;
+
+/* the state above: libslirp calls socket() from every worker thread */
+static pthread_mutex_t fdlimit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t fdlimit_now_ms(void)
 {
@@ -120,7 +124,7 @@ static void fdlimit_pause(int fd, int64_t now)
     p->fdgen = fdgen_get(fd);
     p->until_ms = now + FDLIMIT_PAUSE_MS;
     if (p->until_ms > fdlimit.last_until_ms)
-        fdlimit.last_until_ms = p->until_ms;
+        __atomic_store_n(&fdlimit.last_until_ms, p->until_ms, __ATOMIC_RELAXED);
     fdlimit.changed = true;
     fdlimit.st.paused++;
 }
@@ -134,9 +138,11 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
         int e = errno;
         int64_t now = fdlimit_now_ms();
 
+        pthread_mutex_lock(&fdlimit_lock);
         fdlimit.st.accept_failed++;
         fdlimit_fail(e, now);
         fdlimit_pause(fd, now);
+        pthread_mutex_unlock(&fdlimit_lock);
         errno = e;
     }
     return r;
@@ -151,8 +157,10 @@ int socket(int domain, int type, int protocol)
     if (r < 0 && fdlimit_short(errno)) {
         int e = errno;
 
+        pthread_mutex_lock(&fdlimit_lock);
         fdlimit.st.socket_failed++;
         fdlimit_fail(e, fdlimit_now_ms());
+        pthread_mutex_unlock(&fdlimit_lock);
         errno = e;
     }
     return (int)r;
@@ -167,15 +175,22 @@ int socket(int domain, int type, int protocol)
  */
 bool fdlimit_paused(int fd, int64_t now_ms)
 {
+    bool paused = false;
     unsigned int i;
 
-    if (now_ms >= fdlimit.last_until_ms)
+    /* the common case, no rest: one relaxed load, no lock */
+    if (now_ms >= __atomic_load_n(&fdlimit.last_until_ms, __ATOMIC_RELAXED))
         return false;
-    for (i = 0; i < fdlimit.n; i++)
-        if (fdlimit.paused[i].fd == fd)
-            return fdlimit.paused[i].until_ms > now_ms &&
-                   fdlimit.paused[i].fdgen == fdgen_get(fd);
-    return false;
+    pthread_mutex_lock(&fdlimit_lock);
+    for (i = 0; i < fdlimit.n; i++) {
+        if (fdlimit.paused[i].fd == fd) {
+            paused = fdlimit.paused[i].until_ms > now_ms &&
+                     fdlimit.paused[i].fdgen == fdgen_get(fd);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&fdlimit_lock);
+    return paused;
 }
 
 /**
@@ -189,10 +204,12 @@ int64_t fdlimit_next_resume(int64_t now_ms)
     int64_t next = 0;
     unsigned int i;
 
+    pthread_mutex_lock(&fdlimit_lock);
     fdlimit_expire(now_ms);
     for (i = 0; i < fdlimit.n; i++)
         if (!next || fdlimit.paused[i].until_ms < next)
             next = fdlimit.paused[i].until_ms;
+    pthread_mutex_unlock(&fdlimit_lock);
     return next;
 }
 
@@ -203,9 +220,12 @@ int64_t fdlimit_next_resume(int64_t now_ms)
  */
 bool fdlimit_take_change(void)
 {
-    bool c = fdlimit.changed;
+    bool c;
 
+    pthread_mutex_lock(&fdlimit_lock);
+    c = fdlimit.changed;
     fdlimit.changed = false;
+    pthread_mutex_unlock(&fdlimit_lock);
     return c;
 }
 
@@ -216,9 +236,12 @@ bool fdlimit_take_change(void)
  */
 int fdlimit_take_episode(void)
 {
-    int e = fdlimit.episode_err;
+    int e;
 
+    pthread_mutex_lock(&fdlimit_lock);
+    e = fdlimit.episode_err;
     fdlimit.episode_err = 0;
+    pthread_mutex_unlock(&fdlimit_lock);
     return e;
 }
 
@@ -228,5 +251,7 @@ int fdlimit_take_episode(void)
  */
 void fdlimit_get_stats(struct fdlimit_stats *ret)
 {
+    pthread_mutex_lock(&fdlimit_lock);
     *ret = fdlimit.st;
+    pthread_mutex_unlock(&fdlimit_lock);
 }

@@ -42,8 +42,9 @@
  * one of the same length out again, without a system call. A buffer that
  * carried bulk data is unmapped, so a reused one never brings more than a
  * few resident pages to an idle connection. calloc() always maps fresh
- * (zero) pages. The cache is the only state, behind a spin lock (the
- * daemon is single-threaded; the lock costs one atomic).
+ * (zero) pages. The cache is the only state, behind a spin lock (held
+ * for a few loads and stores: one atomic when the daemon has one thread,
+ * and short waits between the worker threads of --threads).
  *
  * When the kernel refuses a mapping (RLIMIT_AS, vm.max_map_count, memory
  * pressure), the block comes from glibc instead, as it would without this

@@ -25,9 +25,10 @@
  *    anything (glib included) started a thread, this stage fails and says
  *    how many there are.
  *
- * 3. isolate_before_ready() -- when every host resource is open (tap,
- *    libslirp, API socket), right before the ready byte, so a caller that
- *    sees "ready" sees an isolated daemon:
+ * 3. isolate_before_threads(), then isolate_before_ready() -- when every
+ *    host resource is open (tap, libslirp, API socket), right before the
+ *    ready byte, so a caller that sees "ready" sees an isolated daemon; the
+ *    worker threads of --threads (stackthread.c) start between a. and b.:
  *    a. --enable-sandbox: new mount (and IPC, UTS) namespace; "/" made
  *       private recursively so nothing propagates back to the host; every
  *       directory fd still open (fwd.c's for UNIX-socket forwards, ours on
@@ -68,8 +69,9 @@
  *       SIGSYS handler writes the call's name and number with write(2) and
  *       exits with status ISOLATE_EXIT_SECCOMP.
  *
- * With --enable-sandbox, capabilities are per thread, so stage 3 refuses
- * to run in a multi-threaded process as well. Every failure is fatal and
+ * With --enable-sandbox, capabilities are per thread, so stage 3a refuses
+ * to run in a multi-threaded process as well: the workers start after it,
+ * without any capability, and before the filter of 3b, which covers them. Every failure is fatal and
  * reported by main(): there is no half sandbox.
  *
  * Dumpability. A tracer needs CAP_SYS_PTRACE in the user namespace of the
@@ -892,16 +894,18 @@ static const char *isolate_userns_name(enum isolate_userns u)
 }
 
 /**
- * isolate_before_ready() - stage 3, after every host resource is open and
- *			    before the ready byte: sandbox, then seccomp
+ * isolate_before_threads() - stage 3, after every host resource is open and
+ *			      before the worker threads start: the sandbox
+ *			      (capabilities are per thread: it needs the
+ *			      process single-threaded)
  * @iso:	state from the earlier stages
- * @cfg:	--enable-sandbox, --enable-seccomp
+ * @cfg:	--enable-sandbox
  * @e:		on failure, the step and the errno's text
  *
  * Return: 0 or a negative errno
  */
-int isolate_before_ready(struct isolate *iso, const struct config *cfg,
-                         struct err *e)
+int isolate_before_threads(struct isolate *iso, const struct config *cfg,
+                           struct err *e)
 {
     int r;
 
@@ -927,6 +931,23 @@ int isolate_before_ready(struct isolate *iso, const struct config *cfg,
              isolate_userns_name(iso->userns),
              iso->net_bind_service ? "cap_net_bind_service" : "none");
     }
+    return 0;
+}
+
+/**
+ * isolate_before_ready() - stage 4, after the worker threads started and
+ *			    before the ready byte: seccomp, for every thread
+ * @iso:	state from the earlier stages
+ * @cfg:	--enable-seccomp
+ * @e:		on failure, the step and the errno's text
+ *
+ * Return: 0 or a negative errno
+ */
+int isolate_before_ready(struct isolate *iso, const struct config *cfg,
+                         struct err *e)
+{
+    int r;
+
     if (cfg->enable_seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             return err_make_errno(e, -errno, "seccomp: PR_SET_NO_NEW_PRIVS");

@@ -48,6 +48,8 @@ int isolate_initial(struct isolate *iso, const struct config *cfg,
                     struct err *e);
 int isolate_after_tap(struct isolate *iso, const struct config *cfg,
                       const struct ns *ns, struct err *e);
+int isolate_before_threads(struct isolate *iso, const struct config *cfg,
+                           struct err *e);
 int isolate_before_ready(struct isolate *iso, const struct config *cfg,
                          struct err *e);
 

@@ -26,6 +26,7 @@
 #include "splice.h"
 #include "udprelay.h"
 #include "stack.h"
+#include "stackthread.h"
 #include "tap.h"
 
 int main(int argc, char **argv)
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct ns ns = { -1, -1, false };
     struct stack *stack = NULL;
+    struct stackthread *threads = NULL;
     struct fwd_table *fwd = NULL;
     struct nshelper *helper = NULL;
     struct splice *splice = NULL;
@@ -246,6 +248,20 @@ int main(int argc, char **argv)
         actx.api = api;
     }
 
+    r = isolate_before_threads(&iso, &cfg, &e);
+    if (r < 0) {
+        err("%s", e.msg);
+        goto out_loop;
+    }
+    r = stackthread_start(stack, &threads);
+    if (r == 0)
+        r = loop_add(&loop, stackthread_fd(threads), POLLIN,
+                     EVT_WORKER_FAILED, NULL);
+    if (r < 0) {
+        log_errno(r, "cannot start the --threads=%u worker threads",
+                  cfg.threads);
+        goto out_loop;
+    }
     r = isolate_before_ready(&iso, &cfg, &e);
     if (r < 0) {
         err("%s", e.msg);
@@ -263,6 +279,7 @@ int main(int argc, char **argv)
         log_errno(r, "poll loop failed");
 
 out_loop:
+    stackthread_stop(threads);
     api_free(api);
     loop_free(&loop);
 out:

@@ -33,6 +33,7 @@ enum {
     OPT_FIN_TIMEOUT,
     OPT_BUSY_POLL,
     OPT_SHARDS,
+    OPT_THREADS,
     OPT_TAP_NETNS,
     OPT_ALLOW,
     OPT_DENY,
@@ -67,6 +68,7 @@ static const struct option opt_long[] = {
     { "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
     { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
     { "shards", required_argument, NULL, OPT_SHARDS },
+    { "threads", required_argument, NULL, OPT_THREADS },
     { "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
     { "allow", required_argument, NULL, OPT_ALLOW },
     { "deny", required_argument, NULL, OPT_DENY },
@@ -185,6 +187,7 @@ enum opt_result opt_parse(int argc, char **argv, struct options *ret)
         case OPT_FIN_TIMEOUT: o.fin_timeout = optarg; break;
         case OPT_BUSY_POLL: o.busy_poll = optarg; break;
         case OPT_SHARDS: o.shards = optarg; break;
+        case OPT_THREADS: o.threads = optarg; break;
         case OPT_ALLOW:
         case OPT_DENY:
             if (opt_add_rule(&o, c == OPT_DENY, optarg) < 0) {
@@ -269,6 +272,9 @@ void opt_print_usage(FILE *f, const char *argv0)
 "                         latency (default=50, 0=off)\n"
 "--shards=N               libslirp instances the flows are spread over, so a wake-up\n"
 "                         walks only the sockets of one (1 to 64, default=8)\n"
+"--threads=N              threads that run the shards, each a group of them, so\n"
+"                         parallel flows use parallel cores (1 to 64, at most\n"
+"                         --shards, default=1)\n"
 "--allow=RULE             egress policy: allow flows that RULE matches,\n"
 "                         [tcp|udp|icmp:]ADDR[/LEN][:PORT[-PORT]] or a name\n"
 "                         (any, host-loopback, dns, metadata); the first match wins\n"

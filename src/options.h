@@ -40,6 +40,7 @@ struct options {
     const char *fin_timeout;    /* --fin-timeout: seconds */
     const char *busy_poll;      /* --busy-poll: microseconds */
     const char *shards;         /* --shards: libslirp instances */
+    const char *threads;        /* --threads: threads that run them */
     const char *macaddress;
     const char *target_type;
     const char **publish;       /* -p, repeatable: raw specs (array: opt_free) */

@@ -47,6 +47,8 @@
 #include <limits.h>
 #include <linux/if_ether.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,7 @@
 #include "fdlimit.h"
 #include "finwait.h"
 #include "frame.h"
+#include "fring.h"
 #include "log.h"
 #include "loop.h"
 #include "offload.h"
@@ -75,6 +78,14 @@
 #include "timewait.h"
 
 #define STACK_TIMERS_MAX 8
+/* a worker group's ring of frames from the main thread, and how long the
+ * main thread waits for room in it before it drops a frame */
+#define STACK_RING_BYTES (2u << 20)
+#define STACK_RING_WAIT_US 2000
+/* frames a worker takes from its ring per iteration */
+#define STACK_RING_BATCH 256
+/* a ring record for every shard of the group (ARP, NDP) */
+#define STACK_TAG_ALL UINT32_MAX
 /* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
 #define STACK_REAP_FACTOR 10
 #define STACK_REAP_MAX_US 10000
@@ -117,6 +128,7 @@ struct stack_timer {
  */
 struct stack_shard {
     struct stack *st;
+    struct stack_group *grp;    /* the thread that runs it */
     unsigned int idx;
     Slirp *slirp;
     struct stack_timer timers[STACK_TIMERS_MAX];
@@ -141,23 +153,46 @@ struct stack_shard {
     uint64_t fills, polls;
 };
 
-struct stack {
-    struct tap *tap;        /* frames to and from the namespace */
+/*
+ * The shards one thread runs (--threads): group 0 is the main thread's
+ * (it also reads the tap, steers, answers the API), each other one a worker
+ * of its own (stackthread.c) that gets its shards' frames through @ring and
+ * writes what they send to the tap itself. Shard i is group i % N's.
+ */
+struct stack_group {
+    struct stack *st;
+    unsigned int idx;
+    struct tap *tap;        /* writes to the tap (group 0's also reads) */
     bool coalesce;          /* queue frames, merge TCP runs at flush */
     struct offload_txq txq;
-    struct stack_stats stats;
-    int64_t last_guest_error_ms;
-    struct steer *steer;    /* which shard a frame belongs to */
-    unsigned int n_shards;
-    struct stack_shard *shard;
-    int64_t reap_next_us;   /* no slirp_connection_info() before this */
-    unsigned int reap_next; /* the shard whose reaper goes first */
-    int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
-    int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
-    size_t mtu;             /* the tap's MTU: the largest IP packet to it */
     uint32_t frag6_id;      /* the next IPv6 fragment identification */
     uint8_t *fitbuf;        /* one frame offload_tx_fit() cut */
     uint64_t tx_oversize_dropped;   /* above the MTU, could not be cut */
+    uint64_t guest_errors;
+    int64_t last_guest_error_ms;
+    int64_t reap_next_us;   /* no slirp_connection_info() before this */
+    unsigned int reap_next; /* the shard whose reaper goes first */
+    unsigned int n_shards;
+    struct stack_shard **shards;
+    /* a worker's group (idx > 0) */
+    struct fring ring;      /* its shards' frames, from the main thread */
+    uint64_t ring_dropped;  /* main thread: frames the full ring refused */
+    bool touch;             /* (atomic) every shard fills again */
+    pthread_mutex_t lock;   /* held while the worker runs libslirp */
+};
+
+struct stack {
+    struct tap *tap;        /* frames from the namespace (group 0's) */
+    struct stack_stats stats;
+    struct steer *steer;    /* which shard a frame belongs to */
+    unsigned int n_shards;
+    struct stack_shard *shard;
+    unsigned int n_groups;  /* threads (--threads) */
+    struct stack_group *grp;
+    pthread_mutex_t policy_lock;    /* with workers: policy_check/note_in */
+    int64_t fin_timeout_ms; /* --fin-timeout; 0: off */
+    int64_t resume_ms;      /* a listener's rest ends (fdlimit.c); 0: none */
+    size_t mtu;             /* the tap's MTU: the largest IP packet to it */
     struct reasm6 *reasm6;  /* IPv6 fragments from the namespace */
     struct policy *policy;  /* the egress policy, checked before steering */
     bool policy_on;         /* it has something to check (policy_active()) */
@@ -179,94 +214,110 @@ int64_t stack_now_ms(void)
 static int stack_write_frame(void *opaque, const struct virtio_net_hdr *vh,
                              const void *buf, size_t len)
 {
-    struct stack *st = opaque;
+    struct stack_group *g = opaque;
 
-    return tap_write_frame(st->tap, vh, buf, len);
+    return tap_write_frame(g->tap, vh, buf, len);
 }
 
 /* one frame for the tap, classified: queued for the coalescer, or
  * written at once without a virtio-net header's offloads */
-static void stack_queue_parsed(struct stack *st, const void *buf,
+static void stack_group_flush(struct stack_group *g)
+{
+    if (g->coalesce && g->txq.n)
+        offload_txq_flush(&g->txq, stack_write_frame, g);
+}
+
+static void stack_queue_parsed(struct stack_group *g, const void *buf,
                                const struct frame_info *fi)
 {
-    if (st->coalesce) {
-        if (offload_txq_push(&st->txq, buf, fi) == 0)
+    if (g->coalesce) {
+        if (offload_txq_push(&g->txq, buf, fi) == 0)
             return;
-        stack_flush(st);
-        if (offload_txq_push(&st->txq, buf, fi) == 0)
+        stack_group_flush(g);
+        if (offload_txq_push(&g->txq, buf, fi) == 0)
             return;
     }
-    if (fi->l3len > st->mtu && fi->ipver) {
+    if (fi->l3len > g->st->mtu && fi->ipver) {
         /* a TCP segment above the MTU without GSO to cut it: libslirp's
          * MSS (if_mru) and the namespace's offer keep it from coming */
-        st->tx_oversize_dropped++;
+        g->tx_oversize_dropped++;
         return;
     }
-    stack_write_frame(st, offload_tx_hdr(fi), buf, fi->len);
+    stack_write_frame(g, offload_tx_hdr(fi), buf, fi->len);
 }
 
 /* offload_frame_fn: a frame offload_tx_fit() cut */
 static void stack_queue_frame(void *opaque, const uint8_t *frame, size_t len)
 {
-    struct stack *st = opaque;
+    struct stack_group *g = opaque;
     struct frame_info fi;
 
     frame_parse(frame, len, &fi);
-    stack_queue_parsed(st, frame, &fi);
+    stack_queue_parsed(g, frame, &fi);
 }
 
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
     struct stack_shard *sh = opaque;
+    struct stack_group *g = sh->grp;
     struct stack *st = sh->st;
     struct frame_info fi;
     int r;
 
     /* classified once, for the steering, the reaper and the coalescer */
     frame_parse(buf, len, &fi);
+    /* the steering table belongs to the main thread: a worker's shards
+     * never start a flow (forwards are shard 0's), only the answers of
+     * shard 0 alone are theirs to drop */
     if (st->n_shards > 1 &&
-        !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
+        !(g->idx == 0 ? steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms())
+                      : steer_out_stateless(sh->idx, buf, &fi)))
         return (ssize_t)len;    /* another shard's copy of an answer */
     timewait_note_out(sh->tw, &fi);
     /* a UDP flow a remote started: the namespace may answer it */
-    if (st->policy_on && (fi.cls == FRAME_IP4_UDP || fi.cls == FRAME_IP6_UDP))
+    if (st->policy_on && (fi.cls == FRAME_IP4_UDP || fi.cls == FRAME_IP6_UDP)) {
+        if (st->n_groups > 1)
+            pthread_mutex_lock(&st->policy_lock);
         policy_note_in(st->policy, &fi, stack_now_ms());
+        if (st->n_groups > 1)
+            pthread_mutex_unlock(&st->policy_lock);
+    }
     if (fi.ipver && fi.l3len > st->mtu && !frame_is_tcp(&fi)) {
         /* libslirp's if_mtu is above the tap's: cut what it wrote larger
          * (a UDP datagram, an ICMP message) as a router would */
-        r = offload_tx_fit(buf, &fi, st->mtu, st->frag6_id++, st->fitbuf,
-                           stack_queue_frame, st);
+        r = offload_tx_fit(buf, &fi, st->mtu, g->frag6_id++, g->fitbuf,
+                           stack_queue_frame, g);
         if (r < 0)
-            st->tx_oversize_dropped++;
+            g->tx_oversize_dropped++;
         else
-            st->stats.tx_fragmented++;
+            __atomic_add_fetch(&st->stats.tx_fragmented, 1, __ATOMIC_RELAXED);
         return (ssize_t)len;
     }
-    stack_queue_parsed(st, buf, &fi);
+    stack_queue_parsed(g, buf, &fi);
     return (ssize_t)len;
 }
 
 /**
  * stack_flush() - write the frames queued for the tap, merged where possible
+ *		   (the main thread's shards; each worker flushes its own)
  * @st:	the stack
  */
 void stack_flush(struct stack *st)
 {
-    if (st->coalesce && st->txq.n)
-        offload_txq_flush(&st->txq, stack_write_frame, st);
+    stack_group_flush(&st->grp[0]);
 }
 
 /* implements SlirpCb.guest_error */
 static void stack_guest_error(const char *msg, void *opaque)
 {
-    struct stack *st = ((struct stack_shard *)opaque)->st;
+    struct stack_group *g = ((struct stack_shard *)opaque)->grp;
     int64_t now = stack_now_ms();
 
-    st->stats.guest_errors++;
-    if (now - st->last_guest_error_ms < STACK_GUEST_ERROR_INTERVAL_MS)
+    g->guest_errors++;
+    if (now - g->last_guest_error_ms < STACK_GUEST_ERROR_INTERVAL_MS)
         return;
-    st->last_guest_error_ms = now;
+    g->last_guest_error_ms = now;
     warn("guest error: %s", msg);
 }
 
@@ -385,6 +436,8 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
 
     sh->st = st;
     sh->idx = idx;
+    sh->grp = &st->grp[idx % st->n_groups];
+    sh->grp->shards[sh->grp->n_shards++] = sh;
     sh->ps.epfd = -1;
     r = timewait_new(&sh->tw);
     if (r == 0)
@@ -446,6 +499,49 @@ static int stack_policy_new(struct stack *st, const struct config *cfg)
     return r;
 }
 
+/* a group's own resources: a tap writer and a ring for a worker's */
+static int stack_group_init(struct stack *st, unsigned int idx, int tapfd)
+{
+    struct stack_group *g = &st->grp[idx];
+    int r;
+
+    g->st = st;
+    g->idx = idx;
+    g->last_guest_error_ms = INT64_MIN / 2;
+    g->frag6_id = (uint32_t)g_random_int();
+    g->ring.efd = -1;
+    g->fitbuf = malloc(sizeof(struct ethhdr) + st->mtu);
+    g->shards = calloc(st->n_shards, sizeof(*g->shards));
+    if (!g->fitbuf || !g->shards)
+        return -ENOMEM;
+    if (idx == 0) {
+        g->tap = st->tap;
+        return 0;
+    }
+    r = tap_new(tapfd, &g->tap);
+    if (r == 0)
+        r = fring_init(&g->ring, STACK_RING_BYTES);
+    if (r == 0) {
+        r = -pthread_mutex_init(&g->lock, NULL);
+        if (r < 0)
+            fring_fini(&g->ring);
+    }
+    return r;
+}
+
+static void stack_group_fini(struct stack_group *g)
+{
+    if (g->coalesce)
+        offload_txq_free(&g->txq);
+    if (g->idx > 0 && g->tap) {
+        tap_free(g->tap);
+        fring_fini(&g->ring);
+        pthread_mutex_destroy(&g->lock);
+    }
+    free(g->fitbuf);
+    free(g->shards);
+}
+
 int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
 {
     struct steer_conf steer = {
@@ -465,20 +561,27 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    st->last_guest_error_ms = INT64_MIN / 2;
     st->fin_timeout_ms = cfg->fin_timeout_ms;
     st->mtu = cfg->mtu;
-    st->frag6_id = (uint32_t)g_random_int();
-    st->fitbuf = malloc(sizeof(struct ethhdr) + st->mtu);
     st->n_shards = steer.shards;
+    st->n_groups = cfg->threads > 1 ? cfg->threads : 1;
+    if (st->n_groups > st->n_shards)
+        st->n_groups = st->n_shards;
     st->shard = calloc(st->n_shards, sizeof(*st->shard));
     for (i = 0; st->shard && i < st->n_shards; i++)
         st->shard[i].ps.epfd = -1;
-    if (!st->shard || !st->fitbuf || tap_new(tapfd, &st->tap) < 0) {
+    st->grp = calloc(st->n_groups, sizeof(*st->grp));
+    if (!st->shard || !st->grp || tap_new(tapfd, &st->tap) < 0 ||
+        pthread_mutex_init(&st->policy_lock, NULL) != 0) {
+        free(st->grp);
+        st->grp = NULL;
         stack_free(st);
         return -ENOMEM;
     }
-    r = steer_new(&steer, &st->steer);
+    for (i = 0, r = 0; i < st->n_groups && r == 0; i++)
+        r = stack_group_init(st, i, tapfd);
+    if (r == 0)
+        r = steer_new(&steer, &st->steer);
     if (r == 0)
         r = reasm6_new(&st->reasm6);
     if (r < 0) {
@@ -548,14 +651,16 @@ void stack_free(struct stack *st)
     for (i = 0; st->shard && i < st->n_shards; i++)
         stack_shard_fini(&st->shard[i]);
     free(st->shard);
-    if (st->coalesce)
-        offload_txq_free(&st->txq);
+    for (i = 0; st->grp && i < st->n_groups; i++)
+        stack_group_fini(&st->grp[i]);
+    if (st->grp)
+        pthread_mutex_destroy(&st->policy_lock);
+    free(st->grp);
     steer_free(st->steer);
     policy_free(st->policy);
     syn6_free(st->syn6);
     tap_free(st->tap);
     reasm6_free(st->reasm6);
-    free(st->fitbuf);
     free(st);
 }
 
@@ -623,15 +728,22 @@ unsigned int stack_shards(const struct stack *st)
  */
 int stack_set_vnet_hdr(struct stack *st, int len)
 {
+    unsigned int i;
     int r;
 
     tap_set_vnet_hdr(st->tap, len);
-    if (len > 0 && !st->coalesce) {
-        r = offload_txq_init(&st->txq);
-        if (r < 0)
-            return r;
-        st->txq.mtu = st->mtu;
-        st->coalesce = true;
+    for (i = 0; i < st->n_groups; i++) {
+        struct stack_group *g = &st->grp[i];
+
+        if (g->tap != st->tap)
+            tap_set_vnet_hdr(g->tap, len);
+        if (len > 0 && !g->coalesce) {
+            r = offload_txq_init(&g->txq);
+            if (r < 0)
+                return r;
+            g->txq.mtu = st->mtu;
+            g->coalesce = true;
+        }
     }
     return 0;
 }
@@ -655,22 +767,35 @@ const struct stack_stats *stack_get_stats(struct stack *st)
         st->stats.slirp_polls += sh->polls;
     }
     st->stats.shards = st->n_shards;
+    st->stats.threads = st->n_groups;
     steer_get_stats(st->steer, &ss);
     st->stats.steered_flows = ss.flows;
     st->stats.steer_full = ss.full;
     st->stats.rx_frames = ts->rx_frames;
     st->stats.rx_bytes = ts->rx_bytes;
-    st->stats.tx_frames = ts->tx_frames;
-    st->stats.tx_bytes = ts->tx_bytes;
-    st->stats.tx_dropped = ts->tx_dropped;
     st->stats.rx_dropped = ts->rx_dropped;
     st->stats.rx_gso_frames = ts->rx_gso_frames;
-    st->stats.tx_gso_frames = st->coalesce ? st->txq.gso_frames : 0;
-    st->stats.tx_gso_segments = st->coalesce ? st->txq.merged_frames : 0;
+    st->stats.tx_frames = st->stats.tx_bytes = st->stats.tx_dropped = 0;
+    st->stats.tx_gso_frames = st->stats.tx_gso_segments = 0;
+    st->stats.tx_oversize = st->stats.guest_errors = 0;
+    for (i = 0; i < st->n_groups; i++) {
+        const struct stack_group *g = &st->grp[i];
+        const struct tap_stats *gs = tap_get_stats(g->tap);
+
+        st->stats.tx_frames += gs->tx_frames;
+        st->stats.tx_bytes += gs->tx_bytes;
+        st->stats.tx_dropped += gs->tx_dropped;
+        st->stats.rx_dropped += g->ring_dropped;
+        st->stats.guest_errors += g->guest_errors;
+        st->stats.tx_oversize += g->tx_oversize_dropped;
+        if (g->coalesce) {
+            st->stats.tx_gso_frames += g->txq.gso_frames;
+            st->stats.tx_gso_segments += g->txq.merged_frames;
+            st->stats.tx_oversize += g->txq.oversize_dropped;
+        }
+    }
     st->stats.rx_reassembled = reasm6_get_stats(st->reasm6)->done;
     st->stats.rx_reasm_dropped = reasm6_get_stats(st->reasm6)->dropped;
-    st->stats.tx_oversize = st->tx_oversize_dropped +
-                            (st->coalesce ? st->txq.oversize_dropped : 0);
     st->stats.vnet_hdr_len = tap_get_vnet_hdr(st->tap);
     return &st->stats;
 }
@@ -771,8 +896,11 @@ void stack_touch(struct stack *st)
 {
     unsigned int i;
 
-    for (i = 0; i < st->n_shards; i++)
-        st->shard[i].dirty = true;
+    for (i = 0; i < st->grp[0].n_shards; i++)
+        st->grp[0].shards[i]->dirty = true;
+    /* a worker's shards: at its next fill */
+    for (i = 1; i < st->n_groups; i++)
+        __atomic_store_n(&st->grp[i].touch, true, __ATOMIC_RELEASE);
 }
 
 /* a shard's fill; true if it walked libslirp's sockets */
@@ -784,7 +912,7 @@ static bool stack_shard_fill(struct stack_shard *sh, int64_t now,
     stack_run_timers(sh, now, timeout_ms);
     /* flows waiting for stack_reap(): come back when it may run */
     if (timewait_pending(sh->tw))
-        stack_lower_timeout(timeout_ms, (sh->st->reap_next_us -
+        stack_lower_timeout(timeout_ms, (sh->grp->reap_next_us -
                                          busypoll_now_us() + 999) / 1000);
     /* flows in CLOSE_WAIT: their next round (otherwise libslirp's own
      * slow timer brings the loop back while it has TCP sockets) */
@@ -842,16 +970,26 @@ static void stack_fd_shortage(struct stack *st, int64_t now)
  *
  * Return: 0
  */
-int stack_fill(struct stack *st, int *timeout_ms)
+/* the fills of a group's shards; true if one walked libslirp's sockets */
+static bool stack_grp_fill(struct stack_group *g, int64_t now, int *timeout_ms)
 {
-    int64_t now = stack_now_ms();
     bool filled = false;
     unsigned int i;
 
+    if (g->idx > 0 && __atomic_exchange_n(&g->touch, false, __ATOMIC_ACQUIRE))
+        for (i = 0; i < g->n_shards; i++)
+            g->shards[i]->dirty = true;
+    for (i = 0; i < g->n_shards; i++)
+        filled |= stack_shard_fill(g->shards[i], now, timeout_ms);
+    return filled;
+}
+
+int stack_fill(struct stack *st, int *timeout_ms)
+{
+    int64_t now = stack_now_ms();
+
     stack_fd_shortage(st, now);
-    for (i = 0; i < st->n_shards; i++)
-        filled |= stack_shard_fill(&st->shard[i], now, timeout_ms);
-    if (filled)
+    if (stack_grp_fill(&st->grp[0], now, timeout_ms))
         st->resume_ms = fdlimit_next_resume(now);
     if (st->resume_ms)
         stack_lower_timeout(timeout_ms, st->resume_ms - now);
@@ -866,18 +1004,23 @@ int stack_fill(struct stack *st, int *timeout_ms)
  *
  * Return: 0 or -ENOMEM
  */
-int stack_attach(struct stack *st, struct loop *l)
+static int stack_grp_attach(struct stack_group *g, struct loop *l)
 {
     unsigned int i;
     int r;
 
-    for (i = 0; i < st->n_shards; i++) {
-        r = loop_add(l, pollset_fd(&st->shard[i].ps), POLLIN, EVT_STACK,
-                     &st->shard[i]);
+    for (i = 0; i < g->n_shards; i++) {
+        r = loop_add(l, pollset_fd(&g->shards[i]->ps), POLLIN, EVT_STACK,
+                     g->shards[i]);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+int stack_attach(struct stack *st, struct loop *l)
+{
+    return stack_grp_attach(&st->grp[0], l);
 }
 
 /**
@@ -922,13 +1065,13 @@ static bool stack_poll_needed(struct stack_shard *sh, int64_t now)
  * holds back (ARP/NDP answers: only this call retries what waited for
  * them). Otherwise the call would find nothing to do.
  */
-void stack_poll(struct stack *st, bool poll_failed)
+static void stack_grp_poll(struct stack_group *g, bool poll_failed)
 {
     int64_t now = stack_now_ms();
     unsigned int i;
 
-    for (i = 0; i < st->n_shards; i++) {
-        struct stack_shard *sh = &st->shard[i];
+    for (i = 0; i < g->n_shards; i++) {
+        struct stack_shard *sh = g->shards[i];
 
         if (poll_failed || stack_poll_needed(sh, now)) {
             slirp_pollfds_poll(sh->slirp, poll_failed, stack_get_revents, sh);
@@ -947,6 +1090,11 @@ void stack_poll(struct stack *st, bool poll_failed)
     }
 }
 
+void stack_poll(struct stack *st, bool poll_failed)
+{
+    stack_grp_poll(&st->grp[0], poll_failed);
+}
+
 /* one frame into one shard */
 static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
                               const struct frame_info *fi)
@@ -960,6 +1108,33 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
     timewait_note_in(sh->tw, frame, fi);
 }
 
+/*
+ * A frame for a worker's shard (@tag: its index, or STACK_TAG_ALL for each
+ * of the group's) into the group's ring; a sleeping worker is woken at
+ * once (fring_wake()). When the ring is full the worker is kicked and
+ * given up to STACK_RING_WAIT_US to make room before the frame is dropped
+ * (counted in rx_dropped: TCP sends it again).
+ */
+static void stack_hand_over(struct stack_group *g, uint32_t tag,
+                            const uint8_t *frame, const struct frame_info *fi)
+{
+    int64_t t0 = 0;
+
+    while (fring_push(&g->ring, tag, frame, fi->len) == -ENOBUFS) {
+        int64_t now = busypoll_now_us();
+
+        if (!t0) {
+            fring_kick(&g->ring);
+            t0 = now;
+        } else if (now - t0 > STACK_RING_WAIT_US) {
+            g->ring_dropped++;
+            return;
+        }
+        sched_yield();
+    }
+    fring_wake(&g->ring);
+}
+
 /* false: the policy refused the frame (and the refusal is queued) */
 static bool stack_policy_pass(struct stack *st, const uint8_t *frame,
                               const struct frame_info *fi)
@@ -968,12 +1143,19 @@ static bool stack_policy_pass(struct stack *st, const uint8_t *frame,
     struct frame_info rfi;
     size_t len = 0;
 
-    switch (policy_check(st->policy, frame, fi, stack_now_ms(), reply, &len)) {
+    enum policy_verdict v;
+
+    if (st->n_groups > 1)
+        pthread_mutex_lock(&st->policy_lock);
+    v = policy_check(st->policy, frame, fi, stack_now_ms(), reply, &len);
+    if (st->n_groups > 1)
+        pthread_mutex_unlock(&st->policy_lock);
+    switch (v) {
     case POLICY_PASS:
         return true;
     case POLICY_REPLY:
         frame_parse(reply, len, &rfi);
-        stack_queue_parsed(st, reply, &rfi);
+        stack_queue_parsed(&st->grp[0], reply, &rfi);
         return false;
     case POLICY_DROP:
     default:
@@ -1056,10 +1238,15 @@ static void stack_syn6_note(struct stack *st, const struct frame_info *fi)
 {
     struct syn6_sock *socks;
     size_t n;
+    int r;
 
     if (syn6_note(st->syn6, fi) != -ENOSPC)
         return;
-    if (stack_syn6_socks(st, &socks, &n) < 0)
+    /* the listing reads every shard: the worker threads' too */
+    stack_pause(st);
+    r = stack_syn6_socks(st, &socks, &n);
+    stack_resume(st);
+    if (r < 0)
         return;
     syn6_resolve(st->syn6, socks, n, NULL, NULL);
     free(socks);
@@ -1107,11 +1294,16 @@ static void stack_input(void *opaque, const uint8_t *frame,
     }
     to = steer_in(st->steer, frame, fi, stack_now_ms());
     if (to != STEER_ALL) {
-        stack_shard_input(&st->shard[to], frame, fi);
+        if (st->shard[to].grp->idx == 0)
+            stack_shard_input(&st->shard[to], frame, fi);
+        else
+            stack_hand_over(st->shard[to].grp, (uint32_t)to, frame, fi);
         return;
     }
-    for (i = 0; i < st->n_shards; i++)
-        stack_shard_input(&st->shard[i], frame, fi);
+    for (i = 0; i < st->grp[0].n_shards; i++)
+        stack_shard_input(st->grp[0].shards[i], frame, fi);
+    for (i = 1; i < st->n_groups; i++)
+        stack_hand_over(&st->grp[i], STACK_TAG_ALL, frame, fi);
 }
 
 /**
@@ -1290,9 +1482,9 @@ static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
      * a slow round would space the next ones out, and the list grow).
      */
     if (tw) {
-        st->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
-        if (st->reap_next_us > t1 + STACK_REAP_MAX_US)
-            st->reap_next_us = t1 + STACK_REAP_MAX_US;
+        sh->grp->reap_next_us = t1 + STACK_REAP_FACTOR * (t1 - t0);
+        if (sh->grp->reap_next_us > t1 + STACK_REAP_MAX_US)
+            sh->grp->reap_next_us = t1 + STACK_REAP_MAX_US;
         timewait_reap(sh->tw, info, stack_inject, sh);
     }
     if (fin) {
@@ -1326,23 +1518,28 @@ static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
  * 5 s) while the shard has TCP sockets. One listing serves both when both
  * are due.
  */
-void stack_reap(struct stack *st)
+static void stack_grp_reap(struct stack_group *g)
 {
     int64_t now = busypoll_now_us();
     unsigned int i;
 
-    for (i = 0; i < st->n_shards; i++) {
-        unsigned int k = (st->reap_next + i) % st->n_shards;
-        struct stack_shard *sh = &st->shard[k];
-        bool tw = now >= st->reap_next_us && timewait_pending(sh->tw);
+    for (i = 0; i < g->n_shards; i++) {
+        unsigned int k = (g->reap_next + i) % g->n_shards;
+        struct stack_shard *sh = g->shards[k];
+        bool tw = now >= g->reap_next_us && timewait_pending(sh->tw);
         bool fin = stack_fin_due(sh, now);
 
         if (!tw && !fin)
             continue;
         stack_shard_reap(sh, tw, fin);
-        st->reap_next = (k + 1) % st->n_shards;
+        g->reap_next = (k + 1) % g->n_shards;
         return;
     }
+}
+
+void stack_reap(struct stack *st)
+{
+    stack_grp_reap(&st->grp[0]);
 }
 
 /**
@@ -1384,4 +1581,179 @@ void stack_get_timewait_stats(struct stack *st, struct timewait_stats *ret)
         ret->deferred += s.deferred;
         ret->dropped += s.dropped;
     }
+}
+
+/* ------------------------------------------------ worker threads' groups */
+
+/**
+ * stack_groups() - how many threads run the shards (--threads)
+ * @st:	the stack
+ *
+ * Return: 1 (the main thread alone) or more; groups 1.. are the workers'
+ */
+unsigned int stack_groups(const struct stack *st)
+{
+    return st->n_groups;
+}
+
+/**
+ * stack_group_attach() - add a worker group's fds to its thread's loop: its
+ *			  shards' epoll fds (EVT_STACK, data: the shard) and
+ *			  its ring's eventfd (EVT_RING)
+ * @st:	the stack
+ * @gi:	the group, >= 1
+ * @l:	the worker's loop
+ *
+ * Return: 0 or -ENOMEM
+ */
+int stack_group_attach(struct stack *st, unsigned int gi, struct loop *l)
+{
+    struct stack_group *g = &st->grp[gi];
+    int r = stack_grp_attach(g, l);
+
+    if (r < 0)
+        return r;
+    return loop_add(l, fring_fd(&g->ring), POLLIN, EVT_RING, NULL);
+}
+
+/**
+ * stack_group_fill() - a worker's stack_fill(): its shards' timers and fills
+ * @st:		the stack
+ * @gi:		the group, >= 1 (its lock held)
+ * @timeout_ms:	in/out, as stack_fill()'s
+ */
+void stack_group_fill(struct stack *st, unsigned int gi, int *timeout_ms)
+{
+    struct stack_group *g = &st->grp[gi];
+
+    stack_grp_fill(g, stack_now_ms(), timeout_ms);
+    /* frames came since the last drain without a kick (the worker was
+     * not asleep): the ring's fd must wake the poll for them */
+    if (!fring_sleep(&g->ring))
+        fring_kick(&g->ring);
+}
+
+/**
+ * stack_group_drain() - a worker takes the frames the main thread handed
+ *			 over to its shards
+ * @st:	the stack
+ * @gi:	the group, >= 1 (its lock held)
+ *
+ * At most STACK_RING_BATCH frames: if more wait, the worker kicks itself
+ * and comes back after an iteration (its sockets are not starved).
+ */
+void stack_group_drain(struct stack *st, unsigned int gi)
+{
+    struct stack_group *g = &st->grp[gi];
+    struct frame_info fi;
+    const uint8_t *f;
+    unsigned int n, i;
+    uint32_t tag;
+    size_t len;
+
+    fring_awake(&g->ring);
+    fring_ack(&g->ring);
+    for (n = 0; n < STACK_RING_BATCH; n++) {
+        f = fring_peek(&g->ring, &tag, &len);
+        if (!f)
+            return;
+        frame_parse(f, len, &fi);
+        if (tag == STACK_TAG_ALL) {
+            for (i = 0; i < g->n_shards; i++)
+                stack_shard_input(g->shards[i], f, &fi);
+        } else if (tag < st->n_shards && st->shard[tag].grp == g) {
+            stack_shard_input(&st->shard[tag], f, &fi);
+        }
+        fring_pop(&g->ring);
+    }
+    fring_kick(&g->ring);
+}
+
+/**
+ * stack_group_after() - a worker's stack_poll(), stack_reap() and
+ *			 stack_flush()
+ * @st:			the stack
+ * @gi:			the group, >= 1 (its lock held)
+ * @poll_failed:	its poll() failed: only timers
+ */
+void stack_group_after(struct stack *st, unsigned int gi, bool poll_failed)
+{
+    struct stack_group *g = &st->grp[gi];
+
+    fring_awake(&g->ring);
+    stack_grp_poll(g, poll_failed);
+    stack_grp_reap(g);
+    stack_group_flush(g);
+}
+
+/**
+ * stack_group_lock() - a worker runs libslirp (or the main thread stops it)
+ * @st:	the stack
+ * @gi:	the group, >= 1
+ */
+void stack_group_lock(struct stack *st, unsigned int gi)
+{
+    pthread_mutex_lock(&st->grp[gi].lock);
+}
+
+/**
+ * stack_group_unlock() - the end of stack_group_lock()
+ * @st:	the stack
+ * @gi:	the group, >= 1
+ */
+void stack_group_unlock(struct stack *st, unsigned int gi)
+{
+    pthread_mutex_unlock(&st->grp[gi].lock);
+}
+
+/**
+ * stack_group_kick() - wake a worker (to see that it must stop)
+ * @st:	the stack
+ * @gi:	the group, >= 1
+ */
+void stack_group_kick(struct stack *st, unsigned int gi)
+{
+    fring_kick(&st->grp[gi].ring);
+}
+
+/**
+ * stack_pause() - stop every worker between two of its iterations, so the
+ *		   main thread may read or change any shard (the API)
+ * @st:	the stack
+ *
+ * A worker holds its lock while it runs libslirp and lets go of it before
+ * it waits: the pause waits at most for one of its iterations.
+ */
+void stack_pause(struct stack *st)
+{
+    unsigned int i;
+
+    for (i = 1; i < st->n_groups; i++)
+        pthread_mutex_lock(&st->grp[i].lock);
+}
+
+/**
+ * stack_resume() - the end of stack_pause()
+ * @st:	the stack
+ */
+void stack_resume(struct stack *st)
+{
+    unsigned int i;
+
+    for (i = st->n_groups; i-- > 1;)
+        pthread_mutex_unlock(&st->grp[i].lock);
+}
+
+/**
+ * stack_bytes() - bytes the main thread moved between the tap and libslirp
+ *		   (busy-poll's bulk test; the workers' are theirs)
+ * @st:	the stack
+ *
+ * Return: a running count
+ */
+uint64_t stack_bytes(const struct stack *st)
+{
+    const struct tap_stats *ts = tap_get_stats(st->tap);
+
+    return ts->rx_bytes + ts->tx_bytes;
 }

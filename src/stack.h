@@ -29,6 +29,7 @@ struct stack_stats {
     uint64_t slirp_polls;       /* slirp_pollfds_poll() walks */
     unsigned int slirp_fds;     /* sockets libslirp wanted polled, last fills */
     unsigned int shards;        /* libslirp instances */
+    unsigned int threads;       /* threads that run them (--threads) */
     uint64_t epoll_ctls;        /* changes to the epoll sets of its sockets */
     uint64_t steered_flows;     /* flows a shard started, in steer.c's table */
     uint64_t steer_full;        /* such flows refused: the table was full */
@@ -63,6 +64,17 @@ struct policy *stack_policy(struct stack *st);
 struct syn6_stats;
 bool stack_get_syn6_stats(struct stack *st, struct syn6_stats *ret);
 struct err;
+unsigned int stack_groups(const struct stack *st);
+int stack_group_attach(struct stack *st, unsigned int gi, struct loop *l);
+void stack_group_fill(struct stack *st, unsigned int gi, int *timeout_ms);
+void stack_group_drain(struct stack *st, unsigned int gi);
+void stack_group_after(struct stack *st, unsigned int gi, bool poll_failed);
+void stack_group_lock(struct stack *st, unsigned int gi);
+void stack_group_unlock(struct stack *st, unsigned int gi);
+void stack_group_kick(struct stack *st, unsigned int gi);
+void stack_pause(struct stack *st);
+void stack_resume(struct stack *st);
+uint64_t stack_bytes(const struct stack *st);
 int stack_policy_set(struct stack *st, const struct policy_rule *rules,
                      const char *const *origins, size_t n,
                      enum policy_action dflt, bool reset,

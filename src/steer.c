@@ -503,6 +503,24 @@ bool steer_out(struct steer *s, unsigned int shard, const uint8_t *frame,
 }
 
 /**
+ * steer_out_stateless() - steer_out() without the table, for a shard that
+ *			   starts no flow of its own (every shard but 0, which
+ *			   holds the forwards): only shard 0's answers pass
+ * @shard:	the shard that sends it
+ * @frame:	the frame
+ * @fi:		its classification
+ *
+ * Safe from any thread: it reads nothing but the frame.
+ *
+ * Return: false to drop it (another shard's copy of an answer)
+ */
+bool steer_out_stateless(unsigned int shard, const uint8_t *frame,
+                         const struct frame_info *fi)
+{
+    return shard == 0 || !steer_answer_only(frame, fi);
+}
+
+/**
  * steer_get_stats() - the table's counters
  * @s:		the table
  * @ret:	filled

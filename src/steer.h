@@ -44,6 +44,8 @@ void steer_free(struct steer *s);
 unsigned int steer_shards(const struct steer *s);
 int steer_in(struct steer *s, const uint8_t *frame, const struct frame_info *fi,
              int64_t now_ms);
+bool steer_out_stateless(unsigned int shard, const uint8_t *frame,
+                         const struct frame_info *fi);
 bool steer_out(struct steer *s, unsigned int shard, const uint8_t *frame,
                const struct frame_info *fi, int64_t now_ms);
 void steer_get_stats(const struct steer *s, struct steer_stats *ret);

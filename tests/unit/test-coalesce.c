@@ -7,6 +7,7 @@
 
 #include "frame.h"
 #include "offload.h"
+#include "csumref.h"
 #include "tapout.h"
 
 struct out {
@@ -42,18 +43,6 @@ static int txq_push(struct offload_txq *q, const void *f, size_t len)
     return offload_txq_push(q, f, &fi);
 }
 
-/* RFC 1071 over bytes, network order */
-static uint16_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-    size_t i;
-    for (i = 0; i + 1 < len; i += 2)
-        s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        s += (uint32_t)(p[len - 1] << 8);
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)s;
-}
 
 struct segspec {
     int v6;
@@ -102,7 +91,7 @@ static size_t mkseg(uint8_t *f, const struct segspec *s)
         for (i = 12; i < 20; i += 2)
             ps += (uint32_t)(ip[i] << 8 | ip[i + 1]);
         {
-            uint16_t c = (uint16_t)~sum16(ip, 20, 0);
+            uint16_t c = (uint16_t)~csumref_sum16(ip, 20, 0);
             ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
         }
     }
@@ -122,7 +111,7 @@ static size_t mkseg(uint8_t *f, const struct segspec *s)
         th[thl + i] = (uint8_t)(s->seq + i);
     ps += 6 + (uint32_t)l4;
     {
-        uint16_t c = (uint16_t)~sum16(th, l4, ps);
+        uint16_t c = (uint16_t)~csumref_sum16(th, l4, ps);
         th[16] = (uint8_t)(c >> 8); th[17] = (uint8_t)c;
     }
     return 14 + l3 + ext + l4;
@@ -160,7 +149,7 @@ static int frame_ok(const struct out *o, uint32_t seq0, size_t plen_total)
     thl = (size_t)(th[12] >> 4) * 4;
     l4 = o->len - 14 - l3;
     if (!v6) {
-        if (sum16(ip, 20, 0) != 0xffff)
+        if (csumref_sum16(ip, 20, 0) != 0xffff)
             return 0;
         if ((size_t)(ip[2] << 8 | ip[3]) != o->len - 14)
             return 0;
@@ -181,16 +170,16 @@ static int frame_ok(const struct out *o, uint32_t seq0, size_t plen_total)
         if (le16toh(o->vh.csum_start) != 14 + l3 ||
             le16toh(o->vh.csum_offset) != 16)
             return 0;
-        if ((uint16_t)(th[16] << 8 | th[17]) != sum16(NULL, 0, ps))
+        if ((uint16_t)(th[16] << 8 | th[17]) != csumref_sum16(NULL, 0, ps))
             return 0;
         memcpy(tmp, th, l4);
         tmp[16] = tmp[17] = 0;
-        c = (uint16_t)~sum16(tmp, l4, ps);
+        c = (uint16_t)~csumref_sum16(tmp, l4, ps);
         tmp[16] = (uint8_t)(c >> 8);
         tmp[17] = (uint8_t)c;
-        if (sum16(tmp, l4, ps) != 0xffff)
+        if (csumref_sum16(tmp, l4, ps) != 0xffff)
             return 0;
-    } else if (sum16(th, l4, ps) != 0xffff) {
+    } else if (csumref_sum16(th, l4, ps) != 0xffff) {
         return 0;
     }
     if (l4 - thl != plen_total)

@@ -7,20 +7,13 @@
 
 #include "frame.h"
 #include "offload.h"
+#include "csumref.h"
 #include "tapout.h"
 
-/* straightforward RFC 1071 reference, byte by byte */
+/* the RFC 1071 reference checksum, complemented as in a header */
 static uint16_t ref_csum(const uint8_t *p, size_t len, uint32_t sum)
 {
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)(p[len - 1] << 8);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
+    return (uint16_t)~csumref_sum16(p, len, sum);
 }
 
 static uint32_t pseudo4(const uint8_t *ip, uint8_t proto, size_t l4len)

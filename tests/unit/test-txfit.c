@@ -7,6 +7,7 @@
 
 #include "frame.h"
 #include "offload.h"
+#include "csumref.h"
 #include "tapout.h"
 
 #define MAXF 70000
@@ -53,19 +54,6 @@ static int on_write(void *opaque, const struct virtio_net_hdr *vh,
     return 0;
 }
 
-/* RFC 1071, byte by byte, not complemented */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        s += (uint32_t)(p[len - 1] << 8);
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return s;
-}
 
 /* eth + IPv4/IPv6 + @proto header (UDP 8, TCP 20, ICMPv6 8) + @plen bytes;
  * IPv4 header checksum and L4 checksum filled */
@@ -99,7 +87,7 @@ static size_t build(uint8_t *f, int v6, uint8_t proto, size_t plen, int df)
         ip[9] = proto;
         ip[12] = 10; ip[15] = 2;
         ip[16] = 10; ip[19] = 100;
-        s = (uint16_t)~sum16(ip, 20, 0);
+        s = (uint16_t)~csumref_sum16(ip, 20, 0);
         ip[10] = (uint8_t)(s >> 8);
         ip[11] = (uint8_t)s;
     }
@@ -151,7 +139,7 @@ static void check4(size_t plen, size_t mtu)
 
         off = (fo & 0x1fff) * 8;
         ok &= outs[i].len == 14 + tot && tot <= mtu;
-        ok &= sum16(ip, 20, 0) == 0xffff;                 /* header checksum */
+        ok &= csumref_sum16(ip, 20, 0) == 0xffff;                 /* header checksum */
         ok &= ip[4] == 0x12 && ip[5] == 0x34 && ip[9] == 17;
         ok &= !!(fo & 0x2000) == (i + 1 < nout);          /* MF */
         ok &= !(fo & 0x4000);
@@ -224,11 +212,11 @@ static void check_icmp6(size_t plen, size_t mtu)
     if (nout == 1) {
         const uint8_t *ip = outs[0].f + 14;
         size_t pl = (size_t)(ip[4] << 8 | ip[5]);
-        uint32_t s = sum16(ip + 8, 32, 0) + 58 + (uint32_t)pl;
+        uint32_t s = csumref_sum16(ip + 8, 32, 0) + 58 + (uint32_t)pl;
 
         TAP_OK(outs[0].len == 14 + want && pl == want - 40,
                "... %zu bytes long", want);
-        TAP_OK(sum16(ip + 40, pl, s) == 0xffff || want == l3len,
+        TAP_OK(csumref_sum16(ip + 40, pl, s) == 0xffff || want == l3len,
                "... its checksum verifies");
         TAP_OK(!memcmp(outs[0].f, f, 14 + 4) && !memcmp(ip + 6, f + 14 + 6, 34) &&
                !memcmp(ip + 44, f + 14 + 44, want - 44),
