@@ -13,6 +13,7 @@
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
+. "$(dirname "$0")/lib-conns.sh"
 enter_private_host_ns "$@"
 
 require_root
@@ -21,17 +22,7 @@ is_slirpd || skip "slirpd-only: --shards"
 require_python
 api_init
 API_SOCK=$T/api.sock
-cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
-chmod 644 "$T/sc.py"
-
-_up() { ss -Htln "sport = :$1" | grep -q .; }
-_established() { # connections libslirp lists as ESTABLISHED to port $1
-	api rootlesskit '{"execute":"get_connections"}'
-	jq "[.return.connections[] | select(.state == \"ESTABLISHED\" and
-		(.dst_port == $1 or .src_port == $1))] | length" <<<"$API_REPLY"
-}
-_opened() { grep -q '^open' "$1" 2>/dev/null; }
-_done() { [ "$(wc -l <"$1" 2>/dev/null)" -ge 2 ]; }
+conns_init
 
 # 1
 for bad in 0 65 x -1; do
@@ -48,40 +39,31 @@ _ns_prefix "$NS"
 assert_eq 8 "$(api_stat shards)" "get_info: 8 shards"
 
 # 2
-p=$(free_port tcp)
-spawn --log "$T/echo4.log" timeout 300 "$PY" "$T/sc.py" echo 127.0.0.1 "$p"
-wait_for -t 10 _up "$p" || fail "host echo server"
-spawn --log "$T/many4.out" "${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many 10.0.2.2 "$p" 300 3
-wait_for -t 60 _opened "$T/many4.out" || fail "2: 300 connections did not open: $(cat "$T/many4.out")"
-n=$(_established "$p")
+conns_echo_host 127.0.0.1
+p=$CONNS_PORT
+conns_open 2 many4 300 ns 10.0.2.2 "$p"
+n=$(conns_established "$p")
 [ "$n" -ge 300 ] || fail "2: get_connections lists $n of 300 connections"
 ok "2: get_connections lists all 300 ($n)"
 s=$(api_stat slirp_sockets)
 [ "$s" -ge 300 ] || fail "2: the shards poll $s sockets, not the 300 connections"
-wait_for -t 60 _done "$T/many4.out" || fail "2: the client did not finish"
-assert_eq "300 0" "$(tail -1 "$T/many4.out")" "2: 300 connections at once, each echoed twice"
+conns_check 2 many4 300
 
 # 3
-p6=$(free_port tcp)
-spawn --log "$T/echo6.log" timeout 300 "$PY" "$T/sc.py" echo ::1 "$p6"
-wait_for -t 10 _up "$p6" || fail "host echo server (IPv6)"
 wait_for -t 10 "${NS_PREFIX[@]}" sh -c "ip -6 addr show dev tap0 | grep -q 'scope global'" ||
 	fail "3: no IPv6 address on tap0"
-out=$("${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many fd00::2 "$p6" 100 | tail -1)
-assert_eq "100 0" "$out" "3: IPv6: 100 connections at once, each echoed twice"
+conns_echo_host ::1
+conns_open 3 many6 100 ns fd00::2 "$CONNS_PORT"
+conns_check "3: IPv6" many6 100
 
 # 4
-spawn --log "$T/nsecho.log" "${NS_PREFIX[@]}" timeout 300 "$PY" "$T/sc.py" echo 0.0.0.0 81
-wait_for -t 10 _ns_listening "$NS" tcp 81 || fail "4: echo server in the namespace"
-pf=$(free_port tcp)
-api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pf,\"guest_port\":81}"
-spawn --log "$T/manyf.out" timeout 120 "$PY" "$T/sc.py" many 127.0.0.1 "$pf" 200 3
-wait_for -t 60 _opened "$T/manyf.out" || fail "4: 200 forwarded connections did not open: $(cat "$T/manyf.out")"
+conns_echo_ns "$NS" 81
+conns_forward 81
+conns_open 4 manyf 200 host 127.0.0.1 "$CONNS_PORT"
 f=$(api_stat steered_flows)
 [ "$f" -ge 100 ] || fail "4: the steering table holds $f flows of shard 0 (expected most of 200)"
 ok "4: the steering table holds $f of the 200 forwarded flows"
-wait_for -t 60 _done "$T/manyf.out" || fail "4: the client did not finish"
-assert_eq "200 0" "$(tail -1 "$T/manyf.out")" "4: 200 forwarded connections at once, each echoed twice"
+conns_check "4: forwarded" manyf 200
 assert_eq 0 "$(api_stat steer_full)" "4: no flow found the table full"
 
 # 5

@@ -18,6 +18,7 @@
 # in a private network namespace whose loopback is "the host".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-api.sh"
+. "$(dirname "$0")/lib-conns.sh"
 enter_private_host_ns "$@"
 
 require_root
@@ -26,20 +27,12 @@ is_slirpd || skip "slirpd-only: --threads"
 require_python
 api_init
 API_SOCK=$T/api.sock
-cp "$(dirname "$0")/shortconn.py" "$T/sc.py"
+conns_init
 cp "$(dirname "$0")/policyprobe.py" "$T/probe.py"
-chmod 644 "$T/sc.py" "$T/probe.py"
+chmod 644 "$T/probe.py"
 # libslirp's echo requests go out on ICMP datagram sockets
 sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 
-_up() { ss -Htln "sport = :$1" | grep -q .; }
-_established() { # connections libslirp lists as ESTABLISHED to port $1
-	api rootlesskit '{"execute":"get_connections"}'
-	jq "[.return.connections[] | select(.state == \"ESTABLISHED\" and
-		(.dst_port == $1 or .src_port == $1))] | length" <<<"$API_REPLY"
-}
-_opened() { grep -q '^open' "$1" 2>/dev/null; }
-_done() { [ "$(wc -l <"$1" 2>/dev/null)" -ge 2 ]; }
 _threads() { ls "/proc/$DAEMON_PID/task" | wc -l; }
 # one field of /proc/PID/task/TID/status, for every thread, sorted, unique
 _task_field() {
@@ -71,34 +64,26 @@ assert_eq 8 "$(api_stat shards)" "2: get_info: 8 shards"
 assert_eq 4 "$(_threads)" "2: the daemon runs 4 threads"
 
 # 3
-p=$(free_port tcp)
-spawn --log "$T/echo4.log" timeout 300 "$PY" "$T/sc.py" echo 127.0.0.1 "$p"
-wait_for -t 10 _up "$p" || fail "host echo server"
-spawn --log "$T/many4.out" "${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many 10.0.2.2 "$p" 300 3
-wait_for -t 60 _opened "$T/many4.out" || fail "3: 300 connections did not open: $(cat "$T/many4.out")"
-n=$(_established "$p")
+conns_echo_host 127.0.0.1
+p=$CONNS_PORT
+conns_open 3 many4 300 ns 10.0.2.2 "$p"
+n=$(conns_established "$p")
 [ "$n" -ge 300 ] || fail "3: get_connections lists $n of 300 connections"
 ok "3: get_connections lists all 300 ($n)"
-wait_for -t 60 _done "$T/many4.out" || fail "3: the client did not finish"
-assert_eq "300 0" "$(tail -1 "$T/many4.out")" "3: 300 connections at once, each echoed twice"
+conns_check 3 many4 300
 
 # 4
-p6=$(free_port tcp)
-spawn --log "$T/echo6.log" timeout 300 "$PY" "$T/sc.py" echo ::1 "$p6"
-wait_for -t 10 _up "$p6" || fail "host echo server (IPv6)"
 wait_for -t 10 "${NS_PREFIX[@]}" sh -c "ip -6 addr show dev tap0 | grep -q 'scope global'" ||
 	fail "4: no IPv6 address on tap0"
-out=$("${NS_PREFIX[@]}" timeout 120 "$PY" "$T/sc.py" many fd00::2 "$p6" 100 | tail -1)
-assert_eq "100 0" "$out" "4: IPv6: 100 connections at once, each echoed twice"
+conns_echo_host ::1
+conns_open 4 many6 100 ns fd00::2 "$CONNS_PORT"
+conns_check "4: IPv6" many6 100
 
 # 5
-spawn --log "$T/nsecho.log" "${NS_PREFIX[@]}" timeout 300 "$PY" "$T/sc.py" echo 0.0.0.0 81
-wait_for -t 10 _ns_listening "$NS" tcp 81 || fail "5: echo server in the namespace"
-pf=$(free_port tcp)
-api_add "{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$pf,\"guest_port\":81}"
-spawn --log "$T/manyf.out" timeout 120 "$PY" "$T/sc.py" many 127.0.0.1 "$pf" 200 3
-wait_for -t 60 _done "$T/manyf.out" || fail "5: the client did not finish: $(cat "$T/manyf.out")"
-assert_eq "200 0" "$(tail -1 "$T/manyf.out")" "5: 200 forwarded connections at once, each echoed twice"
+conns_echo_ns "$NS" 81
+conns_forward 81
+conns_open 5 manyf 200 host 127.0.0.1 "$CONNS_PORT"
+conns_check "5: forwarded" manyf 200
 
 # 6
 svc_start tcp-echo
@@ -144,6 +129,6 @@ assert_eq 1 "$(_task_field NoNewPrivs)" "8: every thread has no_new_privs"
 svc_start tcp-echo
 ns_tcp_roundtrip "$NS2" 10.0.2.2 "$SVC_PORT" 1000000 || fail "8: TCP in the sandbox"
 _ns_prefix "$NS2"
-out=$("${NS_PREFIX[@]}" timeout 60 "$PY" "$T/sc.py" many 10.0.2.2 "$p" 50 | tail -1)
-assert_eq "50 0" "$out" "8: 50 connections at once over three threads in the sandbox"
+conns_open 8 many8 50 ns 10.0.2.2 "$p"
+conns_check "8: in the sandbox, over three threads," many8 50
 daemon_stop_ok "8: SIGTERM ends the sandboxed daemon and its threads:"
