@@ -177,6 +177,7 @@ struct stack_group {
     /* a worker's group (idx > 0) */
     struct fring ring;      /* its shards' frames, from the main thread */
     uint64_t ring_dropped;  /* main thread: frames the full ring refused */
+    bool ring_shed;         /* main thread: it stayed full in this batch */
     bool touch;             /* (atomic) every shard fills again */
     pthread_mutex_t lock;   /* held while the worker runs libslirp */
 };
@@ -1113,7 +1114,10 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
  * of the group's) into the group's ring; a sleeping worker is woken at
  * once (fring_wake()). When the ring is full the worker is kicked and
  * given up to STACK_RING_WAIT_US to make room before the frame is dropped
- * (counted in rx_dropped: TCP sends it again).
+ * (counted in rx_dropped: TCP sends it again); after that, the group's
+ * frames of the same batch are dropped without a wait, so a worker that
+ * falls behind never holds the main thread up for more than one wait a
+ * batch.
  */
 static void stack_hand_over(struct stack_group *g, uint32_t tag,
                             const uint8_t *frame, const struct frame_info *fi)
@@ -1123,11 +1127,16 @@ static void stack_hand_over(struct stack_group *g, uint32_t tag,
     while (fring_push(&g->ring, tag, frame, fi->len) == -ENOBUFS) {
         int64_t now = busypoll_now_us();
 
+        if (g->ring_shed) {
+            g->ring_dropped++;
+            return;
+        }
         if (!t0) {
             fring_kick(&g->ring);
             t0 = now;
         } else if (now - t0 > STACK_RING_WAIT_US) {
             g->ring_dropped++;
+            g->ring_shed = true;
             return;
         }
         sched_yield();
@@ -1442,6 +1451,10 @@ int stack_policy_set(struct stack *st, const struct policy_rule *rules,
  */
 int stack_tap_read(struct stack *st, unsigned int budget)
 {
+    unsigned int i;
+
+    for (i = 1; i < st->n_groups; i++)
+        st->grp[i].ring_shed = false;
     return tap_read_frames(st->tap, budget, stack_input, st);
 }
 
