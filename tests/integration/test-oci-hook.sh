@@ -106,7 +106,10 @@ procs_of() {
 		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$SLIRPD")" ] && echo "$p"
 	done
 }
+_has_waiter() { [ -n "$(waiter_of "$1")" ]; }
 waiter_of() { # DIR: the waiter (before the exec) has no api-socket argument
+	# (it writes DIR/slirpd.pid itself, after createRuntime has returned:
+	# wait for it with _has_waiter)
 	local p
 	for p in $(pgrep -f -- "oci-hook createRuntime" || true); do
 		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$SLIRPD")" ] || continue
@@ -237,7 +240,7 @@ id=c3-$TAG
 dir=$USER_ROOT/$id
 hook user createRuntime "$(state "$id" "$pid")"
 assert_eq 0 "$HOOK_RC" "[3] createRuntime ($HOOK_ERR)"
-[ -n "$(waiter_of "$dir")" ] || fail "[3] no waiter"
+wait_for -t 5 _has_waiter "$dir" || fail "[3] no waiter"
 kill -KILL "$pid"
 expect_nothing_left "[3] waiter after the container died" "$dir"
 
@@ -247,8 +250,8 @@ id=c4-$TAG
 dir=$USER_ROOT/$id
 hook user createRuntime "$(state "$id" "$pid")"
 assert_eq 0 "$HOOK_RC" "[4] createRuntime ($HOOK_ERR)"
+wait_for -t 5 _has_waiter "$dir" || fail "[4] no waiter"
 w=$(waiter_of "$dir")
-[ -n "$w" ] || fail "[4] no waiter"
 hook user poststop "$(printf '{"id":"%s","status":"stopped"}' "$id")"
 assert_eq 0 "$HOOK_RC" "[4] poststop ($HOOK_ERR)"
 wait_gone "$w" 5 || fail "[4] the waiter $w is still there"
@@ -462,6 +465,7 @@ ok "none of the refused createRuntime calls left a state directory"
 # a second createRuntime for the same id, then a second createContainer
 hook user createRuntime "$(state "$id" "$pid")"
 assert_eq 0 "$HOOK_RC" "[dup] first createRuntime ($HOOK_ERR)"
+wait_for -t 5 _has_waiter "$dir" || fail "[dup] no waiter"
 w=$(waiter_of "$dir")
 hook user createRuntime "$(state "$id" "$pid")"
 expect_fail "a second createRuntime" "exists already"
