@@ -20,7 +20,7 @@ build_pkgs="gcc meson ninja-build pkg-config git libslirp-dev libglib2.0-dev
   libseccomp-dev libcap-dev libmnl-dev go-md2man"
 demo_pkgs="iproute2 util-linux socat"
 test_pkgs="procps uidmap slirp4netns passt podman rootlesskit crun iperf3
-  busybox-static ncat jq clang libclang-rt-14-dev strace libcap2-bin python3"
+  busybox-static ncat jq iptables clang libclang-rt-14-dev strace libcap2-bin python3"
 
 case $set_name in
 build) pkgs=$build_pkgs ;;

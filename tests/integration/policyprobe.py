@@ -6,6 +6,9 @@
 #                        echo | refused | reset | unreachable | timeout
 #   udp HOST PORT        one datagram on a connected socket (3 s bound):
 #                        echo | unreachable (an ICMP error came back) | timeout
+#   bcast PORT           one datagram "probe\n" to 255.255.255.255
+#                        (SO_BROADCAST): sent (no answer comes back: libslirp
+#                        gives a reply 255.255.255.255 as its source)
 #   icmp HOST            one echo request on a raw socket (2 s bound):
 #                        reply | timeout
 # HOST with a ':' is IPv6 (ICMPv6 echo for icmp).
@@ -62,6 +65,14 @@ def udp(host, port):
         return "timeout", ms(t0)
     except OSError as e:
         return "unreachable", ms(t0), errno.errorcode.get(e.errno, str(e.errno))
+
+
+def bcast(port):
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.sendto(b"probe\n", ("255.255.255.255", port))
+    return "sent", ms(t0)
 
 
 def csum(b):
@@ -127,6 +138,8 @@ def main():
         res = tcp(sys.argv[2], int(sys.argv[3]))
     elif mode == "udp":
         res = udp(sys.argv[2], int(sys.argv[3]))
+    elif mode == "bcast":
+        res = bcast(int(sys.argv[2]))
     elif mode == "icmp":
         res = icmp(sys.argv[2])
     else:

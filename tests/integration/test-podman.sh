@@ -28,6 +28,14 @@
 #  5  --userns=keep-id (the PID form of the command line) reaches the host
 #     service and has 10.0.2.100
 #  6  podman info shows `$SLIRPD --version` verbatim as host.slirp4netns
+#  7  (slirpd only) a deny rule in the user's slirpd.conf
+#     ($XDG_CONFIG_HOME/slirpd/slirpd.conf, with log-denied) and
+#     allow_host_loopback=true: the container is refused at once
+#     ("Connection refused") on the denied port of the host's loopback
+#     while another port answers; the daemon's get_policy (through the API
+#     socket podman gives it with port_handler=slirp4netns) shows the rule
+#     from that file with 1 hit, and its log (podman's unlinked file,
+#     read through /proc/PID/fd/1) the refusal; the file is removed again
 # (case 4, port_handler=slirp4netns, is test-podman-api.sh)
 
 set -u
@@ -203,6 +211,49 @@ case_info() {
 		{ echo "the --version text should start with \"<name> version X.Y.Z\""; return 1; }
 }
 
+case_conf_deny() {
+	local dir=$PEERS_DIR/cfg/slirpd conf out i d='' cmd='' sock hp pol log rc=0
+	conf=$dir/slirpd.conf
+	mkdir -p "$dir"
+	printf 'deny=tcp:host-loopback:%s\nlog-denied\n' "$P_DENY" >"$conf"
+	chown -R "$PEERS_UID:$PEERS_GID" "$dir"
+	peers_free_port hp
+	# podman gives the daemon an API socket only for its own port handler
+	peers_podman run -d --name pol-$T \
+		--network slirp4netns:allow_host_loopback=true,port_handler=slirp4netns \
+		-p "$hp:8080" "$PEERS_IMAGE" sh -c "
+		echo ping-$T | nc -w 10 10.0.2.2 $P_ECHO
+		s=\$(date +%s)
+		echo deny-$T | nc -w 10 10.0.2.2 $P_DENY 2>&1
+		echo rc=\$? took=\$((\$(date +%s) - s))
+		echo done-$T; sleep 100" >/dev/null 2>&1 || rc=1
+	# the daemon has read it at its start: later cases must not see it
+	rm -rf "$dir"
+	[ $rc = 0 ] || { echo "podman run -d failed"; return 1; }
+	for ((i = 0; i < 100; i++)); do
+		out=$(peers_podman logs "pol-$T" 2>&1)
+		case "$out" in *"done-$T"*) break ;; esac
+		sleep 0.2
+	done
+	for d in $(peers_daemon_pids); do cmd=$(peers_daemon_cmdline "$d"); break; done
+	sock=$(sed -n 's/.* --api-socket \([^ ]*\) .*/\1/p' <<<"$cmd")
+	pol=$(printf '{"execute":"get_policy"}' | timeout 5 socat - "UNIX-CONNECT:$sock" 2>&1)
+	log=$(timeout 2 cat "/proc/$d/fd/1" 2>&1 | grep 'policy:')
+	PEERS_TIMEOUT=30 peers_podman rm -f -t 0 "pol-$T" >/dev/null 2>&1
+	printf '%s\ndaemon: %s\nget_policy: %s\nlog: %s\n' "$out" "$cmd" "$pol" "$log"
+	peers_expect_contains "$out" "got:ping-$T" "the reply from 127.0.0.1:$P_ECHO (not denied)" &&
+		peers_expect_contains "$out" "Connection refused" "nc to 10.0.2.2:$P_DENY (denied)" &&
+		peers_expect_not_contains "$out" "got:deny-$T" "the output (denied)" &&
+		{ [ "$(sed -n 's/.*took=\([0-9]*\).*/\1/p' <<<"$out")" -le 2 ] 2>/dev/null ||
+			{ echo "the refusal took more than 2 s"; false; }; } &&
+		peers_expect_contains "$(jq -c '.return.rules[0] | [.rule, .origin, .hits]' <<<"$pol")" \
+			"[\"tcp:host-loopback:$P_DENY\",\"$conf:1\",1]" "get_policy: the file's rule, 1 hit" &&
+		peers_expect_contains "$log" \
+			"denied tcp 10.0.2.100 -> 10.0.2.2 port $P_DENY (rule 1: deny=tcp:host-loopback:$P_DENY, $conf:1)" \
+			"the daemon's log" &&
+		no_daemon_left
+}
+
 peers_check "1: allow_host_loopback=true reaches host 127.0.0.1/::1 via 10.0.2.2/fd00::2" case_host_loopback
 peers_check "1b: default --disable-host-loopback blocks 10.0.2.2/fd00::2" case_no_host_loopback
 peers_check "2: -c addresses: lo, 10.0.2.100/24, mtu 65520, route, dns 10.0.2.3, fd00::/64" case_addresses
@@ -211,4 +262,11 @@ peers_check "2c: IPv6 at mtu=1500: 1 MiB each way via fd00::2, RA keeps tap0's M
 peers_check "3: -p with rootlessport reaches the container; daemon exits with it" case_publish_rootlessport
 peers_check "5: --userns=keep-id (PID form) reaches the host service" case_keep_id
 peers_check "6: podman info shows the --version text" case_info
+case $(timeout 5 "$SLIRPD" --version 2>/dev/null | head -n 1) in
+slirpd\ *)
+	peers_echo_service P_DENY
+	peers_check "7: a deny rule in the user's slirpd.conf refuses the container at once, counted" case_conf_deny
+	;;
+*) peers_log "7: skipped: SLIRPD is not slirpd (no slirpd.conf)" ;;
+esac
 peers_finish

@@ -22,6 +22,16 @@
 #      ends an open IPv6 connection the new rules deny (the client sees it
 #      within 3 s), while an allowed one, one to the host's ::1 through
 #      fd00::2 and an IPv6 port forward's connection through libslirp last
+#   7  (root and TEST_USER) root in the namespace undoes and rewrites what
+#      it owns: removes the namespace's own iptables rule that kept it from
+#      192.0.2.2, DNATs an allowed destination to the denied one, SNATs to
+#      a second address of tap0, routes 192.0.2.2 through the gateway and
+#      then on-link with a static neighbour entry (the gateway's MAC),
+#      turns on ECN (its SYNs carry ECE|CWR); and reaches the host's
+#      loopback through both addresses libslirp sends there (10.0.2.2,
+#      255.255.255.255): every denied flow is still refused at once (RST,
+#      admin-prohibited; echo and the broadcast dropped) and counted,
+#      while the allowed ones get through the same set-up
 # In a private network namespace whose loopback is "the host": the remote
 # addresses 192.0.2.1, 192.0.2.2, 2001:db8::1 and 2001:db8::2 live on it.
 . "$(dirname "$0")/lib.sh"
@@ -339,5 +349,96 @@ probe "$pid" tcp 2001:db8::1 "$t61"
 expect_fast refused "6: a new connection to [2001:db8::1]:$t61 is refused"
 daemon_stop_ok "6"
 kill_wait "$pid"
+
+# --- 7
+require_cmd iptables
+# receivers on the host's loopback that keep what they get
+ula=$(free_port udp)
+spawn --log "$T/bcast-a.out" timeout 120 socat -u UDP4-RECV:"$ula",bind=127.0.0.1 STDOUT
+uld=$(free_port udp)
+spawn --log "$T/bcast-d.out" timeout 120 socat -u UDP4-RECV:"$uld",bind=127.0.0.1 STDOUT
+for p in "$ula" "$uld"; do
+	wait_for -t 5 sh -c "ss -Hlun 'sport = :$p' | grep -q ." || fail "7: no receiver on port $p"
+done
+nrecv() { grep -c '^probe$' "$T/bcast-$1.out" || true; }
+for who in "${VARIANTS[@]}"; do
+	as_variant "$who"
+	API_SOCK=$VDIR/api7.sock
+	pid=$(ns_start "${UOPT[@]}")
+	daemon_start "${UOPT[@]}" --exit-fd 4 -- -c --api-socket "$API_SOCK" \
+		--deny=192.0.2.2 --deny=tcp:host-loopback:"$l2" \
+		--deny=udp:host-loopback:"$uld" "$pid" tap0
+	# slirp4netns's way: the namespace's own firewall. It holds...
+	ns_exec "$pid" iptables -A OUTPUT -p tcp -d 192.0.2.2 -j REJECT --reject-with tcp-reset
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect refused "[$who] 7: the namespace's own iptables rule"
+	assert_eq 0 "$(policy '.rules[0].hits')" \
+		"[$who] 7: refused by the namespace's iptables rule: the daemon saw no SYN"
+	# ... until root there removes it and rewrites the rest
+	ns_exec "$pid" iptables -P OUTPUT ACCEPT
+	ns_exec "$pid" iptables -F
+	assert_eq "-P OUTPUT ACCEPT" "$(ns_exec "$pid" iptables -S OUTPUT)" \
+		"[$who] 7: root in the namespace flushed its iptables rules"
+	ns_exec "$pid" ip addr add 10.0.2.99/24 dev tap0
+	ns_exec "$pid" iptables -t nat -A OUTPUT -p tcp -d 192.0.2.1 --dport "$t1" \
+		-j DNAT --to-destination "192.0.2.2:$t2"
+	ns_exec "$pid" iptables -t nat -A OUTPUT -p udp -d 192.0.2.1 --dport "$u1" \
+		-j DNAT --to-destination "192.0.2.2:$u2"
+	ns_exec "$pid" iptables -t nat -A POSTROUTING -o tap0 -d 192.0.2.0/24 \
+		-j SNAT --to-source 10.0.2.99
+	ns_exec "$pid" ip route add 192.0.2.2/32 via 10.0.2.2 dev tap0 src 10.0.2.99
+	ns_exec "$pid" sysctl -qw net.ipv4.tcp_ecn=1
+	assert_eq 1 "$(ns_exec "$pid" cat /proc/sys/net/ipv4/tcp_ecn)" "[$who] 7: ECN on in the namespace"
+
+	# the same set-up carries allowed flows: what is refused is the policy's
+	probe "$pid" icmp 192.0.2.1
+	expect reply "[$who] 7: allowed echo from 10.0.2.99"
+	ok "[$who] 7: echo to 192.0.2.1 from 10.0.2.99 (SNAT) answered"
+	probe "$pid" tcp 10.0.2.2 "$l1"
+	expect echo "[$who] 7: allowed TCP with ECN"
+	ok "[$who] 7: TCP to 10.0.2.2:$l1 (the host's loopback) with ECN echoed"
+
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect_fast refused "[$who] 7: TCP to 192.0.2.2:$t2 through a host route, SNAT, ECN"
+	probe "$pid" udp 192.0.2.2 "$u2"
+	expect_fast unreachable "[$who] 7: UDP to 192.0.2.2:$u2 through a host route, SNAT"
+	probe "$pid" tcp 192.0.2.1 "$t1"
+	expect_fast refused "[$who] 7: TCP to 192.0.2.1:$t1, DNATed to 192.0.2.2:$t2"
+	probe "$pid" udp 192.0.2.1 "$u1"
+	expect_fast unreachable "[$who] 7: UDP to 192.0.2.1:$u1, DNATed to 192.0.2.2:$u2"
+	mac=$(ns_exec "$pid" ip neigh show 10.0.2.2 dev tap0 | awk '{ print $3 }')
+	[ -n "$mac" ] || fail "[$who] 7: no neighbour entry for the gateway"
+	ns_exec "$pid" ip route replace 192.0.2.2/32 dev tap0 src 10.0.2.99
+	ns_exec "$pid" ip neigh replace 192.0.2.2 lladdr "$mac" dev tap0 nud permanent
+	probe "$pid" tcp 192.0.2.2 "$t2"
+	expect_fast refused "[$who] 7: TCP to 192.0.2.2:$t2 on-link, the gateway's MAC as its neighbour"
+	probe "$pid" icmp 192.0.2.2
+	expect timeout "[$who] 7: echo to 192.0.2.2 on-link"
+	ok "[$who] 7: echo to 192.0.2.2 on-link dropped"
+	probe "$pid" tcp 10.0.2.2 "$l2"
+	expect_fast refused "[$who] 7: TCP to 10.0.2.2:$l2 (denied port of the host's loopback)"
+	# the denied datagram goes first: had libslirp had it, it would have
+	# sent it to the host before the allowed one
+	na=$(nrecv a)
+	nd=$(nrecv d)
+	probe "$pid" bcast "$uld"
+	probe "$pid" bcast "$ula"
+	wait_for -t 5 sh -c "[ \$(grep -c '^probe\$' '$T/bcast-a.out') -gt $na ]" ||
+		fail "[$who] 7: UDP to 255.255.255.255:$ula did not reach the host's 127.0.0.1"
+	ok "[$who] 7: UDP to 255.255.255.255:$ula (allowed) reached the host's 127.0.0.1"
+	! wait_for -t 1 sh -c "[ \$(grep -c '^probe\$' '$T/bcast-d.out') -gt $nd ]" ||
+		fail "[$who] 7: UDP to 255.255.255.255:$uld (denied) reached the host's 127.0.0.1"
+	ok "[$who] 7: UDP to 255.255.255.255:$uld (denied port of the host's loopback) dropped"
+
+	assert_eq 6 "$(policy '.rules[0].hits')" "[$who] 7: deny=192.0.2.2: 6 refusals"
+	assert_eq 1 "$(policy '.rules[1].hits')" "[$who] 7: deny=tcp:host-loopback:$l2: 1"
+	assert_eq 1 "$(policy '.rules[2].hits')" "[$who] 7: deny=udp:host-loopback:$uld: 1"
+	assert_eq 4 "$(policy '.denied_tcp')" "[$who] 7: denied_tcp"
+	assert_eq 3 "$(policy '.denied_udp')" "[$who] 7: denied_udp"
+	assert_eq 1 "$(policy '.denied_icmp')" "[$who] 7: denied_icmp"
+	assert_eq 2 "$(policy '.icmp_sent')" "[$who] 7: icmp_sent (none for the broadcast)"
+	daemon_stop_ok "[$who] 7"
+	kill_wait "$pid"
+done
 
 info "PASS"
