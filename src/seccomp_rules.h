@@ -70,6 +70,10 @@ SECCOMP_ALLOW(rt_sigaction)
 SECCOMP_ALLOW(getpid)
 SECCOMP_ALLOW(gettid)
 SECCOMP_ALLOW_SELF(tgkill, 0)
+/* a worker thread's exit (--threads) under AddressSanitizer, which takes
+ * back the alternate signal stack it gave the thread; it only ever changes
+ * the calling thread's own stack for signals */
+SECCOMP_ALLOW(sigaltstack)
 
 /* --- memory: glibc malloc, glib; never executable (nothing is loaded once
  *     isolated: no dlopen, no JIT), so no new code can be mapped --------- */
