@@ -32,7 +32,7 @@ struct err;
 #define CONFIG_FIN_TIMEOUT_DEFAULT 60
 #define CONFIG_FIN_TIMEOUT_MAX 86400
 /* --allow/--deny rules, the configuration file's included */
-#define CONFIG_RULES_MAX 256
+#define CONFIG_RULES_MAX 1024
 
 enum config_netns_type {
     CONFIG_NETNS_PID,

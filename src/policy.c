@@ -253,21 +253,28 @@ static int policy_add_port(struct policy_table *t, uint16_t start, int16_t rule)
     return 0;
 }
 
-/* one family's, one protocol's table from the spans (in rule order) */
+/*
+ * One family's, one protocol's table from the spans (in rule order).
+ * @work counts the spans to look at, over every table of one compile; past
+ * POLICY_COMPILE_WORK_MAX (or POLICY_PORTS_MAX port intervals) the build
+ * stops with -E2BIG: rules that overlap in both addresses and ports cut
+ * the space into pieces quadratic in their number and take cubic time.
+ */
 static int policy_build_table(const struct policy_span *sp, size_t nsp,
                               int family, unsigned int proto,
-                              struct policy_table *t)
+                              struct policy_table *t, uint64_t *work)
 {
     struct policy_u128 *bounds = NULL, max = policy_u128_max(family);
     uint32_t *pb = NULL;
-    size_t *use = NULL, nuse = 0, nb = 0, i, j, k;
+    size_t *use = NULL, *cov = NULL, nuse = 0, nb = 0, ncov, i, j, k;
     int r = -ENOMEM;
 
     memset(t, 0, sizeof(*t));
     use = calloc(nsp + 1, sizeof(*use));
+    cov = calloc(nsp + 1, sizeof(*cov));
     bounds = calloc(2 * nsp + 1, sizeof(*bounds));
     pb = calloc(2 * nsp + 1, sizeof(*pb));
-    if (!use || !bounds || !pb)
+    if (!use || !cov || !bounds || !pb)
         goto out;
     for (i = 0; i < nsp; i++)
         if (sp[i].family == family && (sp[i].protos & proto))
@@ -306,11 +313,14 @@ static int policy_build_table(const struct policy_span *sp, size_t nsp,
         t->cells[i].start = *b;
         t->cells[i].port0 = (uint32_t)t->nports;
         pb[np++] = 0;
-        for (j = 0; j < nuse; j++) {
+        *work += nuse;
+        /* the spans that cover this cell, in rule order */
+        for (j = 0, ncov = 0; j < nuse; j++) {
             const struct policy_span *s = &sp[use[j]];
 
             if (policy_u128_cmp(&s->lo, b) > 0 || policy_u128_cmp(&s->hi, b) < 0)
                 continue;
+            cov[ncov++] = use[j];
             pb[np++] = s->plo;
             if (s->phi < 65535)
                 pb[np++] = (uint32_t)s->phi + 1;
@@ -321,12 +331,16 @@ static int policy_build_table(const struct policy_span *sp, size_t nsp,
 
             if (k && pb[k] == pb[k - 1])
                 continue;
-            for (j = 0; j < nuse; j++) {
-                const struct policy_span *s = &sp[use[j]];
+            *work += ncov;      /* at most, below */
+            if (*work > POLICY_COMPILE_WORK_MAX ||
+                t->nports >= POLICY_PORTS_MAX) {
+                r = -E2BIG;
+                goto out;
+            }
+            for (j = 0; j < ncov; j++) {
+                const struct policy_span *s = &sp[cov[j]];
 
-                if (policy_u128_cmp(&s->lo, b) <= 0 &&
-                    policy_u128_cmp(&s->hi, b) >= 0 &&
-                    s->plo <= pb[k] && pb[k] <= s->phi) {
+                if (s->plo <= pb[k] && pb[k] <= s->phi) {
                     best = s->rule;     /* spans are in rule order */
                     break;
                 }
@@ -345,6 +359,7 @@ out:
     if (r < 0)
         policy_table_free(t);
     free(use);
+    free(cov);
     free(bounds);
     free(pb);
     return r;
@@ -467,6 +482,7 @@ static int policy_compile(const struct policy *p, struct policy_compiled *c,
 {
     struct policy_span *sp;
     size_t nsp = 0, i, total = c->n + (c->implicit ? 1 : 0);
+    uint64_t work = 0;
     int f, k, pass, r = 0;
     static const unsigned int protos[3] = {
         POLICY_PROTO_TCP, POLICY_PROTO_UDP, POLICY_PROTO_ICMP };
@@ -497,8 +513,16 @@ static int policy_compile(const struct policy *p, struct policy_compiled *c,
     }
     for (f = 0; f < 2 && r == 0; f++)
         for (k = 0; k < 3 && r == 0; k++)
-            r = policy_build_table(sp, nsp, f ? 6 : 4, protos[k], &c->tab[f][k]);
+            r = policy_build_table(sp, nsp, f ? 6 : 4, protos[k], &c->tab[f][k],
+                                   &work);
     free(sp);
+    if (r == -E2BIG)
+        return err_make(e, r, "the rules overlap too much: their addresses "
+                        "and ports cut into more than %d pieces, or more "
+                        "than %d steps to find them (rules that cover the "
+                        "same addresses with many different ports: merge "
+                        "the ports into ranges)", POLICY_PORTS_MAX,
+                        POLICY_COMPILE_WORK_MAX);
     if (r < 0)
         return err_make(e, r, "policy: out of memory");
     return 0;

@@ -13,7 +13,11 @@ struct err;
 struct frame_info;
 
 /* rules in one policy (the implicit --disable-host-loopback rule apart) */
-#define POLICY_RULES_MAX 256
+#define POLICY_RULES_MAX 1024
+/* what one compile of the rules may take (policy.c): port intervals over
+ * every table, and spans looked at (about 1 ns each) */
+#define POLICY_PORTS_MAX (1 << 20)
+#define POLICY_COMPILE_WORK_MAX (64 << 20)
 /* a rule's origin: "command line", "FILE:LINE", "api" */
 #define POLICY_ORIGIN_MAX 80
 /* the largest reply policy_check() builds */

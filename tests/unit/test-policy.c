@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-policy.c - unit tests for the egress policy: rule parsing, first-match lookups, refusals built for frames */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "frame.h"
@@ -288,6 +290,85 @@ static void test_random(void)
     }
     TAP_IS_INT(bad, 0, "random rule lists: the tables agree with a linear first match "
                "(20 lists, 40000 lookups)");
+}
+
+/* the limits: POLICY_RULES_MAX rules of ordinary shape compile and keep
+ * the first match; one more is refused; rules that overlap in addresses
+ * and ports are refused before they take long */
+static void test_limits(void)
+{
+    static struct policy_rule rules[POLICY_RULES_MAX + 1];
+    unsigned int seed = 777, bad = 0, k;
+    struct timespec t0, t1;
+    struct policy *p;
+    struct err e;
+    size_t i;
+    int r;
+
+    for (i = 0; i <= POLICY_RULES_MAX; i++) {
+        char text[64];
+
+        /* a /24 each, some nested in a /16, and a port range each */
+        if (i % 8 == 0)
+            snprintf(text, sizeof(text), "tcp:10.%zu.0.0/16:%zu-%zu",
+                     (i / 256) % 256, 1 + i % 1000, 1 + i % 1000 + 20);
+        else
+            snprintf(text, sizeof(text), "%s10.%zu.%zu.0/24:%zu-%zu",
+                     i % 3 ? "tcp:" : "", (i / 256) % 256, i % 256,
+                     1 + i % 1000, 1 + i % 1000 + 10);
+        if (policy_rule_parse(text, i % 2 ? D : A, &rules[i], &e) != 0)
+            abort();
+    }
+    if (policy_new(&names, false, false, &p) < 0)
+        abort();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = policy_set(p, rules, NULL, POLICY_RULES_MAX, A, false, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    TAP_OK(r == 0, "%d rules compile (%ld ms)", POLICY_RULES_MAX,
+           (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+                  (t1.tv_nsec - t0.tv_nsec) / 1000000));
+    for (k = 0; k < 20000; k++) {
+        uint32_t a = 0x0a000000 | ((uint32_t)rand_r(&seed) % 4 << 16) |
+                     ((uint32_t)rand_r(&seed) % 256 << 8) | 7;
+        uint16_t port = (uint16_t)(rand_r(&seed) % 1100);
+        unsigned int proto = rand_r(&seed) & 1 ? T : U;
+        struct in_addr ia = { htonl(a) };
+
+        if (policy_recheck(p, 4, proto, &ia, port) !=
+            naive(rules, POLICY_RULES_MAX, A, proto, a, port))
+            bad++;
+    }
+    TAP_OK(bad == 0, "%d rules: the tables agree with a linear first match "
+           "(20000 lookups, %u differ)", POLICY_RULES_MAX, bad);
+    TAP_IS_INT(policy_set(p, rules, NULL, POLICY_RULES_MAX + 1, A, false, &e),
+               -E2BIG, "one rule more: -E2BIG");
+    TAP_OK(strstr(e.msg, "too many rules"), "... and says so: %s", e.msg);
+
+    /* half of them on every address, each with its own port, the other
+     * half small networks: every piece of address space holds hundreds of
+     * port pieces */
+    for (i = 0; i < POLICY_RULES_MAX; i++) {
+        char text[64];
+
+        if (i % 2)
+            snprintf(text, sizeof(text), "tcp:0.0.0.0/0:%zu", 1 + i * 7);
+        else
+            snprintf(text, sizeof(text), "tcp:10.%zu.%zu.0/24:%zu",
+                     (i >> 8) & 255, i & 255, 2 + i * 7);
+        if (policy_rule_parse(text, D, &rules[i], &e) != 0)
+            abort();
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = policy_set(p, rules, NULL, POLICY_RULES_MAX, A, false, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    TAP_IS_INT(r, -E2BIG, "rules that overlap in addresses and ports: refused");
+    TAP_OK(strstr(e.msg, "overlap too much") &&
+           (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000,
+           "... with the reason, in %ld ms: %s",
+           (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+           e.msg);
+    TAP_IS_INT(policy_count(p), POLICY_RULES_MAX, "... and the rules before stay");
+    policy_free(p);
 }
 
 /* --- frames --- */
@@ -584,6 +665,7 @@ int main(void)
     test_parse();
     test_match();
     test_random();
+    test_limits();
     test_frames();
     test_change();
     return tap_done();
