@@ -82,6 +82,7 @@ struct finwait {
     unsigned int cap;               /* its slots: a power of two */
     uint32_t round;
     unsigned int used;
+    unsigned int listed;            /* CLOSE_WAIT lines in the last scan */
     struct finwait_stats st;
 };
 
@@ -284,13 +285,16 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
 
     if (++fw->round == 0)
         fw->round = 1;
+    fw->listed = 0;
     while (l && *l) {
         const char *nl = strchr(l, '\n');
         struct slirpinfo_conn c;
 
         if (slirpinfo_parse(l, nl ? (size_t)(nl - l) : strlen(l), &c) &&
-            !strcmp(c.proto, "tcp") && !strcmp(c.state, "CLOSE_WAIT"))
+            !strcmp(c.proto, "tcp") && !strcmp(c.state, "CLOSE_WAIT")) {
+            fw->listed++;
             finwait_line(fw, &c, now_ms, timeout_ms, ops);
+        }
         l = nl ? nl + 1 : NULL;
     }
     /* what this listing did not show has left CLOSE_WAIT */
@@ -309,6 +313,19 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
 unsigned int finwait_tracked(const struct finwait *fw)
 {
     return fw->used;
+}
+
+/**
+ * finwait_unfollowed() - CLOSE_WAIT lines of the last scan that are not
+ *			  followed now: ended in it, refused by the probe, or
+ *			  no room
+ * @fw:	the table
+ *
+ * Return: their number (0 before the first scan)
+ */
+unsigned int finwait_unfollowed(const struct finwait *fw)
+{
+    return fw->listed > fw->used ? fw->listed - fw->used : 0;
 }
 
 /**

@@ -42,4 +42,5 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
                           const struct finwait_ops *ops);
 unsigned int finwait_tracked(const struct finwait *fw);
 unsigned int finwait_slots(const struct finwait *fw);
+unsigned int finwait_unfollowed(const struct finwait *fw);
 void finwait_get_stats(const struct finwait *fw, struct finwait_stats *ret);
