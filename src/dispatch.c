@@ -15,10 +15,10 @@
  *             tap is drained up to DISPATCH_TAP_BUDGET frames into
  *             slirp_input(); the reactor's fd runs one batch of the
  *             reactor (dispatch_reactor()); the stack's fd takes the
- *             events of libslirp's sockets (stack_on_ready()); any type
- *             but the reactor's
- *             marks libslirp as touched (stack_touch()), since only the
- *             reactor's modules are known never to call into it;
+ *             events of libslirp's sockets (stack_on_ready()); the API's
+ *             entries (the listener runs a new client's first request at
+ *             once) mark libslirp as touched (stack_touch()): a command
+ *             may change its forwards;
  *   after     the API drops clients past their deadline; stack_poll()
  *             services libslirp's sockets, but only when one of them has
  *             an event, one of its timers is due, or a non-TCP frame came
@@ -170,10 +170,11 @@ static void dispatch_entry(void *opaque, struct loop *l, int type,
 {
     struct dispatch *d = opaque;
 
-    /* an API command may change libslirp's sockets (forwards); frames
-     * and socket events mark their own shard (stack.c), and the reactor's
-     * modules never call into libslirp */
-    if (type == EVT_API_CONN && d->stack)
+    /* an API command may change libslirp's sockets (forwards): the
+     * listener runs the first request of a client it accepts at once;
+     * frames and socket events mark their own shard (stack.c), and the
+     * reactor's modules never call into libslirp */
+    if ((type == EVT_API_CONN || type == EVT_API_LISTEN) && d->stack)
         stack_touch(d->stack);
     switch ((enum evtype)type) {
     case EVT_TAP:

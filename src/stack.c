@@ -57,6 +57,7 @@
 
 #include "compat.h"
 #include "evtype.h"
+#include "fdgen.h"
 #include "fdlimit.h"
 #include "finwait.h"
 #include "frame.h"
@@ -80,6 +81,9 @@
 /* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
 #define STACK_FIN_ROUND_MIN_US 250000
 #define STACK_FIN_ROUND_MAX_US 5000000
+/* libslirp 4.7's SO_EXPIRE (240 s, the longest life of an idle UDP or
+ * ICMP socket), and a margin */
+#define STACK_DGRAM_LIFE_MS 250000
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -140,6 +144,10 @@ struct stack_shard {
     int64_t fill_ms;        /* when it ran */
     int64_t polled_ms;      /* last slirp_pollfds_poll() */
     int64_t slow_ms;        /* our mirror of libslirp's last slow timer */
+    int64_t dgram_ms;       /* the last IP packet other than TCP, either
+                             * way: libslirp's UDP and ICMP sockets expire
+                             * in its fill, at most STACK_DGRAM_LIFE_MS after */
+    uint64_t sent;          /* frames libslirp sent (send_packet) */
     uint64_t fills, polls;
 };
 
@@ -216,6 +224,29 @@ static void stack_queue_frame(void *opaque, const uint8_t *frame, size_t len)
     stack_queue_parsed(st, frame, &fi);
 }
 
+/* may @fi belong to one of libslirp's UDP or ICMP sockets (or is it a
+ * packet the classifier cannot tell)? Not TCP, ARP, NDP, DHCP, nor ICMPv6
+ * other than echo (multicast listener reports, errors: no socket) */
+static bool stack_is_dgram(const struct frame_info *fi)
+{
+    switch (fi->cls) {
+    case FRAME_IP6_ICMP:
+        return fi->icmp_type == 128 || fi->icmp_type == 129;
+    case FRAME_IP4_UDP:
+    case FRAME_IP4_ICMP:
+    case FRAME_IP4_FRAG:
+    case FRAME_IP4_OTHER:
+    case FRAME_IP6_UDP:
+    case FRAME_IP6_FRAG:
+    case FRAME_IP6_OTHER:
+    case FRAME_TRUNCATED:
+    case FRAME_MALFORMED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
@@ -224,8 +255,11 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
     struct frame_info fi;
     int r;
 
+    sh->sent++;
     /* classified once, for the steering, the reaper and the coalescer */
     frame_parse(buf, len, &fi);
+    if (stack_is_dgram(&fi))
+        sh->dgram_ms = stack_now_ms();
     if (st->n_shards > 1 &&
         !steer_out(st->steer, sh->idx, buf, &fi, stack_now_ms()))
         return (ssize_t)len;    /* another shard's copy of an answer */
@@ -387,6 +421,7 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
     sh->st = st;
     sh->idx = idx;
     sh->ps.epfd = -1;
+    sh->dgram_ms = INT64_MIN / 2;   /* none yet */
     r = timewait_new(&sh->tw);
     if (r == 0)
         r = finwait_new(&sh->fw);
@@ -903,6 +938,24 @@ static bool stack_poll_needed(struct stack_shard *sh, int64_t now)
     return sh->ps.n_ready > 0;
 }
 
+/*
+ * Would a poll of this shard be for its slow timer alone (no event, no
+ * frame since the fill, no delayed ACK due, no UDP or ICMP socket that its
+ * fill may have to expire)?
+ * Then unless the timers send or close something, what libslirp wants
+ * polled is what the last fill found: a TCP timer changes a socket's
+ * state only by sending (tcp_output(), tcp_respond()) or by closing it
+ * (tcp_close()), and the fill's other work, expiring UDP and ICMP
+ * sockets, is for shards that passed a datagram in the last 250 s. With
+ * 10 000 idle connections the fill after each slow timer was a third of
+ * the daemon's time.
+ */
+static bool stack_poll_quiet(const struct stack_shard *sh, int64_t now)
+{
+    return sh->filled && !sh->dirty && !sh->must_poll && !sh->ps.n_ready &&
+           sh->wish_ms > 2 && now - sh->dgram_ms >= STACK_DGRAM_LIFE_MS;
+}
+
 /**
  * stack_poll() - let libslirp service its sockets and timers
  * @st:			the stack, after the poll() of its shards' fds
@@ -923,6 +976,10 @@ void stack_poll(struct stack *st, bool poll_failed)
         struct stack_shard *sh = &st->shard[i];
 
         if (poll_failed || stack_poll_needed(sh, now)) {
+            bool quiet = stack_poll_quiet(sh, now);
+            uint32_t closes = fdgen_all();
+            uint64_t sent = sh->sent;
+
             slirp_pollfds_poll(sh->slirp, poll_failed, stack_get_revents, sh);
             pollset_consumed(&sh->ps);
             sh->polls++;
@@ -933,7 +990,13 @@ void stack_poll(struct stack *st, bool poll_failed)
                 sh->slow_ms = now;
             sh->polled_ms = now;
             sh->must_poll = false;
-            sh->dirty = true;
+            /* only timers ran, and they neither sent nor closed anything:
+             * the last fill's sockets and events stand, as of now */
+            if (quiet && !poll_failed && sh->sent == sent &&
+                fdgen_all() == closes)
+                sh->fill_ms = now;
+            else
+                sh->dirty = true;
         }
         stack_run_timers(sh, now, NULL);
     }
@@ -968,6 +1031,8 @@ static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
      * included) slirp_pollfds_poll() must run */
     if (!fi->ipver || fi->l4proto != IPPROTO_TCP)
         sh->must_poll = true;
+    if (stack_is_dgram(fi))
+        sh->dgram_ms = stack_now_ms();
     if (stack_may_close(fi))
         sh->fin_maybe = true;
     slirp_input(sh->slirp, frame, (int)fi->len);
