@@ -70,6 +70,10 @@ SECCOMP_ALLOW(rt_sigaction)
 SECCOMP_ALLOW(getpid)
 SECCOMP_ALLOW(gettid)
 SECCOMP_ALLOW_SELF(tgkill, 0)
+/* a shard's libslirp instance starts on demand (stack.c), isolated:
+ * slirp_new()'s g_rand_new() seeds from the time, getpid() and getppid()
+ * when it cannot open /dev/urandom (not in the sandbox's root) */
+SECCOMP_ALLOW(getppid)
 
 /* --- memory: glibc malloc, glib; never executable (nothing is loaded once
  *     isolated: no dlopen, no JIT), so no new code can be mapped --------- */

@@ -121,7 +121,8 @@ struct stack_timer {
 struct stack_shard {
     struct stack *st;
     unsigned int idx;
-    Slirp *slirp;
+    Slirp *slirp;           /* NULL until a frame comes for it (shard 0:
+                             * from the start) */
     struct stack_timer timers[STACK_TIMERS_MAX];
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     struct finwait *fw;     /* flows the namespace closed, the remote not */
@@ -172,6 +173,9 @@ struct stack {
     struct policy *policy;  /* the egress policy, checked before steering */
     bool policy_on;         /* it has something to check (policy_active()) */
     struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
+    SlirpConfig sc;         /* every instance's, for stack_shard_start() */
+    struct sockaddr_in out4;        /* --outbound-addr, for @sc */
+    struct sockaddr_in6 out6;
 };
 
 _Static_assert(CONFIG_RULES_MAX <= POLICY_RULES_MAX, "every rule fits the policy");
@@ -411,9 +415,25 @@ static int stack_check_runtime(void)
     return 0;
 }
 
-/* one shard: its libslirp instance, its epoll set, its reaper */
-static int stack_shard_init(struct stack *st, unsigned int idx,
-                            const SlirpConfig *sc)
+/*
+ * A shard's libslirp instance, when the first frame is steered to it.
+ * Instances other than shard 0 (the forwards, DHCP, DNS) start on demand:
+ * each costs about 13 KiB at start and keeps its own free mbufs, and an
+ * idle daemon with a connection or two uses two of them. A new instance
+ * has not seen the namespace's earlier ARP and NDP frames (they go to the
+ * started ones only): it asks for the address it sends to, as libslirp
+ * does for any address it does not know, and the answer reaches it.
+ */
+static int stack_shard_start(struct stack_shard *sh)
+{
+    if (sh->slirp)
+        return 0;
+    sh->slirp = slirp_new(&sh->st->sc, &stack_cb, sh);
+    return sh->slirp ? 0 : -ENOMEM;
+}
+
+/* one shard: its epoll set, its reaper (its instance: stack_shard_start()) */
+static int stack_shard_init(struct stack *st, unsigned int idx)
 {
     struct stack_shard *sh = &st->shard[idx];
     int r;
@@ -429,8 +449,9 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
         r = pollset_init(&sh->ps);
     if (r < 0)
         return r;
-    sh->slirp = slirp_new(sc, &stack_cb, sh);
-    return sh->slirp ? 0 : -EINVAL;
+    if (idx == 0 && !(sh->slirp = slirp_new(&st->sc, &stack_cb, sh)))
+        return -EINVAL;
+    return 0;
 }
 
 static void stack_shard_fini(struct stack_shard *sh)
@@ -546,14 +567,16 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
      * that rules naming host-loopback can make exceptions to it */
     sc.disable_host_loopback = false;
     sc.enable_emu = false;
-    sc.outbound_addr = cfg->outbound_set ? (struct sockaddr_in *)&cfg->outbound_addr : NULL;
-    sc.outbound_addr6 =
-        cfg->outbound6_set ? (struct sockaddr_in6 *)&cfg->outbound_addr6 : NULL;
+    st->out4 = cfg->outbound_addr;
+    st->out6 = cfg->outbound_addr6;
+    sc.outbound_addr = cfg->outbound_set ? &st->out4 : NULL;
+    sc.outbound_addr6 = cfg->outbound6_set ? &st->out6 : NULL;
     sc.disable_dns = cfg->disable_dns;
     sc.disable_dhcp = false;
 
+    st->sc = sc;
     for (i = 0; i < st->n_shards; i++) {
-        r = stack_shard_init(st, i, &sc);
+        r = stack_shard_init(st, i);
         if (r < 0) {
             stack_free(st);
             return r;
@@ -610,7 +633,8 @@ char *stack_connection_info(struct stack *st)
     unsigned int i;
 
     for (i = 0; i < st->n_shards; i++) {
-        char *info = slirp_connection_info(st->shard[i].slirp);
+        char *info = st->shard[i].slirp ?
+                     slirp_connection_info(st->shard[i].slirp) : NULL;
         const char *body;
 
         if (!info)
@@ -877,7 +901,8 @@ int stack_fill(struct stack *st, int *timeout_ms)
 
     stack_fd_shortage(st, now);
     for (i = 0; i < st->n_shards; i++)
-        filled |= stack_shard_fill(&st->shard[i], now, timeout_ms);
+        if (st->shard[i].slirp)
+            filled |= stack_shard_fill(&st->shard[i], now, timeout_ms);
     if (filled)
         st->resume_ms = fdlimit_next_resume(now);
     if (st->resume_ms)
@@ -975,6 +1000,8 @@ void stack_poll(struct stack *st, bool poll_failed)
     for (i = 0; i < st->n_shards; i++) {
         struct stack_shard *sh = &st->shard[i];
 
+        if (!sh->slirp)
+            continue;
         if (poll_failed || stack_poll_needed(sh, now)) {
             bool quiet = stack_poll_quiet(sh, now);
             uint32_t closes = fdgen_all();
@@ -1026,6 +1053,8 @@ static bool stack_may_close(const struct frame_info *fi)
 static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
                               const struct frame_info *fi)
 {
+    if (stack_shard_start(sh) < 0)
+        return;             /* no memory: as if the frame were lost */
     sh->dirty = true;
     /* after anything but TCP (an IP packet carrying TCP, fragments
      * included) slirp_pollfds_poll() must run */
@@ -1099,8 +1128,10 @@ static void stack_input(void *opaque, const uint8_t *frame,
         stack_shard_input(&st->shard[to], frame, fi);
         return;
     }
+    /* ARP, NDP: the instances that run (one that starts later asks) */
     for (i = 0; i < st->n_shards; i++)
-        stack_shard_input(&st->shard[i], frame, fi);
+        if (st->shard[i].slirp)
+            stack_shard_input(&st->shard[i], frame, fi);
 }
 
 /**
@@ -1122,7 +1153,8 @@ static unsigned int stack_policy_cut(struct stack *st)
     unsigned int i, n = 0;
 
     for (i = 0; i < st->n_shards; i++) {
-        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+        char *info = st->shard[i].slirp ?
+                     slirp_connection_info(st->shard[i].slirp) : NULL, *p, *nl;
 
         for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
             struct sockaddr sa = { .sa_family = AF_UNSPEC };
@@ -1211,7 +1243,8 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
  * there: its slow timer runs, wish_ms <= 499) */
 static bool stack_fin_due(const struct stack_shard *sh, int64_t now_us)
 {
-    return sh->st->fin_timeout_ms > 0 && now_us >= sh->fin_next_us &&
+    return sh->slirp && sh->st->fin_timeout_ms > 0 &&
+           now_us >= sh->fin_next_us &&
            (sh->wish_ms <= 499 || finwait_tracked(sh->fw));
 }
 
