@@ -15,10 +15,10 @@
  *             tap is drained up to DISPATCH_TAP_BUDGET frames into
  *             slirp_input(); the reactor's fd runs one batch of the
  *             reactor (dispatch_reactor()); the stack's fd takes the
- *             events of libslirp's sockets (stack_on_ready()); any type
- *             but the reactor's
- *             marks libslirp as touched (stack_touch()), since only the
- *             reactor's modules are known never to call into it;
+ *             events of libslirp's sockets (stack_on_ready()); the API's
+ *             entries (the listener runs a new client's first request at
+ *             once) mark libslirp as touched (stack_touch()): a command
+ *             may change its forwards;
  *   after     the API drops clients past their deadline; stack_poll()
  *             services libslirp's sockets, but only when one of them has
  *             an event, one of its timers is due, or a non-TCP frame came

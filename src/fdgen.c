@@ -35,11 +35,13 @@
 extern int __close(int fd);
 
 uint32_t fdgen_table[FDGEN_MAX];
+uint32_t fdgen_closes;
 
 /* replaces glibc's close() in the whole process */
 int close(int fd)
 {
     if ((unsigned int)fd < FDGEN_MAX)
         __atomic_add_fetch(&fdgen_table[fd], 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&fdgen_closes, 1, __ATOMIC_RELEASE);
     return __close(fd);
 }

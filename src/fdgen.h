@@ -10,6 +10,8 @@
 
 /* the counters (fdgen.c): read them through fdgen_get() */
 extern uint32_t fdgen_table[FDGEN_MAX];
+/* every close() of the process, any number (fdgen_all()) */
+extern uint32_t fdgen_closes;
 
 /* is @fd within the table: are its closes counted? */
 static inline bool fdgen_known(int fd)
@@ -29,4 +31,14 @@ static inline uint32_t fdgen_get(int fd)
     if (!fdgen_known(fd))
         return 0;
     return __atomic_load_n(&fdgen_table[fd], __ATOMIC_ACQUIRE);
+}
+
+/**
+ * fdgen_all() - how many files the process closed
+ *
+ * Return: every close() so far, any fd number (modulo 2^32)
+ */
+static inline uint32_t fdgen_all(void)
+{
+    return __atomic_load_n(&fdgen_closes, __ATOMIC_ACQUIRE);
 }

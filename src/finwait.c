@@ -25,9 +25,12 @@
  * What is visible of libslirp is slirp_connection_info() (slirpinfo.c): a
  * line per socket with its state, its host fd and its ports. stack.c lists
  * at a bounded rate and hands the text to finwait_scan(), which follows
- * every CLOSE_WAIT line in a fixed table (FINWAIT_SLOTS: a line hashes to a
- * group of slots; one that finds its group full is simply not followed in
- * this round) stamped with when its idle time began. A line that no longer
+ * every CLOSE_WAIT line in a table (a line hashes to a group of slots; a
+ * full group doubles the table, from FINWAIT_SLOTS_MIN when the first line
+ * needs it up to FINWAIT_SLOTS; then a line that finds its group full is
+ * simply not followed in this round) stamped with when its idle time
+ * began. A table of the full size from the start cost every shard its
+ * pages as the hashes of passing flows touched them. A line that no longer
  * shows is forgotten at the end of the round.
  *
  * Ending a flow: connect(AF_UNSPEC) on libslirp's host socket (the
@@ -75,9 +78,11 @@ struct finwait_ent {
 };
 
 struct finwait {
-    struct finwait_ent *tab;
+    struct finwait_ent *tab;        /* NULL until a line needs it */
+    unsigned int cap;               /* its slots: a power of two */
     uint32_t round;
     unsigned int used;
+    unsigned int listed;            /* CLOSE_WAIT lines in the last scan */
     struct finwait_stats st;
 };
 
@@ -101,16 +106,56 @@ static bool finwait_key_eq(const struct finwait_key *a,
            a->dport == b->dport;
 }
 
-/* @k's entry; or a free slot of its group (*@fresh); or NULL: group full */
+/* the first slot of @k's group in a table of @cap slots */
+static uint32_t finwait_group(const struct finwait_key *k, unsigned int cap)
+{
+    return finwait_hash(k) & (cap - 1) & ~(FINWAIT_GROUP - 1u);
+}
+
+/*
+ * A table of @cap slots with every entry of the old one (each old group
+ * splits into two new ones: none overflows). Return: 0 or -ENOMEM (the
+ * old table stays)
+ */
+static int finwait_resize(struct finwait *fw, unsigned int cap)
+{
+    struct finwait_ent *tab = calloc(cap, sizeof(*tab));
+    unsigned int i, j;
+
+    if (!tab)
+        return -ENOMEM;
+    for (i = 0; i < fw->cap; i++) {
+        const struct finwait_ent *e = &fw->tab[i];
+        uint32_t base;
+
+        if (!e->used)
+            continue;
+        base = finwait_group(&e->k, cap);
+        for (j = 0; tab[base + j].used; j++)
+            ;
+        tab[base + j] = *e;
+    }
+    free(fw->tab);
+    fw->tab = tab;
+    fw->cap = cap;
+    return 0;
+}
+
+/* @k's entry; or a free slot of its group (*@fresh), the table grown while
+ * it may; or NULL: group full */
 static struct finwait_ent *finwait_lookup(struct finwait *fw,
                                           const struct finwait_key *k,
                                           bool *fresh)
 {
-    uint32_t base = finwait_hash(k) & (FINWAIT_SLOTS - 1) &
-                    ~(FINWAIT_GROUP - 1u);
-    struct finwait_ent *free_slot = NULL;
+    struct finwait_ent *free_slot;
+    uint32_t base;
     unsigned int i;
 
+    if (!fw->tab && finwait_resize(fw, FINWAIT_SLOTS_MIN) < 0)
+        return NULL;
+again:
+    free_slot = NULL;
+    base = finwait_group(k, fw->cap);
     for (i = 0; i < FINWAIT_GROUP; i++) {
         struct finwait_ent *e = &fw->tab[base + i];
 
@@ -121,6 +166,9 @@ static struct finwait_ent *finwait_lookup(struct finwait *fw,
         if (!e->used && !free_slot)
             free_slot = e;
     }
+    if (!free_slot && fw->cap < FINWAIT_SLOTS &&
+        finwait_resize(fw, fw->cap * 2) == 0)
+        goto again;
     *fresh = true;
     return free_slot;
 }
@@ -143,12 +191,6 @@ int finwait_new(struct finwait **ret)
 
     if (!fw)
         return -ENOMEM;
-    /* calloc: the table's pages are only touched when flows use them */
-    fw->tab = calloc(FINWAIT_SLOTS, sizeof(*fw->tab));
-    if (!fw->tab) {
-        free(fw);
-        return -ENOMEM;
-    }
     *ret = fw;
     return 0;
 }
@@ -243,17 +285,20 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
 
     if (++fw->round == 0)
         fw->round = 1;
+    fw->listed = 0;
     while (l && *l) {
         const char *nl = strchr(l, '\n');
         struct slirpinfo_conn c;
 
         if (slirpinfo_parse(l, nl ? (size_t)(nl - l) : strlen(l), &c) &&
-            !strcmp(c.proto, "tcp") && !strcmp(c.state, "CLOSE_WAIT"))
+            !strcmp(c.proto, "tcp") && !strcmp(c.state, "CLOSE_WAIT")) {
+            fw->listed++;
             finwait_line(fw, &c, now_ms, timeout_ms, ops);
+        }
         l = nl ? nl + 1 : NULL;
     }
     /* what this listing did not show has left CLOSE_WAIT */
-    for (i = 0; i < FINWAIT_SLOTS && fw->used; i++)
+    for (i = 0; i < fw->cap && fw->used; i++)
         if (fw->tab[i].used && fw->tab[i].round != fw->round)
             finwait_forget(fw, &fw->tab[i]);
     return (unsigned int)(fw->st.ended - ended);
@@ -268,6 +313,31 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
 unsigned int finwait_tracked(const struct finwait *fw)
 {
     return fw->used;
+}
+
+/**
+ * finwait_unfollowed() - CLOSE_WAIT lines of the last scan that are not
+ *			  followed now: ended in it, refused by the probe, or
+ *			  no room
+ * @fw:	the table
+ *
+ * Return: their number (0 before the first scan)
+ */
+unsigned int finwait_unfollowed(const struct finwait *fw)
+{
+    return fw->listed > fw->used ? fw->listed - fw->used : 0;
+}
+
+/**
+ * finwait_slots() - the table's size now
+ * @fw:	the table
+ *
+ * Return: its slots: 0 before the first line, then FINWAIT_SLOTS_MIN
+ *	   doubled as groups filled, up to FINWAIT_SLOTS
+ */
+unsigned int finwait_slots(const struct finwait *fw)
+{
+    return fw->cap;
 }
 
 /**

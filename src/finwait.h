@@ -7,6 +7,8 @@
 
 /* flows followed at once (libslirp's sockets in CLOSE_WAIT) */
 #define FINWAIT_SLOTS 4096
+/* the table's first size (it doubles when a group is full) */
+#define FINWAIT_SLOTS_MIN 64
 
 struct finwait;
 
@@ -39,4 +41,6 @@ unsigned int finwait_scan(struct finwait *fw, const char *conn_info,
                           int64_t now_ms, int64_t timeout_ms,
                           const struct finwait_ops *ops);
 unsigned int finwait_tracked(const struct finwait *fw);
+unsigned int finwait_slots(const struct finwait *fw);
+unsigned int finwait_unfollowed(const struct finwait *fw);
 void finwait_get_stats(const struct finwait *fw, struct finwait_stats *ret);

@@ -74,6 +74,10 @@ SECCOMP_ALLOW_SELF(tgkill, 0)
  * back the alternate signal stack it gave the thread; it only ever changes
  * the calling thread's own stack for signals */
 SECCOMP_ALLOW(sigaltstack)
+/* a shard's libslirp instance starts on demand (stack.c), isolated:
+ * slirp_new()'s g_rand_new() seeds from the time, getpid() and getppid()
+ * when it cannot open /dev/urandom (not in the sandbox's root) */
+SECCOMP_ALLOW(getppid)
 
 /* --- memory: glibc malloc, glib; never executable (nothing is loaded once
  *     isolated: no dlopen, no JIT), so no new code can be mapped --------- */

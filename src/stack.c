@@ -59,6 +59,7 @@
 
 #include "compat.h"
 #include "evtype.h"
+#include "fdgen.h"
 #include "fdlimit.h"
 #include "finwait.h"
 #include "frame.h"
@@ -92,6 +93,9 @@
 /* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
 #define STACK_FIN_ROUND_MIN_US 250000
 #define STACK_FIN_ROUND_MAX_US 5000000
+/* libslirp 4.7's SO_EXPIRE (240 s, the longest life of an idle UDP or
+ * ICMP socket), and a margin */
+#define STACK_DGRAM_LIFE_MS 250000
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -130,11 +134,15 @@ struct stack_shard {
     struct stack *st;
     struct stack_group *grp;    /* the thread that runs it */
     unsigned int idx;
-    Slirp *slirp;
+    Slirp *slirp;           /* NULL until a frame comes for it (shard 0:
+                             * from the start) */
     struct stack_timer timers[STACK_TIMERS_MAX];
     struct timewait *tw;    /* flows libslirp closed first: TIME_WAIT ended */
     struct finwait *fw;     /* flows the namespace closed, the remote not */
     int64_t fin_next_us;    /* finwait.c's next round */
+    bool fin_maybe;         /* a flow may be in CLOSE_WAIT unfollowed: a
+                             * FIN from the namespace since the last round,
+                             * or a line that round did not follow */
     /*
      * libslirp's sockets in an epoll set kept across fills (pollset.c):
      * the loop polls its fd (stack_attach()); the walks over libslirp's
@@ -150,6 +158,10 @@ struct stack_shard {
     int64_t fill_ms;        /* when it ran */
     int64_t polled_ms;      /* last slirp_pollfds_poll() */
     int64_t slow_ms;        /* our mirror of libslirp's last slow timer */
+    int64_t dgram_ms;       /* the last IP packet other than TCP, either
+                             * way: libslirp's UDP and ICMP sockets expire
+                             * in its fill, at most STACK_DGRAM_LIFE_MS after */
+    uint64_t sent;          /* frames libslirp sent (send_packet) */
     uint64_t fills, polls;
 };
 
@@ -199,6 +211,9 @@ struct stack {
     bool policy_on;         /* it has something to check (policy_active()) */
     struct syn6 *syn6;      /* -6: the IPv6 TCP flows the namespace started */
     struct in_addr vnetwork, vnetmask;  /* the namespace's IPv4 network */
+    SlirpConfig sc;         /* every instance's, for stack_shard_start() */
+    struct sockaddr_in out4;        /* --outbound-addr, for @sc */
+    struct sockaddr_in6 out6;
 };
 
 _Static_assert(CONFIG_RULES_MAX <= POLICY_RULES_MAX, "every rule fits the policy");
@@ -257,6 +272,29 @@ static void stack_queue_frame(void *opaque, const uint8_t *frame, size_t len)
     stack_queue_parsed(g, frame, &fi);
 }
 
+/* may @fi belong to one of libslirp's UDP or ICMP sockets (or is it a
+ * packet the classifier cannot tell)? Not TCP, ARP, NDP, DHCP, nor ICMPv6
+ * other than echo (multicast listener reports, errors: no socket) */
+static bool stack_is_dgram(const struct frame_info *fi)
+{
+    switch (fi->cls) {
+    case FRAME_IP6_ICMP:
+        return fi->icmp_type == 128 || fi->icmp_type == 129;
+    case FRAME_IP4_UDP:
+    case FRAME_IP4_ICMP:
+    case FRAME_IP4_FRAG:
+    case FRAME_IP4_OTHER:
+    case FRAME_IP6_UDP:
+    case FRAME_IP6_FRAG:
+    case FRAME_IP6_OTHER:
+    case FRAME_TRUNCATED:
+    case FRAME_MALFORMED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* implements SlirpCb.send_packet */
 static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
 {
@@ -266,8 +304,11 @@ static ssize_t stack_send_packet(const void *buf, size_t len, void *opaque)
     struct frame_info fi;
     int r;
 
+    sh->sent++;
     /* classified once, for the steering, the reaper and the coalescer */
     frame_parse(buf, len, &fi);
+    if (stack_is_dgram(&fi))
+        sh->dgram_ms = stack_now_ms();
     /* the steering table belongs to the main thread: a worker's shards
      * never start a flow (forwards are shard 0's), only the answers of
      * shard 0 alone are theirs to drop */
@@ -428,9 +469,25 @@ static int stack_check_runtime(void)
     return 0;
 }
 
-/* one shard: its libslirp instance, its epoll set, its reaper */
-static int stack_shard_init(struct stack *st, unsigned int idx,
-                            const SlirpConfig *sc)
+/*
+ * A shard's libslirp instance, when the first frame is steered to it.
+ * Instances other than shard 0 (the forwards, DHCP, DNS) start on demand:
+ * each costs about 13 KiB at start and keeps its own free mbufs, and an
+ * idle daemon with a connection or two uses two of them. A new instance
+ * has not seen the namespace's earlier ARP and NDP frames (they go to the
+ * started ones only): it asks for the address it sends to, as libslirp
+ * does for any address it does not know, and the answer reaches it.
+ */
+static int stack_shard_start(struct stack_shard *sh)
+{
+    if (sh->slirp)
+        return 0;
+    sh->slirp = slirp_new(&sh->st->sc, &stack_cb, sh);
+    return sh->slirp ? 0 : -ENOMEM;
+}
+
+/* one shard: its epoll set, its reaper (its instance: stack_shard_start()) */
+static int stack_shard_init(struct stack *st, unsigned int idx)
 {
     struct stack_shard *sh = &st->shard[idx];
     int r;
@@ -440,6 +497,7 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
     sh->grp = &st->grp[idx % st->n_groups];
     sh->grp->shards[sh->grp->n_shards++] = sh;
     sh->ps.epfd = -1;
+    sh->dgram_ms = INT64_MIN / 2;   /* none yet */
     r = timewait_new(&sh->tw);
     if (r == 0)
         r = finwait_new(&sh->fw);
@@ -447,8 +505,9 @@ static int stack_shard_init(struct stack *st, unsigned int idx,
         r = pollset_init(&sh->ps);
     if (r < 0)
         return r;
-    sh->slirp = slirp_new(sc, &stack_cb, sh);
-    return sh->slirp ? 0 : -EINVAL;
+    if (idx == 0 && !(sh->slirp = slirp_new(&st->sc, &stack_cb, sh)))
+        return -EINVAL;
+    return 0;
 }
 
 static void stack_shard_fini(struct stack_shard *sh)
@@ -622,14 +681,16 @@ int stack_new(const struct config *cfg, int tapfd, struct stack **ret)
      * that rules naming host-loopback can make exceptions to it */
     sc.disable_host_loopback = false;
     sc.enable_emu = false;
-    sc.outbound_addr = cfg->outbound_set ? (struct sockaddr_in *)&cfg->outbound_addr : NULL;
-    sc.outbound_addr6 =
-        cfg->outbound6_set ? (struct sockaddr_in6 *)&cfg->outbound_addr6 : NULL;
+    st->out4 = cfg->outbound_addr;
+    st->out6 = cfg->outbound_addr6;
+    sc.outbound_addr = cfg->outbound_set ? &st->out4 : NULL;
+    sc.outbound_addr6 = cfg->outbound6_set ? &st->out6 : NULL;
     sc.disable_dns = cfg->disable_dns;
     sc.disable_dhcp = false;
 
+    st->sc = sc;
     for (i = 0; i < st->n_shards; i++) {
-        r = stack_shard_init(st, i, &sc);
+        r = stack_shard_init(st, i);
         if (r < 0) {
             stack_free(st);
             return r;
@@ -689,7 +750,8 @@ char *stack_connection_info(struct stack *st)
     unsigned int i;
 
     for (i = 0; i < st->n_shards; i++) {
-        char *info = slirp_connection_info(st->shard[i].slirp);
+        char *info = st->shard[i].slirp ?
+                     slirp_connection_info(st->shard[i].slirp) : NULL;
         const char *body;
 
         if (!info)
@@ -981,7 +1043,8 @@ static bool stack_grp_fill(struct stack_group *g, int64_t now, int *timeout_ms)
         for (i = 0; i < g->n_shards; i++)
             g->shards[i]->dirty = true;
     for (i = 0; i < g->n_shards; i++)
-        filled |= stack_shard_fill(g->shards[i], now, timeout_ms);
+        if (g->shards[i]->slirp)
+            filled |= stack_shard_fill(g->shards[i], now, timeout_ms);
     return filled;
 }
 
@@ -1055,6 +1118,24 @@ static bool stack_poll_needed(struct stack_shard *sh, int64_t now)
     return sh->ps.n_ready > 0;
 }
 
+/*
+ * Would a poll of this shard be for its slow timer alone (no event, no
+ * frame since the fill, no delayed ACK due, no UDP or ICMP socket that its
+ * fill may have to expire)?
+ * Then unless the timers send or close something, what libslirp wants
+ * polled is what the last fill found: a TCP timer changes a socket's
+ * state only by sending (tcp_output(), tcp_respond()) or by closing it
+ * (tcp_close()), and the fill's other work, expiring UDP and ICMP
+ * sockets, is for shards that passed a datagram in the last 250 s. With
+ * 10 000 idle connections the fill after each slow timer was a third of
+ * the daemon's time.
+ */
+static bool stack_poll_quiet(const struct stack_shard *sh, int64_t now)
+{
+    return sh->filled && !sh->dirty && !sh->must_poll && !sh->ps.n_ready &&
+           sh->wish_ms > 2 && now - sh->dgram_ms >= STACK_DGRAM_LIFE_MS;
+}
+
 /**
  * stack_poll() - let libslirp service its sockets and timers
  * @st:			the stack, after the poll() of its shards' fds
@@ -1074,7 +1155,13 @@ static void stack_grp_poll(struct stack_group *g, bool poll_failed)
     for (i = 0; i < g->n_shards; i++) {
         struct stack_shard *sh = g->shards[i];
 
+        if (!sh->slirp)
+            continue;
         if (poll_failed || stack_poll_needed(sh, now)) {
+            bool quiet = stack_poll_quiet(sh, now);
+            uint32_t closes = fdgen_all();
+            uint64_t sent = sh->sent;
+
             slirp_pollfds_poll(sh->slirp, poll_failed, stack_get_revents, sh);
             pollset_consumed(&sh->ps);
             sh->polls++;
@@ -1085,7 +1172,13 @@ static void stack_grp_poll(struct stack_group *g, bool poll_failed)
                 sh->slow_ms = now;
             sh->polled_ms = now;
             sh->must_poll = false;
-            sh->dirty = true;
+            /* only timers ran, and they neither sent nor closed anything:
+             * the last fill's sockets and events stand, as of now */
+            if (quiet && !poll_failed && sh->sent == sent &&
+                fdgen_all() == closes)
+                sh->fill_ms = now;
+            else
+                sh->dirty = true;
         }
         stack_run_timers(sh, now, NULL);
     }
@@ -1096,15 +1189,41 @@ void stack_poll(struct stack *st, bool poll_failed)
     stack_grp_poll(&st->grp[0], poll_failed);
 }
 
+/* can @fi put a libslirp socket in CLOSE_WAIT? A FIN, or what may hide
+ * one from the classifier (a fragment, another or a broken header) */
+static bool stack_may_close(const struct frame_info *fi)
+{
+    switch (fi->cls) {
+    case FRAME_IP4_TCP:
+    case FRAME_IP6_TCP:
+        return fi->tcp_flags & FRAME_TCP_FIN;
+    case FRAME_TRUNCATED:
+    case FRAME_MALFORMED:
+    case FRAME_IP4_FRAG:
+    case FRAME_IP6_FRAG:
+    case FRAME_IP4_OTHER:
+    case FRAME_IP6_OTHER:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* one frame into one shard */
 static void stack_shard_input(struct stack_shard *sh, const uint8_t *frame,
                               const struct frame_info *fi)
 {
+    if (stack_shard_start(sh) < 0)
+        return;             /* no memory: as if the frame were lost */
     sh->dirty = true;
     /* after anything but TCP (an IP packet carrying TCP, fragments
      * included) slirp_pollfds_poll() must run */
     if (!fi->ipver || fi->l4proto != IPPROTO_TCP)
         sh->must_poll = true;
+    if (stack_is_dgram(fi))
+        sh->dgram_ms = stack_now_ms();
+    if (stack_may_close(fi))
+        sh->fin_maybe = true;
     slirp_input(sh->slirp, frame, (int)fi->len);
     timewait_note_in(sh->tw, frame, fi);
 }
@@ -1213,7 +1332,8 @@ static int stack_syn6_socks(struct stack *st, struct syn6_sock **ret,
     unsigned int i;
 
     for (i = 0; i < st->n_shards; i++) {
-        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+        char *info = st->shard[i].slirp ?
+                     slirp_connection_info(st->shard[i].slirp) : NULL, *p, *nl;
 
         for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
             struct slirpinfo_conn c;
@@ -1309,8 +1429,11 @@ static void stack_input(void *opaque, const uint8_t *frame,
             stack_hand_over(st->shard[to].grp, (uint32_t)to, frame, fi);
         return;
     }
+    /* ARP, NDP: the instances that run (one that starts later asks); a
+     * worker picks its own running ones (stack_group_drain()) */
     for (i = 0; i < st->grp[0].n_shards; i++)
-        stack_shard_input(st->grp[0].shards[i], frame, fi);
+        if (st->grp[0].shards[i]->slirp)
+            stack_shard_input(st->grp[0].shards[i], frame, fi);
     for (i = 1; i < st->n_groups; i++)
         stack_hand_over(&st->grp[i], STACK_TAG_ALL, frame, fi);
 }
@@ -1378,7 +1501,8 @@ static unsigned int stack_policy_cut(struct stack *st)
     unsigned int i, n = stack_policy_cut6(st);
 
     for (i = 0; i < st->n_shards; i++) {
-        char *info = slirp_connection_info(st->shard[i].slirp), *p, *nl;
+        char *info = st->shard[i].slirp ?
+                     slirp_connection_info(st->shard[i].slirp) : NULL, *p, *nl;
 
         for (p = info; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
             struct sockaddr sa = { .sa_family = AF_UNSPEC };
@@ -1471,8 +1595,36 @@ static void stack_inject(void *arg, const uint8_t *frame, size_t len)
  * there: its slow timer runs, wish_ms <= 499) */
 static bool stack_fin_due(const struct stack_shard *sh, int64_t now_us)
 {
-    return sh->st->fin_timeout_ms > 0 && now_us >= sh->fin_next_us &&
+    return sh->slirp && sh->st->fin_timeout_ms > 0 &&
+           now_us >= sh->fin_next_us &&
            (sh->wish_ms <= 499 || finwait_tracked(sh->fw));
+}
+
+/* the time between two of finwait.c's rounds in a shard */
+static int64_t stack_fin_round(const struct stack *st)
+{
+    int64_t round = st->fin_timeout_ms * 1000 / 8;
+
+    if (round < STACK_FIN_ROUND_MIN_US)
+        round = STACK_FIN_ROUND_MIN_US;
+    if (round > STACK_FIN_ROUND_MAX_US)
+        round = STACK_FIN_ROUND_MAX_US;
+    return round;
+}
+
+/*
+ * A round of finwait.c that could only find what the last one found: no
+ * flow followed, no line left unfollowed, no FIN from the namespace since.
+ * A socket enters CLOSE_WAIT only on such a FIN, so the listing (every
+ * socket of the shard printed and parsed: with 10 000 idle connections a
+ * sixth of the daemon's time) is skipped and the round counts as done.
+ */
+static bool stack_fin_skip(struct stack_shard *sh, int64_t now_us)
+{
+    if (sh->fin_maybe || finwait_tracked(sh->fw))
+        return false;
+    sh->fin_next_us = now_us + stack_fin_round(sh->st);
+    return true;
 }
 
 /* one listing of a shard's sockets for its reaper and finwait.c's round */
@@ -1501,16 +1653,13 @@ static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
         timewait_reap(sh->tw, info, stack_inject, sh);
     }
     if (fin) {
-        round = st->fin_timeout_ms * 1000 / 8;
-        if (round < STACK_FIN_ROUND_MIN_US)
-            round = STACK_FIN_ROUND_MIN_US;
-        if (round > STACK_FIN_ROUND_MAX_US)
-            round = STACK_FIN_ROUND_MAX_US;
+        round = stack_fin_round(st);
         if (round < STACK_REAP_FACTOR * (t1 - t0))
             round = STACK_REAP_FACTOR * (t1 - t0);
         sh->fin_next_us = t1 + round;
         finwait_scan(sh->fw, info, t1 / 1000, st->fin_timeout_ms,
                      &finwait_socket_ops);
+        sh->fin_maybe = finwait_unfollowed(sh->fw) > 0;
     }
     g_free(info);
     sh->dirty = true;
@@ -1540,7 +1689,7 @@ static void stack_grp_reap(struct stack_group *g)
         unsigned int k = (g->reap_next + i) % g->n_shards;
         struct stack_shard *sh = g->shards[k];
         bool tw = now >= g->reap_next_us && timewait_pending(sh->tw);
-        bool fin = stack_fin_due(sh, now);
+        bool fin = stack_fin_due(sh, now) && !stack_fin_skip(sh, now);
 
         if (!tw && !fin)
             continue;
@@ -1673,7 +1822,8 @@ void stack_group_drain(struct stack *st, unsigned int gi)
         frame_parse(f, len, &fi);
         if (tag == STACK_TAG_ALL) {
             for (i = 0; i < g->n_shards; i++)
-                stack_shard_input(g->shards[i], f, &fi);
+                if (g->shards[i]->slirp)
+                    stack_shard_input(g->shards[i], f, &fi);
         } else if (tag < st->n_shards && st->shard[tag].grp == g) {
             stack_shard_input(&st->shard[tag], f, &fi);
         }

@@ -7,6 +7,8 @@
 
 /* flows followed at once (libslirp sent a FIN, the close is not done) */
 #define TIMEWAIT_SLOTS 4096
+/* the table's first size (it doubles when a group is full) */
+#define TIMEWAIT_SLOTS_MIN 64
 /* reap rounds a flow may wait for libslirp's buffer to drain */
 #define TIMEWAIT_TRIES 64
 
@@ -28,6 +30,7 @@ void timewait_note_out(struct timewait *tw, const struct frame_info *fi);
 void timewait_note_in(struct timewait *tw, const uint8_t *frame,
                       const struct frame_info *fi);
 unsigned int timewait_pending(const struct timewait *tw);
+unsigned int timewait_slots(const struct timewait *tw);
 void timewait_reap(struct timewait *tw, const char *conn_info,
                    timewait_inject_fn inject, void *arg);
 void timewait_get_stats(const struct timewait *tw, struct timewait_stats *ret);

@@ -8,9 +8,10 @@
 #   conns_echo_host ADDR           an echo server on the host: CONNS_PORT
 #   conns_echo_ns NS PORT          an echo server in the namespace
 #   conns_forward GUEST_PORT       a TCP forward 127.0.0.1:CONNS_PORT -> it
-#   conns_open CASE NAME N ns|host ADDR PORT
+#   conns_open CASE NAME N ns|host ADDR PORT [ROUNDS]
 #                                  N connections at once, each to echo
-#                                  twice; returns once all are open
+#                                  ROUNDS-1 times (default 3: twice, a
+#                                  second apart); returns once all are open
 #   conns_established PORT         how many libslirp lists as ESTABLISHED
 #   conns_check CASE NAME N        they finished, every one echoed
 # shellcheck disable=SC2034 # CONNS_PORT is read by the tests
@@ -43,7 +44,7 @@ conns_forward() {
 conns_open() {
 	local c=$1 name=$2 n=$3 pre=()
 	[ "$4" = ns ] && pre=("${NS_PREFIX[@]}")
-	spawn --log "$T/$name.out" "${pre[@]}" timeout 120 "$PY" "$T/sc.py" many "$5" "$6" "$n" 3
+	spawn --log "$T/$name.out" "${pre[@]}" timeout 120 "$PY" "$T/sc.py" many "$5" "$6" "$n" "${7:-3}"
 	wait_for -t 60 _conns_opened "$T/$name.out" ||
 		fail "$c: $n connections did not open: $(cat "$T/$name.out")"
 }

@@ -66,9 +66,10 @@ int main(void)
     unsigned int k;
     int fd;
 
-    tap_plan(28);
+    tap_plan(31);
     if (finwait_new(&fw) < 0)
         return 1;
+    TAP_IS_INT(finwait_slots(fw), 0, "0: no table before the first line");
 
     /* 1: idle in CLOSE_WAIT: ended at the timeout, not before */
     TAP_IS_INT(scan(fw, line("CLOSE_WAIT", 9, 41234, 0, 0), 0), 0, "1: first seen: nothing ends");
@@ -172,7 +173,21 @@ int main(void)
     }
     TAP_IS_INT(scan(fw, big, 100000 + T), k,
                "10: the followed ones end at the timeout; the others take their slots");
+    TAP_IS_INT(finwait_slots(fw), FINWAIT_SLOTS,
+               "10: the table grew to FINWAIT_SLOTS");
     free(big);
+    finwait_free(fw);
+
+    /* 11: flows in CLOSE_WAIT one after the other keep the first size */
+    if (finwait_new(&fw) < 0)
+        return 1;
+    for (i = 0; i < 3000; i++) {
+        scan(fw, line("CLOSE_WAIT", (int)(1000 + i), (int)(2000 + i), 0, 0),
+             (int64_t)i);
+        scan(fw, "", (int64_t)i);
+    }
+    TAP_IS_INT(finwait_slots(fw), FINWAIT_SLOTS_MIN,
+               "11: 3000 flows one after the other: the first size");
     finwait_free(fw);
     return tap_done();
 }

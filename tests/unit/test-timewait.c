@@ -122,6 +122,62 @@ static void close_by_slirp(struct timewait *tw, int fam, uint16_t gport)
     note_in(tw, f, n);
 }
 
+/*
+ * The table's size: flows one after the other keep it at its first size
+ * (a table of the full size has every page touched by their hashes in
+ * the end, in every shard); open ones grow it to TIMEWAIT_SLOTS, and
+ * entries made before a growth are still found after it.
+ */
+static void table_size(void)
+{
+    struct timewait *tw;
+    struct timewait_stats st;
+    uint8_t f[256];
+    unsigned int i, k;
+    size_t n;
+
+    if (timewait_new(&tw) < 0)
+        abort();
+    TAP_IS_INT(timewait_slots(tw), 0, "size: no table before the first flow");
+    for (i = 0; i < 5000; i++) {
+        close_by_slirp(tw, 4, (uint16_t)(1024 + i));
+        n = seg(f, 4, 0, (uint16_t)(1024 + i), 80, 1006, 7004, F_RST, 0);
+        note_out(tw, f, n);
+    }
+    TAP_IS_INT(timewait_slots(tw), TIMEWAIT_SLOTS_MIN,
+               "size: 5000 flows one after the other keep the first size");
+    for (i = 0; i < 5000; i++)
+        close_by_slirp(tw, 4, (uint16_t)(1024 + i));
+    TAP_IS_INT(timewait_slots(tw), TIMEWAIT_SLOTS,
+               "size: 5000 at once grow it to TIMEWAIT_SLOTS");
+    k = timewait_pending(tw);
+    timewait_get_stats(tw, &st);
+    TAP_OK(k <= TIMEWAIT_SLOTS && k >= TIMEWAIT_SLOTS / 2 &&
+           st.dropped == 5000 - k,
+           "size: at most TIMEWAIT_SLOTS followed (%u), the rest evicted", k);
+    /* the last flow went in at the full size, the first ones when it was
+     * small; with all but one listed as open, only a followed one is
+     * reset */
+    got_n = 0;
+    timewait_reap(tw, "  TCP[TIME_WAIT]     12       10.0.2.100  6023       10.0.2.2    80     0     0\n",
+                  inject, NULL);
+    TAP_IS_INT(got_n, 1, "size: an entry made after the growths is found");
+    timewait_free(tw);
+
+    if (timewait_new(&tw) < 0)
+        abort();
+    close_by_slirp(tw, 4, 1024);
+    for (i = 1; i < 1000; i++)
+        close_by_slirp(tw, 4, (uint16_t)(1024 + i));
+    got_n = 0;
+    timewait_reap(tw, "  TCP[TIME_WAIT]     12       10.0.2.100  1024       10.0.2.2    80     0     0\n",
+                  inject, NULL);
+    TAP_OK(timewait_slots(tw) > TIMEWAIT_SLOTS_MIN && got_n == 1,
+           "size: an entry made before the growths (to %u) is found",
+           timewait_slots(tw));
+    timewait_free(tw);
+}
+
 int main(void)
 {
     struct timewait *tw;
@@ -131,7 +187,7 @@ int main(void)
 
     guest6[15] = 0x64;
     remote6[15] = 2;
-    tap_plan(29);
+    tap_plan(35);
     TAP_IS_INT(timewait_new(&tw), 0, "a table");
 
     /* IPv4: the whole close, then the RST */
@@ -215,5 +271,7 @@ int main(void)
     TAP_OK(st.reaped == 4 && st.deferred == 3 && st.dropped == 1,
            "counted: 4 reset, 3 deferred rounds, 1 given up");
     timewait_free(tw);
+
+    table_size();
     return tap_done();
 }
