@@ -8,10 +8,10 @@
 #   conns_echo_host ADDR           an echo server on the host: CONNS_PORT
 #   conns_echo_ns NS PORT          an echo server in the namespace
 #   conns_forward GUEST_PORT       a TCP forward 127.0.0.1:CONNS_PORT -> it
-#   conns_open CASE NAME N ns|host ADDR PORT [ROUNDS]
+#   conns_open CASE NAME N ns|host ADDR PORT [HOLD]
 #                                  N connections at once, each to echo
-#                                  ROUNDS-1 times (default 3: twice, a
-#                                  second apart); returns once all are open
+#                                  twice, HOLD seconds apart (default 3);
+#                                  returns once all are open
 #   conns_established PORT         how many libslirp lists as ESTABLISHED
 #   conns_check CASE NAME N        they finished, every one echoed
 # shellcheck disable=SC2034 # CONNS_PORT is read by the tests
