@@ -577,6 +577,21 @@ int config_from_options(const struct options *o, struct config *ret,
 }
 
 /**
+ * config_drop_rules() - free the --allow/--deny rules once the egress
+ *			 policy holds its own copy (stack_new())
+ * @c:	the configuration
+ */
+void config_drop_rules(struct config *c)
+{
+    if (c->rule_origins)
+        for (size_t i = 0; i < c->n_rules; i++)
+            g_free(c->rule_origins[i]);
+    g_clear_pointer(&c->rule_origins, g_free);
+    g_clear_pointer(&c->rules, g_free);
+    c->n_rules = 0;
+}
+
+/**
  * config_free() - release what config_from_options() allocated
  * @c:	the configuration
  */
@@ -591,12 +606,7 @@ void config_free(struct config *c)
     g_clear_pointer(&c->netns_path, g_free);
     g_clear_pointer(&c->userns_path, g_free);
     g_clear_pointer(&c->api_socket, g_free);
-    if (c->rule_origins)
-        for (size_t i = 0; i < c->n_rules; i++)
-            g_free(c->rule_origins[i]);
-    g_clear_pointer(&c->rule_origins, g_free);
-    g_clear_pointer(&c->rules, g_free);
-    c->n_rules = 0;
+    config_drop_rules(c);
     g_clear_pointer(&c->conf_files[0], g_free);
     g_clear_pointer(&c->conf_files[1], g_free);
 }

@@ -110,6 +110,7 @@ struct config {
 
 int config_from_options(const struct options *opts, struct config *ret,
                         struct err *e);
+void config_drop_rules(struct config *cfg);
 void config_free(struct config *cfg);
 int config_check_option(const char *arg, struct err *e);
 

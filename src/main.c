@@ -193,6 +193,7 @@ int main(int argc, char **argv)
                   slirp_version_string());
         goto out;
     }
+    config_drop_rules(&cfg);    /* the policy holds its own copy */
     r = stack_set_vnet_hdr(stack, vnet_len);
     if (r < 0) {
         log_errno(r, "tap queue");
