@@ -566,6 +566,7 @@ static char *api_cmd_get_info(struct api_cmd_ctx *ctx,
         api_cmd_add_int(b, "slirp_fills", (int64_t)s->slirp_fills);
         api_cmd_add_int(b, "slirp_polls", (int64_t)s->slirp_polls);
         api_cmd_add_int(b, "epoll_changes", (int64_t)s->epoll_ctls);
+        api_cmd_add_int(b, "epoll_shards", s->epoll_shards);
         api_cmd_add_int(b, "steered_flows", (int64_t)s->steered_flows);
         api_cmd_add_int(b, "steer_full", (int64_t)s->steer_full);
         stack_get_finwait_stats(ctx->stack, &fws);

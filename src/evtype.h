@@ -18,7 +18,7 @@ enum evtype {
     EVT_API_LISTEN,         /* --api-socket listener */
     EVT_API_CONN,           /* one API client connection */
     EVT_REACTOR,            /* the reactor's epoll fd */
-    EVT_STACK,              /* the epoll fd of libslirp's sockets */
+    EVT_STACK,              /* a shard: its few sockets, or their epoll fd */
     EVT_RING,               /* a worker's frames from the main thread */
     EVT_WORKER_FAILED,      /* a worker thread's loop ended in error */
     /* the reactor's entries */

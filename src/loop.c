@@ -10,11 +10,14 @@
  *   1. ops->prepare() lowers the timeout (libslirp's timers, the API's
  *      deadlines);
  *   2. the entries (loop_add(): an fd, its events, a type and a pointer
- *      the loop does not look at) are copied into the poll array;
+ *      the loop does not look at) are copied into the poll array; a set
+ *      (loop_add_set(): an array of pollfds its client keeps, and may
+ *      change between iterations) is copied in a row;
  *   3. poll(), after polling without sleeping for busypoll.c's adaptive
  *      window (--busy-poll; ops->bytes() tells it about bulk transfer);
  *   4. each entry with events goes to ops->dispatch(), in the order of
- *      registration, until loop_quit();
+ *      registration, until loop_quit(); a set's revents are first copied
+ *      back into its array, and it is dispatched once if any has events;
  *   5. ops->after() (libslirp's service, deadlines, the tap's flush);
  *   6. slots removed during dispatch are compacted.
  *
@@ -97,6 +100,31 @@ int loop_add(struct loop *l, int fd, short events, int type, void *data)
 }
 
 /**
+ * loop_add_set() - register a set of fds polled in every iteration, which
+ *		    its client may change between iterations
+ * @l:		the loop
+ * @pfd:	where the client keeps the array (fd, events)
+ * @n:		where it keeps the array's length
+ * @type:	for ops->dispatch() (with fd LOOP_SET)
+ * @data:	for ops->dispatch()
+ *
+ * After poll(), each pollfd's revents is written back to the array.
+ *
+ * Return: 0 or -ENOMEM
+ */
+int loop_add_set(struct loop *l, struct pollfd *const *pfd, const size_t *n,
+                 int type, void *data)
+{
+    int r = loop_add(l, LOOP_SET, 0, type, data);
+
+    if (r < 0)
+        return r;
+    l->ent[l->n_ent - 1].set_pfd = pfd;
+    l->ent[l->n_ent - 1].set_n = n;
+    return 0;
+}
+
+/**
  * loop_set_events() - change the events polled for a persistent fd
  * @l:		the loop
  * @fd:		a registered fd
@@ -164,10 +192,38 @@ static void loop_compact(struct loop *l)
     size_t i, j = 0;
 
     for (i = 0; i < l->n_ent; i++) {
-        if (l->ent[i].fd >= 0)
+        if (l->ent[i].fd != -1)
             l->ent[j++] = l->ent[i];
     }
     l->n_ent = j;
+}
+
+/* this iteration's poll array: the first @n_persist entries, sets in a row */
+static int loop_build(struct loop *l, size_t n_persist)
+{
+    size_t i, k, n = 0;
+
+    for (i = 0; i < n_persist; i++)
+        n += l->ent[i].fd == LOOP_SET ? *l->ent[i].set_n : 1;
+    if (loop_grow((void **)&l->pfd, &l->cap_pfd, n, sizeof(*l->pfd)) < 0)
+        return -ENOMEM;
+    n = 0;
+    for (i = 0; i < n_persist; i++) {
+        struct loop_entry *e = &l->ent[i];
+
+        e->first = n;
+        if (e->fd != LOOP_SET) {
+            e->count = 1;
+            l->pfd[n++] = (struct pollfd){ .fd = e->fd, .events = e->events };
+            continue;
+        }
+        e->count = *e->set_n;
+        for (k = 0; k < e->count; k++)
+            l->pfd[n++] = (struct pollfd){ .fd = (*e->set_pfd)[k].fd,
+                                           .events = (*e->set_pfd)[k].events };
+    }
+    l->n_pfd = n;
+    return 0;
 }
 
 /*
@@ -216,31 +272,39 @@ int loop_run(struct loop *l)
     const struct loop_ops *ops = l->ops;
 
     while (!l->quit) {
-        size_t i, n_persist = l->n_ent;
+        size_t i, k, n_persist = l->n_ent;
         int timeout = -1, n;
 
         if (ops->prepare)
             ops->prepare(l->opaque, l, &timeout);
-        if (loop_grow((void **)&l->pfd, &l->cap_pfd, n_persist,
-                      sizeof(*l->pfd)) < 0)
+        if (loop_build(l, n_persist) < 0)
             return -ENOMEM;
-        for (i = 0; i < n_persist; i++)
-            l->pfd[i] = (struct pollfd){ .fd = l->ent[i].fd,
-                                         .events = l->ent[i].events };
-        l->n_pfd = n_persist;
 
         n = loop_wait(l, timeout);
         if (n < 0 && errno != EINTR)
             return -errno;
 
-        if (n > 0) {
-            for (i = 0; i < n_persist && !l->quit; i++) {
-                const struct loop_entry *e = &l->ent[i];
+        for (i = 0; i < n_persist && !l->quit; i++) {
+            struct loop_entry *e = &l->ent[i];
+            short rev = 0;
 
-                if (l->pfd[i].revents && e->fd == l->pfd[i].fd)
+            if (e->fd != LOOP_SET) {
+                if (n > 0 && l->pfd[e->first].revents &&
+                    e->fd == l->pfd[e->first].fd)
                     ops->dispatch(l->opaque, l, e->type, e->data, e->fd,
-                                  l->pfd[i].revents);
+                                  l->pfd[e->first].revents);
+                continue;
             }
+            /* every time: the set's array must not keep old results
+             * (it changes only between iterations) */
+            for (k = 0; k < e->count && k < *e->set_n; k++) {
+                short r = n > 0 ? l->pfd[e->first + k].revents : 0;
+
+                (*e->set_pfd)[k].revents = r;
+                rev |= r;
+            }
+            if (rev)
+                ops->dispatch(l->opaque, l, e->type, e->data, LOOP_SET, rev);
         }
         if (ops->after)
             ops->after(l->opaque, l, n < 0);

@@ -21,10 +21,10 @@
  * classification goes with it to offload.c, timewait.c and this file's
  * own check, none of which parses headers.
  *   the loop (dispatch.c) -> stack_fill() before poll(), which polls
- *          stack_poll_fd(), the epoll set of libslirp's sockets
- *          (pollset.c: epoll_ctl() only when what libslirp wants of a
- *          socket changes); stack_on_ready() takes its events;
- *          stack_poll() after it
+ *          each shard's set (stack_attach(); pollset.c: its few sockets
+ *          as they are, or the epoll set of its many, with epoll_ctl()
+ *          only when what libslirp wants of a socket changes);
+ *          stack_on_ready() takes its events; stack_poll() after it
  *
  * Both of libslirp's calls walk every socket it has, so they are skipped
  * when they cannot matter: stack_fill() keeps the last fill's entries while
@@ -96,6 +96,15 @@
 /* libslirp 4.7's SO_EXPIRE (240 s, the longest life of an idle UDP or
  * ICMP socket), and a margin */
 #define STACK_DGRAM_LIFE_MS 250000
+/*
+ * A thread polls up to this many of libslirp's sockets directly, in its
+ * loop's poll(), shared among its shards; a shard with more moves to an
+ * epoll set (pollset.c). Measured with short connections (crr_out): a
+ * socket that comes and goes through the set costs four epoll_ctl() and
+ * an epoll_wait() per wake-up more than poll() takes; a socket that
+ * poll() looks at costs about 40 ns per call.
+ */
+#define STACK_DIRECT_FDS 64
 /* guest_error messages are logged at most this often */
 #define STACK_GUEST_ERROR_INTERVAL_MS 1000
 
@@ -144,8 +153,9 @@ struct stack_shard {
                              * FIN from the namespace since the last round,
                              * or a line that round did not follow */
     /*
-     * libslirp's sockets in an epoll set kept across fills (pollset.c):
-     * the loop polls its fd (stack_attach()); the walks over libslirp's
+     * libslirp's sockets, polled directly while few, else in an epoll
+     * set kept across fills (pollset.c): the loop polls what it says
+     * (stack_attach()); the walks over libslirp's
      * socket list that cannot change anything are skipped (see
      * stack_fill() and stack_poll()).
      */
@@ -502,7 +512,9 @@ static int stack_shard_init(struct stack *st, unsigned int idx)
     if (r == 0)
         r = finwait_new(&sh->fw);
     if (r == 0)
-        r = pollset_init(&sh->ps);
+        r = pollset_init(&sh->ps, STACK_DIRECT_FDS /
+                                      ((st->n_shards + st->n_groups - 1) /
+                                       st->n_groups));
     if (r < 0)
         return r;
     if (idx == 0 && !(sh->slirp = slirp_new(&st->sc, &stack_cb, sh)))
@@ -819,6 +831,7 @@ const struct stack_stats *stack_get_stats(struct stack *st)
 
     st->stats.slirp_fds = 0;
     st->stats.epoll_ctls = 0;
+    st->stats.epoll_shards = 0;
     st->stats.slirp_fills = 0;
     st->stats.slirp_polls = 0;
     for (i = 0; i < st->n_shards; i++) {
@@ -826,6 +839,7 @@ const struct stack_stats *stack_get_stats(struct stack *st)
 
         st->stats.slirp_fds += sh->ps.n_want;
         st->stats.epoll_ctls += sh->ps.stats.ctl;
+        st->stats.epoll_shards += !sh->ps.direct;
         st->stats.slirp_fills += sh->fills;
         st->stats.slirp_polls += sh->polls;
     }
@@ -990,6 +1004,7 @@ static bool stack_shard_fill(struct stack_shard *sh, int64_t now,
     sh->fill_ms = now;      /* (stack_add_poll() reads it) */
     /* ask for libslirp's own wish (2, 499 or 1000 ms), then combine */
     slirp_pollfds_fill(sh->slirp, &t, stack_add_poll, sh);
+    pollset_end(&sh->ps);
     sh->fills++;
     sh->wish_ms = t;
     sh->filled = !sh->ps.failed;
@@ -1061,8 +1076,8 @@ int stack_fill(struct stack *st, int *timeout_ms)
 }
 
 /**
- * stack_attach() - add each shard's epoll fd to the loop (type EVT_STACK,
- *		    data: the shard, for stack_on_ready())
+ * stack_attach() - add each shard's set to the loop (loop_add_set(): type
+ *		    EVT_STACK, data: the shard, for stack_on_ready())
  * @st:	the stack
  * @l:	the loop
  *
@@ -1074,8 +1089,8 @@ static int stack_grp_attach(struct stack_group *g, struct loop *l)
     int r;
 
     for (i = 0; i < g->n_shards; i++) {
-        r = loop_add(l, pollset_fd(&g->shards[i]->ps), POLLIN, EVT_STACK,
-                     g->shards[i]);
+        r = loop_add_set(l, &g->shards[i]->ps.poll, &g->shards[i]->ps.n_poll,
+                         EVT_STACK, g->shards[i]);
         if (r < 0)
             return r;
     }
@@ -1090,15 +1105,15 @@ int stack_attach(struct stack *st, struct loop *l)
 /**
  * stack_on_ready() - take the events of a shard's sockets, for stack_poll()
  * @st:		the stack
- * @shard:	the data of its loop entry (stack_attach()): its fd was
- *		readable
+ * @shard:	the data of its loop entry (stack_attach()): one of its
+ *		fds had events
  *
  * Return: 0 or a negative errno of epoll_wait()
  */
 int stack_on_ready(struct stack *st, void *shard)
 {
     struct stack_shard *sh = shard;
-    int r = pollset_wait(&sh->ps);
+    int r = pollset_ready(&sh->ps);
 
     (void)st;
     return r < 0 ? r : 0;
@@ -1760,7 +1775,7 @@ unsigned int stack_groups(const struct stack *st)
 
 /**
  * stack_group_attach() - add a worker group's fds to its thread's loop: its
- *			  shards' epoll fds (EVT_STACK, data: the shard) and
+ *			  shards' sets (EVT_STACK, data: the shard) and
  *			  its ring's eventfd (EVT_RING)
  * @st:	the stack
  * @gi:	the group, >= 1

@@ -31,6 +31,7 @@ struct stack_stats {
     unsigned int shards;        /* libslirp instances */
     unsigned int threads;       /* threads that run them (--threads) */
     uint64_t epoll_ctls;        /* changes to the epoll sets of its sockets */
+    unsigned int epoll_shards;  /* shards whose sockets are in an epoll set */
     uint64_t steered_flows;     /* flows a shard started, in steer.c's table */
     uint64_t steer_full;        /* such flows refused: the table was full */
 };

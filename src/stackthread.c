@@ -7,7 +7,7 @@
  * i % N's, stack.c). Group 0 stays with the main thread, which also reads
  * the tap, steers every frame, holds the forwards (shard 0) and answers the
  * API. Each other group gets a thread of its own here, with a loop (loop.c)
- * over its shards' epoll fds and the eventfd of the ring through which the
+ * over its shards' sets of fds and the eventfd of the ring through which the
  * main thread hands it its frames; it writes what its shards send to the
  * tap itself.
  *

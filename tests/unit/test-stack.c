@@ -18,22 +18,33 @@ static struct loop lp;     /* holds the shards' fds (stack_attach()) */
 static const struct loop_ops noops;
 static int peer = -1;      /* the namespace's end of the "tap" */
 
-/* one iteration of the daemon's loop without entries of its own */
+/* one iteration of the daemon's loop without entries of its own: the
+ * shards' sets (stack_attach()), each in a row, revents written back */
 static void iterate(int timeout_ms)
 {
-    struct pollfd p[8];
-    size_t i, k = lp.n_ent < 8 ? lp.n_ent : 8;
+    struct pollfd p[256];
+    size_t i, j, k = 0, first[16];
     int t = -1, n;
 
     stack_fill(st, &t);
     if (t >= 0 && t < timeout_ms)
         timeout_ms = t;
-    for (i = 0; i < k; i++)
-        p[i] = (struct pollfd){ .fd = lp.ent[i].fd, .events = POLLIN };
+    for (i = 0; i < lp.n_ent && i < 16; i++) {
+        first[i] = k;
+        for (j = 0; j < *lp.ent[i].set_n && k < 256; j++)
+            p[k++] = (*lp.ent[i].set_pfd)[j];
+    }
     n = poll(p, k, timeout_ms);
-    for (i = 0; n > 0 && i < k; i++)
-        if (p[i].revents)
+    for (i = 0; i < lp.n_ent && i < 16; i++) {
+        short rev = 0;
+
+        for (j = 0; j < *lp.ent[i].set_n && first[i] + j < k; j++) {
+            (*lp.ent[i].set_pfd)[j].revents = n > 0 ? p[first[i] + j].revents : 0;
+            rev |= (*lp.ent[i].set_pfd)[j].revents;
+        }
+        if (rev)
             stack_on_ready(st, lp.ent[i].data);
+    }
     stack_tap_read(st, 64);
     stack_poll(st, n < 0);
     stack_flush(st);
