@@ -88,7 +88,7 @@
 /* a ring record for every shard of the group (ARP, NDP) */
 #define STACK_TAG_ALL UINT32_MAX
 /* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
-#define STACK_REAP_FACTOR 10
+#define STACK_REAP_FACTOR 25
 #define STACK_REAP_MAX_US 10000
 /* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
 #define STACK_FIN_ROUND_MIN_US 250000
