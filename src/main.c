@@ -255,7 +255,7 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     r = stackthread_start(stack, &threads);
-    if (r == 0)
+    if (r == 0 && stackthread_fd(threads) >= 0)
         r = loop_add(&loop, stackthread_fd(threads), POLLIN,
                      EVT_WORKER_FAILED, NULL);
     if (r < 0) {

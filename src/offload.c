@@ -502,8 +502,9 @@ int offload_txq_init(struct offload_txq *q)
 {
     memset(q, 0, sizeof(*q));
     q->buf = malloc(OFFLOAD_TXQ_BYTES);
+    q->frames = malloc(OFFLOAD_TXQ_FRAMES * sizeof(*q->frames));
     q->scratch = malloc(sizeof(struct ethhdr) + 65536);
-    if (!q->buf || !q->scratch) {
+    if (!q->buf || !q->frames || !q->scratch) {
         offload_txq_free(q);
         return -ENOMEM;
     }
@@ -513,8 +514,10 @@ int offload_txq_init(struct offload_txq *q)
 void offload_txq_free(struct offload_txq *q)
 {
     free(q->buf);
+    free(q->frames);
     free(q->scratch);
     q->buf = q->scratch = NULL;
+    q->frames = NULL;
 }
 
 /**

@@ -55,7 +55,9 @@ struct offload_txq_frame {
 struct offload_txq {
     uint8_t *buf;               /* frames back to back */
     size_t used;
-    struct offload_txq_frame frames[OFFLOAD_TXQ_FRAMES];
+    struct offload_txq_frame *frames;   /* OFFLOAD_TXQ_FRAMES, malloc()ed:
+                                         * pages a queue never fills stay
+                                         * untouched */
     unsigned int n;
     uint8_t *scratch;           /* one merged frame */
     uint64_t merged_frames;     /* stats: frames that went out merged */

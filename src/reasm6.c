@@ -14,15 +14,17 @@
  * Only fragments whose fragment header follows the IPv6 header directly
  * are taken (what Linux sends); others go on as they came. A fixed table
  * of REASM6_SLOTS datagrams keyed by source, destination and
- * identification; each slot's buffer (one full datagram) is allocated at
- * its first fragment and freed when the datagram is complete, dropped,
- * evicted (a new datagram takes the oldest slot when all are in use) or
- * timed out (REASM6_TIMEOUT_MS after its first fragment, checked when a
- * fragment arrives). Overlapping fragments drop the whole datagram (RFC
- * 5722), as do a non-final fragment whose length is not a multiple of 8,
- * a payload beyond 65535 bytes and final lengths that disagree. Received
- * data is tracked per 8-byte block. The namespace can fill the table with
- * its own datagrams only: what it costs is bounded by the table.
+ * identification, allocated at the first fragment the namespace sends
+ * (most never send one); each slot's buffer (one full datagram) is
+ * allocated at its first fragment and freed when the datagram is
+ * complete, dropped, evicted (a new datagram takes the oldest slot when
+ * all are in use) or timed out (REASM6_TIMEOUT_MS after its first
+ * fragment, checked when a fragment arrives). Overlapping fragments drop
+ * the whole datagram (RFC 5722), as do a non-final fragment whose length
+ * is not a multiple of 8, a payload beyond 65535 bytes and final lengths
+ * that disagree. Received data is tracked per 8-byte block. The namespace
+ * can fill the table with its own datagrams only: what it costs is
+ * bounded by the table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,7 +53,7 @@ struct reasm6_slot {
 };
 
 struct reasm6 {
-    struct reasm6_slot slot[REASM6_SLOTS];
+    struct reasm6_slot *slot;   /* REASM6_SLOTS, from the first fragment */
     uint8_t *out;           /* the last datagram handed on */
     struct reasm6_stats stats;
 };
@@ -88,8 +90,9 @@ void reasm6_free(struct reasm6 *r)
 
     if (!r)
         return;
-    for (i = 0; i < REASM6_SLOTS; i++)
+    for (i = 0; r->slot && i < REASM6_SLOTS; i++)
         reasm6_release(&r->slot[i]);
+    free(r->slot);
     free(r->out);
     free(r);
 }
@@ -113,6 +116,8 @@ static struct reasm6_slot *reasm6_slot(struct reasm6 *r,
     struct reasm6_slot *s, *free_s = NULL, *oldest = NULL;
     unsigned int i;
 
+    if (!r->slot && !(r->slot = calloc(REASM6_SLOTS, sizeof(*r->slot))))
+        return NULL;
     for (i = 0; i < REASM6_SLOTS; i++) {
         s = &r->slot[i];
         if (s->used && now_ms - s->start_ms > REASM6_TIMEOUT_MS)

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -580,7 +581,11 @@ static int stack_group_init(struct stack *st, unsigned int idx, int tapfd)
     g->st = st;
     g->idx = idx;
     g->last_guest_error_ms = INT64_MIN / 2;
-    g->frag6_id = (uint32_t)g_random_int();
+    /* a system call rather than glib's global generator, which would read
+     * /dev/urandom into a 2.5 KiB state kept for the daemon's life */
+    if (getrandom(&g->frag6_id, sizeof(g->frag6_id), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(g->frag6_id))
+        g->frag6_id = (uint32_t)g_random_int();
     g->ring.efd = -1;
     g->fitbuf = malloc(sizeof(struct ethhdr) + st->mtu);
     g->shards = calloc(st->n_shards, sizeof(*g->shards));

@@ -174,10 +174,11 @@ int stackthread_start(struct stack *st, struct stackthread **ret)
     t->n = stack_groups(st) - 1;
     pthread_mutex_init(&t->up_lock, NULL);
     pthread_cond_init(&t->up_cond, NULL);
-    t->failfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    /* without a worker, nothing can fail: no fd for the main loop */
+    t->failfd = t->n ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
     t->w = calloc(t->n ? t->n : 1, sizeof(*t->w));
-    if (t->failfd < 0 || !t->w) {
-        r = t->failfd < 0 ? -errno : -ENOMEM;
+    if ((t->n && t->failfd < 0) || !t->w) {
+        r = t->n && t->failfd < 0 ? -errno : -ENOMEM;
         stackthread_stop(t);
         return r;
     }
@@ -229,7 +230,7 @@ int stackthread_start(struct stack *st, struct stackthread **ret)
  *		      failed (EVT_WORKER_FAILED in the main loop)
  * @t:	the threads
  *
- * Return: the fd
+ * Return: the fd, or -1 without worker threads (nothing to watch)
  */
 int stackthread_fd(const struct stackthread *t)
 {

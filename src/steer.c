@@ -13,8 +13,11 @@
  * From the namespace (steer_in()):
  *   - ARP and neighbour solicitations/advertisements go to every shard:
  *     each one learns the namespace's MAC addresses from them;
- *   - DHCP, router solicitations, anything to the DNS address (cidr+3)
- *     and anything not classified go to shard 0;
+ *   - DHCP, router solicitations, anything to the DNS address (cidr+3),
+ *     anything to a multicast or the broadcast address (the MLD reports
+ *     Linux sends as an interface comes up: no flow answers them, and a
+ *     hash would start another shard's instance for nothing) and anything
+ *     not classified go to shard 0;
  *   - a TCP segment goes where the table says (a flow a shard started),
  *     else by a hash of its addresses and ports;
  *   - UDP, ICMP and IP fragments go where the table says (UDP), else by a
@@ -134,11 +137,21 @@ static bool steer_is_dns(const struct steer *s, const struct steer_key *k)
     return !memcmp(&k->remote.v6, &s->dns6, sizeof(s->dns6));
 }
 
+/* a remote end that is a group, not a peer: multicast, or broadcast */
+static bool steer_is_group(const struct steer_key *k)
+{
+    if (k->ipver == 4)
+        return IN_MULTICAST(ntohl(k->remote.v4.s_addr)) ||
+               k->remote.v4.s_addr == htonl(INADDR_BROADCAST);
+    return k->remote.v6.s6_addr[0] == 0xff;
+}
+
 /* the shard a flow goes to when the table does not say otherwise */
 static unsigned int steer_default(const struct steer *s,
                                   const struct steer_key *k)
 {
-    return steer_is_dns(s, k) ? 0 : steer_hash_shard(s, k);
+    return steer_is_dns(s, k) || steer_is_group(k) ? 0 :
+           steer_hash_shard(s, k);
 }
 
 /* @fi's flow as the namespace sees it: its end, then the remote end */

@@ -40,6 +40,9 @@
  * the socket, and close() alone would leave it in the set); its memory goes
  * at the end of the reactor's batch, since an event of that batch may still
  * point to it (udprelay_batch_end()).
+ *
+ * The batches' buffers and message arrays come with the first listener: a
+ * daemon without a UDP forward (most) has none of them.
  */
 #include <errno.h>
 #include <glib.h>
@@ -99,6 +102,15 @@ struct udprelay_flow {
     struct udprelay_flow *dnext;            /* dead list */
 };
 
+/* a batch's messages, both ways; set in full before each use */
+struct udprelay_io {
+    struct mmsghdr msgs[UDPRELAY_BATCH];
+    struct iovec iov[UDPRELAY_BATCH];
+    struct sockaddr_storage addrs[UDPRELAY_BATCH];
+    struct mmsghdr out[UDPRELAY_BATCH];
+    struct iovec oiov[UDPRELAY_BATCH];
+};
+
 struct udprelay {
     struct reactor *r;
     struct nshelper *h;
@@ -111,12 +123,9 @@ struct udprelay {
     struct udprelay_flow *lru_head, *lru_tail;
     struct udprelay_flow *dead;
     struct udprelay_listener *listeners;
-    struct mmsghdr msgs[UDPRELAY_BATCH];
-    struct iovec iov[UDPRELAY_BATCH];
-    struct sockaddr_storage addrs[UDPRELAY_BATCH];
-    struct mmsghdr out[UDPRELAY_BATCH];
-    struct iovec oiov[UDPRELAY_BATCH];
-    char *buf;                      /* UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX */
+    struct udprelay_io *io;         /* from the first listener on */
+    char *buf;                      /* UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX,
+                                     * from the first listener on */
     struct udprelay_stats st;
 };
 
@@ -295,18 +304,19 @@ static void udprelay_send(struct udprelay *u, int fd,
                           const struct sockaddr_storage *to, socklen_t tolen,
                           const struct udprelay_dg *dg, int n, bool in)
 {
+    struct udprelay_io *io = u->io;
     int i, sent = 0;
 
     for (i = 0; i < n; i++) {
-        u->oiov[i] = (struct iovec){ .iov_base = dg[i].data,
-                                     .iov_len = dg[i].len };
-        u->out[i] = (struct mmsghdr){ .msg_hdr = {
+        io->oiov[i] = (struct iovec){ .iov_base = dg[i].data,
+                                      .iov_len = dg[i].len };
+        io->out[i] = (struct mmsghdr){ .msg_hdr = {
             .msg_name = (void *)to, .msg_namelen = to ? tolen : 0,
-            .msg_iov = &u->oiov[i], .msg_iovlen = 1,
+            .msg_iov = &io->oiov[i], .msg_iovlen = 1,
         } };
     }
     while (sent < n) {
-        int r = sendmmsg(fd, u->out + sent, (unsigned int)(n - sent),
+        int r = sendmmsg(fd, io->out + sent, (unsigned int)(n - sent),
                          MSG_DONTWAIT | MSG_NOSIGNAL);
 
         if (r > 0) {
@@ -449,24 +459,25 @@ static int udprelay_listener_batch(struct udprelay *u,
                                    struct udprelay_listener *ls)
 {
     struct udprelay_dg dg[UDPRELAY_BATCH];
+    struct udprelay_io *io = u->io;
     int n, i, done;
 
     for (i = 0; i < UDPRELAY_BATCH; i++) {
-        u->iov[i] = (struct iovec){ .iov_base = u->buf +
-                                                (size_t)i * UDPRELAY_DGRAM_MAX,
-                                    .iov_len = UDPRELAY_DGRAM_MAX };
-        u->msgs[i] = (struct mmsghdr){ .msg_hdr = {
-            .msg_name = &u->addrs[i], .msg_namelen = sizeof(u->addrs[i]),
-            .msg_iov = &u->iov[i], .msg_iovlen = 1,
+        io->iov[i] = (struct iovec){ .iov_base = u->buf +
+                                                 (size_t)i * UDPRELAY_DGRAM_MAX,
+                                     .iov_len = UDPRELAY_DGRAM_MAX };
+        io->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+            .msg_name = &io->addrs[i], .msg_namelen = sizeof(io->addrs[i]),
+            .msg_iov = &io->iov[i], .msg_iovlen = 1,
         } };
     }
-    n = recvmmsg(ls->fd, u->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
+    n = recvmmsg(ls->fd, io->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return 0;
     for (i = 0; i < n; i++)
         dg[i] = (struct udprelay_dg){
-            .addr = &u->addrs[i], .alen = u->msgs[i].msg_hdr.msg_namelen,
-            .data = u->iov[i].iov_base, .len = u->msgs[i].msg_len,
+            .addr = &io->addrs[i], .alen = io->msgs[i].msg_hdr.msg_namelen,
+            .data = io->iov[i].iov_base, .len = io->msgs[i].msg_len,
         };
     done = udprelay_in(u, ls, dg, n);
     if (done == n)
@@ -511,23 +522,24 @@ void udprelay_on_listener(struct udprelay *u, struct reactor_ref *ref)
 static int udprelay_flow_batch(struct udprelay *u, struct udprelay_flow *f)
 {
     struct udprelay_dg dg[UDPRELAY_BATCH];
+    struct udprelay_io *io = u->io;
     int n, i;
 
     for (i = 0; i < UDPRELAY_BATCH; i++) {
-        u->iov[i] = (struct iovec){ .iov_base = u->buf +
-                                                (size_t)i * UDPRELAY_DGRAM_MAX,
-                                    .iov_len = UDPRELAY_DGRAM_MAX };
-        u->msgs[i] = (struct mmsghdr){ .msg_hdr = {
-            .msg_iov = &u->iov[i], .msg_iovlen = 1,
+        io->iov[i] = (struct iovec){ .iov_base = u->buf +
+                                                 (size_t)i * UDPRELAY_DGRAM_MAX,
+                                     .iov_len = UDPRELAY_DGRAM_MAX };
+        io->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+            .msg_iov = &io->iov[i], .msg_iovlen = 1,
         } };
     }
     /* an error first (ICMP: the guest port is closed) is consumed here */
-    n = recvmmsg(f->fd, u->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
+    n = recvmmsg(f->fd, io->msgs, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return 0;
     for (i = 0; i < n; i++)
-        dg[i] = (struct udprelay_dg){ .data = u->iov[i].iov_base,
-                                      .len = u->msgs[i].msg_len };
+        dg[i] = (struct udprelay_dg){ .data = io->iov[i].iov_base,
+                                      .len = io->msgs[i].msg_len };
     udprelay_send(u, f->ls->fd, &f->client, f->clen, dg, n, false);
     udprelay_touch(u, f, udprelay_now());
     return n == UDPRELAY_BATCH;
@@ -615,11 +627,10 @@ int udprelay_new(struct reactor *re, struct nshelper *h,
     u->h = h;
     u->timeout_ms = timeout_ms;
     u->max_flows = max_flows;
-    u->buf = malloc((size_t)UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX);
     u->flows = g_hash_table_new(udprelay_hash, udprelay_equal);
     u->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!u->buf || u->timerfd < 0) {
-        r = u->buf ? -errno : -ENOMEM;
+    if (u->timerfd < 0) {
+        r = -errno;
         goto fail;
     }
     u->timer_ref = REACTOR_REF(EVT_UDP_TIMER, 0);
@@ -632,7 +643,6 @@ fail:
     if (u->timerfd >= 0)
         close(u->timerfd);
     g_hash_table_destroy(u->flows);
-    free(u->buf);
     free(u);
     return r;
 }
@@ -671,6 +681,7 @@ void udprelay_free(struct udprelay *u)
     reactor_close(u->r, &u->timerfd);
     g_hash_table_destroy(u->flows);
     free(u->buf);
+    free(u->io);
     free(u);
 }
 
@@ -704,6 +715,12 @@ int udprelay_listen(struct udprelay *u, const struct sockaddr *host,
         return -EAFNOSUPPORT;
     if (!nshelper_available(u->h))
         return -ENOTCONN;
+    if (!u->buf)
+        u->buf = malloc((size_t)UDPRELAY_BATCH * UDPRELAY_DGRAM_MAX);
+    if (!u->io)
+        u->io = malloc(sizeof(*u->io));
+    if (!u->buf || !u->io)
+        return -ENOMEM;
     fd = util_fwd_socket(host->sa_family, SOCK_DGRAM);
     if (fd < 0)
         return fd;

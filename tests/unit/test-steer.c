@@ -125,6 +125,64 @@ static uint16_t off_zero_port(struct steer *s, uint16_t from)
     return 0;
 }
 
+/* an MLDv2 report (hop-by-hop header, router alert) from fe80::@host to
+ * ff02::16, as Linux sends when an interface comes up */
+static void mld(uint8_t *f, struct frame_info *fi, unsigned int host)
+{
+    static const uint8_t grp[16] = { 0xff, 2, [15] = 0xfb };
+
+    memset(f, 0, 14 + 40 + 36);
+    f[0] = f[1] = 0x33;
+    f[5] = 0x16;
+    memcpy(f + 6, ns_mac, 6);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    f[14] = 0x60;
+    f[19] = 36;             /* payload length */
+    f[20] = 0;              /* hop-by-hop options */
+    f[21] = 1;
+    f[22] = 0xfe;           /* fe80::host */
+    f[23] = 0x80;
+    f[36] = (uint8_t)(host >> 8);
+    f[37] = (uint8_t)host;
+    f[38] = 0xff;           /* ff02::16 */
+    f[39] = 2;
+    f[53] = 0x16;
+    f[54] = IPPROTO_ICMPV6; /* hop-by-hop: router alert, PadN */
+    f[56] = 5;
+    f[57] = 2;
+    f[60] = 1;
+    f[62] = 143;            /* MLDv2 report, one record */
+    f[69] = 1;
+    f[70] = 4;
+    memcpy(f + 74, grp, sizeof(grp));
+    frame_parse(f, 14 + 40 + 36, fi);
+}
+
+/* how many of 64 namespace addresses' datagrams to a group (0: mDNS to
+ * 224.0.0.251, 1: broadcast, 2: MLD reports) go to a shard other than 0 */
+static int group_off_zero(struct steer *s, int kind)
+{
+    struct frame_info fi;
+    uint8_t f[128];
+    unsigned int h;
+    int n = 0;
+
+    for (h = 100; h < 164; h++) {
+        char src[32];
+
+        snprintf(src, sizeof(src), "10.0.2.%u", h);
+        if (kind == 0)
+            ip4(f, &fi, IPPROTO_UDP, src, 5353, "224.0.0.251", 5353, 0, false);
+        else if (kind == 1)
+            ip4(f, &fi, IPPROTO_UDP, src, 9, "255.255.255.255", 9, 0, false);
+        else
+            mld(f, &fi, h);
+        n += steer_in(s, f, &fi, 0) != 0;
+    }
+    return n;
+}
+
 int main(void)
 {
     struct steer_conf conf = { .shards = 8, .seed = 42 };
@@ -136,7 +194,7 @@ int main(void)
     uint16_t p, q;
     int i, a, b;
 
-    tap_plan(27);
+    tap_plan(30);
     inet_pton(AF_INET, "10.0.2.3", &conf.dns4);
     inet_pton(AF_INET6, "fd00::3", &conf.dns6);
     if (steer_new(&conf, &s) < 0) {
@@ -181,6 +239,10 @@ int main(void)
     TAP_IS_INT(steer_in(s, f, &fi, 0), 0, "DNS to cidr+3: shard 0");
     ip4(f, &fi, IPPROTO_UDP, "0.0.0.0", 68, "255.255.255.255", 67, 0, false);
     TAP_IS_INT(steer_in(s, f, &fi, 0), 0, "DHCP: shard 0");
+    /* to a group: shard 0, never a hash that starts another instance */
+    TAP_IS_INT(group_off_zero(s, 0), 0, "64 sources' mDNS: shard 0");
+    TAP_IS_INT(group_off_zero(s, 1), 0, "64 sources' broadcasts: shard 0");
+    TAP_IS_INT(group_off_zero(s, 2), 0, "64 sources' MLD reports: shard 0");
 
     /* ARP: to every shard; only shard 0's reply goes back */
     arp(f, &fi, 1);
