@@ -33,7 +33,7 @@
  * sockets, a due timer (its 2 ms and 499 ms wishes, or once a second), or a
  * frame other than TCP (ARP and NDP answers release output libslirp held
  * back, and only that call retries it). stack_reap() ends libslirp's
- * TIME_WAIT sockets early (timewait.c), at most a tenth of the time, and
+ * TIME_WAIT sockets early (timewait.c), at most a 26th of the time, and
  * flows the namespace closed that stayed idle for --fin-timeout
  * (finwait.c). A listener whose accept() ran out of fds rests without
  * EPOLLIN (fdlimit.c).
@@ -88,7 +88,9 @@
 #define STACK_RING_BATCH 256
 /* a ring record for every shard of the group (ARP, NDP) */
 #define STACK_TAG_ALL UINT32_MAX
-/* stack_reap(): the listing at most 1/10 of the time, a round every 10 ms */
+/* stack_reap(): the listing at most 1/26 of the time (with 250 idle sockets
+ * a shard's listing reaps a handful of flows: 1/11 cost CRR 5 to 10 %), a
+ * round every 10 ms at the latest */
 #define STACK_REAP_FACTOR 25
 #define STACK_REAP_MAX_US 10000
 /* finwait.c's rounds: an eighth of --fin-timeout, within these bounds */
@@ -1661,7 +1663,7 @@ static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
      * The listing walks (and prints) every socket of the instance: with
      * many long-lived connections and a stream of short ones it must not
      * take the loop over. The shards share one budget: the next listing
-     * for a reaper, of any shard, comes no sooner than 10 times what this
+     * for a reaper, of any shard, comes no sooner than 25 times what this
      * one took, and no later than STACK_REAP_MAX_US (ready flows wait and
      * are then reset together; their sockets' own cost is not counted, or
      * a slow round would space the next ones out, and the list grow).
@@ -1695,7 +1697,7 @@ static void stack_shard_reap(struct stack_shard *sh, bool tw, bool fin)
  * At most one slirp_connection_info() listing, of one shard, per call
  * (the shards take turns): for the TIME_WAIT reaper only in iterations
  * where such a close completed in it (or waits for its receive buffer to
- * drain), at most about a tenth of the time over all shards; for
+ * drain), at most about a 26th of the time over all shards; for
  * finwait.c's round an eighth of --fin-timeout apart (within 0.25 and
  * 5 s) while the shard has TCP sockets. One listing serves both when both
  * are due.
