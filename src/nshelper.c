@@ -38,14 +38,21 @@
  * the container can signal or ptrace it. Every answer must be one that was
  * asked for, one struct nshelper_msg exactly (fdpass.c carries both
  * directions and closes what a refused message carried), with no more
- * descriptors than asked for, each a socket of
- * the family, type and protocol asked for (fstat, SO_DOMAIN, SO_TYPE,
- * SO_PROTOCOL); the daemon makes each one non-blocking itself. A helper
- * that answers anything else, owes an answer for NSHELPER_TIMEOUT_MS
- * (stopped, stuck) or exits is given up, with a log line: its socket is
- * closed (a stopped one exits when it runs again) and it is reaped (by the
- * timer, if not at once); the event says NSHELPER_EV_GONE, and the users
- * reset what waits for its sockets. Since the helper may keep a copy of
+ * descriptors than asked for; each must be a socket of the family, type
+ * and protocol asked for (SO_DOMAIN, SO_TYPE, SO_PROTOCOL: a descriptor
+ * that is no socket fails the first), and the daemon makes each one
+ * non-blocking itself. That check runs when a socket is taken from the
+ * pool (nshelper_take()), not when the answer comes: four system calls per
+ * socket, for the 32 of an answer, held the loop for about 150 us right
+ * after the first forward was added, and an API request that came then
+ * (the next add_hostfwd) waited for them. A helper that answers anything
+ * else, sent a socket of another kind, owes an answer for
+ * NSHELPER_TIMEOUT_MS (stopped, stuck) or exits is given up, with a log
+ * line: its socket is closed (a stopped one exits when it runs again) and
+ * it is reaped (by the timer, if not at once); the event says
+ * NSHELPER_EV_GONE (from the timer, at once, when the bad socket was
+ * found by nshelper_take()), and the users reset what waits for its
+ * sockets. Since the helper may keep a copy of
  * any socket it sent, every user takes its fds out of the reactor before
  * closing them (reactor.c).
  */
@@ -101,6 +108,8 @@ struct nshelper {
     bool hello_pending;             /* the first word not taken yet */
     bool reaped;                    /* it is gone and reaped */
     int reap_left;                  /* tries left (NSHELPER_REAP_MS apart) */
+    bool gone_unsaid;               /* given up in nshelper_take(): the
+                                     * timer tells the users */
     int hello_status;               /* what it said: 0 or a negative errno */
 };
 
@@ -444,6 +453,8 @@ static void nshelper_timer_update(struct nshelper *h)
     if (h->reap_left > 0 &&
         (!next || nshelper_now_ms() + NSHELPER_REAP_MS < next))
         next = nshelper_now_ms() + NSHELPER_REAP_MS;
+    if (h->gone_unsaid)
+        next = nshelper_now_ms();
     if (!next || (h->timer_ms && h->timer_ms <= next))
         return;
     its.it_value.tv_sec = next / 1000;
@@ -477,6 +488,10 @@ static void nshelper_request(struct nshelper *h, int t, int fi)
     nshelper_timer_update(h);
 }
 
+static int nshelper_check_sock(int fd, int family, int type);
+static void nshelper_fail(struct nshelper *h, const char *reason, int err,
+                          struct nshelper_event *ev);
+
 /**
  * nshelper_take() - an unconnected socket made inside the namespace
  * @h:		the helper
@@ -489,11 +504,13 @@ static void nshelper_request(struct nshelper *h, int t, int fi)
  * Return: the socket (non-blocking, close-on-exec; the caller owns it; a
  *	   TCP one has TCP_NODELAY); -EAGAIN if the pool is empty (more are
  *	   on the way: an event of nshelper_on_ready() says when they came);
- *	   -ENOTCONN if the helper is gone; -EAFNOSUPPORT for another family
+ *	   -ENOTCONN if the helper is gone, or is given up now because the
+ *	   socket is not of the kind asked for (the event of the next
+ *	   nshelper_on_timer() says so); -EAFNOSUPPORT for another family
  */
 int nshelper_take(struct nshelper *h, int type, int family)
 {
-    int t = nshelper_ti(type), fi = nshelper_fi(family), fd;
+    int t = nshelper_ti(type), fi = nshelper_fi(family), fd, r;
 
     if (family != AF_INET && family != AF_INET6)
         return -EAFNOSUPPORT;
@@ -504,6 +521,16 @@ int nshelper_take(struct nshelper *h, int type, int family)
         return -EAGAIN;
     }
     fd = h->pool[t][fi][--h->npool[t][fi]];
+    r = nshelper_check_sock(fd, family, type);
+    if (r < 0) {
+        struct nshelper_event ev = { 0 };
+
+        close(fd);
+        h->gone_unsaid = h->alive;
+        nshelper_fail(h, "sent a descriptor that is not the socket asked "
+                      "for", r, &ev);
+        return -ENOTCONN;
+    }
     if (h->npool[t][fi] < NSHELPER_POOL_LOW)
         nshelper_request(h, t, fi);
     return fd;
@@ -580,13 +607,9 @@ static int nshelper_check_sock(int fd, int family, int type)
     static const int opt[3] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
     static const int bad[3] = { -EAFNOSUPPORT, -EPROTOTYPE,
                                 -EPROTONOSUPPORT };
-    struct stat st;
     int i;
 
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISSOCK(st.st_mode))
-        return -ENOTSOCK;
+    /* (getsockopt() fails with ENOTSOCK on anything else) */
     for (i = 0; i < 3; i++) {
         int v = -1;
         socklen_t len = sizeof(v);
@@ -600,21 +623,19 @@ static int nshelper_check_sock(int fd, int family, int type)
 }
 
 /*
- * Check an answer of the helper and its @n descriptors @fds; @recv_err is
+ * Check an answer of the helper that came with @n descriptors; @recv_err is
  * what fdpass_recvmsg() said of it: 0, -EMSGSIZE (@m is not whole) or
  * -EPROTO (more descriptors came than one answer holds: none kept).
  *
- * Return: NULL if it is one that was asked for and every descriptor is a
- *	   socket of the kind asked for (non-blocking now), else what is
- *	   wrong (*@ret_err: the errno, or 0)
+ * Return: NULL if it is one that was asked for, with as many descriptors
+ *	   as it says (each is checked when taken: nshelper_take()), else
+ *	   what is wrong (*@ret_err: the errno, or 0)
  */
 static const char *nshelper_check_answer(struct nshelper *h,
                                          const struct nshelper_msg *m,
-                                         int recv_err, const int *fds,
-                                         size_t n, int *ret_err)
+                                         int recv_err, size_t n, int *ret_err)
 {
     int t = nshelper_ti(m->type), fi = nshelper_fi(m->family);
-    size_t i;
 
     *ret_err = 0;
     if (recv_err == -EMSGSIZE || (m->family != AF_INET && m->family != AF_INET6) ||
@@ -625,11 +646,7 @@ static const char *nshelper_check_answer(struct nshelper *h,
     if (recv_err == -EPROTO || m->count < 0 || (size_t)m->count != n ||
         n > (size_t)h->asked[t][fi])
         return "sent more descriptors than asked for, or fewer than it said";
-    for (i = 0; i < n; i++) {
-        *ret_err = nshelper_check_sock(fds[i], m->family, m->type);
-        if (*ret_err < 0)
-            return "sent a descriptor that is not the socket asked for";
-    }
+    /* each descriptor: when it is taken (nshelper_take()) */
     return NULL;
 }
 
@@ -683,7 +700,7 @@ void nshelper_on_ready(struct nshelper *h, struct nshelper_event *ret)
                              "exited" : "cannot be read from", ret);
         return;
     }
-    reason = nshelper_check_answer(h, &m, r, fds, nfd, &err);
+    reason = nshelper_check_answer(h, &m, r, nfd, &err);
     if (reason) {
         for (i = 0; i < nfd; i++)
             close(fds[i]);
@@ -723,6 +740,10 @@ void nshelper_on_timer(struct nshelper *h, struct nshelper_event *ret)
     if (read(h->timerfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         return;
     h->timer_ms = 0;
+    if (h->gone_unsaid) {
+        ret->what |= NSHELPER_EV_GONE;
+        h->gone_unsaid = false;
+    }
     for (t = 0; t < 2; t++)
         for (fi = 0; fi < 2; fi++)
             if (h->alive && h->asked_ms[t][fi] &&

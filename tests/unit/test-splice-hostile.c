@@ -444,8 +444,8 @@ static void on_alarm(int sig)
 }
 
 /*
- * (b) Blocking sockets: the engine makes them non-blocking (the flag is
- * the open file's: the duplicates the fake keeps show it). Then a guest
+ * (b) Blocking sockets: the engine makes the one it takes non-blocking (the
+ * flag is the open file's: the duplicates the fake keeps show it). Then a guest
  * that does not read: the client's bytes fill the namespace socket's send
  * buffer, and a blocking splice() into it would stop the whole daemon.
  */
@@ -454,19 +454,20 @@ static void test_blocking(int lfd, const struct sockaddr_in *srv)
     static char buf[1 << 16];
     struct sockaddr_storage bound;
     socklen_t blen;
-    int fwdfd, c, s, i, blocking = 0;
+    int fwdfd, c, s, i, nonblocking = 0;
     uint64_t sent = 0, got = 0;
     int64_t end;
 
     engine_fake(FAKE_BLOCKING);
     forward(srv, &fwdfd, &bound, &blen);
     engine_pump(&en, 100);
-    for (i = 0; i < fk.nkept; i++)
-        blocking += !(fcntl(fk.kept[i], F_GETFL) & O_NONBLOCK);
-    TAP_OK(fk.nkept > 0 && blocking == 0, "blocking: the engine made all %d "
-           "sockets non-blocking (%d were not)", fk.nkept, blocking);
     c = netns_connect(&bound, blen);
     s = engine_accept(&en, lfd, 2000);
+    for (i = 0; i < fk.nkept; i++)
+        nonblocking += !!(fcntl(fk.kept[i], F_GETFL) & O_NONBLOCK);
+    TAP_OK(fk.nkept > 1 && nonblocking == 1, "blocking: the engine made the "
+           "socket it took non-blocking (%d of the %d sent are)", nonblocking,
+           fk.nkept);
     signal(SIGALRM, on_alarm);
     alarm(20);
     memset(buf, 'b', sizeof(buf));
@@ -499,16 +500,20 @@ static void test_blocking(int lfd, const struct sockaddr_in *srv)
 }
 
 /*
- * (c) What is not the socket asked for: dropped, never used, logged once;
- * the helper is given up, clients are reset, forwards go through libslirp.
+ * (c) What is not the socket asked for: found when the first client's
+ * connection takes it; dropped, never used, logged once; the helper is
+ * given up, that client and the next are reset, forwards go through
+ * libslirp.
  */
 static void test_wrong(int lfd, const struct sockaddr_in *srv,
                        enum fake_mode mode, const char *name)
 {
+    bool per_socket = mode == FAKE_FILE || mode == FAKE_WRONG_TYPE ||
+                      mode == FAKE_WRONG_FAMILY || mode == FAKE_UNIX;
     struct sockaddr_storage bound;
     struct sockaddr_in us = *srv;
     socklen_t blen;
-    int fwdfd, c, r, fds0 = netns_count_fds(), udp, pathr;
+    int fwdfd, c, r, fr, fds0 = netns_count_fds(), udp, pathr;
     char buf[64];
 
     engine_fake(mode);
@@ -516,15 +521,28 @@ static void test_wrong(int lfd, const struct sockaddr_in *srv,
      * in place of the TCP one would deliver here */
     udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     bind(udp, (struct sockaddr *)&us, sizeof(us));
-    r = forward(srv, &fwdfd, &bound, &blen);
+    r = fr = forward(srv, &fwdfd, &bound, &blen);
     engine_pump(&en, 100);
-    TAP_OK(fk.answers >= 1 && log_has("splice helper (pid 0) sent"),
-           "%s: the answer was refused, with a log line", name);
+    if (per_socket) {
+        /* a well-formed answer: each socket is checked when taken */
+        TAP_OK(fk.answers >= 1 && splice_available(en.sp) &&
+               !log_has("splice helper (pid 0) sent"),
+               "%s: the answer is taken, its sockets checked when used", name);
+        c = r == 0 ? netns_connect(&bound, blen) : -1;
+        r = c >= 0 ? engine_read_end(&en, c, 2000) : -1;
+        TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: the client that "
+               "took it is reset at once (%d)", name, r);
+        if (c >= 0)
+            close(c);
+        engine_pump(&en, 100);
+    }
+    TAP_OK(log_has("splice helper (pid 0) sent"),
+           "%s: refused, with a log line", name);
     TAP_OK(!splice_available(en.sp), "%s: the helper is given up", name);
     pathr = auto_path();
     TAP_IS_INT(pathr, FWD_PATH_SLIRP, "... new auto forwards go through "
                "libslirp");
-    c = r == 0 ? netns_connect(&bound, blen) : -1;
+    c = fr == 0 ? netns_connect(&bound, blen) : -1;
     r = c >= 0 ? engine_read_end(&en, c, 2000) : -1;
     TAP_OK(r == -ECONNRESET || r == -ECONNREFUSED, "%s: a client of the "
            "forward is reset at once (%d)", name, r);
