@@ -496,7 +496,11 @@ static int stack_shard_start(struct stack_shard *sh)
     if (sh->slirp)
         return 0;
     sh->slirp = slirp_new(&sh->st->sc, &stack_cb, sh);
-    return sh->slirp ? 0 : -ENOMEM;
+    if (!sh->slirp)
+        return -ENOMEM;
+    /* a second instance runs: new connections spread from now on */
+    steer_gather_stop(sh->st->steer);
+    return 0;
 }
 
 /* one shard: its epoll set, its reaper (its instance: stack_shard_start()) */

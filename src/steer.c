@@ -18,8 +18,15 @@
  *     Linux sends as an interface comes up: no flow answers them, and a
  *     hash would start another shard's instance for nothing) and anything
  *     not classified go to shard 0;
- *   - a TCP segment goes where the table says (a flow a shard started),
- *     else by a hash of its addresses and ports;
+ *   - a TCP segment goes where the table says (a flow a shard started,
+ *     or one of the first connections), else by a hash of its addresses
+ *     and ports. The first connections the namespace opens (SYNs) all go
+ *     to shard 0, each recorded in the table where the hash says
+ *     otherwise, until STEER_GATHER are recorded or another shard's
+ *     instance has started (steer_gather_stop()): a namespace that opens a
+ *     handful of connections runs one libslirp instance, as it would
+ *     without shards (each started instance costs about 50 KiB and its
+ *     own walks; with a handful of sockets sharding gains nothing);
  *   - UDP, ICMP and IP fragments go where the table says (UDP), else by a
  *     hash of the addresses alone: a fragment carries no ports after the
  *     first, and all fragments of a datagram must meet in one shard to be
@@ -98,6 +105,8 @@ struct steer {
     uint32_t free;              /* free list head (index + 1) */
     size_t n;                   /* in use */
     int64_t swept_ms;
+    unsigned int gather_left;   /* first connections still to gather */
+    bool gather_stopped;        /* (atomic: any thread) */
     struct steer_stats stats;
 };
 
@@ -346,6 +355,7 @@ int steer_new(const struct steer_conf *conf, struct steer **ret)
                         (ssize_t)sizeof(s->seed))
         s->seed = (uint64_t)(uintptr_t)s ^ 0x2545f4914f6cdd1dull;
     s->swept_ms = INT64_MIN / 2;
+    s->gather_left = STEER_GATHER;
     *ret = s;
     return 0;
 }
@@ -416,6 +426,22 @@ int steer_in(struct steer *s, const uint8_t *frame, const struct frame_info *fi,
         else
             f->expire_ms = now_ms + STEER_UDP_IDLE_MS;
         return f->shard;
+    }
+    if (k.proto == IPPROTO_TCP && s->gather_left &&
+        !__atomic_load_n(&s->gather_stopped, __ATOMIC_RELAXED) &&
+        (fi->tcp_flags & (FRAME_TCP_SYN | FRAME_TCP_ACK)) == FRAME_TCP_SYN) {
+        /* (one whose hash says shard 0 needs nothing, and is not counted:
+         * its retransmitted SYN would count it again) */
+        if (steer_default(s, &k) == 0)
+            return 0;
+        f = steer_add(s, &k, now_ms);
+        if (!f)
+            return (int)steer_default(s, &k);   /* full: as if not gathered */
+        s->gather_left--;
+        s->stats.gathered++;
+        f->shard = 0;
+        f->expire_ms = INT64_MAX;
+        return 0;
     }
     if (k.proto != IPPROTO_TCP) {
         /* UDP and ICMP by addresses alone, as their fragments */
@@ -531,6 +557,18 @@ bool steer_out_stateless(unsigned int shard, const uint8_t *frame,
                          const struct frame_info *fi)
 {
     return shard == 0 || !steer_answer_only(frame, fi);
+}
+
+/**
+ * steer_gather_stop() - another shard's instance started: new connections
+ *			 go by the hash from now on
+ * @s:	the table
+ *
+ * Any thread may call it (a worker starts its shards' instances).
+ */
+void steer_gather_stop(struct steer *s)
+{
+    __atomic_store_n(&s->gather_stopped, true, __ATOMIC_RELAXED);
 }
 
 /**

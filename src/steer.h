@@ -21,6 +21,8 @@
 /* a TCP flow stays this long after both FINs, for the last ACK and
  * retransmitted FINs */
 #define STEER_TCP_LINGER_MS 60000
+/* the first TCP connections from the namespace all go to shard 0 */
+#define STEER_GATHER 16
 
 struct steer_conf {
     unsigned int shards;            /* 1..STEER_SHARDS_MAX */
@@ -35,6 +37,7 @@ struct steer_stats {
     uint64_t added;
     uint64_t ended;
     uint64_t full;                  /* a flow that found the table full */
+    uint64_t gathered;              /* first connections recorded in shard 0 */
 };
 
 struct steer;
@@ -49,3 +52,4 @@ bool steer_out_stateless(unsigned int shard, const uint8_t *frame,
 bool steer_out(struct steer *s, unsigned int shard, const uint8_t *frame,
                const struct frame_info *fi, int64_t now_ms);
 void steer_get_stats(const struct steer *s, struct steer_stats *ret);
+void steer_gather_stop(struct steer *s);

@@ -91,6 +91,65 @@ static int tcp_in(struct steer *s, uint16_t port, uint8_t flags, int64_t now)
     return steer_in(s, f, &fi, now);
 }
 
+/*
+ * The first STEER_GATHER connections go to shard 0 (recorded where the hash
+ * says otherwise), the rest by hash; a second instance's start ends it.
+ */
+static void test_gather(void)
+{
+    struct steer_conf conf = { .shards = 8 };
+    struct steer_stats st;
+    struct steer *s;
+    unsigned int used = 0;
+    int i, zero = 0, kept = 0, a, b;
+    uint16_t p;
+
+    steer_new(&conf, &s);
+    for (i = 0; i < STEER_GATHER; i++) {
+        a = tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_SYN, 0);
+        zero += a == 0;
+        kept += tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_ACK, 0) == 0;
+        /* the retransmitted SYN too */
+        kept += tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_SYN, 0) == 0;
+    }
+    TAP_IS_INT(zero, STEER_GATHER, "the first connections: all in shard 0");
+    TAP_IS_INT(kept, 2 * STEER_GATHER, "each stays there");
+    steer_get_stats(s, &st);
+    TAP_OK(st.flows > 0 && st.flows < STEER_GATHER &&
+           st.gathered == st.flows,
+           "recorded where the hash says otherwise (%d)", (int)st.flows);
+    /* until STEER_GATHER are recorded */
+    for (i = STEER_GATHER; i < 4 * STEER_GATHER; i++)
+        tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_SYN, 0);
+    steer_get_stats(s, &st);
+    TAP_IS_INT((int)st.gathered, STEER_GATHER, "then no more");
+    for (i = 0; i < 400; i++) {
+        a = tcp_in(s, (uint16_t)(33000 + i), FRAME_TCP_SYN, 0);
+        b = tcp_in(s, (uint16_t)(33000 + i), FRAME_TCP_ACK, 0);
+        if (a != b)
+            break;
+        used |= 1u << a;
+    }
+    TAP_OK(i == 400 && used == 0xff, "the next 400 spread by hash, stably");
+    /* a gathered connection's RST ends its entry; a later SYN of the same
+     * ports goes by hash */
+    for (i = 0; i < STEER_GATHER; i++)
+        if (tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_RST, 100) == 0 &&
+            tcp_in(s, (uint16_t)(31000 + i), FRAME_TCP_SYN, 101) != 0)
+            break;
+    TAP_OK(i < STEER_GATHER, "an RST ends a gathered connection's entry");
+    steer_free(s);
+
+    /* another instance started: no gathering from then on */
+    steer_new(&conf, &s);
+    steer_gather_stop(s);
+    for (p = 34000; p < 34100; p++)
+        if (tcp_in(s, p, FRAME_TCP_SYN, 0) != 0)
+            break;
+    TAP_OK(p < 34100, "after steer_gather_stop(): the first SYN by hash");
+    steer_free(s);
+}
+
 /* the shard-started flow remote:port -> ns:80 (a forward), from @shard */
 static bool tcp_out(struct steer *s, unsigned int shard, uint16_t port,
                     uint8_t flags, int64_t now)
@@ -194,7 +253,7 @@ int main(void)
     uint16_t p, q;
     int i, a, b;
 
-    tap_plan(30);
+    tap_plan(37);
     inet_pton(AF_INET, "10.0.2.3", &conf.dns4);
     inet_pton(AF_INET6, "fd00::3", &conf.dns6);
     if (steer_new(&conf, &s) < 0) {
@@ -205,6 +264,8 @@ int main(void)
     TAP_IS_INT(steer_new(&conf, &one), -22, "0 shards: -EINVAL");
     conf.shards = 1;
     steer_new(&conf, &one);
+    /* the hash alone (gathering: test_gather()) */
+    steer_gather_stop(s);
 
     /* one shard: everything to it, everything out */
     TAP_IS_INT(steer_in(one, f, (ip4(f, &fi, IPPROTO_TCP, "10.0.2.100", 1,
@@ -312,5 +373,6 @@ int main(void)
 
     steer_free(s);
     steer_free(one);
+    test_gather();
     return tap_done();
 }
